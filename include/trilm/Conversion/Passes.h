@@ -1,0 +1,19 @@
+//===- Passes.h - trilm conversion passes -----------------------*- C++ -*-===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TRILM_CONVERSION_PASSES_H
+#define TRILM_CONVERSION_PASSES_H
+
+#include "trilm/Conversion/TernaryToLinalg/TernaryToLinalg.h"
+
+namespace trilm {
+
+#define GEN_PASS_REGISTRATION
+#include "trilm/Conversion/Passes.h.inc"
+
+} // namespace trilm
+
+#endif // TRILM_CONVERSION_PASSES_H

@@ -1,0 +1,131 @@
+//===- TernaryAttrs.td - Ternary attributes and enums ------*- tablegen -*-===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TRILM_DIALECT_TERNARY_IR_TERNARYATTRS_TD
+#define TRILM_DIALECT_TERNARY_IR_TERNARYATTRS_TD
+
+include "trilm/Dialect/Ternary/IR/TernaryDialect.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+
+//===----------------------------------------------------------------------===//
+// Packing schemes
+//===----------------------------------------------------------------------===//
+
+def Ternary_PackingTQ2 : I32EnumAttrCase<"tq2", 0>;
+def Ternary_PackingTQ1 : I32EnumAttrCase<"tq1", 1>;
+def Ternary_PackingScheme : I32EnumAttr<"PackingScheme",
+    "bit layout of packed trits",
+    [Ternary_PackingTQ2, Ternary_PackingTQ1]> {
+  let cppNamespace = "::trilm::ternary";
+  let genSpecializedAttr = 0;
+}
+
+//===----------------------------------------------------------------------===//
+// Layout interface
+//===----------------------------------------------------------------------===//
+
+def Ternary_PackedLayoutAttrInterface : AttrInterface<"PackedLayoutAttrInterface"> {
+  let cppNamespace = "::trilm::ternary";
+  let description = [{
+    A target-specific arrangement of the packed blocks of a `!ternary.packed`
+    value (the default, without a layout, is row-major: the blocks of row 0,
+    then those of row 1, ...). Lowerings that do not understand a layout must
+    reject it with a diagnostic.
+  }];
+  let methods = [
+    InterfaceMethod<"Checks that the layout can hold a rows x cols matrix.",
+      "::llvm::LogicalResult", "verifyLayout",
+      (ins "::llvm::function_ref<::mlir::InFlightDiagnostic()>":$emitError,
+           "int64_t":$rows, "int64_t":$cols)>,
+    InterfaceMethod<[{
+        Returns the shape of the i8 tensor holding the bytes, given the number
+        of rows and the packed bytes per row.
+      }],
+      "::llvm::SmallVector<int64_t, 2>", "getStorageShape",
+      (ins "int64_t":$rows, "int64_t":$rowBytes)>,
+    InterfaceMethod<[{
+        Returns the position in the storage tensor of the first byte of
+        block `block` of row `row`, where `blockBytes` is the size of one
+        block of codes.
+      }],
+      "std::pair<int64_t, int64_t>", "getBlockPosition",
+      (ins "int64_t":$row, "int64_t":$block, "int64_t":$blockBytes,
+           "int64_t":$rowBytes)>,
+  ];
+}
+
+class Ternary_Attr<string name, string attrMnemonic, list<Trait> traits = []>
+    : AttrDef<Ternary_Dialect, name, traits> {
+  let mnemonic = attrMnemonic;
+}
+
+def Ternary_RowInterleaveAttr : Ternary_Attr<"RowInterleave", "row_interleave",
+    [DeclareAttrInterfaceMethods<Ternary_PackedLayoutAttrInterface>]> {
+  let summary = "blocks of `rows` consecutive weight rows interleaved";
+  let description = [{
+    Rows are grouped `rows` at a time; within a group the packed blocks are
+    stored block-major: block 0 of every row of the group, then block 1 of
+    every row, and so on. One contiguous load then feeds `rows` output rows,
+    which is what a memory-bound GEMV wants. `rows` must be a power of two
+    between 2 and 64 that divides the number of weight rows.
+
+    Example: `#ternary.row_interleave<4>`
+  }];
+  let parameters = (ins "int64_t":$rows);
+  let assemblyFormat = "`<` $rows `>`";
+  let genVerifyDecl = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Scale groups
+//===----------------------------------------------------------------------===//
+
+def Ternary_ScaleGroupsAttr : Ternary_Attr<"ScaleGroups", "scale_groups"> {
+  let summary = "how the scales of a ternary weight matrix are grouped";
+  let description = [{
+    Partitions an N x K weight matrix (N output rows, K the reduction
+    dimension) into a grid of rectangular groups that each share one scale.
+    Each axis is either not split, split at explicit positions, or cut into
+    fixed-size blocks (the last block may be short). The scales tensor of an
+    op using the groups has shape [groups along N, groups along K].
+
+    - `#ternary.scale_groups<tensor>`: one scale for the whole matrix.
+    - `#ternary.scale_groups<n = [448]>`: rows [0, 448) and [448, N), as
+      TriLM column-parallel shards (q, k, v, gate, up).
+    - `#ternary.scale_groups<k = [1536, 3072]>`: three ranges of K, as TriLM
+      row-parallel shards (o, down).
+    - `#ternary.scale_groups<n = block 1, k = block 256>`: one scale per row
+      and 256-block, as GGUF TQ1_0/TQ2_0.
+
+    Split positions need not be multiples of the packing block size.
+  }];
+  let parameters = (ins
+    OptionalArrayRefParameter<"int64_t">:$rowSplits,
+    DefaultValuedParameter<"int64_t", "0">:$rowBlock,
+    OptionalArrayRefParameter<"int64_t">:$colSplits,
+    DefaultValuedParameter<"int64_t", "0">:$colBlock);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Returns the attribute with one scale for the whole matrix.
+    static ScaleGroupsAttr getPerTensor(::mlir::MLIRContext *context);
+    /// Number of groups along N for `rows` rows.
+    int64_t getNumRowGroups(int64_t rows) const;
+    /// Number of groups along K for `cols` columns.
+    int64_t getNumColGroups(int64_t cols) const;
+    /// Group boundaries along N: first row of each group, then `rows`.
+    ::llvm::SmallVector<int64_t> getRowBounds(int64_t rows) const;
+    /// Group boundaries along K: first column of each group, then `cols`.
+    ::llvm::SmallVector<int64_t> getColBounds(int64_t cols) const;
+    /// Checks that the groups fit a rows x cols matrix.
+    ::llvm::LogicalResult verifyShape(
+        ::llvm::function_ref<::mlir::InFlightDiagnostic()> emitError,
+        int64_t rows, int64_t cols) const;
+  }];
+}
+
+#endif // TRILM_DIALECT_TERNARY_IR_TERNARYATTRS_TD

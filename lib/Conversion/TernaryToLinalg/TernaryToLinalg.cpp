@@ -1,0 +1,632 @@
+//===- TernaryToLinalg.cpp - Reference lowering of ternary ops ------------===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+// The lowering keeps every step visible in upstream ops so that it can serve
+// as the semantic oracle for the fused CPU and GPU lowerings: layouts are
+// undone with reshapes and transposes, each trit is decoded with integer
+// arithmetic straight from the layout definition, and a matmul is one
+// contraction per K scale group followed by the scaled sum of the groups.
+//
+//===----------------------------------------------------------------------===//
+
+#include "trilm/Conversion/TernaryToLinalg/TernaryToLinalg.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/PatternMatch.h"
+#include "trilm/Dialect/Ternary/IR/Ternary.h"
+
+namespace trilm {
+#define GEN_PASS_DEF_CONVERTTERNARYTOLINALG
+#include "trilm/Conversion/Passes.h.inc"
+} // namespace trilm
+
+using namespace mlir;
+using namespace trilm;
+using namespace trilm::ternary;
+
+namespace {
+
+/// Small helper that builds index/integer arithmetic at one location.
+struct ArithBuilder {
+  OpBuilder &b;
+  Location loc;
+
+  Value index(int64_t value) const {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  }
+  Value i32(int64_t value) const {
+    return arith::ConstantIntOp::create(b, loc, b.getI32Type(), value);
+  }
+  Value add(Value x, Value y) const { return arith::AddIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) const { return arith::SubIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) const { return arith::MulIOp::create(b, loc, x, y); }
+  Value div(Value x, Value y) const { return arith::DivUIOp::create(b, loc, x, y); }
+  Value rem(Value x, Value y) const { return arith::RemUIOp::create(b, loc, x, y); }
+  Value lt(Value x, Value y) const {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
+  }
+  Value eq(Value x, Value y) const {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
+  }
+  Value select(Value c, Value x, Value y) const {
+    return arith::SelectOp::create(b, loc, c, x, y);
+  }
+  Value toI32(Value indexValue) const {
+    return arith::IndexCastOp::create(b, loc, b.getI32Type(), indexValue);
+  }
+  /// Index of the group containing `position`, for group start `bounds`
+  /// (0, ..., size) of an axis split as `splits` or in blocks of `block`.
+  Value groupOf(Value position, ArrayRef<int64_t> splits, int64_t block) const {
+    if (block > 0)
+      return div(position, index(block));
+    Value group = index(0);
+    for (int64_t split : splits) {
+      Value past = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge,
+                                         position, index(split));
+      group = add(group, select(past, index(1), index(0)));
+    }
+    return group;
+  }
+};
+
+/// Number of bytes of codes in one 256-trit block.
+static int64_t blockBytes(PackedType type) {
+  return packing::codeBytesPerBlock(toPackingScheme(type.getScheme()));
+}
+
+/// Reshapes between the storage tensor of `type` and the row-major
+/// [rows, blocks * blockBytes] form, undoing or applying the layout.
+static Value convertLayout(OpBuilder &b, Location loc, PackedType type,
+                           Value bytes, bool toRowMajor) {
+  auto interleave = dyn_cast_if_present<RowInterleaveAttr>(type.getLayout());
+  if (!interleave)
+    return bytes;
+  int64_t factor = interleave.getRows();
+  int64_t rows = type.getRows(), bb = blockBytes(type);
+  int64_t blocks = type.getRowBytes() / bb;
+  Type i8 = b.getI8Type();
+  // Storage is [rows/R][blocks][R][bb]; row-major is [rows/R][R][blocks][bb].
+  auto interleaved = RankedTensorType::get({rows / factor, blocks, factor, bb}, i8);
+  auto grouped = RankedTensorType::get({rows / factor, factor, blocks, bb}, i8);
+  RankedTensorType sourceType = toRowMajor ? interleaved : grouped;
+  RankedTensorType targetType = toRowMajor ? grouped : interleaved;
+  SmallVector<ReassociationIndices> storageGroups =
+      toRowMajor ? SmallVector<ReassociationIndices>{{0}, {1, 2, 3}}
+                 : SmallVector<ReassociationIndices>{{0, 1}, {2, 3}};
+  SmallVector<ReassociationIndices> resultGroups =
+      toRowMajor ? SmallVector<ReassociationIndices>{{0, 1}, {2, 3}}
+                 : SmallVector<ReassociationIndices>{{0}, {1, 2, 3}};
+  Value expanded = tensor::ExpandShapeOp::create(b, loc, sourceType, bytes,
+                                                 storageGroups);
+  Value init = tensor::EmptyOp::create(b, loc, targetType.getShape(), i8);
+  Value transposed =
+      linalg::TransposeOp::create(b, loc, expanded, init,
+                                  ArrayRef<int64_t>{0, 2, 1, 3})
+          .getResult()[0];
+  RankedTensorType resultType =
+      toRowMajor ? RankedTensorType::get({rows, type.getRowBytes()}, i8)
+                 : type.getStorageType();
+  return tensor::CollapseShapeOp::create(b, loc, resultType, transposed,
+                                         resultGroups);
+}
+
+/// Position of the byte holding trit `element` (0..255) of a block, and the
+/// digit of that byte it occupies (TQ2: 2-bit field, low first; TQ1: base-3
+/// digit, most significant first).
+static std::pair<Value, Value> locateTrit(const ArithBuilder &ab,
+                                          PackingScheme scheme, Value element) {
+  if (scheme == PackingScheme::tq2) {
+    // Byte m of each 32-byte half holds elements m, m+32, m+64, m+96 of it.
+    Value half = ab.div(element, ab.index(128));
+    Value inHalf = ab.rem(element, ab.index(128));
+    Value byte = ab.add(ab.mul(half, ab.index(32)), ab.rem(inHalf, ab.index(32)));
+    return {byte, ab.div(inHalf, ab.index(32))};
+  }
+  // qs[0..31]: elements 0..159, stride 32; qs[32..47]: 160..239, stride 16;
+  // qh[0..3]: 240..255, stride 4.
+  Value inQs2 = ab.sub(element, ab.index(160));
+  Value inQh = ab.sub(element, ab.index(240));
+  Value isQs1 = ab.lt(element, ab.index(160));
+  Value isQs2 = ab.lt(element, ab.index(240));
+  Value byte = ab.select(
+      isQs1, ab.rem(element, ab.index(32)),
+      ab.select(isQs2, ab.add(ab.index(32), ab.rem(inQs2, ab.index(16))),
+                ab.add(ab.index(48), ab.rem(inQh, ab.index(4)))));
+  Value digit = ab.select(isQs1, ab.div(element, ab.index(32)),
+                          ab.select(isQs2, ab.div(inQs2, ab.index(16)),
+                                    ab.div(inQh, ab.index(4))));
+  return {byte, digit};
+}
+
+/// Decodes digit `digit` of packed byte `byte` (i8) into a trit (i32).
+static Value decodeTrit(const ArithBuilder &ab, PackingScheme scheme,
+                        Value byte, Value digit) {
+  Value q = arith::ExtUIOp::create(ab.b, ab.loc, ab.b.getI32Type(), byte);
+  Value code;
+  if (scheme == PackingScheme::tq2) {
+    Value shift = ab.toI32(ab.mul(digit, ab.index(2)));
+    code = arith::AndIOp::create(
+        ab.b, ab.loc, arith::ShRUIOp::create(ab.b, ab.loc, q, shift), ab.i32(3));
+  } else {
+    // q_n = uint8(q * 3^n); code = (q_n * 3) >> 8.
+    Value power = ab.i32(1);
+    for (int64_t n = 1, p = 3; n < 5; ++n, p *= 3)
+      power = ab.select(ab.eq(digit, ab.index(n)), ab.i32(p), power);
+    Value shifted = arith::AndIOp::create(ab.b, ab.loc, ab.mul(q, power),
+                                          ab.i32(255));
+    code = arith::ShRUIOp::create(ab.b, ab.loc, ab.mul(shifted, ab.i32(3)),
+                                  ab.i32(8));
+  }
+  return ab.sub(code, ab.i32(1));
+}
+
+/// Builds a rows x cols i8 tensor of trits from storage `bytes`.
+static Value unpackTrits(OpBuilder &b, Location loc, PackedType type,
+                         Value bytes) {
+  Value rowMajor = convertLayout(b, loc, type, bytes, /*toRowMajor=*/true);
+  int64_t bb = blockBytes(type);
+  auto resultType =
+      RankedTensorType::get({type.getRows(), type.getCols()}, b.getI8Type());
+  Value init = tensor::EmptyOp::create(b, loc, resultType.getShape(),
+                                       b.getI8Type());
+  MLIRContext *context = b.getContext();
+  auto generic = linalg::GenericOp::create(
+      b, loc, resultType, ValueRange{}, ValueRange{init},
+      ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(2, context)},
+      ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                    utils::IteratorType::parallel},
+      [&](OpBuilder &nb, Location nloc, ValueRange) {
+        ArithBuilder ab{nb, nloc};
+        Value row = linalg::IndexOp::create(nb, nloc, 0);
+        Value col = linalg::IndexOp::create(nb, nloc, 1);
+        Value block = ab.div(col, ab.index(packing::kBlockSize));
+        Value element = ab.rem(col, ab.index(packing::kBlockSize));
+        auto [byteInBlock, digit] = locateTrit(ab, type.getScheme(), element);
+        Value byteCol = ab.add(ab.mul(block, ab.index(bb)), byteInBlock);
+        Value byte = tensor::ExtractOp::create(nb, nloc, rowMajor,
+                                               ValueRange{row, byteCol});
+        Value trit = decodeTrit(ab, type.getScheme(), byte, digit);
+        Value result =
+            arith::TruncIOp::create(nb, nloc, nb.getI8Type(), trit);
+        linalg::YieldOp::create(nb, nloc, result);
+      });
+  return generic.getResult(0);
+}
+
+/// Builds the storage tensor of `type` from a rows x cols tensor of trits.
+static Value packTrits(OpBuilder &b, Location loc, PackedType type,
+                       Value trits) {
+  int64_t bb = blockBytes(type);
+  int64_t rows = type.getRows(), cols = type.getCols();
+  int64_t blocks = type.getRowBytes() / bb;
+  Type i8 = b.getI8Type();
+  auto blockedType = RankedTensorType::get({rows, blocks, bb}, i8);
+  Value init = tensor::EmptyOp::create(b, loc, blockedType.getShape(), i8);
+  MLIRContext *context = b.getContext();
+  PackingScheme scheme = type.getScheme();
+  auto generic = linalg::GenericOp::create(
+      b, loc, blockedType, ValueRange{}, ValueRange{init},
+      ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(3, context)},
+      SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location nloc, ValueRange) {
+        ArithBuilder ab{nb, nloc};
+        Value row = linalg::IndexOp::create(nb, nloc, 0);
+        Value block = linalg::IndexOp::create(nb, nloc, 1);
+        Value byte = linalg::IndexOp::create(nb, nloc, 2);
+        Value blockStart = ab.mul(block, ab.index(packing::kBlockSize));
+        // Code (trit + 1) of block element `element`; padding trits are 0.
+        auto codeAt = [&](Value element) {
+          Value col = ab.add(blockStart, element);
+          Value inside = ab.lt(col, ab.index(cols));
+          Value clamped = ab.select(inside, col, ab.index(cols - 1));
+          Value trit = tensor::ExtractOp::create(nb, nloc, trits,
+                                                 ValueRange{row, clamped});
+          Value wide = arith::ExtSIOp::create(nb, nloc, nb.getI32Type(), trit);
+          return ab.add(ab.select(inside, wide, ab.i32(0)), ab.i32(1));
+        };
+        Value packed;
+        if (scheme == PackingScheme::tq2) {
+          Value first = ab.add(ab.mul(ab.div(byte, ab.index(32)), ab.index(128)),
+                               ab.rem(byte, ab.index(32)));
+          packed = ab.i32(0);
+          for (int64_t l = 0; l < 4; ++l) {
+            Value code = codeAt(ab.add(first, ab.index(32 * l)));
+            packed = arith::OrIOp::create(
+                nb, nloc, packed,
+                arith::ShLIOp::create(nb, nloc, code, ab.i32(2 * l)));
+          }
+        } else {
+          Value isQs1 = ab.lt(byte, ab.index(32));
+          Value isQs2 = ab.lt(byte, ab.index(48));
+          Value first = ab.select(
+              isQs1, byte,
+              ab.select(isQs2, ab.add(ab.index(160), ab.sub(byte, ab.index(32))),
+                        ab.add(ab.index(240), ab.sub(byte, ab.index(48)))));
+          Value stride = ab.select(isQs1, ab.index(32),
+                                   ab.select(isQs2, ab.index(16), ab.index(4)));
+          // Base-3 value, first element most significant; qh bytes hold four
+          // trits and a zero fifth digit (the extra multiplication by 3).
+          Value value = ab.i32(0);
+          for (int64_t digit = 0; digit < 5; ++digit) {
+            Value code = codeAt(ab.add(first, ab.mul(stride, ab.index(digit))));
+            if (digit == 4)
+              code = ab.select(isQs2, code, ab.i32(0));
+            value = ab.add(ab.mul(value, ab.i32(3)), code);
+          }
+          // Fixed point: ceil(value * 256 / 243).
+          packed = arith::DivUIOp::create(
+              nb, nloc, ab.add(ab.mul(value, ab.i32(256)), ab.i32(242)),
+              ab.i32(243));
+        }
+        linalg::YieldOp::create(
+            nb, nloc, arith::TruncIOp::create(nb, nloc, nb.getI8Type(), packed)
+                          .getResult());
+      });
+  auto rowMajorType = RankedTensorType::get({rows, type.getRowBytes()}, i8);
+  Value rowMajor = tensor::CollapseShapeOp::create(
+      b, loc, rowMajorType, generic.getResult(0),
+      SmallVector<ReassociationIndices>{{0}, {1, 2}});
+  return convertLayout(b, loc, type, rowMajor, /*toRowMajor=*/false);
+}
+
+/// Converts `value` (a float of any width) to f32 inside a region.
+static Value toF32(OpBuilder &b, Location loc, Value value) {
+  if (value.getType().isF32())
+    return value;
+  return arith::ExtFOp::create(b, loc, b.getF32Type(), value);
+}
+
+/// Converts an f32 to `type` inside a region.
+static Value fromF32(OpBuilder &b, Location loc, Value value, Type type) {
+  if (type.isF32())
+    return value;
+  return arith::TruncFOp::create(b, loc, type, value);
+}
+
+/// Returns a tensor.empty of shape [dim 0 of `like`, cols...] for a possibly
+/// dynamic leading dimension.
+static Value emptyLike(OpBuilder &b, Location loc, Value like,
+                       ArrayRef<int64_t> trailing, Type elementType) {
+  auto likeType = cast<RankedTensorType>(like.getType());
+  SmallVector<int64_t> shape = {likeType.getDimSize(0)};
+  llvm::append_range(shape, trailing);
+  SmallVector<Value> dynamicSizes;
+  if (ShapedType::isDynamic(shape[0]))
+    dynamicSizes.push_back(tensor::DimOp::create(b, loc, like, 0));
+  return tensor::EmptyOp::create(b, loc, shape, elementType, dynamicSizes);
+}
+
+/// Fills a fresh tensor shaped like `empty` with zero of its element type.
+static Value zeros(OpBuilder &b, Location loc, Value empty) {
+  Type elementType = cast<RankedTensorType>(empty.getType()).getElementType();
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(elementType));
+  return linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+struct ConstantOpLowering : public OpConversionPattern<ConstantOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(ConstantOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(
+        op, cast<TypedAttr>(op.getValue()));
+    return success();
+  }
+};
+
+struct PackOpLowering : public OpConversionPattern<PackOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(PackOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, packTrits(rewriter, op.getLoc(), op.getType(),
+                                     adaptor.getTrits()));
+    return success();
+  }
+};
+
+struct UnpackOpLowering : public OpConversionPattern<UnpackOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(UnpackOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    PackedType type = op.getWeights().getType();
+    Value trits = unpackTrits(rewriter, loc, type, adaptor.getWeights());
+    if (!op.getScales()) {
+      rewriter.replaceOp(op, trits);
+      return success();
+    }
+    auto resultType = cast<RankedTensorType>(op.getType());
+    ScaleGroupsAttr groups = *op.getGroups();
+    Value scales = adaptor.getScales();
+    Value init = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                         resultType.getElementType());
+    MLIRContext *context = rewriter.getContext();
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(2, context);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, resultType, ValueRange{trits}, ValueRange{init},
+        ArrayRef<AffineMap>{identity, identity},
+        ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                      utils::IteratorType::parallel},
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          ArithBuilder ab{nb, nloc};
+          Value row = linalg::IndexOp::create(nb, nloc, 0);
+          Value col = linalg::IndexOp::create(nb, nloc, 1);
+          Value scale = tensor::ExtractOp::create(
+              nb, nloc, scales,
+              ValueRange{
+                  ab.groupOf(row, groups.getRowSplits(), groups.getRowBlock()),
+                  ab.groupOf(col, groups.getColSplits(), groups.getColBlock())});
+          Value trit =
+              arith::SIToFPOp::create(nb, nloc, nb.getF32Type(), args[0]);
+          Value product = arith::MulFOp::create(nb, nloc, trit,
+                                                toF32(nb, nloc, scale));
+          linalg::YieldOp::create(
+              nb, nloc,
+              fromF32(nb, nloc, product, resultType.getElementType()));
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+struct QuantizeOpLowering : public OpConversionPattern<QuantizeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(QuantizeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    Value input = adaptor.getInput();
+    int64_t cols = op.getInput().getType().getDimSize(1);
+    Type f32 = rewriter.getF32Type();
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(2, context);
+    AffineMap rowMap =
+        AffineMap::get(2, 0, {getAffineDimExpr(0, context)}, context);
+    auto parallel = utils::IteratorType::parallel;
+    auto reduction = utils::IteratorType::reduction;
+
+    // absmax per row, then scale = max(absmax, eps) / 127.
+    Value absmax = zeros(rewriter, loc, emptyLike(rewriter, loc, input, {}, f32));
+    absmax = linalg::GenericOp::create(
+                 rewriter, loc, absmax.getType(), ValueRange{input},
+                 ValueRange{absmax}, ArrayRef<AffineMap>{identity, rowMap},
+                 ArrayRef<utils::IteratorType>{parallel, reduction},
+                 [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                   Value magnitude =
+                       math::AbsFOp::create(nb, nloc, toF32(nb, nloc, args[0]));
+                   linalg::YieldOp::create(
+                       nb, nloc,
+                       arith::MaximumFOp::create(nb, nloc, args[1], magnitude)
+                           .getResult());
+                 })
+                 .getResult(0);
+    float eps = op.getEps().convertToFloat();
+    AffineMap vectorIdentity = AffineMap::getMultiDimIdentityMap(1, context);
+    Value scales = linalg::GenericOp::create(
+                       rewriter, loc, absmax.getType(), ValueRange{absmax},
+                       ValueRange{emptyLike(rewriter, loc, input, {}, f32)},
+                       ArrayRef<AffineMap>{vectorIdentity, vectorIdentity},
+                       ArrayRef<utils::IteratorType>{parallel},
+                       [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                         Value floor = arith::ConstantOp::create(
+                             nb, nloc, nb.getF32FloatAttr(eps));
+                         Value clamped = arith::MaximumFOp::create(
+                             nb, nloc, args[0], floor);
+                         Value scale = arith::DivFOp::create(
+                             nb, nloc, clamped,
+                             arith::ConstantOp::create(
+                                 nb, nloc, nb.getF32FloatAttr(127.0f)));
+                         linalg::YieldOp::create(nb, nloc, scale);
+                       })
+                       .getResult(0);
+
+    // q = clamp(round_half_to_even(x / scale), -127, 127).
+    Value quantized = linalg::GenericOp::create(
+        rewriter, loc, op.getQuantized().getType(), ValueRange{input, scales},
+        ValueRange{emptyLike(rewriter, loc, input, {cols}, rewriter.getI8Type())},
+        ArrayRef<AffineMap>{identity, rowMap, identity},
+        ArrayRef<utils::IteratorType>{parallel, parallel},
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          Value ratio = arith::DivFOp::create(
+              nb, nloc, toF32(nb, nloc, args[0]), args[1]);
+          Value rounded = math::RoundEvenOp::create(nb, nloc, ratio);
+          Value low = arith::ConstantOp::create(nb, nloc,
+                                                nb.getF32FloatAttr(-127.0f));
+          Value high = arith::ConstantOp::create(nb, nloc,
+                                                 nb.getF32FloatAttr(127.0f));
+          Value clamped = arith::MinimumFOp::create(
+              nb, nloc, arith::MaximumFOp::create(nb, nloc, rounded, low), high);
+          linalg::YieldOp::create(
+              nb, nloc,
+              arith::FPToSIOp::create(nb, nloc, nb.getI8Type(), clamped)
+                  .getResult());
+        })
+        .getResult(0);
+    rewriter.replaceOp(op, {quantized, scales});
+    return success();
+  }
+};
+
+struct MatmulOpLowering : public OpConversionPattern<MatmulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    PackedType type = op.getWeights().getType();
+    ScaleGroupsAttr groups = op.getGroups();
+    int64_t rows = type.getRows(), cols = type.getCols();
+    bool int8 = op.isInt8();
+    Value input = adaptor.getInput();
+    Value scales = adaptor.getScales();
+    Value trits = unpackTrits(rewriter, loc, type, adaptor.getWeights());
+    Type accType = int8 ? Type(rewriter.getI32Type()) : Type(rewriter.getF32Type());
+    Type f32 = rewriter.getF32Type();
+
+    AffineExpr m, n, k;
+    bindDims(context, m, n, k);
+    auto map3 = [&](ArrayRef<AffineExpr> results) {
+      return AffineMap::get(3, 0, results, context);
+    };
+    auto parallel = utils::IteratorType::parallel;
+    auto reduction = utils::IteratorType::reduction;
+    AffineMap identity2 = AffineMap::getMultiDimIdentityMap(2, context);
+
+    Value result = zeros(rewriter, loc, emptyLike(rewriter, loc, input, {rows}, f32));
+    SmallVector<int64_t> bounds = groups.getColBounds(cols);
+    for (int64_t group = 0; group + 1 < static_cast<int64_t>(bounds.size());
+         ++group) {
+      int64_t start = bounds[group], size = bounds[group + 1] - start;
+      // Exact per-group partial sums: sum_k x[m, k] * t[n, k].
+      auto sliceOf = [&](Value source, int64_t dim0) -> Value {
+        SmallVector<OpFoldResult> offsets = {rewriter.getIndexAttr(0),
+                                             rewriter.getIndexAttr(start)};
+        SmallVector<OpFoldResult> sizes = {
+            ShapedType::isDynamic(dim0)
+                ? OpFoldResult(tensor::DimOp::create(rewriter, loc, source, 0)
+                                   .getResult())
+                : OpFoldResult(rewriter.getIndexAttr(dim0)),
+            rewriter.getIndexAttr(size)};
+        SmallVector<OpFoldResult> strides(2, rewriter.getIndexAttr(1));
+        return tensor::ExtractSliceOp::create(rewriter, loc, source, offsets,
+                                              sizes, strides);
+      };
+      Value inputSlice =
+          sliceOf(input, cast<RankedTensorType>(input.getType()).getDimSize(0));
+      Value tritSlice = sliceOf(trits, rows);
+      Value acc =
+          zeros(rewriter, loc, emptyLike(rewriter, loc, input, {rows}, accType));
+      acc = linalg::GenericOp::create(
+                rewriter, loc, acc.getType(), ValueRange{inputSlice, tritSlice},
+                ValueRange{acc},
+                ArrayRef<AffineMap>{map3({m, k}), map3({n, k}), map3({m, n})},
+                ArrayRef<utils::IteratorType>{parallel, parallel, reduction},
+                [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                  Value product;
+                  if (int8) {
+                    Value x = arith::ExtSIOp::create(nb, nloc, accType, args[0]);
+                    Value t = arith::ExtSIOp::create(nb, nloc, accType, args[1]);
+                    product = arith::AddIOp::create(
+                        nb, nloc, args[2], arith::MulIOp::create(nb, nloc, x, t));
+                  } else {
+                    Value t = arith::SIToFPOp::create(nb, nloc, accType, args[1]);
+                    product = arith::AddFOp::create(
+                        nb, nloc, args[2],
+                        arith::MulFOp::create(nb, nloc,
+                                              toF32(nb, nloc, args[0]), t));
+                  }
+                  linalg::YieldOp::create(nb, nloc, product);
+                })
+                .getResult(0);
+      // result += scales[group of n, group] * acc.
+      result = linalg::GenericOp::create(
+                   rewriter, loc, result.getType(), ValueRange{acc},
+                   ValueRange{result}, ArrayRef<AffineMap>{identity2, identity2},
+                   ArrayRef<utils::IteratorType>{parallel, parallel},
+                   [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                     ArithBuilder ab{nb, nloc};
+                     Value row = linalg::IndexOp::create(nb, nloc, 1);
+                     Value scale = tensor::ExtractOp::create(
+                         nb, nloc, scales,
+                         ValueRange{ab.groupOf(row, groups.getRowSplits(),
+                                               groups.getRowBlock()),
+                                    ab.index(group)});
+                     Value partial =
+                         int8 ? arith::SIToFPOp::create(nb, nloc, f32, args[0])
+                                    .getResult()
+                              : args[0];
+                     Value scaled = arith::MulFOp::create(
+                         nb, nloc, toF32(nb, nloc, scale), partial);
+                     linalg::YieldOp::create(
+                         nb, nloc,
+                         arith::AddFOp::create(nb, nloc, args[1], scaled)
+                             .getResult());
+                   })
+                   .getResult(0);
+    }
+
+    // Per-row activation scale (int8) and conversion to the result type.
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Type resultElement = resultType.getElementType();
+    SmallVector<Value> inputs = {result};
+    SmallVector<AffineMap> maps = {identity2};
+    if (int8) {
+      inputs.push_back(adaptor.getActScales());
+      maps.push_back(AffineMap::get(2, 0, {getAffineDimExpr(0, context)},
+                                    context));
+    }
+    maps.push_back(identity2);
+    Value output = linalg::GenericOp::create(
+                       rewriter, loc, resultType, inputs,
+                       ValueRange{emptyLike(rewriter, loc, input, {rows},
+                                            resultElement)},
+                       maps, ArrayRef<utils::IteratorType>{parallel, parallel},
+                       [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                         Value value = args[0];
+                         if (int8)
+                           value = arith::MulFOp::create(nb, nloc, args[1],
+                                                         value);
+                         linalg::YieldOp::create(
+                             nb, nloc, fromF32(nb, nloc, value, resultElement));
+                       })
+                       .getResult(0);
+    rewriter.replaceOp(op, output);
+    return success();
+  }
+};
+
+struct ConvertTernaryToLinalgPass
+    : public trilm::impl::ConvertTernaryToLinalgBase<
+          ConvertTernaryToLinalgPass> {
+  void runOnOperation() override {
+    MLIRContext *context = &getContext();
+    TypeConverter converter;
+    populateTernaryToLinalgTypeConversion(converter);
+    ConversionTarget target(*context);
+    target.addIllegalDialect<TernaryDialect>();
+    target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
+                           math::MathDialect, tensor::TensorDialect>();
+    target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
+      return converter.isSignatureLegal(op.getFunctionType()) &&
+             converter.isLegal(&op.getBody());
+    });
+    target.addDynamicallyLegalOp<func::CallOp, func::ReturnOp>(
+        [&](Operation *op) { return converter.isLegal(op); });
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+
+    RewritePatternSet patterns(context);
+    populateTernaryToLinalgConversionPatterns(converter, patterns);
+    populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
+                                                                   converter);
+    populateCallOpTypeConversionPattern(patterns, converter);
+    populateReturnOpTypeConversionPattern(patterns, converter);
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void trilm::populateTernaryToLinalgTypeConversion(TypeConverter &converter) {
+  converter.addConversion([](Type type) { return type; });
+  converter.addConversion(
+      [](PackedType type) -> Type { return type.getStorageType(); });
+}
+
+void trilm::populateTernaryToLinalgConversionPatterns(
+    TypeConverter &converter, RewritePatternSet &patterns) {
+  patterns.add<ConstantOpLowering, PackOpLowering, UnpackOpLowering,
+               QuantizeOpLowering, MatmulOpLowering>(converter,
+                                                     patterns.getContext());
+}

@@ -1,0 +1,256 @@
+//===- TernaryOps.cpp - Ternary operations --------------------------------===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+//===----------------------------------------------------------------------===//
+
+#include "trilm/Dialect/Ternary/IR/Ternary.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace trilm::ternary;
+
+#define GET_OP_CLASSES
+#include "trilm/Dialect/Ternary/IR/TernaryOps.cpp.inc"
+
+/// Prints a shape as `[a, b]`, `?` for dynamic sizes.
+static std::string shapeString(ArrayRef<int64_t> shape) {
+  std::string result;
+  llvm::raw_string_ostream os(result);
+  os << '[';
+  llvm::interleaveComma(shape, os, [&](int64_t dim) {
+    if (ShapedType::isDynamic(dim))
+      os << '?';
+    else
+      os << dim;
+  });
+  os << ']';
+  return result;
+}
+
+/// Returns the i8 values of a dense or dense-resource elements attribute.
+static std::optional<SmallVector<int8_t>> getI8Values(Attribute attr) {
+  if (auto dense = dyn_cast_if_present<DenseIntElementsAttr>(attr)) {
+    if (!dense.getElementType().isInteger(8))
+      return std::nullopt;
+    return llvm::to_vector(dense.getValues<int8_t>());
+  }
+  if (auto resource = dyn_cast_if_present<DenseI8ResourceElementsAttr>(attr)) {
+    if (std::optional<ArrayRef<int8_t>> data = resource.tryGetAsArrayRef())
+      return SmallVector<int8_t>(*data);
+  }
+  return std::nullopt;
+}
+
+/// Verifies that `scales` has one entry per scale group of an rows x cols
+/// matrix.
+static LogicalResult verifyScales(Operation *op, ScaleGroupsAttr groups,
+                                  RankedTensorType scalesType, int64_t rows,
+                                  int64_t cols) {
+  if (failed(groups.verifyShape([&] { return op->emitOpError(); }, rows, cols)))
+    return failure();
+  SmallVector<int64_t, 2> expected = {groups.getNumRowGroups(rows),
+                                      groups.getNumColGroups(cols)};
+  if (scalesType.getShape() != ArrayRef<int64_t>(expected))
+    return op->emitOpError("scales shape ")
+           << shapeString(scalesType.getShape()) << " does not match the "
+           << shapeString(expected) << " scale groups of a " << rows << "x"
+           << cols << " matrix";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ConstantOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConstantOp::verify() {
+  RankedTensorType storageType = getType().getStorageType();
+  if (getValue().getType() != storageType)
+    return emitOpError("value of type ")
+           << getValue().getType() << " does not match the storage type "
+           << storageType << " of " << getType();
+  // A short blob would be read past its end by every lowering.
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(getValue())) {
+    if (AsmResourceBlob *blob = resource.getRawHandle().getBlob()) {
+      if (static_cast<int64_t>(blob->getData().size()) !=
+          storageType.getNumElements())
+        return emitOpError("resource blob '")
+               << resource.getRawHandle().getKey() << "' holds "
+               << blob->getData().size() << " bytes but "
+               << storageType.getNumElements() << " are needed";
+    }
+  }
+  return success();
+}
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+//===----------------------------------------------------------------------===//
+// PackOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PackOp::verify() {
+  auto tritsType = getTrits().getType();
+  PackedType packedType = getType();
+  SmallVector<int64_t, 2> expected = {packedType.getRows(),
+                                      packedType.getCols()};
+  if (tritsType.getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError("trits shape ")
+           << shapeString(tritsType.getShape())
+           << " does not match the packed matrix "
+           << shapeString(expected);
+  Attribute constant;
+  if (!matchPattern(getTrits(), m_Constant(&constant)))
+    return success();
+  std::optional<SmallVector<int8_t>> values = getI8Values(constant);
+  if (!values)
+    return success();
+  for (auto [index, value] : llvm::enumerate(*values)) {
+    if (value >= -1 && value <= 1)
+      continue;
+    int64_t cols = packedType.getCols();
+    return emitOpError("constant trits hold ")
+           << static_cast<int>(value) << " at ["
+           << static_cast<int64_t>(index) / cols << ", "
+           << static_cast<int64_t>(index) % cols
+           << "]; trits must be -1, 0 or +1";
+  }
+  return success();
+}
+
+OpFoldResult PackOp::fold(FoldAdaptor adaptor) {
+  std::optional<SmallVector<int8_t>> trits = getI8Values(adaptor.getTrits());
+  if (!trits)
+    return {};
+  PackedType packedType = getType();
+  RankedTensorType storageType = packedType.getStorageType();
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(
+      storageType.getNumElements(), alignof(uint64_t));
+  MutableArrayRef<char> bytes = blob.getMutableData();
+  if (!packedType
+           .pack(*trits, MutableArrayRef<uint8_t>(
+                             reinterpret_cast<uint8_t *>(bytes.data()),
+                             bytes.size()))
+           .ok())
+    return {};
+  return DenseI8ResourceElementsAttr::get(storageType, "ternary_packed",
+                                          std::move(blob));
+}
+
+//===----------------------------------------------------------------------===//
+// UnpackOp
+//===----------------------------------------------------------------------===//
+
+void UnpackOp::build(OpBuilder &builder, OperationState &state, Value weights) {
+  auto packedType = cast<PackedType>(weights.getType());
+  auto resultType =
+      RankedTensorType::get({packedType.getRows(), packedType.getCols()},
+                            builder.getI8Type());
+  build(builder, state, resultType, weights, /*scales=*/Value(),
+        /*groups=*/ScaleGroupsAttr());
+}
+
+LogicalResult UnpackOp::verify() {
+  PackedType packedType = getWeights().getType();
+  auto resultType = cast<RankedTensorType>(getResult().getType());
+  SmallVector<int64_t, 2> expected = {packedType.getRows(),
+                                      packedType.getCols()};
+  if (resultType.getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError("result shape ")
+           << shapeString(resultType.getShape())
+           << " does not match the packed matrix " << shapeString(expected);
+  if (!getScales()) {
+    if (getGroups())
+      return emitOpError("scale groups given without scales");
+    if (!resultType.getElementType().isInteger(8))
+      return emitOpError("result must have i8 elements when unpacking trits, "
+                         "got ")
+             << resultType.getElementType();
+    return success();
+  }
+  if (!getGroups())
+    return emitOpError("scales given without scale groups");
+  if (!isa<Float32Type, Float16Type, BFloat16Type>(resultType.getElementType()))
+    return emitOpError("result must have f32, f16 or bf16 elements when "
+                       "unpacking with scales, got ")
+           << resultType.getElementType();
+  return verifyScales(*this, *getGroups(), getScales().getType(),
+                      packedType.getRows(), packedType.getCols());
+}
+
+OpFoldResult UnpackOp::fold(FoldAdaptor) {
+  if (getScales())
+    return {};
+  auto pack = getWeights().getDefiningOp<PackOp>();
+  if (!pack || pack.getTrits().getType() != getType())
+    return {};
+  return pack.getTrits();
+}
+
+//===----------------------------------------------------------------------===//
+// QuantizeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult QuantizeOp::verify() {
+  auto inputType = getInput().getType();
+  if (inputType.getRank() != 2)
+    return emitOpError("input must be a 2-D tensor (rows x K), got rank ")
+           << inputType.getRank();
+  if (getQuantized().getType().getShape() != inputType.getShape())
+    return emitOpError("quantized shape ")
+           << shapeString(getQuantized().getType().getShape())
+           << " does not match the input shape "
+           << shapeString(inputType.getShape());
+  auto scalesShape = getScales().getType().getShape();
+  if (scalesShape.size() != 1 || scalesShape[0] != inputType.getDimSize(0))
+    return emitOpError("scales shape ")
+           << shapeString(scalesShape) << " must be "
+           << shapeString(inputType.getShape().take_front());
+  if (!(getEps().convertToFloat() > 0.0f))
+    return emitOpError("eps must be positive, got ")
+           << getEps().convertToFloat();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// MatmulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulOp::verify() {
+  PackedType packedType = getWeights().getType();
+  auto inputType = cast<RankedTensorType>(getInput().getType());
+  auto resultType = cast<RankedTensorType>(getResult().getType());
+  int64_t rows = packedType.getRows(), cols = packedType.getCols();
+  if (inputType.getRank() != 2 || inputType.getDimSize(1) != cols)
+    return emitOpError("input shape ")
+           << shapeString(inputType.getShape()) << " must be [M, " << cols
+           << "] to match the " << rows << "x" << cols << " weights";
+  int64_t m = inputType.getDimSize(0);
+  if (resultType.getRank() != 2 || resultType.getDimSize(0) != m ||
+      resultType.getDimSize(1) != rows)
+    return emitOpError("result shape ")
+           << shapeString(resultType.getShape()) << " must be "
+           << shapeString({m, rows});
+  Type inputElement = inputType.getElementType();
+  if (inputElement.isInteger(8)) {
+    if (!getActScales())
+      return emitOpError("i8 activations need act_scales (one f32 per row)");
+    auto actShape = getActScales().getType().getShape();
+    if (actShape.size() != 1 || actShape[0] != m)
+      return emitOpError("act_scales shape ")
+             << shapeString(actShape) << " must be " << shapeString({m});
+  } else if (isa<Float32Type, Float16Type, BFloat16Type>(inputElement)) {
+    if (getActScales())
+      return emitOpError("act_scales are only allowed with i8 activations");
+  } else {
+    return emitOpError("activations must be f32, f16, bf16 or i8, got ")
+           << inputElement;
+  }
+  return verifyScales(*this, getGroups(), getScales().getType(), rows, cols);
+}

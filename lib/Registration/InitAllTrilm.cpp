@@ -1,0 +1,22 @@
+//===- InitAllTrilm.cpp - Register all of trilm ---------------------------===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+//===----------------------------------------------------------------------===//
+
+#include "trilm/InitAllTrilm.h"
+
+#include "trilm/Conversion/Passes.h"
+#include "trilm/Dialect/Ternary/IR/Ternary.h"
+#include "trilm/Dialect/Ternary/Transforms/Passes.h"
+#include "trilm/Pipelines/Pipelines.h"
+
+void trilm::registerAllDialects(mlir::DialectRegistry &registry) {
+  registry.insert<ternary::TernaryDialect>();
+}
+
+void trilm::registerAllPasses() {
+  ternary::registerTernaryPasses();
+  registerTrilmConversionPasses();
+  registerPipelines();
+}

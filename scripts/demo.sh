@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The main job: set up, build trilm, and show a float matmul whose weights are
+# ternary become a packed ternary matmul, lowered and executed.
+#   scripts/demo.sh [build-dir]
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${1:-$root/build}"
+"$root/scripts/setup.sh" "$build"
+ninja -C "$build" trilm-opt
+
+opt="$build/bin/trilm-opt"
+example="$root/examples/ternary-matmul.mlir"
+libs=/usr/lib/llvm-22/lib
+
+echo "== 1. float weights become packed ternary weights (ternary-raise-matmul) =="
+"$opt" "$example" --ternary-raise-matmul="packing=tq1 remarks=true" --canonicalize
+
+for packing in tq2 tq1; do
+  echo "== 2. lowered with the reference pipeline and executed ($packing) =="
+  "$opt" "$example" --ternary-raise-matmul="packing=$packing" --trilm-reference-pipeline |
+    /usr/lib/llvm-22/bin/mlir-runner -e main -entry-point-result=void \
+      -shared-libs="$libs/libmlir_runner_utils.so,$libs/libmlir_c_runner_utils.so"
+done
+
+echo "== 3. the same matmul on float weights, without trilm (expected result) =="
+"$opt" "$example" --trilm-reference-pipeline |
+  /usr/lib/llvm-22/bin/mlir-runner -e main -entry-point-result=void \
+    -shared-libs="$libs/libmlir_runner_utils.so,$libs/libmlir_c_runner_utils.so"
