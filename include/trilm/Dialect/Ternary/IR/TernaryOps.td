@@ -50,10 +50,10 @@ def Ternary_PackOp : Ternary_Op<"pack", [Pure]> {
   let summary = "packs an N x K tensor of trits";
   let description = [{
     Packs a tensor of `i8` trits into the scheme and layout of the result
-    type. Elements must be -1, 0 or +1; the verifier rejects a constant
-    operand holding anything else, and at run time other values are packed as
-    their sign. Packing a constant folds to a `ternary.constant` holding a
-    resource blob.
+    type. Elements must be -1, 0 or +1: the verifier rejects a constant
+    operand holding anything else, and the packed value is undefined for such
+    run-time values (which is what lets `unpack(pack(x))` fold to `x`).
+    Packing a constant folds to a `ternary.constant` holding a resource blob.
 
     ```mlir
     %w = ternary.pack %trits : tensor<64x300xi8> -> !ternary.packed<64x300, tq1>

@@ -1,0 +1,10 @@
+// trilm-opt lists trilm's passes and pipelines next to the upstream ones.
+// RUN: trilm-opt --help | FileCheck %s
+
+// CHECK-DAG: --convert-ternary-to-linalg
+// CHECK-DAG: --ternary-raise-matmul
+// CHECK-DAG: max-groups
+// CHECK-DAG: packing
+// CHECK-DAG: remarks
+// CHECK-DAG: --trilm-reference-pipeline
+// CHECK-DAG: --convert-linalg-to-loops
