@@ -65,3 +65,21 @@ func.func @buffers(%x: memref<1x2xf32>, %w: memref<2x2xf32>, %out: memref<1x2xf3
   linalg.matmul ins(%x, %w : memref<1x2xf32>, memref<2x2xf32>) outs(%out : memref<1x2xf32>)
   return
 }
+
+// -----
+
+func.func @dynamic_k(%x: tensor<1x?xf32>, %init: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  %w = arith.constant dense<[[1.0, 0.0], [0.0, 1.0]]> : tensor<2x2xf32>
+  // expected-remark @+1 {{not raised to ternary.matmul: the activation or result shape is not [M, K] x [M, N] with the weights' static K and N}}
+  %y = linalg.matmul ins(%x, %w : tensor<1x?xf32>, tensor<2x2xf32>) outs(%init : tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+func.func @mixed_static_dynamic_m(%x: tensor<?x2xf32>, %init: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  %w = arith.constant dense<[[1.0, 0.0], [0.0, 1.0]]> : tensor<2x2xf32>
+  // expected-remark @+1 {{not raised to ternary.matmul: the activation or result shape is not [M, K] x [M, N] with the weights' static K and N}}
+  %y = linalg.matmul ins(%x, %w : tensor<?x2xf32>, tensor<2x2xf32>) outs(%init : tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}

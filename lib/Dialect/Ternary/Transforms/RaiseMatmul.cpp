@@ -264,6 +264,13 @@ struct TernaryRaiseMatmulPass
       return failure();
     int64_t rows = rhsType.getDimSize(transposedB ? 0 : 1);
     int64_t cols = rhsType.getDimSize(transposedB ? 1 : 0);
+    // ternary.matmul needs the shapes that a static weight implies.
+    if (lhsType.getDimSize(1) != cols || initType.getDimSize(1) != rows ||
+        lhsType.getDimSize(0) != initType.getDimSize(0)) {
+      why = "the activation or result shape is not [M, K] x [M, N] with the "
+            "weights' static K and N";
+      return failure();
+    }
     SmallVector<double> weights(rows * cols);
     for (int64_t row = 0; row < rows; ++row)
       for (int64_t col = 0; col < cols; ++col)
