@@ -83,3 +83,20 @@ func.func @mixed_static_dynamic_m(%x: tensor<?x2xf32>, %init: tensor<1x2xf32>) -
   %y = linalg.matmul ins(%x, %w : tensor<?x2xf32>, tensor<2x2xf32>) outs(%init : tensor<1x2xf32>) -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
 }
+
+// -----
+
+func.func @f16_resource(%x: tensor<1x2xf16>, %init: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  %w = arith.constant dense_resource<f16_weights> : tensor<2x2xf16>
+  // expected-remark @+1 {{not raised to ternary.matmul: the weights are a constant the pass cannot read (dense f32, f16 or bf16 elements, or an f32 resource blob)}}
+  %y = linalg.matmul ins(%x, %w : tensor<1x2xf16>, tensor<2x2xf16>) outs(%init : tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      f16_weights: "0x02000000003C0000000000BC"
+    }
+  }
+#-}

@@ -178,7 +178,8 @@ static FailureOr<SmallVector<double>> readFloats(Attribute attr,
     if (std::optional<ArrayRef<float>> data = resource.tryGetAsArrayRef())
       return SmallVector<double>(data->begin(), data->end());
   }
-  why = "the weights are not a dense f32/f16/bf16 constant";
+  why = "the weights are a constant the pass cannot read (dense f32, f16 or "
+        "bf16 elements, or an f32 resource blob)";
   return failure();
 }
 

@@ -28,7 +28,11 @@ def Ternary_ConstantOp : Ternary_Op<"constant", [ConstantLike, Pure]> {
     Materialises a `!ternary.packed` value from its bytes. The attribute is an
     `i8` elements attribute whose type is the storage type of the result. Use a
     `dense_resource` blob for real models: resources are written to bytecode as
-    raw bytes and never pass through the textual form of the elements.
+    raw bytes and never pass through the textual form of the elements. The
+    verifier checks the size of the bytes, not each code (that would read
+    gigabytes on every verification): producers use the packing library,
+    whose decoder rejects invalid codes, and the value of an invalid code
+    (TQ2 code 3, a TQ1 byte the encoder never writes) is undefined.
 
     ```mlir
     %w = ternary.constant dense_resource<layer0_q> : tensor<512x128xi8>
