@@ -7,30 +7,62 @@
 #include "trilm/Pipelines/Pipelines.h"
 
 #include "mlir/Pass/PassRegistry.h"
-#include "trilm/Conversion/TernaryToLinalg/TernaryToLinalg.h"
 #include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 
-// Spelled as a textual pipeline so it reads like the mlir-opt command a user
-// would otherwise type, one upstream pass per line.
-static constexpr const char *kReferenceToLLVM =
-    "convert-ternary-to-linalg,"
-    "canonicalize,"
+// Pipelines are spelled as text so that they read like the mlir-opt command a
+// user would otherwise type, one upstream pass per line.
+static constexpr const char *kBufferize =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-deallocation-pipeline,"
-    "convert-bufferization-to-memref,"
+    "convert-bufferization-to-memref";
+
+static constexpr const char *kToLLVM =
     "func.func(convert-linalg-to-loops),"
+    "ternary-lower-dot4,"
+    "convert-vector-to-scf,"
+    "func.func(lower-vector-multi-reduction),"
     "expand-strided-metadata,"
     "lower-affine,"
     "convert-scf-to-cf,"
+    "convert-vector-to-llvm,"
     "convert-to-llvm,"
     "reconcile-unrealized-casts";
 
+static void addPipeline(OpPassManager &pm, const std::string &text) {
+  if (failed(parsePassPipeline(text, pm)))
+    llvm::report_fatal_error(
+        llvm::Twine("a built-in trilm pipeline does not parse: ") + text);
+}
+
 void trilm::buildReferencePipeline(OpPassManager &pm) {
-  if (failed(parsePassPipeline(kReferenceToLLVM, pm)))
-    llvm::report_fatal_error("trilm-reference-pipeline does not parse");
+  addPipeline(pm, llvm::formatv("convert-ternary-to-linalg,canonicalize,{0},{1}",
+                                kBufferize, kToLLVM)
+                      .str());
+}
+
+void trilm::buildCPUPipeline(OpPassManager &pm,
+                             const CPUPipelineOptions &options) {
+  // The options are validated by convert-ternary-to-cpu itself, which gives
+  // a diagnostic rather than a pipeline parse failure.
+  std::string kernel = llvm::formatv("convert-ternary-to-cpu{{rows={0} "
+                                     "int8-dot={1}}",
+                                     options.rows.getValue(),
+                                     options.int8Dot.getValue())
+                           .str();
+  const char *loops = options.threads
+                          ? "scf-forall-to-parallel,convert-scf-to-openmp,"
+                            // The OpenMP region is wrapped in a
+                            // memref.alloca_scope, which must be lowered
+                            // while its body is still a single block.
+                            "finalize-memref-to-llvm"
+                          : "scf-forall-to-for";
+  addPipeline(pm, llvm::formatv("{0},canonicalize,cse,{1},{2},{3}", kernel,
+                                kBufferize, loops, kToLLVM)
+                      .str());
 }
 
 void trilm::registerPipelines() {
@@ -39,4 +71,9 @@ void trilm::registerPipelines() {
       "Lower ternary ops through the reference lowering (unpack + linalg) "
       "and upstream passes to the LLVM dialect",
       buildReferencePipeline);
+  PassPipelineRegistration<CPUPipelineOptions>(
+      "trilm-cpu-pipeline",
+      "Lower ternary ops with the fused, tiled, vectorised CPU kernels to the "
+      "LLVM dialect",
+      buildCPUPipeline);
 }

@@ -2,10 +2,12 @@
 
 import os
 import pathlib
+import sys
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +22,7 @@ def tools():
         "runner": str(llvm / "bin" / "mlir-runner"),
         "libs": ",".join(
             str(llvm / "lib" / name)
-            for name in ("libmlir_runner_utils.so", "libmlir_c_runner_utils.so")
+            for name in ("libmlir_runner_utils.so", "libmlir_c_runner_utils.so",
+                         "libomp.so")
         ),
     }

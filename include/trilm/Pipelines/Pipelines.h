@@ -8,6 +8,7 @@
 #define TRILM_PIPELINES_PIPELINES_H
 
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
 
 namespace trilm {
 
@@ -16,7 +17,30 @@ namespace trilm {
 /// ExecutionEngine.
 void buildReferencePipeline(mlir::OpPassManager &pm);
 
-/// Registers the named pipelines (`trilm-reference-pipeline`).
+/// Options of `trilm-cpu-pipeline`.
+struct CPUPipelineOptions
+    : public mlir::PassPipelineOptions<CPUPipelineOptions> {
+  Option<bool> threads{*this, "threads",
+                       llvm::cl::desc("Run tiles of output rows on OpenMP "
+                                      "threads (OMP_NUM_THREADS at run time)"),
+                       llvm::cl::init(true)};
+  Option<std::string> int8Dot{
+      *this, "int8-dot",
+      llvm::cl::desc("int8 dot-product instructions: generic, avx512-vnni, "
+                     "avx_vnni or neon_dotprod"),
+      llvm::cl::init("generic")};
+  Option<int64_t> rows{*this, "rows",
+                       llvm::cl::desc("Output rows per tile"),
+                       llvm::cl::init(4)};
+};
+
+/// Lowers ternary ops with the fused CPU kernels, then like the reference
+/// pipeline to the LLVM dialect (OpenMP dialect for threads).
+void buildCPUPipeline(mlir::OpPassManager &pm,
+                      const CPUPipelineOptions &options);
+
+/// Registers the named pipelines (`trilm-reference-pipeline`,
+/// `trilm-cpu-pipeline`).
 void registerPipelines();
 
 } // namespace trilm

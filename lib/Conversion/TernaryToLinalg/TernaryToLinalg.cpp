@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "trilm/Dialect/Ternary/IR/Ternary.h"
+#include "trilm/Dialect/Ternary/Utils/LoweringUtils.h"
 
 namespace trilm {
 #define GEN_PASS_DEF_CONVERTTERNARYTOLINALG
@@ -28,49 +29,6 @@ using namespace trilm;
 using namespace trilm::ternary;
 
 namespace {
-
-/// Small helper that builds index/integer arithmetic at one location.
-struct ArithBuilder {
-  OpBuilder &b;
-  Location loc;
-
-  Value index(int64_t value) const {
-    return arith::ConstantIndexOp::create(b, loc, value);
-  }
-  Value i32(int64_t value) const {
-    return arith::ConstantIntOp::create(b, loc, b.getI32Type(), value);
-  }
-  Value add(Value x, Value y) const { return arith::AddIOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) const { return arith::SubIOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) const { return arith::MulIOp::create(b, loc, x, y); }
-  Value div(Value x, Value y) const { return arith::DivUIOp::create(b, loc, x, y); }
-  Value rem(Value x, Value y) const { return arith::RemUIOp::create(b, loc, x, y); }
-  Value lt(Value x, Value y) const {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
-  }
-  Value eq(Value x, Value y) const {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
-  }
-  Value select(Value c, Value x, Value y) const {
-    return arith::SelectOp::create(b, loc, c, x, y);
-  }
-  Value toI32(Value indexValue) const {
-    return arith::IndexCastOp::create(b, loc, b.getI32Type(), indexValue);
-  }
-  /// Index of the group containing `position`, for group start `bounds`
-  /// (0, ..., size) of an axis split as `splits` or in blocks of `block`.
-  Value groupOf(Value position, ArrayRef<int64_t> splits, int64_t block) const {
-    if (block > 0)
-      return div(position, index(block));
-    Value group = index(0);
-    for (int64_t split : splits) {
-      Value past = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge,
-                                         position, index(split));
-      group = add(group, select(past, index(1), index(0)));
-    }
-    return group;
-  }
-};
 
 /// Number of bytes of codes in one 256-trit block.
 static int64_t blockBytes(PackedType type) {
@@ -116,7 +74,7 @@ static Value convertLayout(OpBuilder &b, Location loc, PackedType type,
 /// Position of the byte holding trit `element` (0..255) of a block, and the
 /// digit of that byte it occupies (TQ2: 2-bit field, low first; TQ1: base-3
 /// digit, most significant first).
-static std::pair<Value, Value> locateTrit(const ArithBuilder &ab,
+static std::pair<Value, Value> locateTrit(const IndexArith &ab,
                                           PackingScheme scheme, Value element) {
   if (scheme == PackingScheme::tq2) {
     // Byte m of each 32-byte half holds elements m, m+32, m+64, m+96 of it.
@@ -142,7 +100,7 @@ static std::pair<Value, Value> locateTrit(const ArithBuilder &ab,
 }
 
 /// Decodes digit `digit` of packed byte `byte` (i8) into a trit (i32).
-static Value decodeTrit(const ArithBuilder &ab, PackingScheme scheme,
+static Value decodeTrit(const IndexArith &ab, PackingScheme scheme,
                         Value byte, Value digit) {
   Value q = arith::ExtUIOp::create(ab.b, ab.loc, ab.b.getI32Type(), byte);
   Value code;
@@ -179,7 +137,7 @@ static Value unpackTrits(OpBuilder &b, Location loc, PackedType type,
       ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
                                     utils::IteratorType::parallel},
       [&](OpBuilder &nb, Location nloc, ValueRange) {
-        ArithBuilder ab{nb, nloc};
+        IndexArith ab{nb, nloc};
         Value row = linalg::IndexOp::create(nb, nloc, 0);
         Value col = linalg::IndexOp::create(nb, nloc, 1);
         Value block = ab.div(col, ab.index(packing::kBlockSize));
@@ -212,7 +170,7 @@ static Value packTrits(OpBuilder &b, Location loc, PackedType type,
       ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(3, context)},
       SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location nloc, ValueRange) {
-        ArithBuilder ab{nb, nloc};
+        IndexArith ab{nb, nloc};
         Value row = linalg::IndexOp::create(nb, nloc, 0);
         Value block = linalg::IndexOp::create(nb, nloc, 1);
         Value byte = linalg::IndexOp::create(nb, nloc, 2);
@@ -272,40 +230,6 @@ static Value packTrits(OpBuilder &b, Location loc, PackedType type,
   return convertLayout(b, loc, type, rowMajor, /*toRowMajor=*/false);
 }
 
-/// Converts `value` (a float of any width) to f32 inside a region.
-static Value toF32(OpBuilder &b, Location loc, Value value) {
-  if (value.getType().isF32())
-    return value;
-  return arith::ExtFOp::create(b, loc, b.getF32Type(), value);
-}
-
-/// Converts an f32 to `type` inside a region.
-static Value fromF32(OpBuilder &b, Location loc, Value value, Type type) {
-  if (type.isF32())
-    return value;
-  return arith::TruncFOp::create(b, loc, type, value);
-}
-
-/// Returns a tensor.empty of shape [dim 0 of `like`, cols...] for a possibly
-/// dynamic leading dimension.
-static Value emptyLike(OpBuilder &b, Location loc, Value like,
-                       ArrayRef<int64_t> trailing, Type elementType) {
-  auto likeType = cast<RankedTensorType>(like.getType());
-  SmallVector<int64_t> shape = {likeType.getDimSize(0)};
-  llvm::append_range(shape, trailing);
-  SmallVector<Value> dynamicSizes;
-  if (ShapedType::isDynamic(shape[0]))
-    dynamicSizes.push_back(tensor::DimOp::create(b, loc, like, 0));
-  return tensor::EmptyOp::create(b, loc, shape, elementType, dynamicSizes);
-}
-
-/// Fills a fresh tensor shaped like `empty` with zero of its element type.
-static Value zeros(OpBuilder &b, Location loc, Value empty) {
-  Type elementType = cast<RankedTensorType>(empty.getType()).getElementType();
-  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(elementType));
-  return linalg::FillOp::create(b, loc, zero, empty).getResult(0);
-}
-
 //===----------------------------------------------------------------------===//
 // Patterns
 //===----------------------------------------------------------------------===//
@@ -357,7 +281,7 @@ struct UnpackOpLowering : public OpConversionPattern<UnpackOp> {
         ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
                                       utils::IteratorType::parallel},
         [&](OpBuilder &nb, Location nloc, ValueRange args) {
-          ArithBuilder ab{nb, nloc};
+          IndexArith ab{nb, nloc};
           Value row = linalg::IndexOp::create(nb, nloc, 0);
           Value col = linalg::IndexOp::create(nb, nloc, 1);
           Value scale = tensor::ExtractOp::create(
@@ -368,10 +292,10 @@ struct UnpackOpLowering : public OpConversionPattern<UnpackOp> {
           Value trit =
               arith::SIToFPOp::create(nb, nloc, nb.getF32Type(), args[0]);
           Value product = arith::MulFOp::create(nb, nloc, trit,
-                                                toF32(nb, nloc, scale));
+                                                extendToF32(nb, nloc, scale));
           linalg::YieldOp::create(
               nb, nloc,
-              fromF32(nb, nloc, product, resultType.getElementType()));
+              truncateFromF32(nb, nloc, product, resultType.getElementType()));
         });
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
@@ -395,14 +319,14 @@ struct QuantizeOpLowering : public OpConversionPattern<QuantizeOp> {
     auto reduction = utils::IteratorType::reduction;
 
     // absmax per row, then scale = max(absmax, eps) / 127.
-    Value absmax = zeros(rewriter, loc, emptyLike(rewriter, loc, input, {}, f32));
+    Value absmax = createZeroFilled(rewriter, loc, createEmptyLikeRows(rewriter, loc, input, {}, f32));
     absmax = linalg::GenericOp::create(
                  rewriter, loc, absmax.getType(), ValueRange{input},
                  ValueRange{absmax}, ArrayRef<AffineMap>{identity, rowMap},
                  ArrayRef<utils::IteratorType>{parallel, reduction},
                  [&](OpBuilder &nb, Location nloc, ValueRange args) {
                    Value magnitude =
-                       math::AbsFOp::create(nb, nloc, toF32(nb, nloc, args[0]));
+                       math::AbsFOp::create(nb, nloc, extendToF32(nb, nloc, args[0]));
                    linalg::YieldOp::create(
                        nb, nloc,
                        arith::MaximumFOp::create(nb, nloc, args[1], magnitude)
@@ -413,7 +337,7 @@ struct QuantizeOpLowering : public OpConversionPattern<QuantizeOp> {
     AffineMap vectorIdentity = AffineMap::getMultiDimIdentityMap(1, context);
     Value scales = linalg::GenericOp::create(
                        rewriter, loc, absmax.getType(), ValueRange{absmax},
-                       ValueRange{emptyLike(rewriter, loc, input, {}, f32)},
+                       ValueRange{createEmptyLikeRows(rewriter, loc, input, {}, f32)},
                        ArrayRef<AffineMap>{vectorIdentity, vectorIdentity},
                        ArrayRef<utils::IteratorType>{parallel},
                        [&](OpBuilder &nb, Location nloc, ValueRange args) {
@@ -432,12 +356,12 @@ struct QuantizeOpLowering : public OpConversionPattern<QuantizeOp> {
     // q = clamp(round_half_to_even(x / scale), -127, 127).
     Value quantized = linalg::GenericOp::create(
         rewriter, loc, op.getQuantized().getType(), ValueRange{input, scales},
-        ValueRange{emptyLike(rewriter, loc, input, {cols}, rewriter.getI8Type())},
+        ValueRange{createEmptyLikeRows(rewriter, loc, input, {cols}, rewriter.getI8Type())},
         ArrayRef<AffineMap>{identity, rowMap, identity},
         ArrayRef<utils::IteratorType>{parallel, parallel},
         [&](OpBuilder &nb, Location nloc, ValueRange args) {
           Value ratio = arith::DivFOp::create(
-              nb, nloc, toF32(nb, nloc, args[0]), args[1]);
+              nb, nloc, extendToF32(nb, nloc, args[0]), args[1]);
           Value rounded = math::RoundEvenOp::create(nb, nloc, ratio);
           Value low = arith::ConstantOp::create(nb, nloc,
                                                 nb.getF32FloatAttr(-127.0f));
@@ -482,7 +406,7 @@ struct MatmulOpLowering : public OpConversionPattern<MatmulOp> {
     auto reduction = utils::IteratorType::reduction;
     AffineMap identity2 = AffineMap::getMultiDimIdentityMap(2, context);
 
-    Value result = zeros(rewriter, loc, emptyLike(rewriter, loc, input, {rows}, f32));
+    Value result = createZeroFilled(rewriter, loc, createEmptyLikeRows(rewriter, loc, input, {rows}, f32));
     SmallVector<int64_t> bounds = groups.getColBounds(cols);
     for (int64_t group = 0; group + 1 < static_cast<int64_t>(bounds.size());
          ++group) {
@@ -505,7 +429,7 @@ struct MatmulOpLowering : public OpConversionPattern<MatmulOp> {
           sliceOf(input, cast<RankedTensorType>(input.getType()).getDimSize(0));
       Value tritSlice = sliceOf(trits, rows);
       Value acc =
-          zeros(rewriter, loc, emptyLike(rewriter, loc, input, {rows}, accType));
+          createZeroFilled(rewriter, loc, createEmptyLikeRows(rewriter, loc, input, {rows}, accType));
       acc = linalg::GenericOp::create(
                 rewriter, loc, acc.getType(), ValueRange{inputSlice, tritSlice},
                 ValueRange{acc},
@@ -523,7 +447,7 @@ struct MatmulOpLowering : public OpConversionPattern<MatmulOp> {
                     product = arith::AddFOp::create(
                         nb, nloc, args[2],
                         arith::MulFOp::create(nb, nloc,
-                                              toF32(nb, nloc, args[0]), t));
+                                              extendToF32(nb, nloc, args[0]), t));
                   }
                   linalg::YieldOp::create(nb, nloc, product);
                 })
@@ -534,7 +458,7 @@ struct MatmulOpLowering : public OpConversionPattern<MatmulOp> {
                    ValueRange{result}, ArrayRef<AffineMap>{identity2, identity2},
                    ArrayRef<utils::IteratorType>{parallel, parallel},
                    [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                     ArithBuilder ab{nb, nloc};
+                     IndexArith ab{nb, nloc};
                      Value row = linalg::IndexOp::create(nb, nloc, 1);
                      Value scale = tensor::ExtractOp::create(
                          nb, nloc, scales,
@@ -546,7 +470,7 @@ struct MatmulOpLowering : public OpConversionPattern<MatmulOp> {
                                     .getResult()
                               : args[0];
                      Value scaled = arith::MulFOp::create(
-                         nb, nloc, toF32(nb, nloc, scale), partial);
+                         nb, nloc, extendToF32(nb, nloc, scale), partial);
                      linalg::YieldOp::create(
                          nb, nloc,
                          arith::AddFOp::create(nb, nloc, args[1], scaled)
@@ -568,7 +492,7 @@ struct MatmulOpLowering : public OpConversionPattern<MatmulOp> {
     maps.push_back(identity2);
     Value output = linalg::GenericOp::create(
                        rewriter, loc, resultType, inputs,
-                       ValueRange{emptyLike(rewriter, loc, input, {rows},
+                       ValueRange{createEmptyLikeRows(rewriter, loc, input, {rows},
                                             resultElement)},
                        maps, ArrayRef<utils::IteratorType>{parallel, parallel},
                        [&](OpBuilder &nb, Location nloc, ValueRange args) {
@@ -577,7 +501,7 @@ struct MatmulOpLowering : public OpConversionPattern<MatmulOp> {
                            value = arith::MulFOp::create(nb, nloc, args[1],
                                                          value);
                          linalg::YieldOp::create(
-                             nb, nloc, fromF32(nb, nloc, value, resultElement));
+                             nb, nloc, truncateFromF32(nb, nloc, value, resultElement));
                        })
                        .getResult(0);
     rewriter.replaceOp(op, output);

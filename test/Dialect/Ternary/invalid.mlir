@@ -198,3 +198,43 @@ func.func @matmul_scales_shape(%x: tensor<2x300xf32>, %w: !ternary.packed<4x300,
   %0 = ternary.matmul %x, %w groups #ternary.scale_groups<n = block 1, k = block 256> scales(%s : tensor<1x1xf32>) : tensor<2x300xf32>, !ternary.packed<4x300, tq2> -> tensor<2x4xf32>
   return
 }
+
+// -----
+
+func.func @dot4_sizes(%acc: vector<4xi32>, %a: vector<32xi8>) {
+  // expected-error @+1 {{'ternary.dot4' op operands have 32 bytes but 4 i32 lanes need 16}}
+  %0 = ternary.dot4 generic %acc, %a, %a : vector<32xi8> -> vector<4xi32>
+  return
+}
+
+// -----
+
+func.func @dot4_vnni_signed(%acc: vector<16xi32>, %a: vector<64xi8>) {
+  // expected-error @+1 {{'ternary.dot4' op vpdpbusd needs an unsigned lhs}}
+  %0 = ternary.dot4 avx512_vnni %acc, %a, %a : vector<64xi8> -> vector<16xi32>
+  return
+}
+
+// -----
+
+func.func @dot4_avx_vnni_width(%acc: vector<16xi32>, %a: vector<64xi8>) {
+  // expected-error @+1 {{'ternary.dot4' op vpdpbusd (avx_vnni) takes 4, 8 lanes, got 16}}
+  %0 = ternary.dot4 avx_vnni unsigned_lhs %acc, %a, %a : vector<64xi8> -> vector<16xi32>
+  return
+}
+
+// -----
+
+func.func @dot4_neon_unsigned(%acc: vector<4xi32>, %a: vector<16xi8>) {
+  // expected-error @+1 {{'ternary.dot4' op sdot needs a signed lhs}}
+  %0 = ternary.dot4 neon_dotprod unsigned_lhs %acc, %a, %a : vector<16xi8> -> vector<4xi32>
+  return
+}
+
+// -----
+
+func.func @dot4_neon_width(%acc: vector<8xi32>, %a: vector<32xi8>) {
+  // expected-error @+1 {{'ternary.dot4' op sdot takes 4 lanes, got 8}}
+  %0 = ternary.dot4 neon_dotprod %acc, %a, %a : vector<32xi8> -> vector<8xi32>
+  return
+}

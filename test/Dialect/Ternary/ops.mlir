@@ -59,6 +59,18 @@ func.func @matmul(%x: tensor<?x1536xf16>, %xb: tensor<7x1536xbf16>, %q: tensor<?
   return
 }
 
+// CHECK-LABEL: func.func @dot4
+// CHECK: ternary.dot4 avx512_vnni unsigned_lhs %{{.*}}, %{{.*}}, %{{.*}} : vector<64xi8> -> vector<16xi32>
+// CHECK: ternary.dot4 neon_dotprod %{{.*}}, %{{.*}}, %{{.*}} : vector<16xi8> -> vector<4xi32>
+// CHECK: ternary.dot4 generic %{{.*}}, %{{.*}}, %{{.*}} : vector<12xi8> -> vector<3xi32>
+func.func @dot4(%acc16: vector<16xi32>, %a64: vector<64xi8>, %acc4: vector<4xi32>, %a16: vector<16xi8>,
+                %acc3: vector<3xi32>, %a12: vector<12xi8>) {
+  %0 = ternary.dot4 avx512_vnni unsigned_lhs %acc16, %a64, %a64 : vector<64xi8> -> vector<16xi32>
+  %1 = ternary.dot4 neon_dotprod %acc4, %a16, %a16 : vector<16xi8> -> vector<4xi32>
+  %2 = ternary.dot4 generic %acc3, %a12, %a12 : vector<12xi8> -> vector<3xi32>
+  return
+}
+
 {-#
   dialect_resources: {
     builtin: {

@@ -254,3 +254,37 @@ LogicalResult MatmulOp::verify() {
   }
   return verifyScales(*this, getGroups(), getScales().getType(), rows, cols);
 }
+
+//===----------------------------------------------------------------------===//
+// Dot4Op
+//===----------------------------------------------------------------------===//
+
+LogicalResult Dot4Op::verify() {
+  int64_t lanes = getAcc().getType().getDimSize(0);
+  int64_t bytes = getLhs().getType().getDimSize(0);
+  if (bytes != 4 * lanes)
+    return emitOpError("operands have ")
+           << bytes << " bytes but " << lanes << " i32 lanes need " << 4 * lanes;
+  switch (getKind()) {
+  case Int8DotKind::generic:
+    return success();
+  case Int8DotKind::avx512_vnni:
+  case Int8DotKind::avx_vnni: {
+    if (!getUnsignedLhs())
+      return emitOpError("vpdpbusd needs an unsigned lhs");
+    bool wide = getKind() == Int8DotKind::avx512_vnni;
+    if (lanes != 4 && lanes != 8 && !(wide && lanes == 16))
+      return emitOpError("vpdpbusd (")
+             << stringifyInt8DotKind(getKind()) << ") takes 4, 8"
+             << (wide ? " or 16" : "") << " lanes, got " << lanes;
+    return success();
+  }
+  case Int8DotKind::neon_dotprod:
+    if (getUnsignedLhs())
+      return emitOpError("sdot needs a signed lhs");
+    if (lanes != 4)
+      return emitOpError("sdot takes 4 lanes, got ") << lanes;
+    return success();
+  }
+  llvm_unreachable("unknown int8 dot kind");
+}

@@ -9,6 +9,7 @@
 
 include "trilm/Dialect/Ternary/IR/TernaryTypes.td"
 include "mlir/IR/OpBase.td"
+include "mlir/IR/CommonTypeConstraints.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
@@ -184,6 +185,39 @@ def Ternary_MatmulOp : Ternary_Op<"matmul", [Pure]> {
   let extraClassDeclaration = [{
     /// True when the activations are int8 with per-row scales.
     bool isInt8() { return static_cast<bool>(getActScales()); }
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Dot4Op
+//===----------------------------------------------------------------------===//
+
+def Ternary_Dot4Op : Ternary_Op<"dot4", [Pure,
+    AllTypesMatch<["acc", "result"]>, AllTypesMatch<["lhs", "rhs"]>]> {
+  let summary = "lane-grouped int8 dot product, as CPU kernels use it";
+  let description = [{
+    `result[i] = acc[i] + sum_{j < 4} lhs[4i + j] * rhs[4i + j]` in i32, where
+    `rhs` is signed and `lhs` is unsigned with `unsigned_lhs`, signed
+    otherwise. This is x86 `vpdpbusd` (unsigned lhs) and AArch64 `sdot`
+    (signed): the fused CPU kernels emit it at the vector level, where it is
+    free of side effects and survives bufferization, and
+    `ternary-lower-dot4` turns it into the instruction named by `kind`, or
+    into portable vector arithmetic for `generic`.
+
+    ```mlir
+    %r = ternary.dot4 avx512_vnni unsigned_lhs %acc, %codes, %x
+           : vector<64xi8> -> vector<16xi32>
+    ```
+  }];
+  let arguments = (ins Ternary_Int8DotKind:$kind, UnitAttr:$unsigned_lhs,
+                       VectorOfRankAndType<[1], [I32]>:$acc,
+                       VectorOfRankAndType<[1], [I8]>:$lhs,
+                       VectorOfRankAndType<[1], [I8]>:$rhs);
+  let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
+  let assemblyFormat = [{
+    $kind (`unsigned_lhs` $unsigned_lhs^)? $acc `,` $lhs `,` $rhs attr-dict
+    `:` type($lhs) `->` type($result)
   }];
   let hasVerifier = 1;
 }

@@ -43,4 +43,20 @@ def TernaryRaiseMatmul : Pass<"ternary-raise-matmul"> {
   ];
 }
 
+def TernaryLowerDot4 : Pass<"ternary-lower-dot4"> {
+  let summary = "Turn ternary.dot4 into dot-product instructions or vector ops";
+  let description = [{
+    Lowers each `ternary.dot4` according to its kind: `avx512_vnni` and
+    `avx_vnni` to the `vpdpbusd` intrinsics (128/256/512-bit), `neon_dotprod`
+    to `sdot`, `generic` to widening multiplies and a lane-group reduction in
+    the vector dialect. Run it after bufferization: intrinsic calls are not
+    side-effect free as far as bufferization knows.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 #endif // TRILM_DIALECT_TERNARY_TRANSFORMS_PASSES_TD

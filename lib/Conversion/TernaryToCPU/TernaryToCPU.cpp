@@ -1,0 +1,654 @@
+//===- TernaryToCPU.cpp - Fused CPU lowering of ternary.matmul ------------===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+// `ternary.matmul` becomes a loop nest in which every packed block is loaded
+// as a vector and decoded in registers; unpacked weights never exist in
+// memory. The loop nest, inside out:
+//
+//   scf.forall   tile of `rows` output rows       (threads)
+//    scf.for     activation row m
+//     scf.for    K scale group (a "segment" of whole blocks)
+//      scf.for   256-trit block of the segment: decode, dot, accumulate
+//
+// Activations are prepared once per call so that the inner loop needs no
+// shuffles and no group bookkeeping: each segment gets its own run of blocks
+// holding the group's activations (zeros elsewhere, so group boundaries need
+// not align with blocks), reordered within each block to the order in which
+// the packed bytes decode.
+//
+//===----------------------------------------------------------------------===//
+
+#include "trilm/Conversion/TernaryToCPU/TernaryToCPU.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "trilm/Conversion/TernaryToLinalg/TernaryToLinalg.h"
+#include "trilm/Dialect/Ternary/IR/Ternary.h"
+#include "trilm/Dialect/Ternary/Utils/LoweringUtils.h"
+
+namespace trilm {
+#define GEN_PASS_DEF_CONVERTTERNARYTOCPU
+#include "trilm/Conversion/Passes.h.inc"
+} // namespace trilm
+
+using namespace mlir;
+using namespace trilm;
+using namespace trilm::ternary;
+
+namespace {
+
+constexpr int64_t kBlock = packing::kBlockSize;
+
+/// One K scale group, widened to whole blocks.
+struct Segment {
+  int64_t weightBlock; // first packed block of the group
+  int64_t bufferBlock; // first block of the group in the activation buffer
+  int64_t numBlocks;
+  int64_t lo, hi; // the group's columns [lo, hi)
+};
+
+SmallVector<Segment> buildSegments(ScaleGroupsAttr groups, int64_t cols) {
+  SmallVector<int64_t> bounds = groups.getColBounds(cols);
+  SmallVector<Segment> segments;
+  int64_t bufferBlock = 0;
+  for (size_t g = 0; g + 1 < bounds.size(); ++g) {
+    int64_t first = bounds[g] / kBlock;
+    int64_t last = llvm::divideCeil(bounds[g + 1], kBlock);
+    segments.push_back(
+        {first, bufferBlock, last - first, bounds[g], bounds[g + 1]});
+    bufferBlock += last - first;
+  }
+  return segments;
+}
+
+/// A run of codes decoded from a packed block. `activationOffset` is where
+/// the matching activations start in the reordered block.
+struct DecodedChunk {
+  Value codes; // vector<L x i8>, codes 0..2 (trit + 1)
+  int64_t activationOffset;
+};
+
+/// Element of a 256-trit block that sits at position `position` of the
+/// reordered block (the inverse of the decode order below).
+Value elementAtPosition(const IndexArith &ia, PackingScheme scheme,
+                        Value position) {
+  if (scheme == PackingScheme::tq2) {
+    // Position 64l + 32h + j <- element 128h + 32l + j (byte 32h + j,
+    // bits 2l).
+    Value l = ia.div(position, ia.index(64));
+    Value byte = ia.rem(position, ia.index(64));
+    Value h = ia.div(byte, ia.index(32));
+    Value j = ia.rem(byte, ia.index(32));
+    return ia.add(ia.add(ia.mul(h, ia.index(128)), ia.mul(l, ia.index(32))), j);
+  }
+  // Position 48n + byte <- qs digit n of byte `byte`; positions from 240 on
+  // hold qh digit n of byte j at 240 + 4n + j, which is element 240 + 4n + j.
+  Value n = ia.div(position, ia.index(48));
+  Value byte = ia.rem(position, ia.index(48));
+  Value low = ia.add(byte, ia.mul(n, ia.index(32)));
+  Value high = ia.add(ia.add(ia.index(160), ia.sub(byte, ia.index(32))),
+                      ia.mul(n, ia.index(16)));
+  Value inQs = ia.lt(position, ia.index(240));
+  return ia.select(inQs, ia.select(ia.lt(byte, ia.index(32)), low, high),
+                   position);
+}
+
+/// Splats an integer constant to `type`.
+Value splat(OpBuilder &b, Location loc, VectorType type, int64_t value) {
+  return arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getIntegerAttr(
+                                               type.getElementType(), value)));
+}
+
+/// Decodes one packed block (its bytes start at `position` of `storage`) into
+/// chunks of codes.
+SmallVector<DecodedChunk> decodeBlock(OpBuilder &b, Location loc,
+                                      PackingScheme scheme, Value storage,
+                                      ValueRange position) {
+  Type i8 = b.getI8Type(), i16 = b.getI16Type();
+  auto read = [&](int64_t bytes, int64_t offset) -> Value {
+    IndexArith ia{b, loc};
+    Value col = ia.add(position[1], ia.index(offset));
+    auto type = VectorType::get({bytes}, i8);
+    Value pad = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+    return vector::TransferReadOp::create(b, loc, type, storage,
+                                          ValueRange{position[0], col}, pad,
+                                          ArrayRef<bool>{true});
+  };
+  SmallVector<DecodedChunk> chunks;
+  if (scheme == PackingScheme::tq2) {
+    Value bytes = read(packing::kTQ2CodeBytes, 0);
+    auto type = cast<VectorType>(bytes.getType());
+    for (int64_t l = 0; l < 4; ++l) {
+      Value shifted =
+          l == 0 ? bytes
+                 : arith::ShRUIOp::create(b, loc, bytes, splat(b, loc, type, 2 * l))
+                       .getResult();
+      chunks.push_back({arith::AndIOp::create(b, loc, shifted,
+                                              splat(b, loc, type, 3)),
+                        64 * l});
+    }
+    return chunks;
+  }
+  // Base-3 digit n of byte q: q_n = uint8(q * 3^n), code = (q_n * 3) >> 8,
+  // on 16-bit lanes.
+  auto digits = [&](Value bytes, int64_t count) {
+    auto wideType =
+        VectorType::get(cast<VectorType>(bytes.getType()).getShape(), i16);
+    auto narrowType =
+        VectorType::get(cast<VectorType>(bytes.getType()).getShape(), i8);
+    Value wide = arith::ExtUIOp::create(b, loc, wideType, bytes);
+    SmallVector<Value> result;
+    for (int64_t n = 0, power = 1; n < count; ++n, power *= 3) {
+      Value q = arith::AndIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, wide, splat(b, loc, wideType, power)),
+          splat(b, loc, wideType, 255));
+      Value code = arith::ShRUIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, q, splat(b, loc, wideType, 3)),
+          splat(b, loc, wideType, 8));
+      result.push_back(arith::TruncIOp::create(b, loc, narrowType, code));
+    }
+    return result;
+  };
+  SmallVector<Value> qs = digits(read(48, 0), 5);
+  for (auto [n, codes] : llvm::enumerate(qs)) {
+    // 48 codes: split 32 + 16 so every piece is a native vector width.
+    Value first = vector::ExtractStridedSliceOp::create(
+        b, loc, codes, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{32},
+        ArrayRef<int64_t>{1});
+    Value second = vector::ExtractStridedSliceOp::create(
+        b, loc, codes, ArrayRef<int64_t>{32}, ArrayRef<int64_t>{16},
+        ArrayRef<int64_t>{1});
+    chunks.push_back({first, 48 * static_cast<int64_t>(n)});
+    chunks.push_back({second, 48 * static_cast<int64_t>(n) + 32});
+  }
+  // qh: 4 bytes x 4 digits, concatenated digit-major into 16 codes.
+  SmallVector<Value> qh = digits(read(4, 48), 4);
+  Value low = vector::ShuffleOp::create(b, loc, qh[0], qh[1],
+                                        ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
+  Value high = vector::ShuffleOp::create(
+      b, loc, qh[2], qh[3], ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
+  SmallVector<int64_t> all = llvm::to_vector(llvm::seq<int64_t>(0, 16));
+  chunks.push_back(
+      {vector::ShuffleOp::create(b, loc, low, high, all), 240});
+  return chunks;
+}
+
+/// Lengths of the chunks `decodeBlock` produces, in order.
+SmallVector<int64_t> chunkLengths(PackingScheme scheme) {
+  if (scheme == PackingScheme::tq2)
+    return {64, 64, 64, 64};
+  SmallVector<int64_t> lengths;
+  for (int64_t n = 0; n < 5; ++n)
+    lengths.append({32, 16});
+  lengths.push_back(16);
+  return lengths;
+}
+
+/// Splits a chunk length into the vector widths the dot instruction takes.
+SmallVector<int64_t> pieceWidths(Int8DotKind dot, bool int8, int64_t length) {
+  int64_t widest = 64;
+  if (int8 && dot == Int8DotKind::avx_vnni)
+    widest = 32;
+  else if (int8 && dot == Int8DotKind::neon_dotprod)
+    widest = 16;
+  SmallVector<int64_t> widths;
+  while (length > 0) {
+    int64_t width = std::min(widest, int64_t(1) << llvm::Log2_64(length));
+    widths.push_back(width);
+    length -= width;
+  }
+  return widths;
+}
+
+struct MatmulOpCPULowering : public OpConversionPattern<MatmulOp> {
+  MatmulOpCPULowering(const TypeConverter &converter, MLIRContext *context,
+                      CPUKernelOptions options)
+      : OpConversionPattern(converter, context, /*benefit=*/2),
+        options(options) {}
+
+  LogicalResult
+  matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    PackedType type = op.getWeights().getType();
+    if (type.getLayout() && !isa<RowInterleaveAttr>(type.getLayout()))
+      return rewriter.notifyMatchFailure(op, "unsupported layout");
+    Location loc = op.getLoc();
+    bool int8 = op.isInt8();
+    // With NEON sdot the trits are used signed; elsewhere the codes (trit +
+    // 1) are unsigned bytes and the activation sums are subtracted.
+    bool signedTrits = int8 && options.int8Dot == Int8DotKind::neon_dotprod;
+    SmallVector<Segment> segments = buildSegments(op.getGroups(), type.getCols());
+    Value prepared = prepareActivations(rewriter, loc, op, adaptor, segments);
+    Value blockSums =
+        int8 && !signedTrits ? sumBlocks(rewriter, loc, prepared) : Value();
+    Value result = buildKernel(rewriter, loc, op, adaptor, segments, prepared,
+                               blockSums, signedTrits);
+    auto resultType = cast<RankedTensorType>(op.getType());
+    if (!resultType.getElementType().isF32())
+      result = convertElements(rewriter, loc, result, resultType);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+
+private:
+  CPUKernelOptions options;
+
+  /// Activations in segment order: [M, total blocks * 256], reordered within
+  /// each block, zero outside each segment's group. f32 for float
+  /// activations, i8 for int8.
+  Value prepareActivations(OpBuilder &b, Location loc, MatmulOp op,
+                           OpAdaptor adaptor,
+                           ArrayRef<Segment> segments) const {
+    MLIRContext *context = b.getContext();
+    PackedType type = op.getWeights().getType();
+    Value input = adaptor.getInput();
+    bool int8 = op.isInt8();
+    SmallVector<int64_t> weightBlock, lo, hi;
+    for (const Segment &segment : segments) {
+      for (int64_t i = 0; i < segment.numBlocks; ++i) {
+        weightBlock.push_back(segment.weightBlock + i);
+        lo.push_back(segment.lo);
+        hi.push_back(segment.hi);
+      }
+    }
+    auto table = [&](ArrayRef<int64_t> values) -> Value {
+      auto tableType = RankedTensorType::get(
+          {static_cast<int64_t>(values.size())}, b.getIndexType());
+      return arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(tableType, values));
+    };
+    Value weightBlocks = table(weightBlock), los = table(lo), his = table(hi);
+    int64_t cols = type.getCols();
+    Type element = int8 ? Type(b.getI8Type()) : Type(b.getF32Type());
+    Value init = createEmptyLikeRows(
+        b, loc, input, {static_cast<int64_t>(weightBlock.size()) * kBlock},
+        element);
+    PackingScheme scheme = type.getScheme();
+    return linalg::GenericOp::create(
+               b, loc, init.getType(), ValueRange{}, ValueRange{init},
+               ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(2, context)},
+               ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                             utils::IteratorType::parallel},
+               [&](OpBuilder &nb, Location nloc, ValueRange) {
+                 IndexArith ia{nb, nloc};
+                 Value row = linalg::IndexOp::create(nb, nloc, 0);
+                 Value position = linalg::IndexOp::create(nb, nloc, 1);
+                 Value block = ia.div(position, ia.index(kBlock));
+                 Value inBlock = ia.rem(position, ia.index(kBlock));
+                 auto lookup = [&](Value tableValue) -> Value {
+                   return tensor::ExtractOp::create(nb, nloc, tableValue,
+                                                    ValueRange{block});
+                 };
+                 Value col = ia.add(
+                     ia.mul(lookup(weightBlocks), ia.index(kBlock)),
+                     elementAtPosition(ia, scheme, inBlock));
+                 Value inside = arith::AndIOp::create(
+                     nb, nloc,
+                     arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::uge,
+                                           col, lookup(los)),
+                     ia.lt(col, lookup(his)));
+                 Value clamped = ia.min(col, ia.index(cols - 1));
+                 Value value = tensor::ExtractOp::create(
+                     nb, nloc, input, ValueRange{row, clamped});
+                 if (!int8)
+                   value = extendToF32(nb, nloc, value);
+                 Value zero = arith::ConstantOp::create(
+                     nb, nloc, nb.getZeroAttr(element));
+                 linalg::YieldOp::create(nb, nloc,
+                                         ia.select(inside, value, zero));
+               })
+        .getResult(0);
+  }
+
+  /// Sum of the int8 activations of each prepared block: [M, blocks] i32.
+  Value sumBlocks(OpBuilder &b, Location loc, Value prepared) const {
+    MLIRContext *context = b.getContext();
+    auto preparedType = cast<RankedTensorType>(prepared.getType());
+    int64_t blocks = preparedType.getDimSize(1) / kBlock;
+    SmallVector<OpFoldResult> outputShape = {
+        tensor::getMixedSize(b, loc, prepared, 0), b.getIndexAttr(blocks),
+        b.getIndexAttr(kBlock)};
+    auto expandedType = RankedTensorType::get(
+        {preparedType.getDimSize(0), blocks, kBlock}, b.getI8Type());
+    Value expanded = tensor::ExpandShapeOp::create(
+        b, loc, expandedType, prepared,
+        SmallVector<ReassociationIndices>{{0}, {1, 2}}, outputShape);
+    Value sums = createZeroFilled(
+        b, loc, createEmptyLikeRows(b, loc, prepared, {blocks}, b.getI32Type()));
+    AffineExpr m, t, r;
+    bindDims(context, m, t, r);
+    return linalg::GenericOp::create(
+               b, loc, sums.getType(), ValueRange{expanded}, ValueRange{sums},
+               ArrayRef<AffineMap>{AffineMap::get(3, 0, {m, t, r}, context),
+                                   AffineMap::get(3, 0, {m, t}, context)},
+               ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                             utils::IteratorType::parallel,
+                                             utils::IteratorType::reduction},
+               [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                 Value wide =
+                     arith::ExtSIOp::create(nb, nloc, nb.getI32Type(), args[0]);
+                 linalg::YieldOp::create(
+                     nb, nloc,
+                     arith::AddIOp::create(nb, nloc, args[1], wide).getResult());
+               })
+        .getResult(0);
+  }
+
+  /// Accumulates codes . activations into `acc` (int8: vector<L/4 x i32>,
+  /// float: vector<L x f32>).
+  Value dot(OpBuilder &b, Location loc, Value acc, Value codes,
+            Value activations, bool int8, bool signedTrits) const {
+    auto codesType = cast<VectorType>(codes.getType());
+    int64_t length = codesType.getDimSize(0);
+    if (!int8) {
+      Value trits = arith::SubIOp::create(b, loc, codes,
+                                          splat(b, loc, codesType, 1));
+      Value floats = arith::SIToFPOp::create(
+          b, loc, VectorType::get({length}, b.getF32Type()), trits);
+      return vector::FMAOp::create(b, loc, floats, activations, acc);
+    }
+    if (signedTrits)
+      codes = arith::SubIOp::create(b, loc, codes, splat(b, loc, codesType, 1));
+    return Dot4Op::create(b, loc, acc.getType(), options.int8Dot,
+                          /*unsigned_lhs=*/!signedTrits, acc, codes, activations);
+  }
+
+  Value buildKernel(ConversionPatternRewriter &b, Location loc, MatmulOp op,
+                    OpAdaptor adaptor, ArrayRef<Segment> segments,
+                    Value prepared, Value blockSums, bool signedTrits) const {
+    IndexArith ia{b, loc};
+    PackedType type = op.getWeights().getType();
+    ScaleGroupsAttr groups = op.getGroups();
+    bool int8 = op.isInt8();
+    int64_t rows = type.getRows();
+    int64_t tileRows = std::min(options.rowsPerTile, rows);
+    int64_t blockBytes = packing::codeBytesPerBlock(toPackingScheme(type.getScheme()));
+    auto interleave = dyn_cast_if_present<RowInterleaveAttr>(type.getLayout());
+    Value weights = adaptor.getWeights();
+    Value scales = adaptor.getScales();
+    Value input = adaptor.getInput();
+    Type f32 = b.getF32Type();
+    Type accElement = int8 ? Type(b.getI32Type()) : f32;
+
+    // The accumulator slots: one per (tile row, piece width).
+    SmallVector<int64_t> widths;
+    for (int64_t length : chunkLengths(type.getScheme()))
+      for (int64_t width : pieceWidths(options.int8Dot, int8, length))
+        if (!llvm::is_contained(widths, width))
+          widths.push_back(width);
+    auto accType = [&](int64_t width) {
+      return VectorType::get({int8 ? width / 4 : width}, accElement);
+    };
+    auto slot = [&](int64_t row, int64_t width) {
+      return row * static_cast<int64_t>(widths.size()) +
+             (llvm::find(widths, width) - widths.begin());
+    };
+
+    SmallVector<int64_t> segWeightBlock, segBufferBlock, segBlocks;
+    for (const Segment &segment : segments) {
+      segWeightBlock.push_back(segment.weightBlock);
+      segBufferBlock.push_back(segment.bufferBlock);
+      segBlocks.push_back(segment.numBlocks);
+    }
+    auto table = [&](ArrayRef<int64_t> values) -> Value {
+      auto tableType = RankedTensorType::get(
+          {static_cast<int64_t>(values.size())}, b.getIndexType());
+      return arith::ConstantOp::create(b, loc,
+                                       DenseElementsAttr::get(tableType, values));
+    };
+    Value segWeightBlocks = table(segWeightBlock);
+    Value segBufferBlocks = table(segBufferBlock);
+    Value segNumBlocks = table(segBlocks);
+
+    Value output = createEmptyLikeRows(b, loc, input, {rows}, f32);
+    int64_t numTiles = llvm::divideCeil(rows, tileRows);
+    auto forall = scf::ForallOp::create(
+        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(numTiles)},
+        ValueRange{output}, std::nullopt);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(forall.getBody()->getTerminator());
+    Value tile = forall.getInductionVars()[0];
+    Value shared = forall.getRegionIterArgs()[0];
+    Value firstRow = ia.mul(tile, ia.index(tileRows));
+    Value validRows = ia.min(ia.index(tileRows), ia.sub(ia.index(rows), firstRow));
+    Value numInputRows = tensor::DimOp::create(b, loc, input, 0);
+    SmallVector<OpFoldResult> sliceOffsets = {b.getIndexAttr(0),
+                                              OpFoldResult(firstRow)};
+    SmallVector<OpFoldResult> sliceSizes = {OpFoldResult(numInputRows),
+                                            OpFoldResult(validRows)};
+    SmallVector<OpFoldResult> unitStrides(2, b.getIndexAttr(1));
+    Value slice = tensor::ExtractSliceOp::create(b, loc, shared, sliceOffsets,
+                                                 sliceSizes, unitStrides);
+
+    // Per tile row: the weight row (clamped: rows past N recompute row N-1 and
+    // are not written) and its row scale group.
+    SmallVector<Value> weightRows, rowGroups;
+    for (int64_t r = 0; r < tileRows; ++r) {
+      Value row = ia.min(ia.add(firstRow, ia.index(r)), ia.index(rows - 1));
+      weightRows.push_back(row);
+      rowGroups.push_back(
+          ia.groupOf(row, groups.getRowSplits(), groups.getRowBlock()));
+    }
+    auto blockPosition = [&](OpBuilder &nb, Value row,
+                             Value block) -> SmallVector<Value> {
+      IndexArith nia{nb, loc};
+      if (!interleave)
+        return {row, nia.mul(block, nia.index(blockBytes))};
+      Value factor = nia.index(interleave.getRows());
+      Value inGroup = nia.rem(row, factor);
+      return {nia.div(row, factor),
+              nia.mul(nia.add(nia.mul(block, factor), inGroup),
+                      nia.index(blockBytes))};
+    };
+
+    Value zeroIndex = ia.index(0), oneIndex = ia.index(1);
+    auto rowLoop = scf::ForOp::create(
+        b, loc, zeroIndex, numInputRows, oneIndex, ValueRange{slice},
+        [&](OpBuilder &mb, Location, Value m, ValueRange rowArgs) {
+          IndexArith mia{mb, loc};
+          SmallVector<Value> zeroResults(
+              tileRows, arith::ConstantOp::create(mb, loc, mb.getF32FloatAttr(0)));
+          auto segmentLoop = scf::ForOp::create(
+              mb, loc, mia.index(0), mia.index(segments.size()), mia.index(1),
+              zeroResults,
+              [&](OpBuilder &sb, Location, Value segment, ValueRange results) {
+                IndexArith sia{sb, loc};
+                auto lookup = [&](Value tableValue) -> Value {
+                  return tensor::ExtractOp::create(sb, loc, tableValue,
+                                                   ValueRange{segment});
+                };
+                Value weightBlock0 = lookup(segWeightBlocks);
+                Value bufferBlock0 = lookup(segBufferBlocks);
+                SmallVector<Value> accInit;
+                for (int64_t r = 0; r < tileRows; ++r)
+                  for (int64_t width : widths)
+                    accInit.push_back(arith::ConstantOp::create(
+                        sb, loc, sb.getZeroAttr(accType(width))));
+                if (blockSums)
+                  accInit.push_back(sia.i32(0));
+                auto blockLoop = scf::ForOp::create(
+                    sb, loc, sia.index(0), lookup(segNumBlocks), sia.index(1),
+                    accInit,
+                    [&](OpBuilder &bb, Location, Value block, ValueRange accs) {
+                      IndexArith bia{bb, loc};
+                      SmallVector<Value> next(accs.begin(), accs.end());
+                      Value weightBlock = bia.add(weightBlock0, block);
+                      Value bufferBlock = bia.add(bufferBlock0, block);
+                      Value base = bia.mul(bufferBlock, bia.index(kBlock));
+                      SmallVector<SmallVector<DecodedChunk>> decoded;
+                      for (int64_t r = 0; r < tileRows; ++r)
+                        decoded.push_back(decodeBlock(
+                            bb, loc, type.getScheme(), weights,
+                            blockPosition(bb, weightRows[r], weightBlock)));
+                      Type actElement = int8 ? Type(bb.getI8Type()) : Type(bb.getF32Type());
+                      for (size_t c = 0; c < decoded[0].size(); ++c) {
+                        int64_t length =
+                            cast<VectorType>(decoded[0][c].codes.getType())
+                                .getDimSize(0);
+                        int64_t offset = 0;
+                        for (int64_t width :
+                             pieceWidths(options.int8Dot, int8, length)) {
+                          Value col = bia.add(
+                              base, bia.index(decoded[0][c].activationOffset +
+                                              offset));
+                          Value pad = arith::ConstantOp::create(
+                              bb, loc, bb.getZeroAttr(actElement));
+                          Value activations = vector::TransferReadOp::create(
+                              bb, loc, VectorType::get({width}, actElement),
+                              prepared, ValueRange{m, col}, pad,
+                              ArrayRef<bool>{true});
+                          for (int64_t r = 0; r < tileRows; ++r) {
+                            Value codes = decoded[r][c].codes;
+                            if (width != length)
+                              codes = vector::ExtractStridedSliceOp::create(
+                                  bb, loc, codes, ArrayRef<int64_t>{offset},
+                                  ArrayRef<int64_t>{width},
+                                  ArrayRef<int64_t>{1});
+                            int64_t s = slot(r, width);
+                            next[s] = dot(bb, loc, next[s], codes, activations,
+                                          int8, signedTrits);
+                          }
+                          offset += width;
+                        }
+                      }
+                      if (blockSums) {
+                        Value sum = tensor::ExtractOp::create(
+                            bb, loc, blockSums, ValueRange{m, bufferBlock});
+                        next.back() = arith::AddIOp::create(bb, loc,
+                                                            next.back(), sum);
+                      }
+                      scf::YieldOp::create(bb, loc, next);
+                    });
+                // Group end: reduce, correct, scale, add to the row results.
+                SmallVector<Value> updated;
+                for (int64_t r = 0; r < tileRows; ++r) {
+                  Value partial;
+                  for (int64_t width : widths) {
+                    Value lanes = blockLoop.getResult(slot(r, width));
+                    Value sum = vector::ReductionOp::create(
+                        sb, loc, vector::CombiningKind::ADD, lanes);
+                    partial = partial ? (int8 ? arith::AddIOp::create(sb, loc,
+                                                                      partial, sum)
+                                                     .getResult()
+                                              : arith::AddFOp::create(
+                                                    sb, loc, partial, sum)
+                                                    .getResult())
+                                      : sum;
+                  }
+                  if (blockSums)
+                    partial = arith::SubIOp::create(sb, loc, partial,
+                                                    blockLoop.getResults().back());
+                  if (int8)
+                    partial = arith::SIToFPOp::create(sb, loc, f32, partial);
+                  Value scale = tensor::ExtractOp::create(
+                      sb, loc, scales, ValueRange{rowGroups[r], segment});
+                  Value scaled = arith::MulFOp::create(
+                      sb, loc, extendToF32(sb, loc, scale), partial);
+                  updated.push_back(
+                      arith::AddFOp::create(sb, loc, results[r], scaled));
+                }
+                scf::YieldOp::create(sb, loc, updated);
+              });
+          SmallVector<Value> values(segmentLoop.getResults());
+          if (int8) {
+            Value actScale = tensor::ExtractOp::create(
+                mb, loc, adaptor.getActScales(), ValueRange{m});
+            for (Value &value : values)
+              value = arith::MulFOp::create(mb, loc, actScale, value);
+          }
+          Value vector = vector::FromElementsOp::create(
+              mb, loc, VectorType::get({tileRows}, f32), values);
+          Value written = vector::TransferWriteOp::create(
+                              mb, loc, vector, rowArgs[0],
+                              ValueRange{m, mia.index(0)},
+                              ArrayRef<bool>{false})
+                              .getResult();
+          scf::YieldOp::create(mb, loc, written);
+        });
+    b.setInsertionPointToStart(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(b, loc, rowLoop.getResult(0), shared,
+                                          sliceOffsets, sliceSizes, unitStrides);
+    return forall.getResult(0);
+  }
+
+  /// Converts an f32 result tensor to the element type of `resultType`.
+  Value convertElements(OpBuilder &b, Location loc, Value result,
+                        RankedTensorType resultType) const {
+    MLIRContext *context = b.getContext();
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(2, context);
+    Value init = createEmptyLikeRows(b, loc, result, {resultType.getDimSize(1)},
+                                     resultType.getElementType());
+    return linalg::GenericOp::create(
+               b, loc, init.getType(), ValueRange{result}, ValueRange{init},
+               ArrayRef<AffineMap>{identity, identity},
+               ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                             utils::IteratorType::parallel},
+               [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                 linalg::YieldOp::create(
+                     nb, nloc,
+                     truncateFromF32(nb, nloc, args[0],
+                                     resultType.getElementType()));
+               })
+        .getResult(0);
+  }
+};
+
+struct ConvertTernaryToCPUPass
+    : public trilm::impl::ConvertTernaryToCPUBase<ConvertTernaryToCPUPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    MLIRContext *context = &getContext();
+    CPUKernelOptions options;
+    std::optional<Int8DotKind> dot = symbolizeInt8DotKind(int8Dot);
+    if (!dot) {
+      getOperation()->emitError("unknown int8-dot '")
+          << int8Dot
+          << "'; expected generic, avx512_vnni, avx_vnni or neon_dotprod";
+      return signalPassFailure();
+    }
+    if (rowsPerTile < 1 || rowsPerTile > 16) {
+      getOperation()->emitError("rows must be between 1 and 16, got ")
+          << static_cast<int64_t>(rowsPerTile);
+      return signalPassFailure();
+    }
+    options.int8Dot = *dot;
+    options.rowsPerTile = rowsPerTile;
+
+    TypeConverter converter;
+    populateTernaryToLinalgTypeConversion(converter);
+    ConversionTarget target(*context);
+    target.addIllegalDialect<TernaryDialect>();
+    // The kernels' dot products stay until after bufferization.
+    target.addLegalOp<Dot4Op>();
+    target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
+      return converter.isSignatureLegal(op.getFunctionType()) &&
+             converter.isLegal(&op.getBody());
+    });
+    target.addDynamicallyLegalOp<func::CallOp, func::ReturnOp>(
+        [&](Operation *op) { return converter.isLegal(op); });
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+
+    RewritePatternSet patterns(context);
+    populateTernaryToCPUConversionPatterns(converter, patterns, options);
+    populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
+                                                                   converter);
+    populateCallOpTypeConversionPattern(patterns, converter);
+    populateReturnOpTypeConversionPattern(patterns, converter);
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void trilm::populateTernaryToCPUConversionPatterns(
+    TypeConverter &converter, RewritePatternSet &patterns,
+    const CPUKernelOptions &options) {
+  populateTernaryToLinalgConversionPatterns(converter, patterns);
+  patterns.add<MatmulOpCPULowering>(converter, patterns.getContext(), options);
+}

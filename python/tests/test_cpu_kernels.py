@@ -1,0 +1,74 @@
+"""The fused CPU kernels (trilm-cpu-pipeline) against the semantics of
+ternary.matmul, over a matrix of shapes: M in {1, 3, 16, 64}; N and K that are
+not multiples of 256 or of the vector width; scale groups along N, along K and
+both; both packings; float and int8 activations; 1 and 2 threads; the portable
+and the AVX-512 VNNI int8 kernels; row-interleaved weights.
+
+int8 results must be bit-identical to the numpy emulation of the reference
+semantics (exact integer group sums); float results agree within 1e-5 of the
+largest magnitude (only the summation order differs)."""
+
+import itertools
+import pathlib
+
+import numpy as np
+import pytest
+
+from ternary_harness import execute, f32, module, reference
+
+HAS_AVX512_VNNI = "avx512_vnni" in pathlib.Path("/proc/cpuinfo").read_text()
+
+GROUPINGS = [((), ()), ((5,), ()), ((), (100,)), ((3,), (257, 400))]
+SHAPES = [(7, 300), (37, 513), (64, 1000)]
+
+
+def cases():
+    for index, (m, (n, k), packing) in enumerate(
+            itertools.product([1, 3, 16, 64], SHAPES, ["tq2", "tq1"])):
+        n_splits, k_splits = GROUPINGS[index % len(GROUPINGS)]
+        n_splits = tuple(s for s in n_splits if s < n)
+        k_splits = tuple(s for s in k_splits if s < k)
+        threads = 1 + index % 2
+        rows = [4, 1, 8][index % 3]
+        yield pytest.param(m, n, k, packing, n_splits, k_splits, threads, rows,
+                           id=f"m{m}-n{n}-k{k}-{packing}-n{len(n_splits)}k{len(k_splits)}"
+                              f"-t{threads}-r{rows}")
+
+
+def run_case(tools, m, n, k, packing, n_splits, k_splits, threads, rows, int8,
+             dot="generic", layout=None, seed=0):
+    rng = np.random.default_rng(seed + m * 7 + n * 13 + k)
+    x = (rng.standard_normal((m, k)) * 2).astype(f32)
+    trits = rng.integers(-1, 2, size=(n, k)).astype(np.int8)
+    scales = rng.uniform(0.01, 0.1,
+                         size=(len(n_splits) + 1, len(k_splits) + 1)).astype(f32)
+    text = module(x, trits, scales, n_splits, k_splits, packing, int8, layout=layout)
+    pipeline = [f"--trilm-cpu-pipeline=threads=true rows={rows} int8-dot={dot}"]
+    got = execute(tools, text, fold_pack=True, pipeline=pipeline, threads=threads)
+    want = reference(x, trits, scales, n_splits, k_splits, int8)
+    if int8:
+        np.testing.assert_array_equal(got.astype(np.int32), want.view(np.int32).ravel())
+    else:
+        got_values = got.astype(np.int32).view(f32)
+        np.testing.assert_allclose(got_values, want.ravel(), rtol=0,
+                                   atol=1e-5 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("int8", [False, True], ids=["f32", "int8"])
+@pytest.mark.parametrize("m,n,k,packing,n_splits,k_splits,threads,rows", cases())
+def test_cpu_kernel(tools, m, n, k, packing, n_splits, k_splits, threads, rows, int8):
+    run_case(tools, m, n, k, packing, n_splits, k_splits, threads, rows, int8)
+
+
+@pytest.mark.skipif(not HAS_AVX512_VNNI, reason="this CPU has no AVX-512 VNNI")
+@pytest.mark.parametrize("packing", ["tq2", "tq1"])
+@pytest.mark.parametrize("m", [1, 5])
+def test_avx512_vnni_kernel(tools, packing, m):
+    run_case(tools, m, 37, 700, packing, (20,), (300,), 2, 4, True, dot="avx512_vnni")
+
+
+@pytest.mark.parametrize("int8", [False, True], ids=["f32", "int8"])
+@pytest.mark.parametrize("packing", ["tq2", "tq1"])
+def test_row_interleaved_weights(tools, packing, int8):
+    run_case(tools, 3, 24, 520, packing, (), (260,), 2, 4, int8,
+             layout="#ternary.row_interleave<8>")
