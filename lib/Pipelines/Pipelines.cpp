@@ -48,11 +48,13 @@ void trilm::buildCPUPipeline(OpPassManager &pm,
                              const CPUPipelineOptions &options) {
   // The options are validated by convert-ternary-to-cpu itself, which gives
   // a diagnostic rather than a pipeline parse failure.
-  std::string kernel = llvm::formatv("convert-ternary-to-cpu{{rows={0} "
-                                     "int8-dot={1}}",
-                                     options.rows.getValue(),
-                                     options.int8Dot.getValue())
-                           .str();
+  std::string kernel =
+      llvm::formatv("convert-ternary-to-cpu{{triple={0} cpu={1} "
+                    "features={2} rows={3} int8-dot={4}}",
+                    options.triple.getValue(), options.cpu.getValue(),
+                    options.features.getValue(), options.rows.getValue(),
+                    options.int8Dot.getValue())
+          .str();
   const char *loops = options.threads
                           ? "scf-forall-to-parallel,convert-scf-to-openmp,"
                             // The OpenMP region is wrapped in a

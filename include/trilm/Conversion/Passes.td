@@ -58,11 +58,18 @@ def ConvertTernaryToCPU : Pass<"convert-ternary-to-cpu"> {
     lowering.
   }];
   let options = [
-    Option<"rowsPerTile", "rows", "int64_t", /*default=*/"4",
-           "Output rows per tile (register blocking along N), 1 to 16">,
-    Option<"int8Dot", "int8-dot", "std::string", /*default=*/"\"generic\"",
-           "int8 dot-product instructions: generic, avx512_vnni, avx_vnni or "
-           "neon_dotprod">,
+    Option<"triple", "triple", "std::string", /*default=*/"\"\"",
+           "Target triple (default: the host's)">,
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"generic\"",
+           "Target CPU, or native for the host CPU and its features">,
+    Option<"features", "features", "std::string", /*default=*/"\"\"",
+           "Target features, LLVM style: +avx512vnni,+avx512vl,...">,
+    Option<"rowsPerTile", "rows", "int64_t", /*default=*/"0",
+           "Output rows per tile (register blocking along N), 1 to 16; 0 "
+           "picks it from the target">,
+    Option<"int8Dot", "int8-dot", "std::string", /*default=*/"\"auto\"",
+           "int8 dot-product instructions: auto (from the target), generic, "
+           "avx512_vnni, avx_vnni or neon_dotprod">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -20,18 +20,29 @@ void buildReferencePipeline(mlir::OpPassManager &pm);
 /// Options of `trilm-cpu-pipeline`.
 struct CPUPipelineOptions
     : public mlir::PassPipelineOptions<CPUPipelineOptions> {
+  Option<std::string> triple{*this, "triple",
+                             llvm::cl::desc("Target triple (default: host)"),
+                             llvm::cl::init("")};
+  Option<std::string> cpu{*this, "cpu",
+                          llvm::cl::desc("Target CPU, or native"),
+                          llvm::cl::init("generic")};
+  Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("Target features, LLVM style (+avx512vnni,...)"),
+      llvm::cl::init("")};
   Option<bool> threads{*this, "threads",
                        llvm::cl::desc("Run tiles of output rows on OpenMP "
                                       "threads (OMP_NUM_THREADS at run time)"),
                        llvm::cl::init(true)};
   Option<std::string> int8Dot{
       *this, "int8-dot",
-      llvm::cl::desc("int8 dot-product instructions: generic, avx512-vnni, "
-                     "avx_vnni or neon_dotprod"),
-      llvm::cl::init("generic")};
+      llvm::cl::desc("int8 dot-product instructions: auto (from the target), "
+                     "generic, avx512_vnni, avx_vnni or neon_dotprod"),
+      llvm::cl::init("auto")};
   Option<int64_t> rows{*this, "rows",
-                       llvm::cl::desc("Output rows per tile"),
-                       llvm::cl::init(4)};
+                       llvm::cl::desc("Output rows per tile (0: from the "
+                                      "target)"),
+                       llvm::cl::init(0)};
 };
 
 /// Lowers ternary ops with the fused CPU kernels, then like the reference

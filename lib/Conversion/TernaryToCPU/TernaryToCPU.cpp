@@ -27,6 +27,7 @@
 #include "trilm/Conversion/TernaryToLinalg/TernaryToLinalg.h"
 #include "trilm/Dialect/Ternary/IR/Ternary.h"
 #include "trilm/Dialect/Ternary/Utils/LoweringUtils.h"
+#include "trilm/Target/CPU/CPUTarget.h"
 
 namespace trilm {
 #define GEN_PASS_DEF_CONVERTTERNARYTOCPU
@@ -602,21 +603,34 @@ struct ConvertTernaryToCPUPass
 
   void runOnOperation() override {
     MLIRContext *context = &getContext();
+    llvm::Expected<cpu::CPUTarget> cpuTarget =
+        cpu::CPUTarget::get(triple, cpu, features);
+    if (!cpuTarget) {
+      getOperation()->emitError(llvm::toString(cpuTarget.takeError()));
+      return signalPassFailure();
+    }
     CPUKernelOptions options;
-    std::optional<Int8DotKind> dot = symbolizeInt8DotKind(int8Dot);
-    if (!dot) {
-      getOperation()->emitError("unknown int8-dot '")
-          << int8Dot
-          << "'; expected generic, avx512_vnni, avx_vnni or neon_dotprod";
-      return signalPassFailure();
+    options.int8Dot = cpuTarget->int8Dot;
+    options.rowsPerTile = cpuTarget->rowsPerTile;
+    if (int8Dot != "auto") {
+      std::optional<Int8DotKind> dot = symbolizeInt8DotKind(int8Dot);
+      if (!dot) {
+        getOperation()->emitError("unknown int8-dot '")
+            << int8Dot
+            << "'; expected auto, generic, avx512_vnni, avx_vnni or "
+               "neon_dotprod";
+        return signalPassFailure();
+      }
+      options.int8Dot = *dot;
     }
-    if (rowsPerTile < 1 || rowsPerTile > 16) {
-      getOperation()->emitError("rows must be between 1 and 16, got ")
-          << static_cast<int64_t>(rowsPerTile);
-      return signalPassFailure();
+    if (rowsPerTile != 0) {
+      if (rowsPerTile < 1 || rowsPerTile > 16) {
+        getOperation()->emitError("rows must be between 1 and 16, got ")
+            << static_cast<int64_t>(rowsPerTile);
+        return signalPassFailure();
+      }
+      options.rowsPerTile = rowsPerTile;
     }
-    options.int8Dot = *dot;
-    options.rowsPerTile = rowsPerTile;
 
     TypeConverter converter;
     populateTernaryToLinalgTypeConversion(converter);

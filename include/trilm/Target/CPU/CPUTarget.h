@@ -1,0 +1,71 @@
+//===- CPUTarget.h - CPU target descriptions and code emission --*- C++ -*-===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TRILM_TARGET_CPU_CPUTARGET_H
+#define TRILM_TARGET_CPU_CPUTARGET_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "trilm/Dialect/Ternary/IR/Ternary.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <memory>
+#include <string>
+
+namespace llvm {
+class TargetMachine;
+class Module;
+class LLVMContext;
+} // namespace llvm
+
+namespace trilm::cpu {
+
+/// What the CPU code generator needs to know about a target, derived from an
+/// LLVM triple, CPU name and feature string.
+struct CPUTarget {
+  std::string triple;
+  std::string cpu;
+  std::string features;
+  /// The int8 dot-product instructions the target has.
+  ternary::Int8DotKind int8Dot = ternary::Int8DotKind::generic;
+  /// Widest vector register, in bits.
+  int64_t vectorBits = 128;
+  /// Output rows per tile: enough independent accumulators to hide the
+  /// latency of the dot-product instruction.
+  int64_t rowsPerTile = 4;
+
+  /// Validates the triple, CPU and features against LLVM's target registry.
+  /// `cpu` may be "native" (the host CPU and its features); an empty triple
+  /// is the host's. Fails with one line naming what is unknown.
+  static llvm::Expected<CPUTarget> get(llvm::StringRef triple,
+                                       llvm::StringRef cpu,
+                                       llvm::StringRef features);
+
+  /// The host: its triple, CPU and features.
+  static llvm::Expected<CPUTarget> host();
+
+  bool isAArch64() const;
+
+  llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+  createTargetMachine() const;
+};
+
+/// Registers the LLVM targets trilm can compile for (idempotent).
+void initializeLLVMTargets();
+
+/// Translates a module in the LLVM dialect to LLVM IR for `target`, optimised
+/// at -O`optLevel`.
+llvm::Expected<std::unique_ptr<llvm::Module>>
+translateToLLVMIR(mlir::ModuleOp module, const CPUTarget &target,
+                  llvm::LLVMContext &context, unsigned optLevel = 3);
+
+/// Translates, optimises and writes an ELF object file, in process.
+llvm::Error emitObjectFile(mlir::ModuleOp module, const CPUTarget &target,
+                           llvm::raw_pwrite_stream &os, unsigned optLevel = 3);
+
+} // namespace trilm::cpu
+
+#endif // TRILM_TARGET_CPU_CPUTARGET_H

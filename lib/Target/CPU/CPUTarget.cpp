@@ -1,0 +1,187 @@
+//===- CPUTarget.cpp - CPU target descriptions and code emission ----------===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+//===----------------------------------------------------------------------===//
+
+#include "trilm/Target/CPU/CPUTarget.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
+
+#include <mutex>
+
+using namespace trilm;
+using namespace trilm::cpu;
+
+void trilm::cpu::initializeLLVMTargets() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeAllTargetInfos();
+    llvm::InitializeAllTargets();
+    llvm::InitializeAllTargetMCs();
+    llvm::InitializeAllAsmPrinters();
+  });
+}
+
+static llvm::Error failure(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+llvm::Expected<CPUTarget> CPUTarget::get(llvm::StringRef triple,
+                                         llvm::StringRef cpu,
+                                         llvm::StringRef features) {
+  initializeLLVMTargets();
+  CPUTarget target;
+  target.triple = llvm::Triple::normalize(
+      triple.empty() ? llvm::sys::getDefaultTargetTriple() : triple.str());
+  std::string error;
+  const llvm::Target *llvmTarget =
+      llvm::TargetRegistry::lookupTarget(llvm::Triple(target.triple), error);
+  if (!llvmTarget)
+    return failure("unknown target triple '" + triple + "'");
+  llvm::Triple parsed(target.triple);
+  if (!parsed.isX86() && !parsed.isAArch64())
+    return failure("unsupported target '" + target.triple +
+                   "': trilm generates code for x86-64 and AArch64");
+
+  target.cpu = cpu.empty() ? "generic" : cpu.str();
+  target.features = features.str();
+  if (cpu == "native") {
+    target.cpu = llvm::sys::getHostCPUName().str();
+    std::string hostFeatures;
+    for (const auto &feature : llvm::sys::getHostCPUFeatures())
+      hostFeatures += (feature.second ? ",+" : ",-") + feature.first().str();
+    target.features = hostFeatures.empty() ? target.features
+                                           : hostFeatures.substr(1) +
+                                                 (features.empty() ? "" : ",") +
+                                                 features.str();
+  }
+  std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
+      llvmTarget->createMCSubtargetInfo(parsed, target.cpu, target.features));
+  if (!subtarget || !subtarget->isCPUStringValid(target.cpu))
+    return failure("unknown cpu '" + target.cpu + "' for target '" +
+                   target.triple + "'");
+  // Each feature must be one the target knows; LLVM would otherwise only
+  // print a warning and ignore it.
+  llvm::SmallVector<llvm::StringRef> requested;
+  llvm::StringRef(target.features).split(requested, ',', -1, false);
+  for (llvm::StringRef feature : requested) {
+    llvm::StringRef name = feature.trim();
+    if (!name.consume_front("+") && !name.consume_front("-"))
+      return failure("feature '" + feature +
+                     "' must start with '+' or '-' (for example +avx512vnni)");
+    if (!llvm::any_of(subtarget->getAllProcessorFeatures(),
+                      [&](const llvm::SubtargetFeatureKV &kv) {
+                        return name == kv.Key;
+                      }))
+      return failure("unknown feature '" + name + "' for target '" +
+                     target.triple + "'");
+  }
+
+  auto has = [&](llvm::StringRef feature) {
+    return subtarget->checkFeatures(("+" + feature).str());
+  };
+  if (parsed.isAArch64()) {
+    target.vectorBits = 128;
+    if (has("dotprod"))
+      target.int8Dot = ternary::Int8DotKind::neon_dotprod;
+  } else {
+    target.vectorBits = has("avx512f") ? 512 : has("avx2") ? 256 : 128;
+    if (has("avx512vnni") && has("avx512vl") && has("avx512bw"))
+      target.int8Dot = ternary::Int8DotKind::avx512_vnni;
+    else if (has("avxvnni"))
+      target.int8Dot = ternary::Int8DotKind::avx_vnni;
+  }
+  return target;
+}
+
+llvm::Expected<CPUTarget> CPUTarget::host() { return get("", "native", ""); }
+
+bool CPUTarget::isAArch64() const {
+  return llvm::Triple(triple).isAArch64();
+}
+
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+CPUTarget::createTargetMachine() const {
+  initializeLLVMTargets();
+  std::string error;
+  llvm::Triple parsed(triple);
+  const llvm::Target *llvmTarget =
+      llvm::TargetRegistry::lookupTarget(parsed, error);
+  if (!llvmTarget)
+    return failure("unknown target triple '" + triple + "'");
+  llvm::TargetOptions options;
+  std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
+      parsed, cpu, features, options, llvm::Reloc::PIC_, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
+  if (!machine)
+    return failure("cannot create a target machine for '" + triple + "'");
+  return machine;
+}
+
+llvm::Expected<std::unique_ptr<llvm::Module>>
+trilm::cpu::translateToLLVMIR(mlir::ModuleOp module, const CPUTarget &target,
+                              llvm::LLVMContext &context, unsigned optLevel) {
+  mlir::DialectRegistry registry;
+  mlir::registerBuiltinDialectTranslation(registry);
+  mlir::registerLLVMDialectTranslation(registry);
+  mlir::registerOpenMPDialectTranslation(registry);
+  module->getContext()->appendDialectRegistry(registry);
+
+  std::unique_ptr<llvm::Module> llvmModule =
+      mlir::translateModuleToLLVMIR(module, context);
+  if (!llvmModule)
+    return failure("the module does not translate to LLVM IR (is it fully "
+                   "lowered to the LLVM dialect?)");
+  auto machine = target.createTargetMachine();
+  if (!machine)
+    return machine.takeError();
+  llvmModule->setTargetTriple((*machine)->getTargetTriple());
+  llvmModule->setDataLayout((*machine)->createDataLayout());
+  // Every function gets the target's CPU and features, so that LLVM's
+  // optimisations (inlining included) see the same subtarget as the backend.
+  for (llvm::Function &function : *llvmModule) {
+    if (function.isDeclaration())
+      continue;
+    function.addFnAttr("target-cpu", target.cpu);
+    if (!target.features.empty())
+      function.addFnAttr("target-features", target.features);
+  }
+  auto optimize =
+      mlir::makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, machine->get());
+  if (llvm::Error error = optimize(llvmModule.get()))
+    return std::move(error);
+  return llvmModule;
+}
+
+llvm::Error trilm::cpu::emitObjectFile(mlir::ModuleOp module,
+                                       const CPUTarget &target,
+                                       llvm::raw_pwrite_stream &os,
+                                       unsigned optLevel) {
+  llvm::LLVMContext context;
+  auto llvmModule = translateToLLVMIR(module, target, context, optLevel);
+  if (!llvmModule)
+    return llvmModule.takeError();
+  auto machine = target.createTargetMachine();
+  if (!machine)
+    return machine.takeError();
+  llvm::legacy::PassManager passes;
+  if ((*machine)->addPassesToEmitFile(passes, os, nullptr,
+                                      llvm::CodeGenFileType::ObjectFile))
+    return failure("the target cannot emit object files");
+  passes.run(**llvmModule);
+  return llvm::Error::success();
+}
