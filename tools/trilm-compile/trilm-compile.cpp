@@ -66,11 +66,10 @@ static cl::opt<EmitKind> emit(
                clEnumValN(EmitKind::LLVM, "llvm", "optimised LLVM IR"),
                clEnumValN(EmitKind::Object, "obj", "an object file")));
 
+/// Accepts an architecture alone as shorthand for its Linux triple.
 static std::string expandTriple(llvm::StringRef target) {
-  if (target == "x86_64")
-    return "x86_64-unknown-linux-gnu";
-  if (target == "aarch64")
-    return "aarch64-unknown-linux-gnu";
+  if (!target.empty() && !target.contains('-'))
+    return (target + "-unknown-linux-gnu").str();
   return target.str();
 }
 
