@@ -11,6 +11,7 @@ packages=(
   cmake ninja-build git python3 python3-venv
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22 lld-22
   libomp-22-dev libgtest-dev
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 )
 missing=()
 for pkg in "${packages[@]}"; do

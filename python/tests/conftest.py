@@ -19,6 +19,7 @@ def tools():
     llvm = pathlib.Path("/usr/lib/llvm-22")
     return {
         "opt": str(opt),
+        "compile": str(build / "bin" / "trilm-compile"),
         "runner": str(llvm / "bin" / "mlir-runner"),
         "libs": ",".join(
             str(llvm / "lib" / name)

@@ -81,7 +81,10 @@ def round_to_bf16(x):
     return rounded.astype(np.uint32).view(f32)
 
 
-def module(x, trits, scales, n_splits, k_splits, packing, int8, element="f32", layout=None):
+def module(x, trits, scales, n_splits, k_splits, packing, int8, element="f32", layout=None,
+           entry="print"):
+    """@main prints the result's f32 bit patterns (entry="print"), or
+    @compute returns them as an i32 tensor (entry="return", for C callers)."""
     m, k = x.shape
     n = trits.shape[0]
     gn, gk = scales.shape
@@ -104,13 +107,20 @@ def module(x, trits, scales, n_splits, k_splits, packing, int8, element="f32", l
   %yd = ternary.matmul %xd, %w groups {groups_attr}
          scales(%s : tensor<{gn}x{gk}xf32>) : tensor<?x{k}x{element}>, {packed} -> tensor<?x{n}xf32>
   %y = tensor.cast %yd : tensor<?x{n}xf32> to tensor<{m}x{n}xf32>"""
-    return f"""
-func.func private @printMemrefI32(tensor<*xi32>)
-func.func @main() {{
+    body = f"""
   %x = arith.constant dense<{dense(x)}> : tensor<{m}x{k}x{element}>
   %t = arith.constant dense<{dense(trits)}> : tensor<{n}x{k}xi8>
   %s = arith.constant dense<{dense(scales)}> : tensor<{gn}x{gk}xf32>
-  %w = ternary.pack %t : tensor<{n}x{k}xi8> -> {packed}{activations}{bitcast_to_i32("y", "bits", (m, n))}
+  %w = ternary.pack %t : tensor<{n}x{k}xi8> -> {packed}{activations}{bitcast_to_i32("y", "bits", (m, n))}"""
+    if entry == "return":
+        return f"""
+func.func @compute() -> tensor<{m}x{n}xi32> {{{body}
+  return %bits : tensor<{m}x{n}xi32>
+}}
+"""
+    return f"""
+func.func private @printMemrefI32(tensor<*xi32>)
+func.func @main() {{{body}
   %u = tensor.cast %bits : tensor<{m}x{n}xi32> to tensor<*xi32>
   call @printMemrefI32(%u) : (tensor<*xi32>) -> ()
   return

@@ -1,0 +1,49 @@
+"""The CPU kernels cross-compiled for AArch64 (NEON sdot and the portable
+kernel) by trilm-compile, linked with the cross gcc and executed under
+qemu-aarch64, against the semantics of ternary.matmul: int8 bit-exact, float
+within 1e-5 of the largest magnitude."""
+
+import pathlib
+import subprocess
+
+import numpy as np
+import pytest
+
+from ternary_harness import f32, module, reference
+
+HARNESS = pathlib.Path(__file__).parent / "harness" / "call_compute.c"
+
+
+def run_on_aarch64(tools, tmp_path, text, features):
+    source = tmp_path / "kernel.mlir"
+    source.write_text(text)
+    obj = tmp_path / "kernel.o"
+    subprocess.run([tools["compile"], str(source), "--target=aarch64",
+                    f"--features={features}", "--openmp=false", "--c-interface",
+                    "-o", str(obj)], check=True, capture_output=True, text=True)
+    program = tmp_path / "kernel"
+    subprocess.run(["aarch64-linux-gnu-gcc", "-O2", str(HARNESS), str(obj), "-o",
+                    str(program)], check=True, capture_output=True, text=True)
+    out = subprocess.run(["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu", str(program)],
+                         check=True, capture_output=True, text=True).stdout
+    return np.array([int(v) for v in out.split()], dtype=np.int64)
+
+
+@pytest.mark.parametrize("features", ["+neon,+dotprod", "+neon"], ids=["sdot", "portable"])
+@pytest.mark.parametrize("int8", [False, True], ids=["f32", "int8"])
+@pytest.mark.parametrize("packing", ["tq2", "tq1"])
+def test_aarch64_kernel(tools, tmp_path, features, int8, packing):
+    rng = np.random.default_rng(42 + int8)
+    m, n, k = 3, 19, 600
+    n_splits, k_splits = (7,), (256, 333)
+    x = (rng.standard_normal((m, k)) * 2).astype(f32)
+    trits = rng.integers(-1, 2, size=(n, k)).astype(np.int8)
+    scales = rng.uniform(0.01, 0.1, size=(2, 3)).astype(f32)
+    text = module(x, trits, scales, n_splits, k_splits, packing, int8, entry="return")
+    got = run_on_aarch64(tools, tmp_path, text, features)
+    want = reference(x, trits, scales, n_splits, k_splits, int8)
+    if int8:
+        np.testing.assert_array_equal(got.astype(np.int32), want.view(np.int32).ravel())
+    else:
+        np.testing.assert_allclose(got.astype(np.int32).view(f32), want.ravel(), rtol=0,
+                                   atol=1e-5 * np.abs(want).max())
