@@ -6,11 +6,17 @@
 
 #include "trilm/Pipelines/Pipelines.h"
 
+#include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "trilm/Conversion/Passes.h"
+#include "trilm/Dialect/Ternary/Transforms/Passes.h"
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <mutex>
+
 using namespace mlir;
+using namespace trilm;
 
 // Pipelines are spelled as text so that they read like the mlir-opt command a
 // user would otherwise type, one upstream pass per line.
@@ -33,6 +39,14 @@ static constexpr const char *kToLLVM =
     "reconcile-unrealized-casts";
 
 static void addPipeline(OpPassManager &pm, const std::string &text) {
+  // Textual pipelines are looked up in the pass registry: make sure every
+  // pass they name is there, whatever the calling tool registered.
+  static std::once_flag registered;
+  std::call_once(registered, [] {
+    mlir::registerAllPasses();
+    ternary::registerTernaryPasses();
+    registerTrilmConversionPasses();
+  });
   if (failed(parsePassPipeline(text, pm)))
     llvm::report_fatal_error(
         llvm::Twine("a built-in trilm pipeline does not parse: ") + text);

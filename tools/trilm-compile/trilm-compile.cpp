@@ -11,7 +11,6 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
-#include "mlir/InitAllPasses.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Parser/Parser.h"
@@ -83,10 +82,6 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "trilm-compile: compile ternary MLIR to LLVM IR or an object file\n");
-
-  // The pipelines are spelled as text and looked up in the pass registry.
-  registerAllPasses();
-  trilm::registerAllPasses();
 
   auto target = trilm::cpu::CPUTarget::get(expandTriple(targetTriple),
                                            targetCPU, targetFeatures);

@@ -1,0 +1,63 @@
+//===- Bench.h - Measurements for trilm-bench -------------------*- C++ -*-===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TRILM_BENCH_BENCH_H
+#define TRILM_BENCH_BENCH_H
+
+#include "trilm/Packing/Packing.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace trilm::bench {
+
+/// Read bandwidth measured over a working set of `bytes`, with `streams`
+/// threads each reading its share.
+struct BandwidthSample {
+  int64_t bytes;
+  int streams;
+  double gigabytesPerSecond;
+};
+
+/// Measures read bandwidth for each working-set size (median of `repeats`).
+std::vector<BandwidthSample> measureReadBandwidth(
+    const std::vector<int64_t> &sizes, int streams, int repeats);
+
+/// The roof for a working set: the bandwidth measured at the smallest size
+/// that holds it (the largest size when none does).
+double roofFor(const std::vector<BandwidthSample> &samples, int64_t bytes);
+
+/// One ternary matmul to benchmark.
+struct MatmulCase {
+  std::string name; // e.g. "3.9B down"
+  int64_t m, n, k;
+  packing::Scheme scheme;
+  bool int8;
+  /// Model-parallel shards (scale groups) and whether they split K (row-
+  /// parallel layers) rather than N.
+  int64_t shards = 1;
+  bool shardsAlongK = false;
+};
+
+struct MatmulTiming {
+  double medianSeconds;
+  int64_t weightBytes;
+  double weightGigabytesPerSecond;
+  double gigaOpsPerSecond; // 2 * M * N * K per call
+};
+
+/// Compiles `c` for the host with trilm-cpu-pipeline (JIT, OpenMP),
+/// checks it against the reference lowering on the same data, and times it
+/// with each OpenMP thread count (median of `repeats` calls).
+llvm::Expected<std::vector<MatmulTiming>>
+timeMatmul(const MatmulCase &c, const std::vector<int> &threadCounts,
+           int repeats);
+
+} // namespace trilm::bench
+
+#endif // TRILM_BENCH_BENCH_H

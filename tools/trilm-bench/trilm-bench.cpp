@@ -1,0 +1,176 @@
+//===- trilm-bench.cpp - Benchmarks of trilm's generated kernels ----------===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+//   trilm-bench bandwidth        read bandwidth roofs, 1 and 2 streams
+//   trilm-bench matmul [opts]    the generated kernels on TriLM layer shapes
+//
+//===----------------------------------------------------------------------===//
+
+#include "trilm/Bench/Bench.h"
+#include "trilm/Target/CPU/CPUTarget.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace trilm;
+using namespace trilm::bench;
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> command(cl::Positional, cl::Required,
+                                    cl::desc("<bandwidth | matmul>"));
+static cl::list<std::string>
+    models("models", cl::CommaSeparated,
+           cl::desc("TriLM sizes: 99M, 1.1B, 3.9B (default: all)"));
+static cl::list<int64_t> rowCounts("m", cl::CommaSeparated,
+                                   cl::desc("Activation rows (default: 1)"));
+static cl::list<int> threadCounts("num-threads", cl::CommaSeparated,
+                                  cl::desc("Thread counts (default: 1,2)"));
+static cl::list<std::string>
+    packings("packing", cl::CommaSeparated,
+             cl::desc("Packings: tq2, tq1 (default: both)"));
+static cl::list<std::string>
+    modes("mode", cl::CommaSeparated,
+          cl::desc("Activation modes: int8, fp (default: both)"));
+static cl::opt<int> repeats("repeats", cl::desc("Timed calls per case"),
+                            cl::init(7));
+
+namespace {
+
+struct Model {
+  const char *name;
+  int64_t hidden, ffn, shards;
+};
+constexpr Model kModels[] = {
+    {"99M", 512, 1280, 1}, {"1.1B", 1792, 5120, 2}, {"3.9B", 3072, 9216, 6}};
+
+std::vector<int64_t> bandwidthSizes() {
+  std::vector<int64_t> sizes;
+  for (int64_t size = 32 << 10; size <= (int64_t(512) << 20); size *= 4)
+    sizes.push_back(size);
+  return sizes;
+}
+
+std::string humanBytes(int64_t bytes) {
+  if (bytes >= (int64_t(1) << 20))
+    return std::to_string(bytes >> 20) + " MiB";
+  return std::to_string(bytes >> 10) + " KiB";
+}
+
+int fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "trilm-bench") << message << "\n";
+  return 1;
+}
+
+int runBandwidth() {
+  llvm::outs() << "| working set | streams | read GB/s |\n|---|---|---|\n";
+  for (int streams : {1, 2})
+    for (const BandwidthSample &s :
+         measureReadBandwidth(bandwidthSizes(), streams, repeats))
+      llvm::outs() << "| " << humanBytes(s.bytes) << " | " << s.streams
+                   << " | " << llvm::format("%.1f", s.gigabytesPerSecond)
+                   << " |\n";
+  return 0;
+}
+
+int runMatmul() {
+  std::vector<int> threads(threadCounts.begin(), threadCounts.end());
+  if (threads.empty())
+    threads = {1, 2};
+  std::vector<int64_t> ms(rowCounts.begin(), rowCounts.end());
+  if (ms.empty())
+    ms = {1};
+  std::vector<std::string> schemes(packings.begin(), packings.end());
+  if (schemes.empty())
+    schemes = {"tq2", "tq1"};
+  std::vector<std::string> activationModes(modes.begin(), modes.end());
+  if (activationModes.empty())
+    activationModes = {"int8", "fp"};
+  for (const std::string &mode : activationModes)
+    if (mode != "int8" && mode != "fp")
+      return fail("unknown mode '" + mode + "'; expected int8 or fp");
+  for (const std::string &name : models)
+    if (llvm::none_of(kModels, [&](const Model &m) { return name == m.name; }))
+      return fail("unknown model '" + name + "'; expected 99M, 1.1B or 3.9B");
+
+  auto host = cpu::CPUTarget::host();
+  if (!host)
+    return fail(llvm::toString(host.takeError()));
+  llvm::outs() << "host: " << host->triple << ", cpu " << host->cpu
+               << ", int8 dot: " << ternary::stringifyInt8DotKind(host->int8Dot)
+               << "\n";
+  // Roofs for each thread count, measured in this run.
+  std::map<int, std::vector<BandwidthSample>> roofs;
+  for (int t : threads)
+    roofs[t] = measureReadBandwidth(bandwidthSizes(), t, 3);
+
+  llvm::outs() << "\n| model | layer | N x K | M | packing | mode | threads | "
+                  "time (ms) | weight GB/s | GOPS | % of read roof |\n"
+                  "|---|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const Model &model : kModels) {
+    if (!models.empty() && llvm::find(models, model.name) == models.end())
+      continue;
+    struct Layer {
+      const char *name;
+      int64_t n, k;
+      bool alongK;
+    };
+    Layer layers[] = {{"q,k,v", model.hidden, model.hidden, false},
+                      {"o", model.hidden, model.hidden, true},
+                      {"gate,up", model.ffn, model.hidden, false},
+                      {"down", model.hidden, model.ffn, true}};
+    for (const Layer &layer : layers)
+      for (int64_t m : ms)
+        for (const std::string &schemeName : schemes)
+          for (const std::string &mode : activationModes) {
+            std::optional<packing::Scheme> scheme =
+                packing::parseScheme(schemeName);
+            if (!scheme)
+              return fail("unknown packing '" + schemeName +
+                          "'; expected tq2 or tq1");
+            MatmulCase c{std::string(model.name) + " " + layer.name,
+                         m,
+                         layer.n,
+                         layer.k,
+                         *scheme,
+                         mode == "int8",
+                         model.shards,
+                         layer.alongK};
+            auto timings = timeMatmul(c, threads, repeats);
+            if (!timings)
+              return fail(llvm::toString(timings.takeError()));
+            for (size_t i = 0; i < threads.size(); ++i) {
+              const MatmulTiming &t = (*timings)[i];
+              double roof = roofFor(roofs[threads[i]], t.weightBytes);
+              llvm::outs()
+                  << "| " << model.name << " | " << layer.name << " | "
+                  << layer.n << " x " << layer.k << " | " << m << " | "
+                  << schemeName << " | " << mode << " | " << threads[i]
+                  << " | " << llvm::format("%.3f", t.medianSeconds * 1e3)
+                  << " | " << llvm::format("%.1f", t.weightGigabytesPerSecond)
+                  << " | " << llvm::format("%.1f", t.gigaOpsPerSecond) << " | "
+                  << llvm::format("%.0f%%",
+                                  100.0 * t.weightGigabytesPerSecond / roof)
+                  << " |\n";
+              llvm::outs().flush();
+            }
+          }
+  }
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv,
+                              "trilm-bench: figures for trilm's kernels\n");
+  if (command == "bandwidth")
+    return runBandwidth();
+  if (command == "matmul")
+    return runMatmul();
+  return fail("unknown command '" + command + "'; expected bandwidth or matmul");
+}
