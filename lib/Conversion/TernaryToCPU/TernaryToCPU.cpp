@@ -120,36 +120,45 @@ SmallVector<DecodedChunk> decodeBlock(OpBuilder &b, Location loc,
   };
   SmallVector<DecodedChunk> chunks;
   if (scheme == PackingScheme::tq2) {
+    // Shift 16-bit lanes (x86 has no byte shifts); the mask keeps only bits
+    // that came from the same byte.
     Value bytes = read(packing::kTQ2CodeBytes, 0);
     auto type = cast<VectorType>(bytes.getType());
+    auto wordsType = VectorType::get({type.getDimSize(0) / 2}, i16);
+    Value words = vector::BitCastOp::create(b, loc, wordsType, bytes);
     for (int64_t l = 0; l < 4; ++l) {
-      Value shifted =
-          l == 0 ? bytes
-                 : arith::ShRUIOp::create(b, loc, bytes, splat(b, loc, type, 2 * l))
-                       .getResult();
+      Value shifted = bytes;
+      if (l > 0)
+        shifted = vector::BitCastOp::create(
+            b, loc, type,
+            arith::ShRUIOp::create(b, loc, words,
+                                   splat(b, loc, wordsType, 2 * l)));
       chunks.push_back({arith::AndIOp::create(b, loc, shifted,
                                               splat(b, loc, type, 3)),
                         64 * l});
     }
     return chunks;
   }
-  // Base-3 digit n of byte q: q_n = uint8(q * 3^n), code = (q_n * 3) >> 8,
-  // on 16-bit lanes.
+  // Base-3 digit n of byte q: with q_n = uint8(q * 3^n), the digit is
+  // (q_n * 3) >> 8, that is [q_n >= 86] + [q_n >= 171]. q_{n+1} = 3 q_n
+  // wraps modulo 256, so everything stays on bytes: two adds and two
+  // compares per digit.
   auto digits = [&](Value bytes, int64_t count) {
-    auto wideType =
-        VectorType::get(cast<VectorType>(bytes.getType()).getShape(), i16);
-    auto narrowType =
-        VectorType::get(cast<VectorType>(bytes.getType()).getShape(), i8);
-    Value wide = arith::ExtUIOp::create(b, loc, wideType, bytes);
+    auto type = cast<VectorType>(bytes.getType());
+    Value one = splat(b, loc, type, 1), zero = splat(b, loc, type, 0);
+    Value low = splat(b, loc, type, 86), high = splat(b, loc, type, 171);
     SmallVector<Value> result;
-    for (int64_t n = 0, power = 1; n < count; ++n, power *= 3) {
-      Value q = arith::AndIOp::create(
-          b, loc, arith::MulIOp::create(b, loc, wide, splat(b, loc, wideType, power)),
-          splat(b, loc, wideType, 255));
-      Value code = arith::ShRUIOp::create(
-          b, loc, arith::MulIOp::create(b, loc, q, splat(b, loc, wideType, 3)),
-          splat(b, loc, wideType, 8));
-      result.push_back(arith::TruncIOp::create(b, loc, narrowType, code));
+    Value q = bytes;
+    for (int64_t n = 0; n < count; ++n) {
+      if (n > 0)
+        q = arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, q, q),
+                                  q);
+      auto atLeast = [&](Value bound) -> Value {
+        Value above =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, q, bound);
+        return arith::SelectOp::create(b, loc, above, one, zero);
+      };
+      result.push_back(arith::AddIOp::create(b, loc, atLeast(low), atLeast(high)));
     }
     return result;
   };

@@ -11,7 +11,8 @@
 // CHECK: scf.for
 // CHECK: scf.for
 // CHECK: vector.transfer_read %[[W]]{{.*}} : tensor<37x192xi8>, vector<64xi8>
-// CHECK: arith.shrui {{.*}} : vector<64xi8>
+// CHECK: vector.bitcast {{.*}} : vector<64xi8> to vector<32xi16>
+// CHECK: arith.shrui {{.*}} : vector<32xi16>
 // CHECK: arith.andi {{.*}} : vector<64xi8>
 // CHECK: ternary.dot4 generic unsigned_lhs {{.*}} : vector<64xi8> -> vector<16xi32>
 // CHECK: vector.reduction <add>
@@ -28,13 +29,14 @@ func.func @int8_tq2(%x: tensor<?x700xi8>, %as: tensor<?xf32>, %w: !ternary.packe
 
 // -----
 
-// 1.6-bit: 48 qs bytes decoded digit by digit on 16-bit lanes, then the 4 qh
-// bytes; float activations are fused multiply-added.
+// 1.6-bit: 48 qs bytes decoded digit by digit on bytes (q * 3 by adds, the
+// digit by two compares), then the 4 qh bytes; float activations are fused
+// multiply-added.
 // CHECK-LABEL: func.func @float_tq1
 // CHECK-NOT: 8x300x
 // CHECK: vector.transfer_read {{.*}} : tensor<8x104xi8>, vector<48xi8>
-// CHECK: arith.extui {{.*}} : vector<48xi8> to vector<48xi16>
-// CHECK: arith.muli {{.*}} : vector<48xi16>
+// CHECK: arith.cmpi uge, {{.*}} : vector<48xi8>
+// CHECK: arith.addi {{.*}} : vector<48xi8>
 // CHECK: vector.transfer_read {{.*}} : tensor<8x104xi8>, vector<4xi8>
 // CHECK: arith.sitofp {{.*}} : vector<32xi8> to vector<32xf32>
 // CHECK: vector.fma {{.*}} : vector<32xf32>
