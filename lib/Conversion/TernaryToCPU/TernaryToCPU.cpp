@@ -366,6 +366,21 @@ private:
                           /*unsigned_lhs=*/!signedTrits, acc, codes, activations);
   }
 
+  /// Activation rows computed together: decoded weights are reused across
+  /// them (GEMM), so more is better until the accumulators spill.
+  int64_t activationRowsPerTile(MatmulOp op, int64_t widthSlots) const {
+    int64_t rows = op.getInput().getType().getDimSize(0);
+    if (rows == 1)
+      return 1;
+    // Keep tile rows x activation rows x slots accumulators within ~16
+    // vector registers.
+    int64_t budget = std::max<int64_t>(1, 16 / (options.rowsPerTile * widthSlots));
+    int64_t perTile = std::min<int64_t>(4, budget);
+    if (!ShapedType::isDynamic(rows))
+      perTile = std::min(perTile, rows);
+    return perTile;
+  }
+
   Value buildKernel(ConversionPatternRewriter &b, Location loc, MatmulOp op,
                     OpAdaptor adaptor, ArrayRef<Segment> segments,
                     Value prepared, Value blockSums, bool signedTrits) const {
@@ -383,19 +398,22 @@ private:
     Type f32 = b.getF32Type();
     Type accElement = int8 ? Type(b.getI32Type()) : f32;
 
-    // The accumulator slots: one per (tile row, piece width).
+    // Accumulator slots: one per (tile row, activation row, piece width).
     SmallVector<int64_t> widths;
     for (int64_t length : chunkLengths(type.getScheme()))
       for (int64_t width : pieceWidths(options.int8Dot, int8, length))
         if (!llvm::is_contained(widths, width))
           widths.push_back(width);
+    int64_t actRows = activationRowsPerTile(op, widths.size());
     auto accType = [&](int64_t width) {
       return VectorType::get({int8 ? width / 4 : width}, accElement);
     };
-    auto slot = [&](int64_t row, int64_t width) {
-      return row * static_cast<int64_t>(widths.size()) +
+    auto slot = [&](int64_t row, int64_t actRow, int64_t width) {
+      int64_t numWidths = static_cast<int64_t>(widths.size());
+      return (row * actRows + actRow) * numWidths +
              (llvm::find(widths, width) - widths.begin());
     };
+    int64_t numSlots = tileRows * actRows * static_cast<int64_t>(widths.size());
 
     SmallVector<int64_t> segWeightBlock, segBufferBlock, segBlocks;
     for (const Segment &segment : segments) {
@@ -425,6 +443,7 @@ private:
     Value firstRow = ia.mul(tile, ia.index(tileRows));
     Value validRows = ia.min(ia.index(tileRows), ia.sub(ia.index(rows), firstRow));
     Value numInputRows = tensor::DimOp::create(b, loc, input, 0);
+    Value lastInputRow = ia.sub(numInputRows, ia.index(1));
     SmallVector<OpFoldResult> sliceOffsets = {b.getIndexAttr(0),
                                               OpFoldResult(firstRow)};
     SmallVector<OpFoldResult> sliceSizes = {OpFoldResult(numInputRows),
@@ -454,13 +473,18 @@ private:
                       nia.index(blockBytes))};
     };
 
-    Value zeroIndex = ia.index(0), oneIndex = ia.index(1);
     auto rowLoop = scf::ForOp::create(
-        b, loc, zeroIndex, numInputRows, oneIndex, ValueRange{slice},
+        b, loc, ia.index(0), numInputRows, ia.index(actRows), ValueRange{slice},
         [&](OpBuilder &mb, Location, Value m, ValueRange rowArgs) {
           IndexArith mia{mb, loc};
+          // Activation rows past M recompute row M-1; their (identical)
+          // results overwrite that row.
+          SmallVector<Value> inputRows;
+          for (int64_t i = 0; i < actRows; ++i)
+            inputRows.push_back(mia.min(mia.add(m, mia.index(i)), lastInputRow));
           SmallVector<Value> zeroResults(
-              tileRows, arith::ConstantOp::create(mb, loc, mb.getF32FloatAttr(0)));
+              tileRows * actRows,
+              arith::ConstantOp::create(mb, loc, mb.getF32FloatAttr(0)));
           auto segmentLoop = scf::ForOp::create(
               mb, loc, mia.index(0), mia.index(segments.size()), mia.index(1),
               zeroResults,
@@ -474,11 +498,13 @@ private:
                 Value bufferBlock0 = lookup(segBufferBlocks);
                 SmallVector<Value> accInit;
                 for (int64_t r = 0; r < tileRows; ++r)
-                  for (int64_t width : widths)
-                    accInit.push_back(arith::ConstantOp::create(
-                        sb, loc, sb.getZeroAttr(accType(width))));
+                  for (int64_t i = 0; i < actRows; ++i)
+                    for (int64_t width : widths)
+                      accInit.push_back(arith::ConstantOp::create(
+                          sb, loc, sb.getZeroAttr(accType(width))));
                 if (blockSums)
-                  accInit.push_back(sia.i32(0));
+                  for (int64_t i = 0; i < actRows; ++i)
+                    accInit.push_back(sia.i32(0));
                 auto blockLoop = scf::ForOp::create(
                     sb, loc, sia.index(0), lookup(segNumBlocks), sia.index(1),
                     accInit,
@@ -493,7 +519,10 @@ private:
                         decoded.push_back(decodeBlock(
                             bb, loc, type.getScheme(), weights,
                             blockPosition(bb, weightRows[r], weightBlock)));
-                      Type actElement = int8 ? Type(bb.getI8Type()) : Type(bb.getF32Type());
+                      Type actElement =
+                          int8 ? Type(bb.getI8Type()) : Type(bb.getF32Type());
+                      Value pad = arith::ConstantOp::create(
+                          bb, loc, bb.getZeroAttr(actElement));
                       for (size_t c = 0; c < decoded[0].size(); ++c) {
                         int64_t length =
                             cast<VectorType>(decoded[0][c].codes.getType())
@@ -504,12 +533,12 @@ private:
                           Value col = bia.add(
                               base, bia.index(decoded[0][c].activationOffset +
                                               offset));
-                          Value pad = arith::ConstantOp::create(
-                              bb, loc, bb.getZeroAttr(actElement));
-                          Value activations = vector::TransferReadOp::create(
-                              bb, loc, VectorType::get({width}, actElement),
-                              prepared, ValueRange{m, col}, pad,
-                              ArrayRef<bool>{true});
+                          SmallVector<Value> activations;
+                          for (int64_t i = 0; i < actRows; ++i)
+                            activations.push_back(vector::TransferReadOp::create(
+                                bb, loc, VectorType::get({width}, actElement),
+                                prepared, ValueRange{inputRows[i], col}, pad,
+                                ArrayRef<bool>{true}));
                           for (int64_t r = 0; r < tileRows; ++r) {
                             Value codes = decoded[r][c].codes;
                             if (width != length)
@@ -517,65 +546,77 @@ private:
                                   bb, loc, codes, ArrayRef<int64_t>{offset},
                                   ArrayRef<int64_t>{width},
                                   ArrayRef<int64_t>{1});
-                            int64_t s = slot(r, width);
-                            next[s] = dot(bb, loc, next[s], codes, activations,
-                                          int8, signedTrits);
+                            for (int64_t i = 0; i < actRows; ++i) {
+                              int64_t s = slot(r, i, width);
+                              next[s] = dot(bb, loc, next[s], codes,
+                                            activations[i], int8, signedTrits);
+                            }
                           }
                           offset += width;
                         }
                       }
                       if (blockSums) {
-                        Value sum = tensor::ExtractOp::create(
-                            bb, loc, blockSums, ValueRange{m, bufferBlock});
-                        next.back() = arith::AddIOp::create(bb, loc,
-                                                            next.back(), sum);
+                        for (int64_t i = 0; i < actRows; ++i) {
+                          Value sum = tensor::ExtractOp::create(
+                              bb, loc, blockSums,
+                              ValueRange{inputRows[i], bufferBlock});
+                          next[numSlots + i] = arith::AddIOp::create(
+                              bb, loc, next[numSlots + i], sum);
+                        }
                       }
                       scf::YieldOp::create(bb, loc, next);
                     });
                 // Group end: reduce, correct, scale, add to the row results.
                 SmallVector<Value> updated;
                 for (int64_t r = 0; r < tileRows; ++r) {
-                  Value partial;
-                  for (int64_t width : widths) {
-                    Value lanes = blockLoop.getResult(slot(r, width));
-                    Value sum = vector::ReductionOp::create(
-                        sb, loc, vector::CombiningKind::ADD, lanes);
-                    partial = partial ? (int8 ? arith::AddIOp::create(sb, loc,
-                                                                      partial, sum)
-                                                     .getResult()
-                                              : arith::AddFOp::create(
-                                                    sb, loc, partial, sum)
-                                                    .getResult())
-                                      : sum;
+                  Value scale = extendToF32(
+                      sb, loc,
+                      tensor::ExtractOp::create(
+                          sb, loc, scales, ValueRange{rowGroups[r], segment}));
+                  for (int64_t i = 0; i < actRows; ++i) {
+                    Value partial;
+                    for (int64_t width : widths) {
+                      Value sum = vector::ReductionOp::create(
+                          sb, loc, vector::CombiningKind::ADD,
+                          blockLoop.getResult(slot(r, i, width)));
+                      if (!partial)
+                        partial = sum;
+                      else if (int8)
+                        partial = arith::AddIOp::create(sb, loc, partial, sum);
+                      else
+                        partial = arith::AddFOp::create(sb, loc, partial, sum);
+                    }
+                    if (blockSums)
+                      partial = arith::SubIOp::create(
+                          sb, loc, partial, blockLoop.getResult(numSlots + i));
+                    if (int8)
+                      partial = arith::SIToFPOp::create(sb, loc, f32, partial);
+                    Value scaled = arith::MulFOp::create(sb, loc, scale, partial);
+                    updated.push_back(arith::AddFOp::create(
+                        sb, loc, results[r * actRows + i], scaled));
                   }
-                  if (blockSums)
-                    partial = arith::SubIOp::create(sb, loc, partial,
-                                                    blockLoop.getResults().back());
-                  if (int8)
-                    partial = arith::SIToFPOp::create(sb, loc, f32, partial);
-                  Value scale = tensor::ExtractOp::create(
-                      sb, loc, scales, ValueRange{rowGroups[r], segment});
-                  Value scaled = arith::MulFOp::create(
-                      sb, loc, extendToF32(sb, loc, scale), partial);
-                  updated.push_back(
-                      arith::AddFOp::create(sb, loc, results[r], scaled));
                 }
                 scf::YieldOp::create(sb, loc, updated);
               });
-          SmallVector<Value> values(segmentLoop.getResults());
-          if (int8) {
-            Value actScale = tensor::ExtractOp::create(
-                mb, loc, adaptor.getActScales(), ValueRange{m});
-            for (Value &value : values)
-              value = arith::MulFOp::create(mb, loc, actScale, value);
+          Value written = rowArgs[0];
+          for (int64_t i = 0; i < actRows; ++i) {
+            SmallVector<Value> values;
+            for (int64_t r = 0; r < tileRows; ++r)
+              values.push_back(segmentLoop.getResult(r * actRows + i));
+            if (int8) {
+              Value actScale = tensor::ExtractOp::create(
+                  mb, loc, adaptor.getActScales(), ValueRange{inputRows[i]});
+              for (Value &value : values)
+                value = arith::MulFOp::create(mb, loc, actScale, value);
+            }
+            Value vector = vector::FromElementsOp::create(
+                mb, loc, VectorType::get({tileRows}, f32), values);
+            written = vector::TransferWriteOp::create(
+                          mb, loc, vector, written,
+                          ValueRange{inputRows[i], mia.index(0)},
+                          ArrayRef<bool>{false})
+                          .getResult();
           }
-          Value vector = vector::FromElementsOp::create(
-              mb, loc, VectorType::get({tileRows}, f32), values);
-          Value written = vector::TransferWriteOp::create(
-                              mb, loc, vector, rowArgs[0],
-                              ValueRange{m, mia.index(0)},
-                              ArrayRef<bool>{false})
-                              .getResult();
           scf::YieldOp::create(mb, loc, written);
         });
     b.setInsertionPointToStart(forall.getTerminator().getBody());
