@@ -62,7 +62,15 @@ void trilm::buildCPUPipeline(OpPassManager &pm,
                              const CPUPipelineOptions &options) {
   // The options are validated by convert-ternary-to-cpu itself, which gives
   // a diagnostic rather than a pipeline parse failure.
+  // Constant weights are stored with the tile's rows interleaved, so each
+  // tile streams one contiguous run of memory.
+  int64_t tileRows = options.rows != 0 ? options.rows.getValue() : 4;
+  std::string relayout =
+      tileRows > 1 && llvm::isPowerOf2_64(tileRows)
+          ? llvm::formatv("ternary-relayout-weights{{rows={0}},", tileRows).str()
+          : std::string();
   std::string kernel =
+      relayout +
       llvm::formatv("convert-ternary-to-cpu{{triple={0} cpu={1} "
                     "features={2} rows={3} int8-dot={4}}",
                     options.triple.getValue(), options.cpu.getValue(),

@@ -59,4 +59,24 @@ def TernaryLowerDot4 : Pass<"ternary-lower-dot4"> {
   ];
 }
 
+def TernaryRelayoutWeights : Pass<"ternary-relayout-weights"> {
+  let summary = "Store packed constant weights row-interleaved at compile time";
+  let description = [{
+    Rewrites each row-major `ternary.constant` whose users all read any
+    layout (`ternary.matmul`, `ternary.unpack`) to
+    `#ternary.row_interleave<rows>`: for each group of `rows` weight rows,
+    block 0 of every row, then block 1, and so on, so that a GEMV kernel
+    tile streams one contiguous run of memory. The bytes are rearranged here,
+    once, as a pure function of the layout; the trits do not change.
+    Constants whose row count `rows` does not divide, or with other users,
+    are left alone (with a remark when `remarks=true`).
+  }];
+  let options = [
+    Option<"rows", "rows", "int64_t", /*default=*/"4",
+           "Rows interleaved together (a power of two, 2 to 64)">,
+    Option<"emitRemarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark on each constant that is left alone">,
+  ];
+}
+
 #endif // TRILM_DIALECT_TERNARY_TRANSFORMS_PASSES_TD

@@ -1,0 +1,41 @@
+// RUN: trilm-opt %s -canonicalize -ternary-relayout-weights="rows=2 remarks=true" -split-input-file -verify-diagnostics | FileCheck %s
+
+// Rows 0 and 1 (codes 0x56 0x55 0x54 0x56 ... and 0x55 0x55 0x56 0x54 ...)
+// become one storage row: block 0 of row 0, then block 0 of row 1.
+// CHECK-LABEL: func.func @interleave
+// CHECK: %[[W:.*]] = ternary.constant dense_resource<[[BLOB:.*]]> : tensor<1x128xi8> -> !ternary.packed<2x4, tq2, #ternary.row_interleave<2>>
+// CHECK: ternary.matmul %{{.*}}, %[[W]] {{.*}} : tensor<1x4xf32>, !ternary.packed<2x4, tq2, #ternary.row_interleave<2>> -> tensor<1x2xf32>
+// CHECK: [[BLOB]]: "0x08000000565554565555
+// CHECK-SAME: 55555556545555
+func.func @interleave(%x: tensor<1x4xf32>, %s: tensor<1x1xf32>) -> tensor<1x2xf32> {
+  %t = arith.constant dense<[[1, 0, -1, 1], [0, 0, 1, -1]]> : tensor<2x4xi8>
+  %w = ternary.pack %t : tensor<2x4xi8> -> !ternary.packed<2x4, tq2>
+  %c = ternary.unpack %w : !ternary.packed<2x4, tq2> -> tensor<2x4xi8>
+  %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x4xf32>, !ternary.packed<2x4, tq2> -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+func.func @odd_rows() -> !ternary.packed<3x4, tq2> {
+  // expected-remark @+1 {{weights keep their layout: 3 rows are not a multiple of 2}}
+  %w = ternary.constant dense<85> : tensor<3x64xi8> -> !ternary.packed<3x4, tq2>
+  return %w : !ternary.packed<3x4, tq2>
+}
+
+// -----
+
+func.func @returned() -> !ternary.packed<2x4, tq2> {
+  // expected-remark @+1 {{weights keep their layout: 'func.return' uses them and expects their type unchanged}}
+  %w = ternary.constant dense<85> : tensor<2x64xi8> -> !ternary.packed<2x4, tq2>
+  return %w : !ternary.packed<2x4, tq2>
+}
+
+// -----
+
+func.func @invalid_codes(%x: tensor<1x4xf32>, %s: tensor<1x1xf32>) -> tensor<1x2xf32> {
+  // expected-remark @+1 {{weights keep their layout: byte 0 (row 0, block 0, qs[0]) has value 255 with invalid 2-bit code 3}}
+  %w = ternary.constant dense<-1> : tensor<2x64xi8> -> !ternary.packed<2x4, tq2>
+  %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x4xf32>, !ternary.packed<2x4, tq2> -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
