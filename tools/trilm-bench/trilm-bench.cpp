@@ -25,6 +25,10 @@ static cl::opt<std::string> command(cl::Positional, cl::Required,
 static cl::list<std::string>
     models("models", cl::CommaSeparated,
            cl::desc("TriLM sizes: 99M, 1.1B, 3.9B (default: all)"));
+static cl::list<std::string>
+    shapes("shapes", cl::CommaSeparated,
+           cl::desc("Custom N x K shapes instead of the models' layers, "
+                    "e.g. 9216x3072 (one scale per tensor)"));
 static cl::list<int64_t> rowCounts("m", cl::CommaSeparated,
                                    cl::desc("Activation rows (default: 1)"));
 static cl::list<int> threadCounts("num-threads", cl::CommaSeparated,
@@ -107,22 +111,47 @@ int runMatmul() {
   for (int t : threads)
     roofs[t] = measureReadBandwidth(bandwidthSizes(), t, 3);
 
+  struct Layer {
+    const char *name;
+    int64_t n, k;
+    bool alongK;
+  };
+  struct Workload {
+    std::string model;
+    int64_t shards;
+    std::vector<Layer> layers;
+  };
+  std::vector<Workload> workloads;
+  if (!shapes.empty()) {
+    Workload custom{"custom", 1, {}};
+    for (const std::string &shape : shapes) {
+      auto [n, k] = llvm::StringRef(shape).split('x');
+      int64_t rows = 0, cols = 0;
+      if (n.getAsInteger(10, rows) || k.getAsInteger(10, cols) || rows <= 0 ||
+          cols <= 0)
+        return fail("bad shape '" + shape + "'; expected NxK, e.g. 9216x3072");
+      custom.layers.push_back({"-", rows, cols, false});
+    }
+    workloads.push_back(custom);
+  }
+  for (const Model &model : kModels) {
+    if (!shapes.empty() ||
+        (!models.empty() && llvm::find(models, model.name) == models.end()))
+      continue;
+    workloads.push_back(
+        {model.name,
+         model.shards,
+         {{"q,k,v", model.hidden, model.hidden, false},
+          {"o", model.hidden, model.hidden, true},
+          {"gate,up", model.ffn, model.hidden, false},
+          {"down", model.hidden, model.ffn, true}}});
+  }
+
   llvm::outs() << "\n| model | layer | N x K | M | packing | mode | threads | "
                   "time (ms) | weight GB/s | GOPS | % of read roof |\n"
                   "|---|---|---|---|---|---|---|---|---|---|---|\n";
-  for (const Model &model : kModels) {
-    if (!models.empty() && llvm::find(models, model.name) == models.end())
-      continue;
-    struct Layer {
-      const char *name;
-      int64_t n, k;
-      bool alongK;
-    };
-    Layer layers[] = {{"q,k,v", model.hidden, model.hidden, false},
-                      {"o", model.hidden, model.hidden, true},
-                      {"gate,up", model.ffn, model.hidden, false},
-                      {"down", model.hidden, model.ffn, true}};
-    for (const Layer &layer : layers)
+  for (const Workload &model : workloads) {
+    for (const Layer &layer : model.layers)
       for (int64_t m : ms)
         for (const std::string &schemeName : schemes)
           for (const std::string &mode : activationModes) {
@@ -131,7 +160,7 @@ int runMatmul() {
             if (!scheme)
               return fail("unknown packing '" + schemeName +
                           "'; expected tq2 or tq1");
-            MatmulCase c{std::string(model.name) + " " + layer.name,
+            MatmulCase c{model.model + " " + layer.name,
                          m,
                          layer.n,
                          layer.k,
@@ -146,7 +175,7 @@ int runMatmul() {
               const MatmulTiming &t = (*timings)[i];
               double roof = roofFor(roofs[threads[i]], t.weightBytes);
               llvm::outs()
-                  << "| " << model.name << " | " << layer.name << " | "
+                  << "| " << model.model << " | " << layer.name << " | "
                   << layer.n << " x " << layer.k << " | " << m << " | "
                   << schemeName << " | " << mode << " | " << threads[i]
                   << " | " << llvm::format("%.3f", t.medianSeconds * 1e3)

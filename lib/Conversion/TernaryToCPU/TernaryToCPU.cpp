@@ -367,19 +367,22 @@ private:
   }
 
   /// Activation rows computed together: decoded weights are reused across
-  /// them (GEMM), so more is better until the accumulators spill.
-  int64_t activationRowsPerTile(MatmulOp op, int64_t widthSlots) const {
+  /// them (GEMM), so more is better until the accumulators, which take
+  /// `registersPerRow` 64-byte registers per activation row, spill.
+  int64_t activationRowsPerTile(MatmulOp op, int64_t registersPerRow) const {
     int64_t rows = op.getInput().getType().getDimSize(0);
     if (rows == 1)
       return 1;
-    // Keep tile rows x activation rows x slots accumulators within ~16
-    // vector registers.
-    int64_t budget = std::max<int64_t>(1, 16 / (options.rowsPerTile * widthSlots));
+    int64_t budget = std::max<int64_t>(1, kAccumulatorRegisters / registersPerRow);
     int64_t perTile = std::min<int64_t>(4, budget);
     if (!ShapedType::isDynamic(rows))
       perTile = std::min(perTile, rows);
     return perTile;
   }
+
+  /// Vector registers (of 64 bytes) the accumulators may take: half of an
+  /// AVX-512 register file, leaving room for decoded codes and activations.
+  static constexpr int64_t kAccumulatorRegisters = 16;
 
   Value buildKernel(ConversionPatternRewriter &b, Location loc, MatmulOp op,
                     OpAdaptor adaptor, ArrayRef<Segment> segments,
@@ -398,22 +401,31 @@ private:
     Type f32 = b.getF32Type();
     Type accElement = int8 ? Type(b.getI32Type()) : f32;
 
-    // Accumulator slots: one per (tile row, activation row, piece width).
+    // Accumulator slots: one per (tile row, activation row, piece width,
+    // chain). With a single activation row, alternate chunks go to two
+    // chains so that consecutive dot products do not wait on each other.
     SmallVector<int64_t> widths;
     for (int64_t length : chunkLengths(type.getScheme()))
       for (int64_t width : pieceWidths(options.int8Dot, int8, length))
         if (!llvm::is_contained(widths, width))
           widths.push_back(width);
-    int64_t actRows = activationRowsPerTile(op, widths.size());
+    int64_t numWidths = static_cast<int64_t>(widths.size());
+    int64_t registersPerRow = 0;
+    for (int64_t width : widths)
+      registersPerRow +=
+          tileRows * std::max<int64_t>(1, width * (int8 ? 1 : 4) / 64);
+    int64_t actRows = activationRowsPerTile(op, registersPerRow);
+    int64_t chains =
+        actRows == 1 && 2 * registersPerRow <= kAccumulatorRegisters ? 2 : 1;
     auto accType = [&](int64_t width) {
       return VectorType::get({int8 ? width / 4 : width}, accElement);
     };
-    auto slot = [&](int64_t row, int64_t actRow, int64_t width) {
-      int64_t numWidths = static_cast<int64_t>(widths.size());
-      return (row * actRows + actRow) * numWidths +
-             (llvm::find(widths, width) - widths.begin());
+    auto slot = [&](int64_t row, int64_t actRow, int64_t width, int64_t chain) {
+      int64_t widthIndex = llvm::find(widths, width) - widths.begin();
+      return ((row * actRows + actRow) * numWidths + widthIndex) * chains +
+             chain % chains;
     };
-    int64_t numSlots = tileRows * actRows * static_cast<int64_t>(widths.size());
+    int64_t numSlots = tileRows * actRows * numWidths * chains;
 
     SmallVector<int64_t> segWeightBlock, segBufferBlock, segBlocks;
     for (const Segment &segment : segments) {
@@ -500,8 +512,9 @@ private:
                 for (int64_t r = 0; r < tileRows; ++r)
                   for (int64_t i = 0; i < actRows; ++i)
                     for (int64_t width : widths)
-                      accInit.push_back(arith::ConstantOp::create(
-                          sb, loc, sb.getZeroAttr(accType(width))));
+                      for (int64_t chain = 0; chain < chains; ++chain)
+                        accInit.push_back(arith::ConstantOp::create(
+                            sb, loc, sb.getZeroAttr(accType(width))));
                 if (blockSums)
                   for (int64_t i = 0; i < actRows; ++i)
                     accInit.push_back(sia.i32(0));
@@ -547,7 +560,7 @@ private:
                                   ArrayRef<int64_t>{width},
                                   ArrayRef<int64_t>{1});
                             for (int64_t i = 0; i < actRows; ++i) {
-                              int64_t s = slot(r, i, width);
+                              int64_t s = slot(r, i, width, c);
                               next[s] = dot(bb, loc, next[s], codes,
                                             activations[i], int8, signedTrits);
                             }
@@ -576,9 +589,19 @@ private:
                   for (int64_t i = 0; i < actRows; ++i) {
                     Value partial;
                     for (int64_t width : widths) {
+                      Value lanes = blockLoop.getResult(slot(r, i, width, 0));
+                      for (int64_t chain = 1; chain < chains; ++chain) {
+                        Value other =
+                            blockLoop.getResult(slot(r, i, width, chain));
+                        lanes = int8 ? arith::AddIOp::create(sb, loc, lanes,
+                                                             other)
+                                           .getResult()
+                                     : arith::AddFOp::create(sb, loc, lanes,
+                                                             other)
+                                           .getResult();
+                      }
                       Value sum = vector::ReductionOp::create(
-                          sb, loc, vector::CombiningKind::ADD,
-                          blockLoop.getResult(slot(r, i, width)));
+                          sb, loc, vector::CombiningKind::ADD, lanes);
                       if (!partial)
                         partial = sum;
                       else if (int8)
