@@ -71,8 +71,15 @@ struct DecodedChunk {
   int64_t activationOffset;
 };
 
-/// Element of a 256-trit block that sits at position `position` of the
-/// reordered block (the inverse of the decode order below).
+/// Positions of one block in the prepared activations: 256 for 2-bit; 320
+/// for 1.6-bit, whose 52 bytes are decoded as 64 bytes of 5 digits each.
+int64_t preparedBlockSize(PackingScheme scheme) {
+  return scheme == PackingScheme::tq2 ? 256 : 320;
+}
+
+/// Element of a 256-trit block whose activation sits at `position` of the
+/// prepared block (the inverse of the decode order below), or a value >= 256
+/// for positions that decode padding.
 Value elementAtPosition(const IndexArith &ia, PackingScheme scheme,
                         Value position) {
   if (scheme == PackingScheme::tq2) {
@@ -84,16 +91,21 @@ Value elementAtPosition(const IndexArith &ia, PackingScheme scheme,
     Value j = ia.rem(byte, ia.index(32));
     return ia.add(ia.add(ia.mul(h, ia.index(128)), ia.mul(l, ia.index(32))), j);
   }
-  // Position 48n + byte <- qs digit n of byte `byte`; positions from 240 on
-  // hold qh digit n of byte j at 240 + 4n + j, which is element 240 + 4n + j.
-  Value n = ia.div(position, ia.index(48));
-  Value byte = ia.rem(position, ia.index(48));
-  Value low = ia.add(byte, ia.mul(n, ia.index(32)));
-  Value high = ia.add(ia.add(ia.index(160), ia.sub(byte, ia.index(32))),
-                      ia.mul(n, ia.index(16)));
-  Value inQs = ia.lt(position, ia.index(240));
-  return ia.select(inQs, ia.select(ia.lt(byte, ia.index(32)), low, high),
-                   position);
+  // Position 64n + j <- digit n of byte j: qs[0..31] hold elements j + 32n,
+  // qs[32..47] hold 160 + (j - 32) + 16n, qh[0..3] (bytes 48..51) hold
+  // 240 + (j - 48) + 4n for n < 4 (their fifth digit is always 0); bytes
+  // 52..63 are not part of the block.
+  Value n = ia.div(position, ia.index(64));
+  Value j = ia.rem(position, ia.index(64));
+  Value first = ia.add(j, ia.mul(n, ia.index(32)));
+  Value second = ia.add(ia.add(ia.index(160 - 32), j), ia.mul(n, ia.index(16)));
+  Value tail = ia.add(ia.add(ia.index(240 - 48), j), ia.mul(n, ia.index(4)));
+  Value none = ia.index(packing::kBlockSize);
+  Value inTail = arith::AndIOp::create(ia.b, ia.loc, ia.lt(j, ia.index(52)),
+                                       ia.lt(n, ia.index(4)));
+  return ia.select(ia.lt(j, ia.index(32)), first,
+                   ia.select(ia.lt(j, ia.index(48)), second,
+                             ia.select(inTail, tail, none)));
 }
 
 /// Splats an integer constant to `type`.
@@ -142,59 +154,37 @@ SmallVector<DecodedChunk> decodeBlock(OpBuilder &b, Location loc,
   // Base-3 digit n of byte q: with q_n = uint8(q * 3^n), the digit is
   // (q_n * 3) >> 8, that is [q_n >= 86] + [q_n >= 171]. q_{n+1} = 3 q_n
   // wraps modulo 256, so everything stays on bytes: two adds and two
-  // compares per digit.
-  auto digits = [&](Value bytes, int64_t count) {
-    auto type = cast<VectorType>(bytes.getType());
-    Value one = splat(b, loc, type, 1), zero = splat(b, loc, type, 0);
-    Value low = splat(b, loc, type, 86), high = splat(b, loc, type, 171);
-    SmallVector<Value> result;
-    Value q = bytes;
-    for (int64_t n = 0; n < count; ++n) {
-      if (n > 0)
-        q = arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, q, q),
-                                  q);
-      auto atLeast = [&](Value bound) -> Value {
-        Value above =
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, q, bound);
-        return arith::SelectOp::create(b, loc, above, one, zero);
-      };
-      result.push_back(arith::AddIOp::create(b, loc, atLeast(low), atLeast(high)));
-    }
-    return result;
-  };
-  SmallVector<Value> qs = digits(read(48, 0), 5);
-  for (auto [n, codes] : llvm::enumerate(qs)) {
-    // 48 codes: split 32 + 16 so every piece is a native vector width.
-    Value first = vector::ExtractStridedSliceOp::create(
-        b, loc, codes, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{32},
-        ArrayRef<int64_t>{1});
-    Value second = vector::ExtractStridedSliceOp::create(
-        b, loc, codes, ArrayRef<int64_t>{32}, ArrayRef<int64_t>{16},
-        ArrayRef<int64_t>{1});
-    chunks.push_back({first, 48 * static_cast<int64_t>(n)});
-    chunks.push_back({second, 48 * static_cast<int64_t>(n) + 32});
+  // compares per digit. The 48 qs and 4 qh bytes are decoded together as one
+  // 64-byte vector (qh bytes are 5-digit numbers whose last digit is 0; the
+  // 12 zero bytes after them meet zero activations).
+  auto bytesType = VectorType::get({64}, i8);
+  Value bytes = splat(b, loc, bytesType, 0);
+  bytes = vector::InsertStridedSliceOp::create(b, loc, read(48, 0), bytes,
+                                               ArrayRef<int64_t>{0},
+                                               ArrayRef<int64_t>{1});
+  bytes = vector::InsertStridedSliceOp::create(b, loc, read(4, 48), bytes,
+                                               ArrayRef<int64_t>{48},
+                                               ArrayRef<int64_t>{1});
+  Value one = splat(b, loc, bytesType, 1), zero = splat(b, loc, bytesType, 0);
+  Value low = splat(b, loc, bytesType, 86), high = splat(b, loc, bytesType, 171);
+  Value q = bytes;
+  for (int64_t n = 0; n < 5; ++n) {
+    if (n > 0)
+      q = arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, q, q), q);
+    auto atLeast = [&](Value bound) -> Value {
+      Value above =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, q, bound);
+      return arith::SelectOp::create(b, loc, above, one, zero);
+    };
+    chunks.push_back(
+        {arith::AddIOp::create(b, loc, atLeast(low), atLeast(high)), 64 * n});
   }
-  // qh: 4 bytes x 4 digits, concatenated digit-major into 16 codes.
-  SmallVector<Value> qh = digits(read(4, 48), 4);
-  Value low = vector::ShuffleOp::create(b, loc, qh[0], qh[1],
-                                        ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
-  Value high = vector::ShuffleOp::create(
-      b, loc, qh[2], qh[3], ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
-  SmallVector<int64_t> all = llvm::to_vector(llvm::seq<int64_t>(0, 16));
-  chunks.push_back(
-      {vector::ShuffleOp::create(b, loc, low, high, all), 240});
   return chunks;
 }
 
 /// Lengths of the chunks `decodeBlock` produces, in order.
 SmallVector<int64_t> chunkLengths(PackingScheme scheme) {
-  if (scheme == PackingScheme::tq2)
-    return {64, 64, 64, 64};
-  SmallVector<int64_t> lengths;
-  for (int64_t n = 0; n < 5; ++n)
-    lengths.append({32, 16});
-  lengths.push_back(16);
-  return lengths;
+  return SmallVector<int64_t>(scheme == PackingScheme::tq2 ? 4 : 5, 64);
 }
 
 /// Splits a chunk length into the vector widths the dot instruction takes.
@@ -233,7 +223,10 @@ struct MatmulOpCPULowering : public OpConversionPattern<MatmulOp> {
     SmallVector<Segment> segments = buildSegments(op.getGroups(), type.getCols());
     Value prepared = prepareActivations(rewriter, loc, op, adaptor, segments);
     Value blockSums =
-        int8 && !signedTrits ? sumBlocks(rewriter, loc, prepared) : Value();
+        int8 && !signedTrits
+            ? sumBlocks(rewriter, loc, prepared,
+                        preparedBlockSize(type.getScheme()))
+            : Value();
     Value result = buildKernel(rewriter, loc, op, adaptor, segments, prepared,
                                blockSums, signedTrits);
     auto resultType = cast<RankedTensorType>(op.getType());
@@ -272,11 +265,12 @@ private:
     };
     Value weightBlocks = table(weightBlock), los = table(lo), his = table(hi);
     int64_t cols = type.getCols();
-    Type element = int8 ? Type(b.getI8Type()) : Type(b.getF32Type());
-    Value init = createEmptyLikeRows(
-        b, loc, input, {static_cast<int64_t>(weightBlock.size()) * kBlock},
-        element);
+    Type elementType = int8 ? Type(b.getI8Type()) : Type(b.getF32Type());
     PackingScheme scheme = type.getScheme();
+    int64_t blockSize = preparedBlockSize(scheme);
+    Value init = createEmptyLikeRows(
+        b, loc, input,
+        {static_cast<int64_t>(weightBlock.size()) * blockSize}, elementType);
     return linalg::GenericOp::create(
                b, loc, init.getType(), ValueRange{}, ValueRange{init},
                ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(2, context)},
@@ -286,27 +280,29 @@ private:
                  IndexArith ia{nb, nloc};
                  Value row = linalg::IndexOp::create(nb, nloc, 0);
                  Value position = linalg::IndexOp::create(nb, nloc, 1);
-                 Value block = ia.div(position, ia.index(kBlock));
-                 Value inBlock = ia.rem(position, ia.index(kBlock));
+                 Value block = ia.div(position, ia.index(blockSize));
+                 Value inBlock = ia.rem(position, ia.index(blockSize));
                  auto lookup = [&](Value tableValue) -> Value {
                    return tensor::ExtractOp::create(nb, nloc, tableValue,
                                                     ValueRange{block});
                  };
+                 Value element = elementAtPosition(ia, scheme, inBlock);
                  Value col = ia.add(
-                     ia.mul(lookup(weightBlocks), ia.index(kBlock)),
-                     elementAtPosition(ia, scheme, inBlock));
+                     ia.mul(lookup(weightBlocks), ia.index(kBlock)), element);
                  Value inside = arith::AndIOp::create(
                      nb, nloc,
                      arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::uge,
                                            col, lookup(los)),
                      ia.lt(col, lookup(his)));
+                 inside = arith::AndIOp::create(
+                     nb, nloc, inside, ia.lt(element, ia.index(kBlock)));
                  Value clamped = ia.min(col, ia.index(cols - 1));
                  Value value = tensor::ExtractOp::create(
                      nb, nloc, input, ValueRange{row, clamped});
                  if (!int8)
                    value = extendToF32(nb, nloc, value);
                  Value zero = arith::ConstantOp::create(
-                     nb, nloc, nb.getZeroAttr(element));
+                     nb, nloc, nb.getZeroAttr(elementType));
                  linalg::YieldOp::create(nb, nloc,
                                          ia.select(inside, value, zero));
                })
@@ -314,15 +310,16 @@ private:
   }
 
   /// Sum of the int8 activations of each prepared block: [M, blocks] i32.
-  Value sumBlocks(OpBuilder &b, Location loc, Value prepared) const {
+  Value sumBlocks(OpBuilder &b, Location loc, Value prepared,
+                  int64_t blockSize) const {
     MLIRContext *context = b.getContext();
     auto preparedType = cast<RankedTensorType>(prepared.getType());
-    int64_t blocks = preparedType.getDimSize(1) / kBlock;
+    int64_t blocks = preparedType.getDimSize(1) / blockSize;
     SmallVector<OpFoldResult> outputShape = {
         tensor::getMixedSize(b, loc, prepared, 0), b.getIndexAttr(blocks),
-        b.getIndexAttr(kBlock)};
+        b.getIndexAttr(blockSize)};
     auto expandedType = RankedTensorType::get(
-        {preparedType.getDimSize(0), blocks, kBlock}, b.getI8Type());
+        {preparedType.getDimSize(0), blocks, blockSize}, b.getI8Type());
     Value expanded = tensor::ExpandShapeOp::create(
         b, loc, expandedType, prepared,
         SmallVector<ReassociationIndices>{{0}, {1, 2}}, outputShape);
@@ -526,7 +523,9 @@ private:
                       SmallVector<Value> next(accs.begin(), accs.end());
                       Value weightBlock = bia.add(weightBlock0, block);
                       Value bufferBlock = bia.add(bufferBlock0, block);
-                      Value base = bia.mul(bufferBlock, bia.index(kBlock));
+                      Value base = bia.mul(
+                          bufferBlock,
+                          bia.index(preparedBlockSize(type.getScheme())));
                       SmallVector<SmallVector<DecodedChunk>> decoded;
                       for (int64_t r = 0; r < tileRows; ++r)
                         decoded.push_back(decodeBlock(

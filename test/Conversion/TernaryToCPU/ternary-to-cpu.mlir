@@ -29,17 +29,18 @@ func.func @int8_tq2(%x: tensor<?x700xi8>, %as: tensor<?xf32>, %w: !ternary.packe
 
 // -----
 
-// 1.6-bit: 48 qs bytes decoded digit by digit on bytes (q * 3 by adds, the
-// digit by two compares), then the 4 qh bytes; float activations are fused
-// multiply-added.
+// 1.6-bit: the 48 qs and 4 qh bytes are read into one 64-byte vector and
+// decoded digit by digit on bytes (q * 3 by adds, the digit by two compares);
+// float activations are fused multiply-added.
 // CHECK-LABEL: func.func @float_tq1
 // CHECK-NOT: 8x300x
-// CHECK: vector.transfer_read {{.*}} : tensor<8x104xi8>, vector<48xi8>
-// CHECK: arith.cmpi uge, {{.*}} : vector<48xi8>
-// CHECK: arith.addi {{.*}} : vector<48xi8>
-// CHECK: vector.transfer_read {{.*}} : tensor<8x104xi8>, vector<4xi8>
-// CHECK: arith.sitofp {{.*}} : vector<32xi8> to vector<32xf32>
-// CHECK: vector.fma {{.*}} : vector<32xf32>
+// CHECK: %[[QS:.*]] = vector.transfer_read {{.*}} : tensor<8x104xi8>, vector<48xi8>
+// CHECK: %[[LOW:.*]] = vector.insert_strided_slice %[[QS]], {{.*}} {offsets = [0], strides = [1]} : vector<48xi8> into vector<64xi8>
+// CHECK: %[[QH:.*]] = vector.transfer_read {{.*}} : tensor<8x104xi8>, vector<4xi8>
+// CHECK: %[[BYTES:.*]] = vector.insert_strided_slice %[[QH]], %[[LOW]] {offsets = [48], strides = [1]} : vector<4xi8> into vector<64xi8>
+// CHECK: arith.cmpi uge, %[[BYTES]], {{.*}} : vector<64xi8>
+// CHECK: arith.sitofp {{.*}} : vector<64xi8> to vector<64xf32>
+// CHECK: vector.fma {{.*}} : vector<64xf32>
 // CHECK-NOT: 8x300x
 func.func @float_tq1(%x: tensor<2x300xf16>, %w: !ternary.packed<8x300, tq1>, %s: tensor<1x1xf32>) -> tensor<2x8xf16> {
   %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<2x300xf16>, !ternary.packed<8x300, tq1> -> tensor<2x8xf16>

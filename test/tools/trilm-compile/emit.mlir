@@ -12,7 +12,7 @@
 // LLVM: define {{.*}} @gemv(
 // LLVM: "target-cpu"="znver4"
 // X86: <gemv>:
-// X86: vpdpbusd {{.*}}%ymm
+// X86: vpdpbusd {{.*}}%zmm
 // AVXVNNI: {vex} vpdpbusd
 // ARM: <gemv>:
 // ARM: sdot v{{[0-9]+}}.4s
