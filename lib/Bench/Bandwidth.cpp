@@ -99,9 +99,10 @@ trilm::bench::measureReadBandwidth(const std::vector<int64_t> &sizes,
     }
     (void)sink;
     std::sort(seconds.begin(), seconds.end());
-    double median = seconds[seconds.size() / 2];
+    double bytesRead = double(perStream) * streams * passes;
     samples.push_back({perStream * streams, streams,
-                       double(perStream) * streams * passes / median / 1e9});
+                       bytesRead / seconds[seconds.size() / 2] / 1e9,
+                       bytesRead / seconds.front() / 1e9});
     for (auto *buffer : buffers)
       std::free(buffer);
   }
@@ -112,6 +113,6 @@ double trilm::bench::roofFor(const std::vector<BandwidthSample> &samples,
                              int64_t bytes) {
   for (const BandwidthSample &sample : samples)
     if (sample.bytes >= bytes)
-      return sample.gigabytesPerSecond;
-  return samples.empty() ? 0.0 : samples.back().gigabytesPerSecond;
+      return sample.bestGigabytesPerSecond;
+  return samples.empty() ? 0.0 : samples.back().bestGigabytesPerSecond;
 }

@@ -17,19 +17,21 @@
 namespace trilm::bench {
 
 /// Read bandwidth measured over a working set of `bytes`, with `streams`
-/// threads each reading its share.
+/// threads each reading its share: the median and the best of the repeats.
 struct BandwidthSample {
   int64_t bytes;
   int streams;
   double gigabytesPerSecond;
+  double bestGigabytesPerSecond;
 };
 
-/// Measures read bandwidth for each working-set size (median of `repeats`).
+/// Measures read bandwidth for each working-set size over `repeats` runs.
 std::vector<BandwidthSample> measureReadBandwidth(
     const std::vector<int64_t> &sizes, int streams, int repeats);
 
-/// The roof for a working set: the bandwidth measured at the smallest size
-/// that holds it (the largest size when none does).
+/// The roof for a working set: the best bandwidth measured at the smallest
+/// size that holds it (the largest size when none does). The best rather
+/// than the median, because other work on the machine only ever lowers it.
 double roofFor(const std::vector<BandwidthSample> &samples, int64_t bytes);
 
 /// One ternary matmul to benchmark.
