@@ -21,8 +21,6 @@
 
 #include "trilm/Conversion/TernaryToCPU/TernaryToCPU.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "trilm/Conversion/TernaryToLinalg/TernaryToLinalg.h"
 #include "trilm/Dialect/Ternary/IR/Ternary.h"
@@ -674,7 +672,6 @@ struct ConvertTernaryToCPUPass
   using Base::Base;
 
   void runOnOperation() override {
-    MLIRContext *context = &getContext();
     llvm::Expected<cpu::CPUTarget> cpuTarget =
         cpu::CPUTarget::get(triple, cpu, features);
     if (!cpuTarget) {
@@ -706,26 +703,12 @@ struct ConvertTernaryToCPUPass
 
     TypeConverter converter;
     populateTernaryToLinalgTypeConversion(converter);
-    ConversionTarget target(*context);
-    target.addIllegalDialect<TernaryDialect>();
-    // The kernels' dot products stay until after bufferization.
-    target.addLegalOp<Dot4Op>();
-    target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
-      return converter.isSignatureLegal(op.getFunctionType()) &&
-             converter.isLegal(&op.getBody());
-    });
-    target.addDynamicallyLegalOp<func::CallOp, func::ReturnOp>(
-        [&](Operation *op) { return converter.isLegal(op); });
-    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
-
-    RewritePatternSet patterns(context);
+    RewritePatternSet patterns(&getContext());
     populateTernaryToCPUConversionPatterns(converter, patterns, options);
-    populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
-                                                                   converter);
-    populateCallOpTypeConversionPattern(patterns, converter);
-    populateReturnOpTypeConversionPattern(patterns, converter);
-    if (failed(applyPartialConversion(getOperation(), target,
-                                      std::move(patterns))))
+    // The kernels' dot products stay until after bufferization.
+    if (failed(convertTernaryOps(
+            getOperation(), converter, std::move(patterns),
+            [](ConversionTarget &target) { target.addLegalOp<Dot4Op>(); })))
       signalPassFailure();
   }
 };

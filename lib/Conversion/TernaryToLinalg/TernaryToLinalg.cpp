@@ -513,34 +513,37 @@ struct ConvertTernaryToLinalgPass
     : public trilm::impl::ConvertTernaryToLinalgBase<
           ConvertTernaryToLinalgPass> {
   void runOnOperation() override {
-    MLIRContext *context = &getContext();
     TypeConverter converter;
     populateTernaryToLinalgTypeConversion(converter);
-    ConversionTarget target(*context);
-    target.addIllegalDialect<TernaryDialect>();
-    target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
-                           math::MathDialect, tensor::TensorDialect>();
-    target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
-      return converter.isSignatureLegal(op.getFunctionType()) &&
-             converter.isLegal(&op.getBody());
-    });
-    target.addDynamicallyLegalOp<func::CallOp, func::ReturnOp>(
-        [&](Operation *op) { return converter.isLegal(op); });
-    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
-
-    RewritePatternSet patterns(context);
+    RewritePatternSet patterns(&getContext());
     populateTernaryToLinalgConversionPatterns(converter, patterns);
-    populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
-                                                                   converter);
-    populateCallOpTypeConversionPattern(patterns, converter);
-    populateReturnOpTypeConversionPattern(patterns, converter);
-    if (failed(applyPartialConversion(getOperation(), target,
-                                      std::move(patterns))))
+    if (failed(convertTernaryOps(getOperation(), converter, std::move(patterns))))
       signalPassFailure();
   }
 };
 
 } // namespace
+
+LogicalResult trilm::convertTernaryOps(
+    Operation *root, TypeConverter &converter, RewritePatternSet &&patterns,
+    function_ref<void(ConversionTarget &)> configure) {
+  ConversionTarget target(*root->getContext());
+  target.addIllegalDialect<TernaryDialect>();
+  target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
+    return converter.isSignatureLegal(op.getFunctionType()) &&
+           converter.isLegal(&op.getBody());
+  });
+  target.addDynamicallyLegalOp<func::CallOp, func::ReturnOp>(
+      [&](Operation *op) { return converter.isLegal(op); });
+  target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+  if (configure)
+    configure(target);
+  populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
+                                                                 converter);
+  populateCallOpTypeConversionPattern(patterns, converter);
+  populateReturnOpTypeConversionPattern(patterns, converter);
+  return applyPartialConversion(root, target, std::move(patterns));
+}
 
 void trilm::populateTernaryToLinalgTypeConversion(TypeConverter &converter) {
   converter.addConversion([](Type type) { return type; });

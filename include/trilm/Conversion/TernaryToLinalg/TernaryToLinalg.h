@@ -28,6 +28,15 @@ void populateTernaryToLinalgConversionPatterns(mlir::TypeConverter &converter,
 /// leaves every other type alone.
 void populateTernaryToLinalgTypeConversion(mlir::TypeConverter &converter);
 
+/// Converts every ternary op below `root` with `patterns` (a partial
+/// conversion: other ops stay), converting packed values to their storage
+/// tensors across function signatures, calls and returns. `configure` may
+/// declare more ops legal.
+llvm::LogicalResult convertTernaryOps(
+    mlir::Operation *root, mlir::TypeConverter &converter,
+    mlir::RewritePatternSet &&patterns,
+    llvm::function_ref<void(mlir::ConversionTarget &)> configure = {});
+
 } // namespace trilm
 
 #endif // TRILM_CONVERSION_TERNARYTOLINALG_TERNARYTOLINALG_H

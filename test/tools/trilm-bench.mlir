@@ -1,0 +1,21 @@
+// trilm-bench compiles, checks against the reference and times a kernel; its
+// figures are not checked here, only that it runs and reports. Bad arguments
+// give one error line.
+// RUN: trilm-bench matmul --shapes=8x300 --num-threads=1 --repeats=1 | FileCheck %s
+// RUN: not trilm-bench frobnicate 2>&1 | FileCheck %s --check-prefix=COMMAND
+// RUN: not trilm-bench matmul --shapes=8by300 2>&1 | FileCheck %s --check-prefix=SHAPE
+// RUN: not trilm-bench matmul --mode=int4 2>&1 | FileCheck %s --check-prefix=MODE
+// RUN: not trilm-bench matmul --models=7B 2>&1 | FileCheck %s --check-prefix=MODEL
+// RUN: not trilm-bench matmul --shapes=8x300 --packing=tq3 2>&1 | FileCheck %s --check-prefix=PACKING
+
+// CHECK: host: {{.*}}int8 dot:
+// CHECK: | model | layer | N x K | M | packing | mode | threads | time (ms) | weight GB/s | GOPS | % of read roof |
+// CHECK: | custom | - | 8 x 300 | 1 | tq2 | int8 | 1 |
+// CHECK: | custom | - | 8 x 300 | 1 | tq2 | fp | 1 |
+// CHECK: | custom | - | 8 x 300 | 1 | tq1 | int8 | 1 |
+// CHECK: | custom | - | 8 x 300 | 1 | tq1 | fp | 1 |
+// COMMAND: trilm-bench: error: unknown command 'frobnicate'; expected bandwidth or matmul
+// SHAPE: trilm-bench: error: bad shape '8by300'; expected NxK, e.g. 9216x3072
+// MODE: trilm-bench: error: unknown mode 'int4'; expected int8 or fp
+// MODEL: trilm-bench: error: unknown model '7B'; expected 99M, 1.1B or 3.9B
+// PACKING: trilm-bench: error: unknown packing 'tq3'; expected tq2 or tq1
