@@ -60,7 +60,7 @@ void trilm::buildReferencePipeline(OpPassManager &pm) {
 
 void trilm::buildCPUPipeline(OpPassManager &pm,
                              const CPUPipelineOptions &options) {
-  // The options are validated by convert-ternary-to-cpu itself, which gives
+  // The options are validated by ternary-tile-matmul-cpu itself, which gives
   // a diagnostic rather than a pipeline parse failure.
   // Constant weights are stored with the tile's rows interleaved, so each
   // tile streams one contiguous run of memory.
@@ -71,8 +71,9 @@ void trilm::buildCPUPipeline(OpPassManager &pm,
           : std::string();
   std::string kernel =
       relayout +
-      llvm::formatv("convert-ternary-to-cpu{{triple={0} cpu={1} "
-                    "features={2} rows={3} int8-dot={4}}",
+      llvm::formatv("ternary-tile-matmul-cpu{{triple={0} cpu={1} "
+                    "features={2} rows={3} int8-dot={4}},"
+                    "convert-ternary-to-cpu",
                     options.triple.getValue(), options.cpu.getValue(),
                     options.features.getValue(), options.rows.getValue(),
                     options.int8Dot.getValue())

@@ -31,31 +31,23 @@ def ConvertTernaryToLinalg : Pass<"convert-ternary-to-linalg"> {
   ];
 }
 
-def ConvertTernaryToCPU : Pass<"convert-ternary-to-cpu"> {
-  let summary = "Fused, tiled and vectorised CPU lowering of ternary.matmul";
+def TernaryTileMatmulCPU : Pass<"ternary-tile-matmul-cpu"> {
+  let summary = "Tile ternary.matmul into register tiles for the CPU kernels";
   let description = [{
-    Lowers `ternary.matmul` to a loop nest that never materialises unpacked
-    weights: `scf.forall` over tiles of `rows` output rows (the unit of
-    thread parallelism), then over activation rows, K scale groups and
-    256-trit blocks. Each packed block is loaded once per activation row as a
-    vector, decoded in registers (2-bit: shifts and masks; 1.6-bit: the
-    multiply-and-shift base-3 trick on 16-bit lanes) and accumulated:
+    Rewrites each `ternary.matmul` into
 
-    - int8 activations: exact i32 dot products of the codes (trit + 1) with
-      the activations, corrected by the per-block activation sums, with the
-      instruction selected by `int8-dot` (x86 `vpdpbusd`, AArch64 `sdot`, or
-      portable vector ops);
-    - float activations: decoded trits converted to f32 and fused
-      multiply-added.
+    - one `ternary.prepare_activations` (the activations rearranged once per
+      call for the kernels: per K scale group, in decode order), and
+    - an `scf.forall` over tiles of `rows` output rows (the unit of thread
+      parallelism), containing an `scf.for` over tiles of activation rows,
+      each computed by one `ternary.tile_matmul` and written to the result.
 
-    Activations are prepared once per call: reordered within each block to
-    the order in which the packed bytes decode, split into K scale groups
-    with zeros outside each group (so group boundaries need not align with
-    blocks), and, for int8, summed per block. Scales are applied once per
-    group and output row, as `ternary.matmul` defines. Row-major and
-    `#ternary.row_interleave` weights are read in place; the other ternary
-    ops (and matmuls on layouts the kernel does not know) get the reference
-    lowering.
+    Tile sizes and the int8 dot-product instructions come from the target
+    description (triple, cpu, features): enough output rows to hide the
+    latency of the dot products, and as many activation rows as keep the
+    accumulators within half of the vector registers, so that a decoded
+    weight block serves several rows (GEMM). The options override them; a
+    tile that cannot be honoured is an error.
   }];
   let options = [
     Option<"triple", "triple", "std::string", /*default=*/"\"\"",
@@ -65,8 +57,10 @@ def ConvertTernaryToCPU : Pass<"convert-ternary-to-cpu"> {
     Option<"features", "features", "std::string", /*default=*/"\"\"",
            "Target features, LLVM style: +avx512vnni,+avx512vl,...">,
     Option<"rowsPerTile", "rows", "int64_t", /*default=*/"0",
-           "Output rows per tile (register blocking along N), 1 to 16; 0 "
-           "picks it from the target">,
+           "Output rows per tile, 1 to 16; 0 picks it from the target">,
+    Option<"actRowsPerTile", "act-rows", "int64_t", /*default=*/"0",
+           "Activation rows per tile, 1 to 16; 0 picks it from the register "
+           "budget">,
     Option<"int8Dot", "int8-dot", "std::string", /*default=*/"\"auto\"",
            "int8 dot-product instructions: auto (from the target), generic, "
            "avx512_vnni, avx_vnni or neon_dotprod">,
@@ -74,7 +68,37 @@ def ConvertTernaryToCPU : Pass<"convert-ternary-to-cpu"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
-    "::mlir::LLVM::LLVMDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+    "::trilm::ternary::TernaryDialect",
+  ];
+}
+
+def ConvertTernaryToCPU : Pass<"convert-ternary-to-cpu"> {
+  let summary = "Fused unpack-and-accumulate: CPU kernel ops to vector code";
+  let description = [{
+    Lowers `ternary.tile_matmul` to loops over K scale groups and 256-trit
+    blocks in which each packed block is loaded once as a vector, decoded in
+    registers (2-bit: 16-bit shifts and masks; 1.6-bit: qs and qh bytes
+    together as one 64-byte vector, base-3 digits by byte adds and
+    compares) and accumulated, never materialising unpacked weights:
+
+    - int8 activations: exact i32 dot products (`ternary.dot4`) of the codes
+      (trit + 1) with the activations, corrected by the per-block activation
+      sums, or of the signed trits for `neon_dotprod`;
+    - float activations: decoded trits converted to f32 and fused
+      multiply-added.
+
+    Scales are applied once per group and output row, as `ternary.matmul`
+    defines. `ternary.prepare_activations` becomes a gather in a
+    `linalg.generic` (plus a reduction for the block sums). Row-major and
+    `#ternary.row_interleave` weights are read in place. The other ternary
+    ops (and untiled matmuls) get the reference lowering.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",

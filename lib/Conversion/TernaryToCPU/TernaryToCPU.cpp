@@ -2,20 +2,18 @@
 //
 // Part of trilm: an MLIR compiler for ternary language models.
 //
-// `ternary.matmul` becomes a loop nest in which every packed block is loaded
-// as a vector and decoded in registers; unpacked weights never exist in
-// memory. The loop nest, inside out:
+// Lowers the CPU kernel ops that `ternary-tile-matmul-cpu` creates:
 //
-//   scf.forall   tile of `rows` output rows       (threads)
-//    scf.for     activation row m
+//   ternary.prepare_activations -> a linalg.generic gathering each prepared
+//       position from the activations (plus per-block sums for int8);
+//   ternary.tile_matmul         -> the fused unpack-and-accumulate loops:
+//
 //     scf.for    K scale group (a "segment" of whole blocks)
-//      scf.for   256-trit block of the segment: decode, dot, accumulate
+//      scf.for   block: load each weight row's packed block once as a vector,
+//                decode it in registers, dot it with every activation row
 //
-// Activations are prepared once per call so that the inner loop needs no
-// shuffles and no group bookkeeping: each segment gets its own run of blocks
-// holding the group's activations (zeros elsewhere, so group boundaries need
-// not align with blocks), reordered within each block to the order in which
-// the packed bytes decode.
+// Unpacked weights never exist in memory. The other ternary ops get the
+// reference lowering.
 //
 //===----------------------------------------------------------------------===//
 
@@ -68,12 +66,6 @@ struct DecodedChunk {
   Value codes; // vector<L x i8>, codes 0..2 (trit + 1)
   int64_t activationOffset;
 };
-
-/// Positions of one block in the prepared activations: 256 for 2-bit; 320
-/// for 1.6-bit, whose 52 bytes are decoded as 64 bytes of 5 digits each.
-int64_t preparedBlockSize(PackingScheme scheme) {
-  return scheme == PackingScheme::tq2 ? 256 : 320;
-}
 
 /// Element of a 256-trit block whose activation sits at `position` of the
 /// prepared block (the inverse of the decode order below), or a value >= 256
@@ -201,52 +193,57 @@ SmallVector<int64_t> pieceWidths(Int8DotKind dot, bool int8, int64_t length) {
   return widths;
 }
 
-struct MatmulOpCPULowering : public OpConversionPattern<MatmulOp> {
-  MatmulOpCPULowering(const TypeConverter &converter, MLIRContext *context,
-                      CPUKernelOptions options)
-      : OpConversionPattern(converter, context, /*benefit=*/2),
-        options(options) {}
+
+/// Activation-row budget and accumulator layout shared by the tiling pass
+/// (to size tiles) and the lowering (to build them).
+SmallVector<int64_t> accumulatorWidths(PackingScheme scheme, bool int8,
+                                       Int8DotKind dot) {
+  SmallVector<int64_t> widths;
+  for (int64_t length : chunkLengths(scheme))
+    for (int64_t width : pieceWidths(dot, int8, length))
+      if (!llvm::is_contained(widths, width))
+        widths.push_back(width);
+  return widths;
+}
+
+} // namespace
+
+int64_t trilm::accumulatorRegistersPerActivationRow(PackingScheme scheme,
+                                                    bool int8, Int8DotKind dot,
+                                                    int64_t rows) {
+  int64_t registers = 0;
+  for (int64_t width : accumulatorWidths(scheme, int8, dot))
+    registers += rows * std::max<int64_t>(1, width * (int8 ? 1 : 4) / 64);
+  return registers;
+}
+
+namespace {
+
+struct PrepareActivationsLowering
+    : public OpConversionPattern<PrepareActivationsOp> {
+  using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
-  matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
+  matchAndRewrite(PrepareActivationsOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    PackedType type = op.getWeights().getType();
-    if (type.getLayout() && !isa<RowInterleaveAttr>(type.getLayout()))
-      return rewriter.notifyMatchFailure(op, "unsupported layout");
     Location loc = op.getLoc();
-    bool int8 = op.isInt8();
-    // With NEON sdot the trits are used signed; elsewhere the codes (trit +
-    // 1) are unsigned bytes and the activation sums are subtracted.
-    bool signedTrits = int8 && options.int8Dot == Int8DotKind::neon_dotprod;
-    SmallVector<Segment> segments = buildSegments(op.getGroups(), type.getCols());
-    Value prepared = prepareActivations(rewriter, loc, op, adaptor, segments);
-    Value blockSums =
-        int8 && !signedTrits
-            ? sumBlocks(rewriter, loc, prepared,
-                        preparedBlockSize(type.getScheme()))
-            : Value();
-    Value result = buildKernel(rewriter, loc, op, adaptor, segments, prepared,
-                               blockSums, signedTrits);
-    auto resultType = cast<RankedTensorType>(op.getType());
-    if (!resultType.getElementType().isF32())
-      result = convertElements(rewriter, loc, result, resultType);
-    rewriter.replaceOp(op, result);
+    int64_t cols = op.getInput().getType().getDimSize(1);
+    SmallVector<Segment> segments = buildSegments(op.getGroups(), cols);
+    Value prepared = prepare(rewriter, loc, op, adaptor.getInput(), segments);
+    SmallVector<Value> results = {prepared};
+    if (op.getBlockSums())
+      results.push_back(sumBlocks(
+          rewriter, loc, prepared,
+          PrepareActivationsOp::getPositionsPerBlock(op.getScheme())));
+    rewriter.replaceOp(op, results);
     return success();
   }
 
 private:
-  CPUKernelOptions options;
-
-  /// Activations in segment order: [M, total blocks * 256], reordered within
-  /// each block, zero outside each segment's group. f32 for float
-  /// activations, i8 for int8.
-  Value prepareActivations(OpBuilder &b, Location loc, MatmulOp op,
-                           OpAdaptor adaptor,
-                           ArrayRef<Segment> segments) const {
+  Value prepare(OpBuilder &b, Location loc, PrepareActivationsOp op,
+                Value input, ArrayRef<Segment> segments) const {
     MLIRContext *context = b.getContext();
-    PackedType type = op.getWeights().getType();
-    Value input = adaptor.getInput();
-    bool int8 = op.isInt8();
+    bool int8 = op.getInput().getType().getElementType().isInteger(8);
     SmallVector<int64_t> weightBlock, lo, hi;
     for (const Segment &segment : segments) {
       for (int64_t i = 0; i < segment.numBlocks; ++i) {
@@ -262,10 +259,10 @@ private:
           b, loc, DenseElementsAttr::get(tableType, values));
     };
     Value weightBlocks = table(weightBlock), los = table(lo), his = table(hi);
-    int64_t cols = type.getCols();
+    int64_t cols = op.getInput().getType().getDimSize(1);
     Type elementType = int8 ? Type(b.getI8Type()) : Type(b.getF32Type());
-    PackingScheme scheme = type.getScheme();
-    int64_t blockSize = preparedBlockSize(scheme);
+    PackingScheme scheme = op.getScheme();
+    int64_t blockSize = PrepareActivationsOp::getPositionsPerBlock(scheme);
     Value init = createEmptyLikeRows(
         b, loc, input,
         {static_cast<int64_t>(weightBlock.size()) * blockSize}, elementType);
@@ -342,10 +339,27 @@ private:
         .getResult(0);
   }
 
+};
+
+struct TileMatmulLowering : public OpConversionPattern<TileMatmulOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(TileMatmulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    PackedType type = op.getWeights().getType();
+    if (type.getLayout() && !isa<RowInterleaveAttr>(type.getLayout()))
+      return rewriter.notifyMatchFailure(op, "unsupported layout");
+    rewriter.replaceOp(op, buildTile(rewriter, op.getLoc(), op, adaptor));
+    return success();
+  }
+
+private:
   /// Accumulates codes . activations into `acc` (int8: vector<L/4 x i32>,
   /// float: vector<L x f32>).
-  Value dot(OpBuilder &b, Location loc, Value acc, Value codes,
-            Value activations, bool int8, bool signedTrits) const {
+  static Value dot(OpBuilder &b, Location loc, Int8DotKind kind, Value acc,
+                   Value codes, Value activations, bool int8,
+                   bool signedTrits) {
     auto codesType = cast<VectorType>(codes.getType());
     int64_t length = codesType.getDimSize(0);
     if (!int8) {
@@ -357,61 +371,43 @@ private:
     }
     if (signedTrits)
       codes = arith::SubIOp::create(b, loc, codes, splat(b, loc, codesType, 1));
-    return Dot4Op::create(b, loc, acc.getType(), options.int8Dot,
+    return Dot4Op::create(b, loc, acc.getType(), kind,
                           /*unsigned_lhs=*/!signedTrits, acc, codes, activations);
   }
 
-  /// Activation rows computed together: decoded weights are reused across
-  /// them (GEMM), so more is better until the accumulators, which take
-  /// `registersPerRow` 64-byte registers per activation row, spill.
-  int64_t activationRowsPerTile(MatmulOp op, int64_t registersPerRow) const {
-    int64_t rows = op.getInput().getType().getDimSize(0);
-    if (rows == 1)
-      return 1;
-    int64_t budget = std::max<int64_t>(1, kAccumulatorRegisters / registersPerRow);
-    int64_t perTile = std::min<int64_t>(4, budget);
-    if (!ShapedType::isDynamic(rows))
-      perTile = std::min(perTile, rows);
-    return perTile;
-  }
-
-  /// Vector registers (of 64 bytes) the accumulators may take: half of an
-  /// AVX-512 register file, leaving room for decoded codes and activations.
-  static constexpr int64_t kAccumulatorRegisters = 16;
-
-  Value buildKernel(ConversionPatternRewriter &b, Location loc, MatmulOp op,
-                    OpAdaptor adaptor, ArrayRef<Segment> segments,
-                    Value prepared, Value blockSums, bool signedTrits) const {
+  /// The A x R outputs of the tile: per K segment, a loop over its blocks
+  /// that decodes each weight row's block once and dots it with every
+  /// activation row, then the group's scale; act scales at the end.
+  static Value buildTile(ConversionPatternRewriter &b, Location loc,
+                         TileMatmulOp op, OpAdaptor adaptor) {
     IndexArith ia{b, loc};
     PackedType type = op.getWeights().getType();
+    PackingScheme scheme = type.getScheme();
     ScaleGroupsAttr groups = op.getGroups();
+    Int8DotKind kind = op.getInt8Dot();
     bool int8 = op.isInt8();
+    bool signedTrits = int8 && kind == Int8DotKind::neon_dotprod;
     int64_t rows = type.getRows();
-    int64_t tileRows = std::min(options.rowsPerTile, rows);
-    int64_t blockBytes = packing::codeBytesPerBlock(toPackingScheme(type.getScheme()));
+    int64_t tileRows = op.getTileRows(), actRows = op.getTileActRows();
+    int64_t blockBytes = packing::codeBytesPerBlock(toPackingScheme(scheme));
+    int64_t blockPositions = PrepareActivationsOp::getPositionsPerBlock(scheme);
     auto interleave = dyn_cast_if_present<RowInterleaveAttr>(type.getLayout());
     Value weights = adaptor.getWeights();
     Value scales = adaptor.getScales();
-    Value input = adaptor.getInput();
+    Value prepared = adaptor.getPrepared();
+    Value blockSums = adaptor.getBlockSums();
     Type f32 = b.getF32Type();
     Type accElement = int8 ? Type(b.getI32Type()) : f32;
 
     // Accumulator slots: one per (tile row, activation row, piece width,
     // chain). With a single activation row, alternate chunks go to two
     // chains so that consecutive dot products do not wait on each other.
-    SmallVector<int64_t> widths;
-    for (int64_t length : chunkLengths(type.getScheme()))
-      for (int64_t width : pieceWidths(options.int8Dot, int8, length))
-        if (!llvm::is_contained(widths, width))
-          widths.push_back(width);
+    SmallVector<int64_t> widths = accumulatorWidths(scheme, int8, kind);
     int64_t numWidths = static_cast<int64_t>(widths.size());
-    int64_t registersPerRow = 0;
-    for (int64_t width : widths)
-      registersPerRow +=
-          tileRows * std::max<int64_t>(1, width * (int8 ? 1 : 4) / 64);
-    int64_t actRows = activationRowsPerTile(op, registersPerRow);
+    int64_t registers =
+        accumulatorRegistersPerActivationRow(scheme, int8, kind, tileRows);
     int64_t chains =
-        actRows == 1 && 2 * registersPerRow <= kAccumulatorRegisters ? 2 : 1;
+        actRows == 1 && 2 * registers <= kAccumulatorRegisterBudget ? 2 : 1;
     auto accType = [&](int64_t width) {
       return VectorType::get({int8 ? width / 4 : width}, accElement);
     };
@@ -422,6 +418,7 @@ private:
     };
     int64_t numSlots = tileRows * actRows * numWidths * chains;
 
+    SmallVector<Segment> segments = buildSegments(groups, type.getCols());
     SmallVector<int64_t> segWeightBlock, segBufferBlock, segBlocks;
     for (const Segment &segment : segments) {
       segWeightBlock.push_back(segment.weightBlock);
@@ -438,36 +435,20 @@ private:
     Value segBufferBlocks = table(segBufferBlock);
     Value segNumBlocks = table(segBlocks);
 
-    Value output = createEmptyLikeRows(b, loc, input, {rows}, f32);
-    int64_t numTiles = llvm::divideCeil(rows, tileRows);
-    auto forall = scf::ForallOp::create(
-        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(numTiles)},
-        ValueRange{output}, std::nullopt);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(forall.getBody()->getTerminator());
-    Value tile = forall.getInductionVars()[0];
-    Value shared = forall.getRegionIterArgs()[0];
-    Value firstRow = ia.mul(tile, ia.index(tileRows));
-    Value validRows = ia.min(ia.index(tileRows), ia.sub(ia.index(rows), firstRow));
-    Value numInputRows = tensor::DimOp::create(b, loc, input, 0);
-    Value lastInputRow = ia.sub(numInputRows, ia.index(1));
-    SmallVector<OpFoldResult> sliceOffsets = {b.getIndexAttr(0),
-                                              OpFoldResult(firstRow)};
-    SmallVector<OpFoldResult> sliceSizes = {OpFoldResult(numInputRows),
-                                            OpFoldResult(validRows)};
-    SmallVector<OpFoldResult> unitStrides(2, b.getIndexAttr(1));
-    Value slice = tensor::ExtractSliceOp::create(b, loc, shared, sliceOffsets,
-                                                 sliceSizes, unitStrides);
-
-    // Per tile row: the weight row (clamped: rows past N recompute row N-1 and
-    // are not written) and its row scale group.
-    SmallVector<Value> weightRows, rowGroups;
+    // Rows past N (M) repeat row N-1 (M-1); their results are dropped.
+    SmallVector<Value> weightRows, rowGroups, inputRows;
     for (int64_t r = 0; r < tileRows; ++r) {
-      Value row = ia.min(ia.add(firstRow, ia.index(r)), ia.index(rows - 1));
+      Value row = ia.min(ia.add(adaptor.getRow(), ia.index(r)),
+                         ia.index(rows - 1));
       weightRows.push_back(row);
       rowGroups.push_back(
           ia.groupOf(row, groups.getRowSplits(), groups.getRowBlock()));
     }
+    Value lastInputRow =
+        ia.sub(tensor::DimOp::create(b, loc, prepared, 0), ia.index(1));
+    for (int64_t i = 0; i < actRows; ++i)
+      inputRows.push_back(
+          ia.min(ia.add(adaptor.getActRow(), ia.index(i)), lastInputRow));
     auto blockPosition = [&](OpBuilder &nb, Value row,
                              Value block) -> SmallVector<Value> {
       IndexArith nia{nb, loc};
@@ -480,231 +461,152 @@ private:
                       nia.index(blockBytes))};
     };
 
-    auto rowLoop = scf::ForOp::create(
-        b, loc, ia.index(0), numInputRows, ia.index(actRows), ValueRange{slice},
-        [&](OpBuilder &mb, Location, Value m, ValueRange rowArgs) {
-          IndexArith mia{mb, loc};
-          // Activation rows past M recompute row M-1; their (identical)
-          // results overwrite that row.
-          SmallVector<Value> inputRows;
-          for (int64_t i = 0; i < actRows; ++i)
-            inputRows.push_back(mia.min(mia.add(m, mia.index(i)), lastInputRow));
-          SmallVector<Value> zeroResults(
-              tileRows * actRows,
-              arith::ConstantOp::create(mb, loc, mb.getF32FloatAttr(0)));
-          auto segmentLoop = scf::ForOp::create(
-              mb, loc, mia.index(0), mia.index(segments.size()), mia.index(1),
-              zeroResults,
-              [&](OpBuilder &sb, Location, Value segment, ValueRange results) {
-                IndexArith sia{sb, loc};
-                auto lookup = [&](Value tableValue) -> Value {
-                  return tensor::ExtractOp::create(sb, loc, tableValue,
-                                                   ValueRange{segment});
-                };
-                Value weightBlock0 = lookup(segWeightBlocks);
-                Value bufferBlock0 = lookup(segBufferBlocks);
-                SmallVector<Value> accInit;
+    SmallVector<Value> zeroResults(
+        tileRows * actRows, arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)));
+    auto segmentLoop = scf::ForOp::create(
+        b, loc, ia.index(0), ia.index(segments.size()), ia.index(1),
+        zeroResults,
+        [&](OpBuilder &sb, Location, Value segment, ValueRange results) {
+          IndexArith sia{sb, loc};
+          auto lookup = [&](Value tableValue) -> Value {
+            return tensor::ExtractOp::create(sb, loc, tableValue,
+                                             ValueRange{segment});
+          };
+          Value weightBlock0 = lookup(segWeightBlocks);
+          Value bufferBlock0 = lookup(segBufferBlocks);
+          SmallVector<Value> accInit;
+          for (int64_t r = 0; r < tileRows; ++r)
+            for (int64_t i = 0; i < actRows; ++i)
+              for (int64_t width : widths)
+                for (int64_t chain = 0; chain < chains; ++chain)
+                  accInit.push_back(arith::ConstantOp::create(
+                      sb, loc, sb.getZeroAttr(accType(width))));
+          if (blockSums)
+            for (int64_t i = 0; i < actRows; ++i)
+              accInit.push_back(sia.i32(0));
+          auto blockLoop = scf::ForOp::create(
+              sb, loc, sia.index(0), lookup(segNumBlocks), sia.index(1),
+              accInit,
+              [&](OpBuilder &bb, Location, Value block, ValueRange accs) {
+                IndexArith bia{bb, loc};
+                SmallVector<Value> next(accs.begin(), accs.end());
+                Value weightBlock = bia.add(weightBlock0, block);
+                Value bufferBlock = bia.add(bufferBlock0, block);
+                Value base = bia.mul(bufferBlock, bia.index(blockPositions));
+                SmallVector<SmallVector<DecodedChunk>> decoded;
                 for (int64_t r = 0; r < tileRows; ++r)
-                  for (int64_t i = 0; i < actRows; ++i)
-                    for (int64_t width : widths)
-                      for (int64_t chain = 0; chain < chains; ++chain)
-                        accInit.push_back(arith::ConstantOp::create(
-                            sb, loc, sb.getZeroAttr(accType(width))));
-                if (blockSums)
-                  for (int64_t i = 0; i < actRows; ++i)
-                    accInit.push_back(sia.i32(0));
-                auto blockLoop = scf::ForOp::create(
-                    sb, loc, sia.index(0), lookup(segNumBlocks), sia.index(1),
-                    accInit,
-                    [&](OpBuilder &bb, Location, Value block, ValueRange accs) {
-                      IndexArith bia{bb, loc};
-                      SmallVector<Value> next(accs.begin(), accs.end());
-                      Value weightBlock = bia.add(weightBlock0, block);
-                      Value bufferBlock = bia.add(bufferBlock0, block);
-                      Value base = bia.mul(
-                          bufferBlock,
-                          bia.index(preparedBlockSize(type.getScheme())));
-                      SmallVector<SmallVector<DecodedChunk>> decoded;
-                      for (int64_t r = 0; r < tileRows; ++r)
-                        decoded.push_back(decodeBlock(
-                            bb, loc, type.getScheme(), weights,
-                            blockPosition(bb, weightRows[r], weightBlock)));
-                      Type actElement =
-                          int8 ? Type(bb.getI8Type()) : Type(bb.getF32Type());
-                      Value pad = arith::ConstantOp::create(
-                          bb, loc, bb.getZeroAttr(actElement));
-                      for (size_t c = 0; c < decoded[0].size(); ++c) {
-                        int64_t length =
-                            cast<VectorType>(decoded[0][c].codes.getType())
-                                .getDimSize(0);
-                        int64_t offset = 0;
-                        for (int64_t width :
-                             pieceWidths(options.int8Dot, int8, length)) {
-                          Value col = bia.add(
-                              base, bia.index(decoded[0][c].activationOffset +
-                                              offset));
-                          SmallVector<Value> activations;
-                          for (int64_t i = 0; i < actRows; ++i)
-                            activations.push_back(vector::TransferReadOp::create(
-                                bb, loc, VectorType::get({width}, actElement),
-                                prepared, ValueRange{inputRows[i], col}, pad,
-                                ArrayRef<bool>{true}));
-                          for (int64_t r = 0; r < tileRows; ++r) {
-                            Value codes = decoded[r][c].codes;
-                            if (width != length)
-                              codes = vector::ExtractStridedSliceOp::create(
-                                  bb, loc, codes, ArrayRef<int64_t>{offset},
-                                  ArrayRef<int64_t>{width},
-                                  ArrayRef<int64_t>{1});
-                            for (int64_t i = 0; i < actRows; ++i) {
-                              int64_t s = slot(r, i, width, c);
-                              next[s] = dot(bb, loc, next[s], codes,
-                                            activations[i], int8, signedTrits);
-                            }
-                          }
-                          offset += width;
-                        }
+                  decoded.push_back(decodeBlock(
+                      bb, loc, scheme, weights,
+                      blockPosition(bb, weightRows[r], weightBlock)));
+                Type actElement =
+                    int8 ? Type(bb.getI8Type()) : Type(bb.getF32Type());
+                Value pad =
+                    arith::ConstantOp::create(bb, loc, bb.getZeroAttr(actElement));
+                for (size_t c = 0; c < decoded[0].size(); ++c) {
+                  int64_t length =
+                      cast<VectorType>(decoded[0][c].codes.getType())
+                          .getDimSize(0);
+                  int64_t offset = 0;
+                  for (int64_t width : pieceWidths(kind, int8, length)) {
+                    Value col = bia.add(
+                        base, bia.index(decoded[0][c].activationOffset + offset));
+                    SmallVector<Value> activations;
+                    for (int64_t i = 0; i < actRows; ++i)
+                      activations.push_back(vector::TransferReadOp::create(
+                          bb, loc, VectorType::get({width}, actElement),
+                          prepared, ValueRange{inputRows[i], col}, pad,
+                          ArrayRef<bool>{true}));
+                    for (int64_t r = 0; r < tileRows; ++r) {
+                      Value codes = decoded[r][c].codes;
+                      if (width != length)
+                        codes = vector::ExtractStridedSliceOp::create(
+                            bb, loc, codes, ArrayRef<int64_t>{offset},
+                            ArrayRef<int64_t>{width}, ArrayRef<int64_t>{1});
+                      for (int64_t i = 0; i < actRows; ++i) {
+                        int64_t s = slot(r, i, width, c);
+                        next[s] = dot(bb, loc, kind, next[s], codes,
+                                      activations[i], int8, signedTrits);
                       }
-                      if (blockSums) {
-                        for (int64_t i = 0; i < actRows; ++i) {
-                          Value sum = tensor::ExtractOp::create(
-                              bb, loc, blockSums,
-                              ValueRange{inputRows[i], bufferBlock});
-                          next[numSlots + i] = arith::AddIOp::create(
-                              bb, loc, next[numSlots + i], sum);
-                        }
-                      }
-                      scf::YieldOp::create(bb, loc, next);
-                    });
-                // Group end: reduce, correct, scale, add to the row results.
-                SmallVector<Value> updated;
-                for (int64_t r = 0; r < tileRows; ++r) {
-                  Value scale = extendToF32(
-                      sb, loc,
-                      tensor::ExtractOp::create(
-                          sb, loc, scales, ValueRange{rowGroups[r], segment}));
-                  for (int64_t i = 0; i < actRows; ++i) {
-                    Value partial;
-                    for (int64_t width : widths) {
-                      Value lanes = blockLoop.getResult(slot(r, i, width, 0));
-                      for (int64_t chain = 1; chain < chains; ++chain) {
-                        Value other =
-                            blockLoop.getResult(slot(r, i, width, chain));
-                        lanes = int8 ? arith::AddIOp::create(sb, loc, lanes,
-                                                             other)
-                                           .getResult()
-                                     : arith::AddFOp::create(sb, loc, lanes,
-                                                             other)
-                                           .getResult();
-                      }
-                      Value sum = vector::ReductionOp::create(
-                          sb, loc, vector::CombiningKind::ADD, lanes);
-                      if (!partial)
-                        partial = sum;
-                      else if (int8)
-                        partial = arith::AddIOp::create(sb, loc, partial, sum);
-                      else
-                        partial = arith::AddFOp::create(sb, loc, partial, sum);
                     }
-                    if (blockSums)
-                      partial = arith::SubIOp::create(
-                          sb, loc, partial, blockLoop.getResult(numSlots + i));
-                    if (int8)
-                      partial = arith::SIToFPOp::create(sb, loc, f32, partial);
-                    Value scaled = arith::MulFOp::create(sb, loc, scale, partial);
-                    updated.push_back(arith::AddFOp::create(
-                        sb, loc, results[r * actRows + i], scaled));
+                    offset += width;
                   }
                 }
-                scf::YieldOp::create(sb, loc, updated);
+                if (blockSums) {
+                  for (int64_t i = 0; i < actRows; ++i) {
+                    Value sum = tensor::ExtractOp::create(
+                        bb, loc, blockSums, ValueRange{inputRows[i], bufferBlock});
+                    next[numSlots + i] =
+                        arith::AddIOp::create(bb, loc, next[numSlots + i], sum);
+                  }
+                }
+                scf::YieldOp::create(bb, loc, next);
               });
-          Value written = rowArgs[0];
-          for (int64_t i = 0; i < actRows; ++i) {
-            SmallVector<Value> values;
-            for (int64_t r = 0; r < tileRows; ++r)
-              values.push_back(segmentLoop.getResult(r * actRows + i));
-            if (int8) {
-              Value actScale = tensor::ExtractOp::create(
-                  mb, loc, adaptor.getActScales(), ValueRange{inputRows[i]});
-              for (Value &value : values)
-                value = arith::MulFOp::create(mb, loc, actScale, value);
+          // Group end: reduce, correct, scale, add to the results.
+          SmallVector<Value> updated;
+          for (int64_t r = 0; r < tileRows; ++r) {
+            Value scale = extendToF32(
+                sb, loc,
+                tensor::ExtractOp::create(sb, loc, scales,
+                                          ValueRange{rowGroups[r], segment}));
+            for (int64_t i = 0; i < actRows; ++i) {
+              Value partial;
+              for (int64_t width : widths) {
+                Value lanes = blockLoop.getResult(slot(r, i, width, 0));
+                for (int64_t chain = 1; chain < chains; ++chain) {
+                  Value other = blockLoop.getResult(slot(r, i, width, chain));
+                  lanes = int8 ? arith::AddIOp::create(sb, loc, lanes, other)
+                                     .getResult()
+                               : arith::AddFOp::create(sb, loc, lanes, other)
+                                     .getResult();
+                }
+                Value sum = vector::ReductionOp::create(
+                    sb, loc, vector::CombiningKind::ADD, lanes);
+                if (!partial)
+                  partial = sum;
+                else if (int8)
+                  partial = arith::AddIOp::create(sb, loc, partial, sum);
+                else
+                  partial = arith::AddFOp::create(sb, loc, partial, sum);
+              }
+              if (blockSums)
+                partial = arith::SubIOp::create(
+                    sb, loc, partial, blockLoop.getResult(numSlots + i));
+              if (int8)
+                partial = arith::SIToFPOp::create(sb, loc, f32, partial);
+              Value scaled = arith::MulFOp::create(sb, loc, scale, partial);
+              updated.push_back(arith::AddFOp::create(
+                  sb, loc, results[r * actRows + i], scaled));
             }
-            Value vector = vector::FromElementsOp::create(
-                mb, loc, VectorType::get({tileRows}, f32), values);
-            written = vector::TransferWriteOp::create(
-                          mb, loc, vector, written,
-                          ValueRange{inputRows[i], mia.index(0)},
-                          ArrayRef<bool>{false})
-                          .getResult();
           }
-          scf::YieldOp::create(mb, loc, written);
+          scf::YieldOp::create(sb, loc, updated);
         });
-    b.setInsertionPointToStart(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(b, loc, rowLoop.getResult(0), shared,
-                                          sliceOffsets, sliceSizes, unitStrides);
-    return forall.getResult(0);
-  }
 
-  /// Converts an f32 result tensor to the element type of `resultType`.
-  Value convertElements(OpBuilder &b, Location loc, Value result,
-                        RankedTensorType resultType) const {
-    MLIRContext *context = b.getContext();
-    AffineMap identity = AffineMap::getMultiDimIdentityMap(2, context);
-    Value init = createEmptyLikeRows(b, loc, result, {resultType.getDimSize(1)},
-                                     resultType.getElementType());
-    return linalg::GenericOp::create(
-               b, loc, init.getType(), ValueRange{result}, ValueRange{init},
-               ArrayRef<AffineMap>{identity, identity},
-               ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
-                                             utils::IteratorType::parallel},
-               [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                 linalg::YieldOp::create(
-                     nb, nloc,
-                     truncateFromF32(nb, nloc, args[0],
-                                     resultType.getElementType()));
-               })
-        .getResult(0);
+    // Row-major A x R: activation row i, weight row r at i * R + r.
+    SmallVector<Value> values;
+    for (int64_t i = 0; i < actRows; ++i) {
+      Value actScale;
+      if (int8)
+        actScale = tensor::ExtractOp::create(b, loc, adaptor.getActScales(),
+                                             ValueRange{inputRows[i]});
+      for (int64_t r = 0; r < tileRows; ++r) {
+        Value value = segmentLoop.getResult(r * actRows + i);
+        if (int8)
+          value = arith::MulFOp::create(b, loc, actScale, value);
+        values.push_back(value);
+      }
+    }
+    return vector::FromElementsOp::create(
+        b, loc, VectorType::get({actRows, tileRows}, f32), values);
   }
 };
 
 struct ConvertTernaryToCPUPass
     : public trilm::impl::ConvertTernaryToCPUBase<ConvertTernaryToCPUPass> {
-  using Base::Base;
-
   void runOnOperation() override {
-    llvm::Expected<cpu::CPUTarget> cpuTarget =
-        cpu::CPUTarget::get(triple, cpu, features);
-    if (!cpuTarget) {
-      getOperation()->emitError(llvm::toString(cpuTarget.takeError()));
-      return signalPassFailure();
-    }
-    CPUKernelOptions options;
-    options.int8Dot = cpuTarget->int8Dot;
-    options.rowsPerTile = cpuTarget->rowsPerTile;
-    if (int8Dot != "auto") {
-      std::optional<Int8DotKind> dot = symbolizeInt8DotKind(int8Dot);
-      if (!dot) {
-        getOperation()->emitError("unknown int8-dot '")
-            << int8Dot
-            << "'; expected auto, generic, avx512_vnni, avx_vnni or "
-               "neon_dotprod";
-        return signalPassFailure();
-      }
-      options.int8Dot = *dot;
-    }
-    if (rowsPerTile != 0) {
-      if (rowsPerTile < 1 || rowsPerTile > 16) {
-        getOperation()->emitError("rows must be between 1 and 16, got ")
-            << static_cast<int64_t>(rowsPerTile);
-        return signalPassFailure();
-      }
-      options.rowsPerTile = rowsPerTile;
-    }
-
     TypeConverter converter;
     populateTernaryToLinalgTypeConversion(converter);
     RewritePatternSet patterns(&getContext());
-    populateTernaryToCPUConversionPatterns(converter, patterns, options);
+    populateTernaryToCPUConversionPatterns(converter, patterns);
     // The kernels' dot products stay until after bufferization.
     if (failed(convertTernaryOps(
             getOperation(), converter, std::move(patterns),
@@ -716,8 +618,8 @@ struct ConvertTernaryToCPUPass
 } // namespace
 
 void trilm::populateTernaryToCPUConversionPatterns(
-    TypeConverter &converter, RewritePatternSet &patterns,
-    const CPUKernelOptions &options) {
+    TypeConverter &converter, RewritePatternSet &patterns) {
   populateTernaryToLinalgConversionPatterns(converter, patterns);
-  patterns.add<MatmulOpCPULowering>(converter, patterns.getContext(), options);
+  patterns.add<PrepareActivationsLowering, TileMatmulLowering>(
+      converter, patterns.getContext());
 }

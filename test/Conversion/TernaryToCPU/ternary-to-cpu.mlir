@@ -1,30 +1,24 @@
 // RUN: trilm-opt %s -convert-ternary-to-cpu -split-input-file | FileCheck %s
-// RUN: trilm-opt %s -convert-ternary-to-cpu="rows=8 int8-dot=avx512_vnni" -split-input-file | FileCheck %s --check-prefix=VNNI
 
 // The weights are read block by block as vectors and decoded in registers:
 // no tensor of unpacked weights (37 x 700) exists anywhere.
-// CHECK-LABEL: func.func @int8_tq2
+// CHECK-LABEL: func.func @tile_int8_tq2
 // CHECK-SAME: %[[W:[^:]*]]: tensor<37x192xi8>
 // CHECK-NOT: 37x700x
-// CHECK: scf.forall (%{{.*}}) in (10)
-// CHECK: scf.for
 // CHECK: scf.for
 // CHECK: scf.for
 // CHECK: vector.transfer_read %[[W]]{{.*}} : tensor<37x192xi8>, vector<64xi8>
 // CHECK: vector.bitcast {{.*}} : vector<64xi8> to vector<32xi16>
 // CHECK: arith.shrui {{.*}} : vector<32xi16>
 // CHECK: arith.andi {{.*}} : vector<64xi8>
-// CHECK: ternary.dot4 generic unsigned_lhs {{.*}} : vector<64xi8> -> vector<16xi32>
+// CHECK: ternary.dot4 avx512_vnni unsigned_lhs {{.*}} : vector<64xi8> -> vector<16xi32>
 // CHECK: vector.reduction <add>
-// CHECK: scf.forall.in_parallel
-// CHECK: tensor.parallel_insert_slice
+// CHECK: arith.subi {{.*}} : i32
+// CHECK: vector.from_elements {{.*}} : vector<2x4xf32>
 // CHECK-NOT: 37x700x
-// VNNI-LABEL: func.func @int8_tq2
-// VNNI: scf.forall (%{{.*}}) in (5)
-// VNNI: ternary.dot4 avx512_vnni unsigned_lhs {{.*}} : vector<64xi8> -> vector<16xi32>
-func.func @int8_tq2(%x: tensor<?x700xi8>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<2x2xf32>) -> tensor<?x37xf32> {
-  %y = ternary.matmul %x act_scales(%as : tensor<?xf32>), %w groups #ternary.scale_groups<n = [20], k = [300]> scales(%s : tensor<2x2xf32>) : tensor<?x700xi8>, !ternary.packed<37x700, tq2> -> tensor<?x37xf32>
-  return %y : tensor<?x37xf32>
+func.func @tile_int8_tq2(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<2x2xf32>, %m: index, %n: index) -> vector<2x4xf32> {
+  %t = ternary.tile_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%m, %n] groups #ternary.scale_groups<n = [20], k = [300]> scales(%s : tensor<2x2xf32>) dot avx512_vnni : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> vector<2x4xf32>
+  return %t : vector<2x4xf32>
 }
 
 // -----
@@ -32,7 +26,7 @@ func.func @int8_tq2(%x: tensor<?x700xi8>, %as: tensor<?xf32>, %w: !ternary.packe
 // 1.6-bit: the 48 qs and 4 qh bytes are read into one 64-byte vector and
 // decoded digit by digit on bytes (q * 3 by adds, the digit by two compares);
 // float activations are fused multiply-added.
-// CHECK-LABEL: func.func @float_tq1
+// CHECK-LABEL: func.func @tile_float_tq1
 // CHECK-NOT: 8x300x
 // CHECK: %[[QS:.*]] = vector.transfer_read {{.*}} : tensor<8x104xi8>, vector<48xi8>
 // CHECK: %[[LOW:.*]] = vector.insert_strided_slice %[[QS]], {{.*}} {offsets = [0], strides = [1]} : vector<48xi8> into vector<64xi8>
@@ -42,7 +36,22 @@ func.func @int8_tq2(%x: tensor<?x700xi8>, %as: tensor<?xf32>, %w: !ternary.packe
 // CHECK: arith.sitofp {{.*}} : vector<64xi8> to vector<64xf32>
 // CHECK: vector.fma {{.*}} : vector<64xf32>
 // CHECK-NOT: 8x300x
-func.func @float_tq1(%x: tensor<2x300xf16>, %w: !ternary.packed<8x300, tq1>, %s: tensor<1x1xf32>) -> tensor<2x8xf16> {
-  %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<2x300xf16>, !ternary.packed<8x300, tq1> -> tensor<2x8xf16>
-  return %y : tensor<2x8xf16>
+func.func @tile_float_tq1(%p: tensor<2x640xf32>, %w: !ternary.packed<8x300, tq1>, %s: tensor<1x1xf32>, %n: index) -> vector<1x4xf32> {
+  %c0 = arith.constant 0 : index
+  %t = ternary.tile_matmul %p, %w[%c0, %n] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) dot generic : tensor<2x640xf32>, !ternary.packed<8x300, tq1> -> vector<1x4xf32>
+  return %t : vector<1x4xf32>
+}
+
+// -----
+
+// Preparation gathers each position from the activations; int8 adds the
+// per-block sums.
+// CHECK-LABEL: func.func @prepare
+// CHECK: %[[P:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?x1024xi8>)
+// CHECK: tensor.extract %{{.*}} : tensor<?x700xi8>
+// CHECK: %[[E:.*]] = tensor.expand_shape %[[P]] {{\[}}[0], [1, 2]] output_shape [%{{.*}}, 4, 256] : tensor<?x1024xi8> into tensor<?x4x256xi8>
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[E]] : tensor<?x4x256xi8>) outs(%{{.*}} : tensor<?x4xi32>)
+func.func @prepare(%x: tensor<?x700xi8>) -> (tensor<?x1024xi8>, tensor<?x4xi32>) {
+  %p, %sums = ternary.prepare_activations %x groups #ternary.scale_groups<k = [300]> scheme tq2 : tensor<?x700xi8> -> tensor<?x1024xi8>, tensor<?x4xi32>
+  return %p, %sums : tensor<?x1024xi8>, tensor<?x4xi32>
 }

@@ -59,6 +59,20 @@ func.func @matmul(%x: tensor<?x1536xf16>, %xb: tensor<7x1536xbf16>, %q: tensor<?
   return
 }
 
+// CHECK-LABEL: func.func @cpu_kernel_ops
+// CHECK: %[[P:.*]], %[[SUMS:.*]] = ternary.prepare_activations %{{.*}} groups #ternary.scale_groups<k = [300]> scheme tq2 : tensor<?x700xi8> -> tensor<?x1024xi8>, tensor<?x4xi32>
+// CHECK: ternary.tile_matmul %[[P]] block_sums(%[[SUMS]] : tensor<?x4xi32>) act_scales(%{{.*}} : tensor<?xf32>), %{{.*}}[%{{.*}}, %{{.*}}] groups #ternary.scale_groups<k = [300]> scales(%{{.*}} : tensor<1x2xf32>) dot avx512_vnni : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> vector<2x4xf32>
+// CHECK: %[[F:.*]] = ternary.prepare_activations %{{.*}} groups #ternary.scale_groups<tensor> scheme tq1 : tensor<3x300xbf16> -> tensor<3x640xf32>
+// CHECK: ternary.tile_matmul %[[F]], %{{.*}}[%{{.*}}, %{{.*}}] groups #ternary.scale_groups<tensor> scales(%{{.*}} : tensor<1x1xf16>) dot generic : tensor<3x640xf32>, !ternary.packed<8x300, tq1> -> vector<1x8xf32>
+func.func @cpu_kernel_ops(%q: tensor<?x700xi8>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>,
+                          %x: tensor<3x300xbf16>, %w1: !ternary.packed<8x300, tq1>, %s1: tensor<1x1xf16>, %i: index) {
+  %p, %sums = ternary.prepare_activations %q groups #ternary.scale_groups<k = [300]> scheme tq2 : tensor<?x700xi8> -> tensor<?x1024xi8>, tensor<?x4xi32>
+  %t = ternary.tile_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%i, %i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx512_vnni : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> vector<2x4xf32>
+  %f = ternary.prepare_activations %x groups #ternary.scale_groups<tensor> scheme tq1 : tensor<3x300xbf16> -> tensor<3x640xf32>
+  %u = ternary.tile_matmul %f, %w1[%i, %i] groups #ternary.scale_groups<tensor> scales(%s1 : tensor<1x1xf16>) dot generic : tensor<3x640xf32>, !ternary.packed<8x300, tq1> -> vector<1x8xf32>
+  return
+}
+
 // CHECK-LABEL: func.func @dot4
 // CHECK: ternary.dot4 avx512_vnni unsigned_lhs %{{.*}}, %{{.*}}, %{{.*}} : vector<64xi8> -> vector<16xi32>
 // CHECK: ternary.dot4 neon_dotprod %{{.*}}, %{{.*}}, %{{.*}} : vector<16xi8> -> vector<4xi32>

@@ -21,20 +21,25 @@
 namespace trilm {
 
 #define GEN_PASS_DECL_CONVERTTERNARYTOCPU
+#define GEN_PASS_DECL_TERNARYTILEMATMULCPU
 #include "trilm/Conversion/Passes.h.inc"
 
-/// Options of the fused CPU lowering of `ternary.matmul`.
-struct CPUKernelOptions {
-  /// Output rows computed together (register blocking along N).
-  int64_t rowsPerTile = 4;
-  ternary::Int8DotKind int8Dot = ternary::Int8DotKind::generic;
-};
+/// Vector registers (of 64 bytes) a tile's accumulators may take: half of an
+/// AVX-512 register file, leaving room for decoded codes and activations.
+inline constexpr int64_t kAccumulatorRegisterBudget = 16;
 
-/// Adds the fused CPU lowering of `ternary.matmul` (preferred) on top of the
-/// reference lowering of the other ternary ops.
+/// 64-byte registers the accumulators of one activation row of a tile with
+/// `rows` weight rows take.
+int64_t accumulatorRegistersPerActivationRow(ternary::PackingScheme scheme,
+                                             bool int8,
+                                             ternary::Int8DotKind dot,
+                                             int64_t rows);
+
+/// Adds the lowering of `ternary.prepare_activations` and
+/// `ternary.tile_matmul` to fused vector code, on top of the reference
+/// lowering of the other ternary ops.
 void populateTernaryToCPUConversionPatterns(mlir::TypeConverter &converter,
-                                            mlir::RewritePatternSet &patterns,
-                                            const CPUKernelOptions &options);
+                                            mlir::RewritePatternSet &patterns);
 
 } // namespace trilm
 

@@ -23,6 +23,10 @@ def Ternary_PackingScheme : I32EnumAttr<"PackingScheme",
   let cppNamespace = "::trilm::ternary";
   let genSpecializedAttr = 0;
 }
+def Ternary_PackingSchemeAttr
+    : EnumAttr<Ternary_Dialect, Ternary_PackingScheme, "packing"> {
+  let assemblyFormat = "$value";
+}
 
 //===----------------------------------------------------------------------===//
 // int8 dot-product instruction families

@@ -190,6 +190,100 @@ def Ternary_MatmulOp : Ternary_Op<"matmul", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
+// CPU kernel ops: PrepareActivationsOp, TileMatmulOp
+//===----------------------------------------------------------------------===//
+
+def Ternary_PrepareActivationsOp : Ternary_Op<"prepare_activations", [Pure]> {
+  let summary = "activations arranged for the fused CPU kernels";
+  let description = [{
+    Rearranges the M x K activations of a `ternary.matmul` so that the fused
+    kernels read them with plain vector loads, once per call:
+
+    - each K scale group of `groups` gets its own run of whole 256-trit
+      blocks, holding the group's activations and zeros elsewhere (group
+      boundaries need not align with blocks);
+    - within a block the activations are reordered to the order in which
+      the packed bytes of `scheme` decode: 256 positions for tq2 (byte
+      `32h + j`, bits `2l` hold element `128h + 32l + j`), 320 for tq1
+      (digit n of byte j at `64n + j`, zero where the digit is padding).
+
+    Float activations become f32; i8 stay i8 and `block_sums` (one i32 per
+    row and prepared block) is returned for kernels that multiply unsigned
+    codes and subtract the activation sums.
+
+    ```mlir
+    %p, %sums = ternary.prepare_activations %q groups #ternary.scale_groups<k = [300]>
+                  scheme tq2 : tensor<?x700xi8> -> tensor<?x1024xi8>, tensor<?x4xi32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input,
+                       Ternary_ScaleGroupsAttr:$groups,
+                       Ternary_PackingSchemeAttr:$scheme);
+  let results = (outs AnyRankedTensor:$prepared,
+                      Optional<RankedTensorOf<[I32]>>:$block_sums);
+  let assemblyFormat = [{
+    $input `groups` qualified($groups) `scheme` `` $scheme attr-dict
+    `:` type($input) `->` type($prepared) (`,` type($block_sums)^)?
+  }];
+  let extraClassDeclaration = [{
+    /// Prepared positions per block: 256 for tq2, 320 for tq1.
+    static int64_t getPositionsPerBlock(PackingScheme scheme);
+    /// Blocks in the prepared activations of a matrix with `cols` columns.
+    static int64_t getNumPreparedBlocks(ScaleGroupsAttr groups, int64_t cols);
+  }];
+  let hasVerifier = 1;
+}
+
+def Ternary_TileMatmulOp : Ternary_Op<"tile_matmul",
+    [Pure, AttrSizedOperandSegments]> {
+  let summary = "one register tile of a ternary matmul, for the CPU kernels";
+  let description = [{
+    Computes the outputs of `ternary.matmul` for activation rows
+    `act_row .. act_row + A - 1` and weight rows `row .. row + R - 1` as an
+    A x R vector, from activations prepared by `ternary.prepare_activations`.
+    Rows past the end (M or N) repeat the last row, so that a tile never
+    reads out of bounds; their results are meant to be dropped.
+
+    `int8_dot` names the int8 dot-product instructions the lowering uses;
+    with unsigned codes (every kind but `neon_dotprod`) i8 activations need
+    `block_sums`. i8 activations need `act_scales`, which are applied.
+
+    ```mlir
+    %t = ternary.tile_matmul %p block_sums(%sums : tensor<?x4xi32>)
+           act_scales(%as : tensor<?xf32>), %w [%m, %n]
+           groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>)
+           dot avx512_vnni
+           : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> vector<2x4xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$prepared,
+                       Optional<RankedTensorOf<[I32]>>:$block_sums,
+                       Optional<RankedTensorOf<[F32]>>:$act_scales,
+                       Ternary_PackedType:$weights,
+                       Ternary_FloatTensor:$scales,
+                       Index:$act_row,
+                       Index:$row,
+                       Ternary_ScaleGroupsAttr:$groups,
+                       Ternary_Int8DotKind:$int8_dot);
+  let results = (outs VectorOfRankAndType<[2], [F32]>:$result);
+  let assemblyFormat = [{
+    $prepared (`block_sums` `(` $block_sums^ `:` type($block_sums) `)`)?
+    (`act_scales` `(` $act_scales^ `:` type($act_scales) `)`)? `,`
+    $weights `[` $act_row `,` $row `]` `groups` qualified($groups)
+    `scales` `(` $scales `:` type($scales) `)` `dot` $int8_dot attr-dict
+    `:` type($prepared) `,` qualified(type($weights)) `->` type($result)
+  }];
+  let extraClassDeclaration = [{
+    bool isInt8() { return static_cast<bool>(getActScales()); }
+    /// Activation rows of the tile.
+    int64_t getTileActRows() { return getResult().getType().getDimSize(0); }
+    /// Weight rows of the tile.
+    int64_t getTileRows() { return getResult().getType().getDimSize(1); }
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Dot4Op
 //===----------------------------------------------------------------------===//
 

@@ -1,0 +1,212 @@
+//===- TileMatmul.cpp - Register tiles of ternary.matmul for CPUs ---------===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+// ternary.matmul becomes
+//
+//   %p[, %sums] = ternary.prepare_activations %x ...
+//   scf.forall   tile of R output rows              (threads)
+//    scf.for     tile of A activation rows
+//     %t = ternary.tile_matmul %p ... [%m, %n] : ... -> vector<A x R x f32>
+//     (one vector.transfer_write per activation row)
+//
+// with R, A and the int8 instructions taken from the target description.
+//
+//===----------------------------------------------------------------------===//
+
+#include "trilm/Conversion/TernaryToCPU/TernaryToCPU.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "trilm/Dialect/Ternary/Utils/LoweringUtils.h"
+#include "trilm/Target/CPU/CPUTarget.h"
+
+namespace trilm {
+#define GEN_PASS_DEF_TERNARYTILEMATMULCPU
+#include "trilm/Conversion/Passes.h.inc"
+} // namespace trilm
+
+using namespace mlir;
+using namespace trilm;
+using namespace trilm::ternary;
+
+namespace {
+
+struct TileSizes {
+  int64_t rows;
+  int64_t actRows;
+  Int8DotKind int8Dot;
+};
+
+/// Activation rows per tile: as many as keep the accumulators within the
+/// register budget, at most 4, and no more than M.
+int64_t pickActRows(MatmulOp op, const TileSizes &tile) {
+  int64_t m = op.getInput().getType().getDimSize(0);
+  if (m == 1)
+    return 1;
+  int64_t perRow = accumulatorRegistersPerActivationRow(
+      op.getWeights().getType().getScheme(), op.isInt8(), tile.int8Dot,
+      tile.rows);
+  int64_t actRows =
+      std::clamp<int64_t>(kAccumulatorRegisterBudget / perRow, 1, 4);
+  return ShapedType::isDynamic(m) ? actRows : std::min(actRows, m);
+}
+
+/// Converts an f32 result tensor to the element type of `resultType`.
+Value convertElements(OpBuilder &b, Location loc, Value result,
+                      RankedTensorType resultType) {
+  MLIRContext *context = b.getContext();
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(2, context);
+  Value init = createEmptyLikeRows(b, loc, result, {resultType.getDimSize(1)},
+                                   resultType.getElementType());
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{result}, ValueRange{init},
+             ArrayRef<AffineMap>{identity, identity},
+             ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                           utils::IteratorType::parallel},
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, nloc,
+                   truncateFromF32(nb, nloc, args[0],
+                                   resultType.getElementType()));
+             })
+      .getResult(0);
+}
+
+void tile(MatmulOp op, const TileSizes &sizes) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  IndexArith ia{b, loc};
+  PackedType type = op.getWeights().getType();
+  int64_t rows = type.getRows();
+  int64_t tileRows = std::min(sizes.rows, rows);
+  int64_t actRows = sizes.actRows;
+  bool int8 = op.isInt8();
+  Value input = op.getInput();
+  Type f32 = b.getF32Type();
+
+  // Activations, prepared once for every tile.
+  int64_t positions =
+      PrepareActivationsOp::getNumPreparedBlocks(op.getGroups(), type.getCols()) *
+      PrepareActivationsOp::getPositionsPerBlock(type.getScheme());
+  int64_t m = op.getInput().getType().getDimSize(0);
+  auto preparedType = RankedTensorType::get(
+      {m, positions}, int8 ? Type(b.getI8Type()) : Type(f32));
+  Type sumsType;
+  if (int8)
+    sumsType = RankedTensorType::get(
+        {m, PrepareActivationsOp::getNumPreparedBlocks(op.getGroups(),
+                                                       type.getCols())},
+        b.getI32Type());
+  auto prepare = PrepareActivationsOp::create(
+      b, loc, preparedType, sumsType, input, op.getGroups(),
+      PackingSchemeAttr::get(b.getContext(), type.getScheme()));
+  Value blockSums = int8 && sizes.int8Dot != Int8DotKind::neon_dotprod
+                        ? prepare.getBlockSums()
+                        : Value();
+
+  Value output = createEmptyLikeRows(b, loc, input, {rows}, f32);
+  int64_t numTiles = llvm::divideCeil(rows, tileRows);
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(numTiles)},
+      ValueRange{output}, std::nullopt);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(forall.getBody()->getTerminator());
+    Value firstRow = ia.mul(forall.getInductionVars()[0], ia.index(tileRows));
+    Value validRows =
+        ia.min(ia.index(tileRows), ia.sub(ia.index(rows), firstRow));
+    Value numInputRows = tensor::DimOp::create(b, loc, input, 0);
+    Value lastInputRow = ia.sub(numInputRows, ia.index(1));
+    Value shared = forall.getRegionIterArgs()[0];
+    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0),
+                                         OpFoldResult(firstRow)};
+    SmallVector<OpFoldResult> sizesOfSlice = {OpFoldResult(numInputRows),
+                                              OpFoldResult(validRows)};
+    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+    Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets,
+                                                 sizesOfSlice, strides);
+    auto actLoop = scf::ForOp::create(
+        b, loc, ia.index(0), numInputRows, ia.index(actRows), ValueRange{slice},
+        [&](OpBuilder &lb, Location, Value actRow, ValueRange args) {
+          IndexArith lia{lb, loc};
+          auto tileType = VectorType::get({actRows, tileRows}, f32);
+          Value tile = TileMatmulOp::create(
+              lb, loc, tileType, prepare.getPrepared(), blockSums,
+              op.getActScales(), op.getWeights(), op.getScales(), actRow,
+              firstRow, op.getGroups(), sizes.int8Dot);
+          // Activation rows past M write the (identical) values of row M-1;
+          // columns past N are masked off by the transfer.
+          Value written = args[0];
+          for (int64_t i = 0; i < actRows; ++i) {
+            Value row = vector::ExtractOp::create(lb, loc, tile,
+                                                  ArrayRef<int64_t>{i});
+            Value index = lia.min(lia.add(actRow, lia.index(i)), lastInputRow);
+            written = vector::TransferWriteOp::create(
+                          lb, loc, row, written, ValueRange{index, lia.index(0)},
+                          ArrayRef<bool>{false})
+                          .getResult();
+          }
+          scf::YieldOp::create(lb, loc, written);
+        });
+    b.setInsertionPointToStart(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(b, loc, actLoop.getResult(0), shared,
+                                          offsets, sizesOfSlice, strides);
+  }
+  Value result = forall.getResult(0);
+  auto resultType = cast<RankedTensorType>(op.getType());
+  if (!resultType.getElementType().isF32())
+    result = convertElements(b, loc, result, resultType);
+  op.getResult().replaceAllUsesWith(result);
+  op.erase();
+}
+
+struct TernaryTileMatmulCPUPass
+    : public trilm::impl::TernaryTileMatmulCPUBase<TernaryTileMatmulCPUPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    llvm::Expected<cpu::CPUTarget> target =
+        cpu::CPUTarget::get(triple, cpu, features);
+    if (!target) {
+      getOperation()->emitError(llvm::toString(target.takeError()));
+      return signalPassFailure();
+    }
+    TileSizes sizes{target->rowsPerTile, actRowsPerTile, target->int8Dot};
+    if (int8Dot != "auto") {
+      std::optional<Int8DotKind> dot = symbolizeInt8DotKind(int8Dot);
+      if (!dot) {
+        getOperation()->emitError("unknown int8-dot '")
+            << int8Dot
+            << "'; expected auto, generic, avx512_vnni, avx_vnni or "
+               "neon_dotprod";
+        return signalPassFailure();
+      }
+      sizes.int8Dot = *dot;
+    }
+    auto checkRange = [&](int64_t value, StringRef name) {
+      if (value >= 0 && value <= 16)
+        return true;
+      getOperation()->emitError() << name << " must be between 1 and 16, got "
+                                  << value;
+      return false;
+    };
+    if (!checkRange(rowsPerTile, "rows") || !checkRange(actRowsPerTile, "act-rows"))
+      return signalPassFailure();
+    if (rowsPerTile != 0)
+      sizes.rows = rowsPerTile;
+
+    SmallVector<MatmulOp> matmuls;
+    getOperation()->walk([&](MatmulOp op) { matmuls.push_back(op); });
+    for (MatmulOp op : matmuls) {
+      auto layout = op.getWeights().getType().getLayout();
+      if (layout && !isa<RowInterleaveAttr>(layout))
+        continue; // the reference lowering handles other layouts
+      TileSizes opSizes = sizes;
+      if (actRowsPerTile == 0)
+        opSizes.actRows = pickActRows(op, opSizes);
+      tile(op, opSizes);
+    }
+  }
+};
+
+} // namespace

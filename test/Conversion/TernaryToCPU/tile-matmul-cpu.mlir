@@ -1,0 +1,43 @@
+// RUN: trilm-opt %s -ternary-tile-matmul-cpu -split-input-file | FileCheck %s
+// RUN: trilm-opt %s -ternary-tile-matmul-cpu="rows=8 act-rows=2 int8-dot=avx512_vnni" -split-input-file | FileCheck %s --check-prefix=OPTS
+// RUN: trilm-opt %s -ternary-tile-matmul-cpu="triple=x86_64-linux-gnu cpu=znver4" -split-input-file | FileCheck %s --check-prefix=ZNVER4
+// RUN: trilm-opt %s -ternary-tile-matmul-cpu="triple=aarch64-linux-gnu features=+neon,+dotprod" -split-input-file | FileCheck %s --check-prefix=NEON
+
+// Activations are prepared once; tiles of 4 output rows run in parallel, each
+// over tiles of activation rows (4 for int8 2-bit on the default target).
+// CHECK-LABEL: func.func @int8_tq2
+// CHECK-SAME: (%[[X:[^:]*]]: tensor<?x700xi8>, %[[AS:[^:]*]]: tensor<?xf32>, %[[W:[^:]*]]: !ternary.packed<37x700, tq2>, %[[S:[^:]*]]: tensor<2x2xf32>)
+// CHECK: %[[P:.*]], %[[SUMS:.*]] = ternary.prepare_activations %[[X]] groups #ternary.scale_groups<n = [20], k = [300]> scheme tq2 : tensor<?x700xi8> -> tensor<?x1024xi8>, tensor<?x4xi32>
+// CHECK: scf.forall (%[[TILE:.*]]) in (10)
+// CHECK: %[[N:.*]] = arith.muli %[[TILE]], %{{.*}} : index
+// CHECK: scf.for %[[M:.*]] = %{{.*}} to %{{.*}} step %[[STEP:[^ ]*]]
+// CHECK: %[[T:.*]] = ternary.tile_matmul %[[P]] block_sums(%[[SUMS]] : tensor<?x4xi32>) act_scales(%[[AS]] : tensor<?xf32>), %[[W]][%[[M]], %[[N]]] groups #ternary.scale_groups<n = [20], k = [300]> scales(%[[S]] : tensor<2x2xf32>) dot generic : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> vector<4x4xf32>
+// CHECK: vector.extract %[[T]][0] : vector<4xf32> from vector<4x4xf32>
+// CHECK: vector.transfer_write
+// CHECK: tensor.parallel_insert_slice
+// CHECK-NOT: ternary.matmul
+// OPTS-LABEL: func.func @int8_tq2
+// OPTS: scf.forall (%{{.*}}) in (5)
+// OPTS: ternary.tile_matmul {{.*}} dot avx512_vnni : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> vector<2x8xf32>
+// ZNVER4-LABEL: func.func @int8_tq2
+// ZNVER4: ternary.tile_matmul {{.*}} dot avx512_vnni
+// NEON-LABEL: func.func @int8_tq2
+// NEON: %[[P:.*]], %{{.*}} = ternary.prepare_activations
+// NEON: ternary.tile_matmul %[[P]] act_scales({{.*}}), {{.*}} dot neon_dotprod
+func.func @int8_tq2(%x: tensor<?x700xi8>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<2x2xf32>) -> tensor<?x37xf32> {
+  %y = ternary.matmul %x act_scales(%as : tensor<?xf32>), %w groups #ternary.scale_groups<n = [20], k = [300]> scales(%s : tensor<2x2xf32>) : tensor<?x700xi8>, !ternary.packed<37x700, tq2> -> tensor<?x37xf32>
+  return %y : tensor<?x37xf32>
+}
+
+// -----
+
+// A single activation row gets 1-row tiles; f16 results are converted at the
+// end; 1.6-bit blocks take 320 prepared positions.
+// CHECK-LABEL: func.func @gemv_float_tq1
+// CHECK: ternary.prepare_activations %{{.*}} groups #ternary.scale_groups<tensor> scheme tq1 : tensor<1x300xf16> -> tensor<1x640xf32>
+// CHECK: ternary.tile_matmul {{.*}} : tensor<1x640xf32>, !ternary.packed<8x300, tq1> -> vector<1x4xf32>
+// CHECK: arith.truncf {{.*}} : f32 to f16
+func.func @gemv_float_tq1(%x: tensor<1x300xf16>, %w: !ternary.packed<8x300, tq1>, %s: tensor<1x1xf32>) -> tensor<1x8xf16> {
+  %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x300xf16>, !ternary.packed<8x300, tq1> -> tensor<1x8xf16>
+  return %y : tensor<1x8xf16>
+}
