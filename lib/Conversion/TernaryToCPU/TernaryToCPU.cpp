@@ -219,6 +219,81 @@ int64_t trilm::accumulatorRegistersPerActivationRow(PackingScheme scheme,
 
 namespace {
 
+/// Sums each of `vectors` (all of one type vector<L x T>) into lane p of a
+/// vector<P x T>, lane p holding the sum of vectors[p]. For powers of two it
+/// is a transposed reduction tree (pairs of vectors are shuffled into halves
+/// and added, so P sums cost about P shuffle-add pairs instead of P
+/// horizontal reductions); otherwise one reduction per vector.
+Value sumEach(OpBuilder &b, Location loc, ArrayRef<Value> vectors) {
+  auto type = cast<VectorType>(vectors.front().getType());
+  Type element = type.getElementType();
+  bool isInt = isa<IntegerType>(element);
+  int64_t count = vectors.size(), lanes = type.getDimSize(0);
+  auto add = [&](Value x, Value y) -> Value {
+    if (isInt)
+      return arith::AddIOp::create(b, loc, x, y);
+    return arith::AddFOp::create(b, loc, x, y);
+  };
+  if (!llvm::isPowerOf2_64(count) || !llvm::isPowerOf2_64(lanes)) {
+    SmallVector<Value> sums;
+    for (Value vector : vectors)
+      sums.push_back(vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::ADD, vector));
+    return vector::FromElementsOp::create(
+        b, loc, VectorType::get({count}, element), sums);
+  }
+  // Each vector holds groups ("items") of `width` lanes; pairing two vectors
+  // keeps every item but halves its width.
+  SmallVector<Value> current(vectors.begin(), vectors.end());
+  int64_t width = lanes;
+  while (current.size() > 1 && width > 1) {
+    int64_t items = lanes / width;
+    SmallVector<Value> next;
+    for (size_t k = 0; k < current.size(); k += 2) {
+      SmallVector<int64_t> low, high;
+      for (int64_t source = 0; source < 2; ++source)
+        for (int64_t item = 0; item < items; ++item)
+          for (int64_t j = 0; j < width / 2; ++j) {
+            int64_t base = source * lanes + item * width;
+            low.push_back(base + j);
+            high.push_back(base + width / 2 + j);
+          }
+      next.push_back(
+          add(vector::ShuffleOp::create(b, loc, current[k], current[k + 1], low),
+              vector::ShuffleOp::create(b, loc, current[k], current[k + 1],
+                                        high)));
+    }
+    current = std::move(next);
+    width /= 2;
+  }
+  if (current.size() == 1) {
+    // `count` items of `width` lanes in one vector: halve within the items.
+    Value v = current.front();
+    for (; width > 1; width /= 2) {
+      SmallVector<int64_t> low, high;
+      for (int64_t item = 0; item < count; ++item)
+        for (int64_t j = 0; j < width / 2; ++j) {
+          low.push_back(item * width + j);
+          high.push_back(item * width + width / 2 + j);
+        }
+      v = add(vector::ShuffleOp::create(b, loc, v, v, low),
+              vector::ShuffleOp::create(b, loc, v, v, high));
+    }
+    return v;
+  }
+  // Every vector holds `lanes` finished sums: concatenate them.
+  while (current.size() > 1) {
+    SmallVector<Value> next;
+    int64_t length = cast<VectorType>(current.front().getType()).getDimSize(0);
+    SmallVector<int64_t> both = llvm::to_vector(llvm::seq<int64_t>(0, 2 * length));
+    for (size_t k = 0; k < current.size(); k += 2)
+      next.push_back(
+          vector::ShuffleOp::create(b, loc, current[k], current[k + 1], both));
+    current = std::move(next);
+  }
+  return current.front();
+}
+
 struct PrepareActivationsLowering
     : public OpConversionPattern<PrepareActivationsOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -461,11 +536,33 @@ private:
                       nia.index(blockBytes))};
     };
 
-    SmallVector<Value> zeroResults(
-        tileRows * actRows, arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)));
+    // The results, lane p = r * A + i for weight row r and activation row i.
+    int64_t numResults = tileRows * actRows;
+    auto resultsType = VectorType::get({numResults}, f32);
+    Value zeroResults =
+        arith::ConstantOp::create(b, loc, b.getZeroAttr(resultsType));
+    // Lane p of a per-tile-row or per-activation-row vector of scalars.
+    auto byRow = [&](OpBuilder &nb, ArrayRef<Value> perRow) -> Value {
+      SmallVector<Value> lanes;
+      for (int64_t r = 0; r < tileRows; ++r)
+        for (int64_t i = 0; i < actRows; ++i)
+          lanes.push_back(perRow[r]);
+      return vector::FromElementsOp::create(
+          nb, loc, VectorType::get({numResults}, perRow.front().getType()),
+          lanes);
+    };
+    auto byActRow = [&](OpBuilder &nb, ArrayRef<Value> perActRow) -> Value {
+      SmallVector<Value> lanes;
+      for (int64_t r = 0; r < tileRows; ++r)
+        for (int64_t i = 0; i < actRows; ++i)
+          lanes.push_back(perActRow[i]);
+      return vector::FromElementsOp::create(
+          nb, loc, VectorType::get({numResults}, perActRow.front().getType()),
+          lanes);
+    };
     auto segmentLoop = scf::ForOp::create(
         b, loc, ia.index(0), ia.index(segments.size()), ia.index(1),
-        zeroResults,
+        ValueRange{zeroResults},
         [&](OpBuilder &sb, Location, Value segment, ValueRange results) {
           IndexArith sia{sb, loc};
           auto lookup = [&](Value tableValue) -> Value {
@@ -541,62 +638,60 @@ private:
                 }
                 scf::YieldOp::create(bb, loc, next);
               });
-          // Group end: reduce, correct, scale, add to the results.
-          SmallVector<Value> updated;
-          for (int64_t r = 0; r < tileRows; ++r) {
-            Value scale = extendToF32(
+          // Group end: sum each accumulator, correct, scale, add.
+          assert(widths.size() == 1 && "every chunk is one vector width");
+          SmallVector<Value> accumulators;
+          for (int64_t r = 0; r < tileRows; ++r)
+            for (int64_t i = 0; i < actRows; ++i) {
+              Value lanes = blockLoop.getResult(slot(r, i, widths[0], 0));
+              for (int64_t chain = 1; chain < chains; ++chain) {
+                Value other = blockLoop.getResult(slot(r, i, widths[0], chain));
+                lanes = int8 ? arith::AddIOp::create(sb, loc, lanes, other)
+                                   .getResult()
+                             : arith::AddFOp::create(sb, loc, lanes, other)
+                                   .getResult();
+              }
+              accumulators.push_back(lanes);
+            }
+          Value partial = sumEach(sb, loc, accumulators);
+          if (blockSums) {
+            SmallVector<Value> sums;
+            for (int64_t i = 0; i < actRows; ++i)
+              sums.push_back(blockLoop.getResult(numSlots + i));
+            partial = arith::SubIOp::create(sb, loc, partial, byActRow(sb, sums));
+          }
+          if (int8)
+            partial = arith::SIToFPOp::create(sb, loc, resultsType, partial);
+          SmallVector<Value> rowScales;
+          for (int64_t r = 0; r < tileRows; ++r)
+            rowScales.push_back(extendToF32(
                 sb, loc,
                 tensor::ExtractOp::create(sb, loc, scales,
-                                          ValueRange{rowGroups[r], segment}));
-            for (int64_t i = 0; i < actRows; ++i) {
-              Value partial;
-              for (int64_t width : widths) {
-                Value lanes = blockLoop.getResult(slot(r, i, width, 0));
-                for (int64_t chain = 1; chain < chains; ++chain) {
-                  Value other = blockLoop.getResult(slot(r, i, width, chain));
-                  lanes = int8 ? arith::AddIOp::create(sb, loc, lanes, other)
-                                     .getResult()
-                               : arith::AddFOp::create(sb, loc, lanes, other)
-                                     .getResult();
-                }
-                Value sum = vector::ReductionOp::create(
-                    sb, loc, vector::CombiningKind::ADD, lanes);
-                if (!partial)
-                  partial = sum;
-                else if (int8)
-                  partial = arith::AddIOp::create(sb, loc, partial, sum);
-                else
-                  partial = arith::AddFOp::create(sb, loc, partial, sum);
-              }
-              if (blockSums)
-                partial = arith::SubIOp::create(
-                    sb, loc, partial, blockLoop.getResult(numSlots + i));
-              if (int8)
-                partial = arith::SIToFPOp::create(sb, loc, f32, partial);
-              Value scaled = arith::MulFOp::create(sb, loc, scale, partial);
-              updated.push_back(arith::AddFOp::create(
-                  sb, loc, results[r * actRows + i], scaled));
-            }
-          }
-          scf::YieldOp::create(sb, loc, updated);
+                                          ValueRange{rowGroups[r], segment})));
+          Value scaled =
+              arith::MulFOp::create(sb, loc, byRow(sb, rowScales), partial);
+          scf::YieldOp::create(
+              sb, loc,
+              ValueRange{arith::AddFOp::create(sb, loc, results[0], scaled)
+                             .getResult()});
         });
 
-    // Row-major A x R: activation row i, weight row r at i * R + r.
-    SmallVector<Value> values;
-    for (int64_t i = 0; i < actRows; ++i) {
-      Value actScale;
-      if (int8)
-        actScale = tensor::ExtractOp::create(b, loc, adaptor.getActScales(),
-                                             ValueRange{inputRows[i]});
-      for (int64_t r = 0; r < tileRows; ++r) {
-        Value value = segmentLoop.getResult(r * actRows + i);
-        if (int8)
-          value = arith::MulFOp::create(b, loc, actScale, value);
-        values.push_back(value);
-      }
+    Value values = segmentLoop.getResult(0);
+    if (int8) {
+      SmallVector<Value> actScales;
+      for (int64_t i = 0; i < actRows; ++i)
+        actScales.push_back(tensor::ExtractOp::create(
+            b, loc, adaptor.getActScales(), ValueRange{inputRows[i]}));
+      values = arith::MulFOp::create(b, loc, byActRow(b, actScales), values);
     }
-    return vector::FromElementsOp::create(
-        b, loc, VectorType::get({actRows, tileRows}, f32), values);
+    // Lane r * A + i to row-major A x R.
+    SmallVector<int64_t> transpose;
+    for (int64_t i = 0; i < actRows; ++i)
+      for (int64_t r = 0; r < tileRows; ++r)
+        transpose.push_back(r * actRows + i);
+    Value ordered = vector::ShuffleOp::create(b, loc, values, values, transpose);
+    return vector::ShapeCastOp::create(
+        b, loc, VectorType::get({actRows, tileRows}, f32), ordered);
   }
 };
 

@@ -12,9 +12,11 @@
 // CHECK: arith.shrui {{.*}} : vector<32xi16>
 // CHECK: arith.andi {{.*}} : vector<64xi8>
 // CHECK: ternary.dot4 avx512_vnni unsigned_lhs {{.*}} : vector<64xi8> -> vector<16xi32>
-// CHECK: vector.reduction <add>
-// CHECK: arith.subi {{.*}} : i32
-// CHECK: vector.from_elements {{.*}} : vector<2x4xf32>
+// The 8 accumulators of the 2 x 4 tile are summed by a transposed tree.
+// CHECK: vector.shuffle {{.*}} : vector<16xi32>, vector<16xi32>
+// CHECK: arith.subi {{.*}} : vector<8xi32>
+// CHECK: arith.sitofp {{.*}} : vector<8xi32> to vector<8xf32>
+// CHECK: vector.shape_cast {{.*}} : vector<8xf32> to vector<2x4xf32>
 // CHECK-NOT: 37x700x
 func.func @tile_int8_tq2(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<2x2xf32>, %m: index, %n: index) -> vector<2x4xf32> {
   %t = ternary.tile_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%m, %n] groups #ternary.scale_groups<n = [20], k = [300]> scales(%s : tensor<2x2xf32>) dot avx512_vnni : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> vector<2x4xf32>
