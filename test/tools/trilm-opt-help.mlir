@@ -2,6 +2,11 @@
 // RUN: trilm-opt --help | FileCheck %s
 
 // CHECK-DAG: --convert-ternary-to-linalg
+// CHECK-DAG: --convert-ternary-to-cpu
+// CHECK-DAG: --ternary-tile-matmul-cpu
+// CHECK-DAG: --ternary-relayout-weights
+// CHECK-DAG: --ternary-lower-dot4
+// CHECK-DAG: --trilm-cpu-pipeline
 // CHECK-DAG: --ternary-raise-matmul
 // CHECK-DAG: max-groups
 // CHECK-DAG: packing
