@@ -541,24 +541,26 @@ private:
     auto resultsType = VectorType::get({numResults}, f32);
     Value zeroResults =
         arith::ConstantOp::create(b, loc, b.getZeroAttr(resultsType));
-    // Lane p of a per-tile-row or per-activation-row vector of scalars.
-    auto byRow = [&](OpBuilder &nb, ArrayRef<Value> perRow) -> Value {
-      SmallVector<Value> lanes;
+    // Spreads one scalar per weight row (or per activation row) to lanes
+    // p = r * A + i: a short vector, then one shuffle.
+    auto spread = [&](OpBuilder &nb, ArrayRef<Value> scalars,
+                      bool perWeightRow) -> Value {
+      Value small = vector::FromElementsOp::create(
+          nb, loc,
+          VectorType::get({static_cast<int64_t>(scalars.size())},
+                          scalars.front().getType()),
+          scalars);
+      SmallVector<int64_t> mask;
       for (int64_t r = 0; r < tileRows; ++r)
         for (int64_t i = 0; i < actRows; ++i)
-          lanes.push_back(perRow[r]);
-      return vector::FromElementsOp::create(
-          nb, loc, VectorType::get({numResults}, perRow.front().getType()),
-          lanes);
+          mask.push_back(perWeightRow ? r : i);
+      return vector::ShuffleOp::create(nb, loc, small, small, mask);
     };
-    auto byActRow = [&](OpBuilder &nb, ArrayRef<Value> perActRow) -> Value {
-      SmallVector<Value> lanes;
-      for (int64_t r = 0; r < tileRows; ++r)
-        for (int64_t i = 0; i < actRows; ++i)
-          lanes.push_back(perActRow[i]);
-      return vector::FromElementsOp::create(
-          nb, loc, VectorType::get({numResults}, perActRow.front().getType()),
-          lanes);
+    auto byRow = [&](OpBuilder &nb, ArrayRef<Value> perRow) {
+      return spread(nb, perRow, /*perWeightRow=*/true);
+    };
+    auto byActRow = [&](OpBuilder &nb, ArrayRef<Value> perActRow) {
+      return spread(nb, perActRow, /*perWeightRow=*/false);
     };
     auto segmentLoop = scf::ForOp::create(
         b, loc, ia.index(0), ia.index(segments.size()), ia.index(1),
