@@ -63,8 +63,9 @@ SmallVector<Segment> buildSegments(ScaleGroupsAttr groups, int64_t cols) {
 /// A run of codes decoded from a packed block. `activationOffset` is where
 /// the matching activations start in the reordered block.
 struct DecodedChunk {
-  Value codes; // vector<L x i8>, codes 0..2 (trit + 1)
+  Value codes; // vector<L x i8>: codes 0..2 (trit + 1), times 2^shift
   int64_t activationOffset;
+  int64_t shift = 0;
 };
 
 /// Element of a 256-trit block whose activation sits at `position` of the
@@ -106,10 +107,13 @@ Value splat(OpBuilder &b, Location loc, VectorType type, int64_t value) {
 }
 
 /// Decodes one packed block (its bytes start at `position` of `storage`) into
-/// chunks of codes.
+/// chunks of codes. With `inPlace`, 2-bit fields are only masked, not
+/// shifted down: chunk l holds 4^l times the codes, which an unsigned dot
+/// product accumulates exactly; the caller divides each chunk's accumulator
+/// by 4^l (one shift per group instead of one per block).
 SmallVector<DecodedChunk> decodeBlock(OpBuilder &b, Location loc,
                                       PackingScheme scheme, Value storage,
-                                      ValueRange position) {
+                                      ValueRange position, bool inPlace) {
   Type i8 = b.getI8Type(), i16 = b.getI16Type();
   auto read = [&](int64_t bytes, int64_t offset) -> Value {
     IndexArith ia{b, loc};
@@ -128,7 +132,11 @@ SmallVector<DecodedChunk> decodeBlock(OpBuilder &b, Location loc,
     auto type = cast<VectorType>(bytes.getType());
     auto wordsType = VectorType::get({type.getDimSize(0) / 2}, i16);
     Value words = vector::BitCastOp::create(b, loc, wordsType, bytes);
-    for (int64_t l = 0; l < 4; ++l) {
+    for (int64_t l = 0; l < 4 && inPlace; ++l)
+      chunks.push_back({arith::AndIOp::create(b, loc, bytes,
+                                              splat(b, loc, type, 3 << (2 * l))),
+                        64 * l, 2 * l});
+    for (int64_t l = 0; l < 4 && !inPlace; ++l) {
       Value shifted = bytes;
       if (l > 0)
         shifted = vector::BitCastOp::create(
@@ -483,6 +491,13 @@ private:
         accumulatorRegistersPerActivationRow(scheme, int8, kind, tileRows);
     int64_t chains =
         actRows == 1 && 2 * registers <= kAccumulatorRegisterBudget ? 2 : 1;
+    // A GEMV with unsigned 2-bit codes masks fields in place, one chain per
+    // field (see decodeBlock).
+    bool inPlace = int8 && !signedTrits && scheme == PackingScheme::tq2 &&
+                   actRows == 1 &&
+                   4 * registers <= kAccumulatorRegisterBudget;
+    if (inPlace)
+      chains = 4;
     auto accType = [&](int64_t width) {
       return VectorType::get({int8 ? width / 4 : width}, accElement);
     };
@@ -596,7 +611,7 @@ private:
                 for (int64_t r = 0; r < tileRows; ++r)
                   decoded.push_back(decodeBlock(
                       bb, loc, scheme, weights,
-                      blockPosition(bb, weightRows[r], weightBlock)));
+                      blockPosition(bb, weightRows[r], weightBlock), inPlace));
                 Type actElement =
                     int8 ? Type(bb.getI8Type()) : Type(bb.getF32Type());
                 Value pad =
@@ -645,9 +660,19 @@ private:
           SmallVector<Value> accumulators;
           for (int64_t r = 0; r < tileRows; ++r)
             for (int64_t i = 0; i < actRows; ++i) {
-              Value lanes = blockLoop.getResult(slot(r, i, widths[0], 0));
+              // In-place fields: chain l accumulated 4^l times the codes.
+              auto chainSum = [&](int64_t chain) -> Value {
+                Value lanes = blockLoop.getResult(slot(r, i, widths[0], chain));
+                if (!inPlace || chain == 0)
+                  return lanes;
+                return arith::ShRSIOp::create(
+                    sb, loc, lanes,
+                    splat(sb, loc, cast<VectorType>(lanes.getType()),
+                          2 * chain));
+              };
+              Value lanes = chainSum(0);
               for (int64_t chain = 1; chain < chains; ++chain) {
-                Value other = blockLoop.getResult(slot(r, i, widths[0], chain));
+                Value other = chainSum(chain);
                 lanes = int8 ? arith::AddIOp::create(sb, loc, lanes, other)
                                    .getResult()
                              : arith::AddFOp::create(sb, loc, lanes, other)
