@@ -57,3 +57,21 @@ func.func @prepare(%x: tensor<?x700xi8>) -> (tensor<?x1024xi8>, tensor<?x4xi32>)
   %p, %sums = ternary.prepare_activations %x groups #ternary.scale_groups<k = [300]> scheme tq2 : tensor<?x700xi8> -> tensor<?x1024xi8>, tensor<?x4xi32>
   return %p, %sums : tensor<?x1024xi8>, tensor<?x4xi32>
 }
+
+// -----
+
+// A 2-bit GEMV tile masks the fields in place (no shifts per block); each
+// field's accumulator is shifted right by 2l once per group.
+// CHECK-LABEL: func.func @gemv_int8_tq2
+// CHECK-NOT: arith.shrui
+// CHECK: arith.andi {{.*}} : vector<64xi8>
+// CHECK: ternary.dot4 generic unsigned_lhs {{.*}} : vector<64xi8> -> vector<16xi32>
+// CHECK: scf.yield
+// CHECK: arith.shrsi {{.*}} : vector<16xi32>
+// CHECK: arith.shrsi {{.*}} : vector<16xi32>
+// CHECK: arith.shrsi {{.*}} : vector<16xi32>
+func.func @gemv_int8_tq2(%p: tensor<1x256xi8>, %sums: tensor<1x1xi32>, %as: tensor<1xf32>, %w: !ternary.packed<8x256, tq2>, %s: tensor<1x1xf32>, %n: index) -> vector<1x4xf32> {
+  %c0 = arith.constant 0 : index
+  %t = ternary.tile_matmul %p block_sums(%sums : tensor<1x1xi32>) act_scales(%as : tensor<1xf32>), %w[%c0, %n] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) dot generic : tensor<1x256xi8>, !ternary.packed<8x256, tq2> -> vector<1x4xf32>
+  return %t : vector<1x4xf32>
+}
