@@ -312,7 +312,14 @@ struct PrepareActivationsLowering
     Location loc = op.getLoc();
     int64_t cols = op.getInput().getType().getDimSize(1);
     SmallVector<Segment> segments = buildSegments(op.getGroups(), cols);
-    Value prepared = prepare(rewriter, loc, op, adaptor.getInput(), segments);
+    // Groups that start on block boundaries need no duplicated blocks: the
+    // preparation is then a pad and a fixed permutation (plain copies).
+    bool aligned = llvm::all_of(segments, [](const Segment &segment) {
+      return segment.lo % kBlock == 0 && segment.weightBlock == segment.bufferBlock;
+    });
+    Value prepared =
+        aligned ? permute(rewriter, loc, op, adaptor.getInput(), segments)
+                : prepare(rewriter, loc, op, adaptor.getInput(), segments);
     SmallVector<Value> results = {prepared};
     if (op.getBlockSums())
       results.push_back(sumBlocks(
@@ -323,6 +330,111 @@ struct PrepareActivationsLowering
   }
 
 private:
+  /// Block-aligned groups: pad K to whole blocks, then move each block's
+  /// elements to their decode positions with reshapes, a transpose (2-bit)
+  /// or slice inserts (1.6-bit).
+  Value permute(OpBuilder &b, Location loc, PrepareActivationsOp op,
+                Value input, ArrayRef<Segment> segments) const {
+    auto inputType = cast<RankedTensorType>(op.getInput().getType());
+    bool int8 = inputType.getElementType().isInteger(8);
+    Type element = int8 ? Type(b.getI8Type()) : Type(b.getF32Type());
+    int64_t cols = inputType.getDimSize(1);
+    int64_t blocks = segments.back().bufferBlock + segments.back().numBlocks;
+    if (!int8 && !inputType.getElementType().isF32()) {
+      Value init = createEmptyLikeRows(b, loc, input, {cols}, element);
+      AffineMap identity = AffineMap::getMultiDimIdentityMap(2, b.getContext());
+      input = linalg::GenericOp::create(
+                  b, loc, init.getType(), ValueRange{input}, ValueRange{init},
+                  ArrayRef<AffineMap>{identity, identity},
+                  ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                                utils::IteratorType::parallel},
+                  [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                    linalg::YieldOp::create(nb, nloc,
+                                            extendToF32(nb, nloc, args[0]));
+                  })
+                  .getResult(0);
+    }
+    int64_t rows = inputType.getDimSize(0);
+    OpFoldResult dynamicRows = tensor::getMixedSize(b, loc, input, 0);
+    auto shaped = [&](ArrayRef<int64_t> trailing) {
+      SmallVector<int64_t> shape = {rows};
+      llvm::append_range(shape, trailing);
+      return RankedTensorType::get(shape, element);
+    };
+    auto outputShape = [&](ArrayRef<int64_t> trailing) {
+      SmallVector<OpFoldResult> shape = {dynamicRows};
+      for (int64_t size : trailing)
+        shape.push_back(b.getIndexAttr(size));
+      return shape;
+    };
+    // Copies `source` into the part of `dest` at `offsets` with linalg.copy
+    // on a slice, which bufferizes to loops in place (no runtime copy call).
+    auto copyInto = [&](Value source, Value dest,
+                        ArrayRef<OpFoldResult> offsets) -> Value {
+      auto sourceType = cast<RankedTensorType>(source.getType());
+      SmallVector<OpFoldResult> sizes =
+          tensor::getMixedSizes(b, loc, source);
+      SmallVector<OpFoldResult> strides(sourceType.getRank(),
+                                        b.getIndexAttr(1));
+      Value window = tensor::ExtractSliceOp::create(b, loc, sourceType, dest,
+                                                    offsets, sizes, strides);
+      Value copied =
+          linalg::CopyOp::create(b, loc, source, window).getResult(0);
+      return tensor::InsertSliceOp::create(b, loc, copied, dest, offsets,
+                                           sizes, strides);
+    };
+    auto zeros = [&](ArrayRef<int64_t> trailing) -> Value {
+      Value empty =
+          tensor::EmptyOp::create(b, loc, outputShape(trailing), element);
+      return createZeroFilled(b, loc, empty);
+    };
+    Value padded = copyInto(input, zeros({blocks * kBlock}),
+                            {b.getIndexAttr(0), b.getIndexAttr(0)});
+    if (op.getScheme() == PackingScheme::tq2) {
+      // Element 128h + 32l + j goes to position 64l + 32h + j.
+      Value split = tensor::ExpandShapeOp::create(
+          b, loc, shaped({blocks, 2, 4, 32}), padded,
+          SmallVector<ReassociationIndices>{{0}, {1, 2, 3, 4}},
+          outputShape({blocks, 2, 4, 32}));
+      Value init = tensor::EmptyOp::create(
+          b, loc, outputShape({blocks, 4, 2, 32}), element);
+      Value moved = linalg::TransposeOp::create(
+                        b, loc, split, init, ArrayRef<int64_t>{0, 1, 3, 2, 4})
+                        .getResult()[0];
+      return tensor::CollapseShapeOp::create(
+          b, loc, shaped({blocks * kBlock}), moved,
+          SmallVector<ReassociationIndices>{{0}, {1, 2, 3, 4}});
+    }
+    // Elements j + 32n (j < 32), 160 + j + 16n (j < 16) and 240 + j + 4n
+    // (j < 4) go to position 64n + j, 64n + 32 + j and 64n + 48 + j.
+    Value perBlock = tensor::ExpandShapeOp::create(
+        b, loc, shaped({blocks, kBlock}), padded,
+        SmallVector<ReassociationIndices>{{0}, {1, 2}},
+        outputShape({blocks, kBlock}));
+    Value result = zeros({blocks, 5, 64});
+    struct Run {
+      int64_t first, digits, width, position;
+    };
+    for (Run run : {Run{0, 5, 32, 0}, Run{160, 5, 16, 32}, Run{240, 4, 4, 48}}) {
+      SmallVector<OpFoldResult> unit(3, b.getIndexAttr(1));
+      Value slice = tensor::ExtractSliceOp::create(
+          b, loc, perBlock,
+          ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0),
+                                 b.getIndexAttr(run.first)},
+          outputShape({blocks, run.digits * run.width}), unit);
+      Value digits = tensor::ExpandShapeOp::create(
+          b, loc, shaped({blocks, run.digits, run.width}), slice,
+          SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}},
+          outputShape({blocks, run.digits, run.width}));
+      result = copyInto(digits, result,
+                        {b.getIndexAttr(0), b.getIndexAttr(0),
+                         b.getIndexAttr(0), b.getIndexAttr(run.position)});
+    }
+    return tensor::CollapseShapeOp::create(
+        b, loc, shaped({blocks * 320}), result,
+        SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
+  }
+
   Value prepare(OpBuilder &b, Location loc, PrepareActivationsOp op,
                 Value input, ArrayRef<Segment> segments) const {
     MLIRContext *context = b.getContext();

@@ -75,3 +75,21 @@ func.func @gemv_int8_tq2(%p: tensor<1x256xi8>, %sums: tensor<1x1xi32>, %as: tens
   %t = ternary.tile_matmul %p block_sums(%sums : tensor<1x1xi32>) act_scales(%as : tensor<1xf32>), %w[%c0, %n] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) dot generic : tensor<1x256xi8>, !ternary.packed<8x256, tq2> -> vector<1x4xf32>
   return %t : vector<1x4xf32>
 }
+
+// -----
+
+// Block-aligned groups are prepared by padding and a fixed permutation:
+// plain copies and a transpose (2-bit) or slice copies (1.6-bit).
+// CHECK-LABEL: func.func @prepare_aligned
+// CHECK-NOT: tensor.extract %
+// CHECK: linalg.copy ins(%{{.*}} : tensor<?x700xf32>) outs(%{{.*}} : tensor<?x700xf32>)
+// CHECK: linalg.transpose ins(%{{.*}} : tensor<?x3x2x4x32xf32>) outs(%{{.*}} : tensor<?x3x4x2x32xf32>) permutation = [0, 1, 3, 2, 4]
+// CHECK: linalg.copy ins(%{{.*}} : tensor<?x3x5x32xi8>)
+// CHECK: linalg.copy ins(%{{.*}} : tensor<?x3x5x16xi8>)
+// CHECK: linalg.copy ins(%{{.*}} : tensor<?x3x4x4xi8>)
+// CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0], [1, 2, 3]] : tensor<?x3x5x64xi8> into tensor<?x960xi8>
+func.func @prepare_aligned(%x: tensor<?x700xf32>, %q: tensor<?x700xi8>) -> (tensor<?x768xf32>, tensor<?x960xi8>, tensor<?x3xi32>) {
+  %p = ternary.prepare_activations %x groups #ternary.scale_groups<k = [512]> scheme tq2 : tensor<?x700xf32> -> tensor<?x768xf32>
+  %p1, %sums = ternary.prepare_activations %q groups #ternary.scale_groups<n = [4]> scheme tq1 : tensor<?x700xi8> -> tensor<?x960xi8>, tensor<?x3xi32>
+  return %p, %p1, %sums : tensor<?x768xf32>, tensor<?x960xi8>, tensor<?x3xi32>
+}
