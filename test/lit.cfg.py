@@ -28,5 +28,5 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.trilm_tools_dir, config.llvm_tools_dir]
-tools = ["trilm-bench", "trilm-compile", "trilm-opt", "mlir-runner", "mlir-translate", "llc", "llvm-objdump", "FileCheck", "not", "count"]
+tools = ["trilm-bench", "trilm-compile", "trilm-opt", "mlir-runner", "mlir-translate", "llc", "llvm-objdump", "llvm-nm", "FileCheck", "not", "count"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -3,6 +3,7 @@
 // RUN: trilm-compile %s --target=x86_64 --cpu=znver4 --emit=llvm -o - | FileCheck %s --check-prefix=LLVM
 // RUN: trilm-compile %s --target=x86_64 --cpu=znver4 -o %t.x86.o
 // RUN: llvm-objdump -d %t.x86.o | FileCheck %s --check-prefix=X86
+// RUN: llvm-nm --undefined-only %t.x86.o | FileCheck %s --check-prefix=UNDEF
 // RUN: trilm-compile %s --target=x86_64 --cpu=x86-64-v3 --features=+avxvnni -o %t.avxvnni.o
 // RUN: llvm-objdump -d %t.avxvnni.o | FileCheck %s --check-prefix=AVXVNNI
 // RUN: trilm-compile %s --target=aarch64 --features=+neon,+dotprod --openmp=false -o %t.arm.o
@@ -11,6 +12,10 @@
 
 // LLVM: define {{.*}} @gemv(
 // LLVM: "target-cpu"="znver4"
+// The object needs only libc and the OpenMP runtime, no MLIR runtime library.
+// UNDEF-NOT: {{memrefCopy|_mlir_}}
+// UNDEF: __kmpc_fork_call
+// UNDEF-NOT: {{memrefCopy|_mlir_}}
 // X86: <gemv>:
 // X86: vpdpbusd {{.*}}%zmm
 // AVXVNNI: {vex} vpdpbusd
