@@ -23,7 +23,12 @@ for packing in tq2 tq1; do
       -shared-libs="$libs/libmlir_runner_utils.so,$libs/libmlir_c_runner_utils.so"
 done
 
-echo "== 3. the same matmul on float weights, without trilm (expected result) =="
+echo "== 3. lowered with the fused CPU kernels for this machine and executed =="
+"$opt" "$example" --ternary-raise-matmul --trilm-cpu-pipeline="cpu=native" |
+  /usr/lib/llvm-22/bin/mlir-runner -e main -entry-point-result=void \
+    -shared-libs="$libs/libmlir_runner_utils.so,$libs/libmlir_c_runner_utils.so,$libs/libomp.so"
+
+echo "== 4. the same matmul on float weights, without trilm (expected result) =="
 "$opt" "$example" --trilm-reference-pipeline |
   /usr/lib/llvm-22/bin/mlir-runner -e main -entry-point-result=void \
     -shared-libs="$libs/libmlir_runner_utils.so,$libs/libmlir_c_runner_utils.so"
