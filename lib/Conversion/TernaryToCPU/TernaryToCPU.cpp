@@ -99,6 +99,14 @@ Value elementAtPosition(const IndexArith &ia, PackingScheme scheme,
                              ia.select(inTail, tail, none)));
 }
 
+/// A constant 1-D index tensor, looked up with tensor.extract in loops.
+Value indexTable(OpBuilder &b, Location loc, ArrayRef<int64_t> values) {
+  auto tableType = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                         b.getIndexType());
+  return arith::ConstantOp::create(b, loc,
+                                   DenseElementsAttr::get(tableType, values));
+}
+
 /// Splats an integer constant to `type`.
 Value splat(OpBuilder &b, Location loc, VectorType type, int64_t value) {
   return arith::ConstantOp::create(
@@ -447,13 +455,8 @@ private:
         hi.push_back(segment.hi);
       }
     }
-    auto table = [&](ArrayRef<int64_t> values) -> Value {
-      auto tableType = RankedTensorType::get(
-          {static_cast<int64_t>(values.size())}, b.getIndexType());
-      return arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(tableType, values));
-    };
-    Value weightBlocks = table(weightBlock), los = table(lo), his = table(hi);
+    Value weightBlocks = indexTable(b, loc, weightBlock);
+    Value los = indexTable(b, loc, lo), his = indexTable(b, loc, hi);
     int64_t cols = op.getInput().getType().getDimSize(1);
     Type elementType = int8 ? Type(b.getI8Type()) : Type(b.getF32Type());
     PackingScheme scheme = op.getScheme();
@@ -627,15 +630,9 @@ private:
       segBufferBlock.push_back(segment.bufferBlock);
       segBlocks.push_back(segment.numBlocks);
     }
-    auto table = [&](ArrayRef<int64_t> values) -> Value {
-      auto tableType = RankedTensorType::get(
-          {static_cast<int64_t>(values.size())}, b.getIndexType());
-      return arith::ConstantOp::create(b, loc,
-                                       DenseElementsAttr::get(tableType, values));
-    };
-    Value segWeightBlocks = table(segWeightBlock);
-    Value segBufferBlocks = table(segBufferBlock);
-    Value segNumBlocks = table(segBlocks);
+    Value segWeightBlocks = indexTable(b, loc, segWeightBlock);
+    Value segBufferBlocks = indexTable(b, loc, segBufferBlock);
+    Value segNumBlocks = indexTable(b, loc, segBlocks);
 
     // Rows past N (M) repeat row N-1 (M-1); their results are dropped.
     SmallVector<Value> weightRows, rowGroups, inputRows;
