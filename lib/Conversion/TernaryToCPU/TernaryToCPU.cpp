@@ -178,12 +178,14 @@ SmallVector<DecodedChunk> decodeBlock(OpBuilder &b, Location loc,
     if (n > 0)
       q = arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, q, q), q);
     auto atLeast = [&](Value bound) -> Value {
-      Value above =
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, q, bound);
-      return arith::SelectOp::create(b, loc, above, one, zero);
+      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, q, bound);
     };
+    // As selects, which AVX-512 turns into a zeroing and a merging masked
+    // move on the compare masks.
+    Value digit = arith::SelectOp::create(b, loc, atLeast(low), one, zero);
+    Value two = arith::AddIOp::create(b, loc, digit, one);
     chunks.push_back(
-        {arith::AddIOp::create(b, loc, atLeast(low), atLeast(high)), 64 * n});
+        {arith::SelectOp::create(b, loc, atLeast(high), two, digit), 64 * n});
   }
   return chunks;
 }
