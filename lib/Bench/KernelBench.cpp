@@ -29,6 +29,7 @@
 #include <chrono>
 #include <cmath>
 #include <dlfcn.h>
+#include <cstring>
 #include <random>
 
 using namespace mlir;
@@ -55,9 +56,13 @@ std::string matmulModule(const MatmulCase &c, int64_t rows) {
     groups = (c.shardsAlongK ? "k = [" : "n = [") + splits + "]";
     (c.shardsAlongK ? colGroups : rowGroups) = c.shards;
   }
+  std::string layout =
+      c.interleave ? llvm::formatv(", #ternary.row_interleave<{0}>", c.interleave)
+                         .str()
+                   : std::string();
   std::string packed =
-      llvm::formatv("!ternary.packed<{0}x{1}, {2}>", c.n, c.k,
-                    packing::schemeName(c.scheme));
+      llvm::formatv("!ternary.packed<{0}x{1}, {2}{3}>", c.n, c.k,
+                    packing::schemeName(c.scheme), layout);
   std::string scales =
       llvm::formatv("tensor<{0}x{1}xf32>", rowGroups, colGroups);
   if (c.int8)
@@ -178,8 +183,20 @@ Inputs makeInputs(const MatmulCase &c) {
   std::vector<int8_t> trits(c.n * c.k);
   for (int8_t &t : trits)
     t = static_cast<int8_t>(trit(rng));
-  in.weights.resize(c.n * packing::packedRowBytes(c.scheme, c.k));
+  int64_t rowBytes = packing::packedRowBytes(c.scheme, c.k);
+  in.weights.resize(c.n * rowBytes);
   packing::packMatrix(c.scheme, trits.data(), c.n, c.k, in.weights.data());
+  if (c.interleave) {
+    // Block b of row n goes to storage row n / R, block slot b * R + n % R.
+    std::vector<uint8_t> rowMajor = in.weights;
+    int64_t blockBytes = packing::codeBytesPerBlock(c.scheme);
+    int64_t blocks = rowBytes / blockBytes;
+    for (int64_t n = 0; n < c.n; ++n)
+      for (int64_t b = 0; b < blocks; ++b)
+        std::memcpy(in.weights.data() + (n / c.interleave) * c.interleave * rowBytes +
+                        (b * c.interleave + n % c.interleave) * blockBytes,
+                    rowMajor.data() + n * rowBytes + b * blockBytes, blockBytes);
+  }
   in.scales.resize(c.shards);
   for (int64_t s = 0; s < c.shards; ++s)
     in.scales[s] = 0.02f + 0.001f * s;
@@ -191,8 +208,9 @@ std::vector<float> call(const CompiledMatmul &compiled, const MatmulCase &c,
                         Inputs &in, int64_t rows) {
   int64_t rowBytes = packing::packedRowBytes(c.scheme, c.k);
   StridedMemRefType<float, 2> result;
+  int64_t storageRows = c.interleave ? c.n / c.interleave : c.n;
   auto weights = view<int8_t, 2>(reinterpret_cast<int8_t *>(in.weights.data()),
-                                 {c.n, rowBytes});
+                                 {storageRows, c.n * rowBytes / storageRows});
   int64_t rowGroups = c.shardsAlongK ? 1 : c.shards;
   auto scales = view<float, 2>(in.scales.data(), {rowGroups, c.shards / rowGroups});
   if (c.int8) {

@@ -7,6 +7,8 @@
 // RUN: not trilm-bench matmul --mode=int4 2>&1 | FileCheck %s --check-prefix=MODE
 // RUN: not trilm-bench matmul --models=7B 2>&1 | FileCheck %s --check-prefix=MODEL
 // RUN: not trilm-bench matmul --shapes=8x300 --packing=tq3 2>&1 | FileCheck %s --check-prefix=PACKING
+// RUN: not trilm-bench matmul --shapes=8x300 --interleave=3 2>&1 | FileCheck %s --check-prefix=INTERLEAVE
+// RUN: trilm-bench matmul --shapes=8x300 --num-threads=1 --repeats=1 --mode=int8 --packing=tq1 --interleave=4 | FileCheck %s --check-prefix=LAYOUT
 
 // CHECK: host: {{.*}}int8 dot:
 // CHECK: | model | layer | N x K | M | packing | mode | threads | time (ms) | weight GB/s | GOPS | % of read roof |
@@ -19,3 +21,5 @@
 // MODE: trilm-bench: error: unknown mode 'int4'; expected int8 or fp
 // MODEL: trilm-bench: error: unknown model '7B'; expected 99M, 1.1B or 3.9B
 // PACKING: trilm-bench: error: unknown packing 'tq3'; expected tq2 or tq1
+// INTERLEAVE: trilm-bench: error: --interleave must be a power of two from 2 to 64 that divides N
+// LAYOUT: | custom | - | 8 x 300 | 1 | tq1 | int8 | 1 |

@@ -39,6 +39,11 @@ static cl::list<std::string>
 static cl::list<std::string>
     modes("mode", cl::CommaSeparated,
           cl::desc("Activation modes: int8, fp (default: both)"));
+static cl::opt<int64_t>
+    interleave("interleave",
+               cl::desc("Weights with this many rows interleaved, as "
+                        "trilm-cpu-pipeline stores constants (0: row-major)"),
+               cl::init(0));
 static cl::opt<int> repeats("repeats", cl::desc("Timed calls per case"),
                             cl::init(7));
 
@@ -169,7 +174,13 @@ int runMatmul() {
                          *scheme,
                          mode == "int8",
                          model.shards,
-                         layer.alongK};
+                         layer.alongK,
+                         interleave};
+            if (interleave && (interleave < 2 || interleave > 64 ||
+                               (interleave & (interleave - 1)) ||
+                               layer.n % interleave))
+              return fail("--interleave must be a power of two from 2 to 64 "
+                          "that divides N");
             auto timings = timeMatmul(c, threads, repeats);
             if (!timings)
               return fail(llvm::toString(timings.takeError()));

@@ -44,6 +44,10 @@ struct MatmulCase {
   /// parallel layers) rather than N.
   int64_t shards = 1;
   bool shardsAlongK = false;
+  /// Weights stored with this many rows interleaved
+  /// (#ternary.row_interleave), as trilm-cpu-pipeline stores constant
+  /// weights; 0 for row-major.
+  int64_t interleave = 0;
 };
 
 struct MatmulTiming {
