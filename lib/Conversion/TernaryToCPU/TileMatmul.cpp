@@ -113,15 +113,21 @@ void tile(MatmulOp op, const TileSizes &sizes) {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(forall.getBody()->getTerminator());
     Value firstRow = ia.mul(forall.getInductionVars()[0], ia.index(tileRows));
-    Value validRows =
-        ia.min(ia.index(tileRows), ia.sub(ia.index(rows), firstRow));
+    // When the tiles divide N every tile is full: static slices and
+    // unmasked writes.
+    bool fullTiles = rows % tileRows == 0;
+    OpFoldResult validRows =
+        fullTiles
+            ? OpFoldResult(b.getIndexAttr(tileRows))
+            : OpFoldResult(
+                  ia.min(ia.index(tileRows), ia.sub(ia.index(rows), firstRow)));
     Value numInputRows = tensor::DimOp::create(b, loc, input, 0);
     Value lastInputRow = ia.sub(numInputRows, ia.index(1));
     Value shared = forall.getRegionIterArgs()[0];
     SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0),
                                          OpFoldResult(firstRow)};
     SmallVector<OpFoldResult> sizesOfSlice = {OpFoldResult(numInputRows),
-                                              OpFoldResult(validRows)};
+                                              validRows};
     SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
     Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets,
                                                  sizesOfSlice, strides);
@@ -143,7 +149,7 @@ void tile(MatmulOp op, const TileSizes &sizes) {
             Value index = lia.min(lia.add(actRow, lia.index(i)), lastInputRow);
             written = vector::TransferWriteOp::create(
                           lb, loc, row, written, ValueRange{index, lia.index(0)},
-                          ArrayRef<bool>{false})
+                          ArrayRef<bool>{fullTiles})
                           .getResult();
           }
           scf::YieldOp::create(lb, loc, written);
