@@ -16,7 +16,9 @@ import pytest
 
 from ternary_harness import execute, f32, module, reference
 
-HAS_AVX512_VNNI = "avx512_vnni" in pathlib.Path("/proc/cpuinfo").read_text()
+CPU_FLAGS = pathlib.Path("/proc/cpuinfo").read_text()
+HAS_AVX512_VNNI = "avx512_vnni" in CPU_FLAGS
+HAS_AVX_VNNI = "avx_vnni" in CPU_FLAGS
 
 GROUPINGS = [((), ()), ((5,), ()), ((), (100,)), ((3,), (257, 400))]
 SHAPES = [(7, 300), (37, 513), (64, 1000)]
@@ -65,6 +67,13 @@ def test_cpu_kernel(tools, m, n, k, packing, n_splits, k_splits, threads, rows, 
 @pytest.mark.parametrize("m", [1, 5])
 def test_avx512_vnni_kernel(tools, packing, m):
     run_case(tools, m, 37, 700, packing, (20,), (300,), 2, 4, True, dot="avx512_vnni")
+
+
+@pytest.mark.skipif(not HAS_AVX_VNNI, reason="this CPU has no AVX-VNNI")
+@pytest.mark.parametrize("packing", ["tq2", "tq1"])
+@pytest.mark.parametrize("m", [1, 5])
+def test_avx_vnni_kernel(tools, packing, m):
+    run_case(tools, m, 37, 700, packing, (20,), (300,), 2, 4, True, dot="avx_vnni")
 
 
 @pytest.mark.parametrize("int8", [False, True], ids=["f32", "int8"])
