@@ -2,7 +2,7 @@
 ternary.matmul, over a matrix of shapes: M in {1, 3, 16, 64}; N and K that are
 not multiples of 256 or of the vector width; scale groups along N, along K and
 both; both packings; float and int8 activations; 1 and 2 threads; the portable
-and the AVX-512 VNNI int8 kernels; row-interleaved weights.
+and the AVX-512 VNNI and AVX-VNNI int8 kernels; row-interleaved weights.
 
 int8 results must be bit-identical to the numpy emulation of the reference
 semantics (exact integer group sums); float results agree within 1e-5 of the
