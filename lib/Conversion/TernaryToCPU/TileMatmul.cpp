@@ -16,6 +16,7 @@
 
 #include "trilm/Conversion/TernaryToCPU/TernaryToCPU.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "trilm/Dialect/Ternary/Utils/LoweringUtils.h"
 #include "trilm/Target/CPU/CPUTarget.h"
@@ -76,6 +77,24 @@ void tile(MatmulOp op, const TileSizes &sizes) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   IndexArith ia{b, loc};
+  auto resultType = cast<RankedTensorType>(op.getType());
+  // Activations known to have no rows (possibly behind casts that erase the
+  // static shape) need no kernel; tiling them would leave zero-sized slices
+  // that later folding turns into invalid IR.
+  Value source = op.getInput();
+  while (auto castOp = source.getDefiningOp<tensor::CastOp>())
+    source = castOp.getSource();
+  if (cast<RankedTensorType>(source.getType()).getDimSize(0) == 0) {
+    // No activation rows: nothing to compute (and no tiles to build).
+    SmallVector<Value> dynamicSizes;
+    if (resultType.isDynamicDim(0))
+      dynamicSizes.push_back(ia.index(0));
+    op.getResult().replaceAllUsesWith(tensor::EmptyOp::create(
+        b, loc, resultType.getShape(), resultType.getElementType(),
+        dynamicSizes));
+    op.erase();
+    return;
+  }
   PackedType type = op.getWeights().getType();
   int64_t rows = type.getRows();
   int64_t tileRows = std::min(sizes.rows, rows);
@@ -121,12 +140,14 @@ void tile(MatmulOp op, const TileSizes &sizes) {
             ? OpFoldResult(b.getIndexAttr(tileRows))
             : OpFoldResult(
                   ia.min(ia.index(tileRows), ia.sub(ia.index(rows), firstRow)));
-    Value numInputRows = tensor::DimOp::create(b, loc, input, 0);
+    // Static when M is, so that slice types stay consistent under folding.
+    OpFoldResult inputRows = tensor::getMixedSize(b, loc, input, 0);
+    Value numInputRows = getValueOrCreateConstantIndexOp(b, loc, inputRows);
     Value lastInputRow = ia.sub(numInputRows, ia.index(1));
     Value shared = forall.getRegionIterArgs()[0];
     SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0),
                                          OpFoldResult(firstRow)};
-    SmallVector<OpFoldResult> sizesOfSlice = {OpFoldResult(numInputRows),
+    SmallVector<OpFoldResult> sizesOfSlice = {inputRows,
                                               validRows};
     SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
     Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets,
@@ -159,7 +180,6 @@ void tile(MatmulOp op, const TileSizes &sizes) {
                                           offsets, sizesOfSlice, strides);
   }
   Value result = forall.getResult(0);
-  auto resultType = cast<RankedTensorType>(op.getType());
   if (!resultType.getElementType().isF32())
     result = convertElements(b, loc, result, resultType);
   op.getResult().replaceAllUsesWith(result);

@@ -44,3 +44,17 @@ func.func @gemv_float_tq1(%x: tensor<1x300xf16>, %w: !ternary.packed<8x300, tq1>
   %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x300xf16>, !ternary.packed<8x300, tq1> -> tensor<1x8xf16>
   return %y : tensor<1x8xf16>
 }
+
+// -----
+
+// Activations with no rows (even behind a cast) need no kernel.
+// CHECK-LABEL: func.func @no_rows
+// CHECK: %[[C0:.*]] = arith.constant 0 : index
+// CHECK: %[[E:.*]] = tensor.empty(%[[C0]]) : tensor<?x8xf32>
+// CHECK-NOT: scf.forall
+// CHECK: return %[[E]]
+func.func @no_rows(%x: tensor<0x300xf32>, %w: !ternary.packed<8x300, tq2>, %s: tensor<1x1xf32>) -> tensor<?x8xf32> {
+  %xd = tensor.cast %x : tensor<0x300xf32> to tensor<?x300xf32>
+  %y = ternary.matmul %xd, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<?x300xf32>, !ternary.packed<8x300, tq2> -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
