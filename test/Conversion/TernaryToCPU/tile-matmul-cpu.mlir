@@ -36,9 +36,9 @@ func.func @int8_tq2(%x: tensor<?x700xi8>, %as: tensor<?xf32>, %w: !ternary.packe
 // tile is full: static slices, unmasked writes.
 // CHECK-LABEL: func.func @gemv_float_tq1
 // CHECK: ternary.prepare_activations %{{.*}} groups #ternary.scale_groups<tensor> scheme tq1 : tensor<1x300xf16> -> tensor<1x640xf32>
-// CHECK: tensor.extract_slice %{{.*}}[0, %{{.*}}] [%{{.*}}, 4] [1, 1] : tensor<1x8xf32> to tensor<?x4xf32>
+// CHECK: tensor.extract_slice %{{.*}}[0, %{{.*}}] [1, 4] [1, 1] : tensor<1x8xf32> to tensor<1x4xf32>
 // CHECK: ternary.tile_matmul {{.*}} : tensor<1x640xf32>, !ternary.packed<8x300, tq1> -> vector<1x4xf32>
-// CHECK: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<4xf32>, tensor<?x4xf32>
+// CHECK: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<4xf32>, tensor<1x4xf32>
 // CHECK: arith.truncf {{.*}} : f32 to f16
 func.func @gemv_float_tq1(%x: tensor<1x300xf16>, %w: !ternary.packed<8x300, tq1>, %s: tensor<1x1xf32>) -> tensor<1x8xf16> {
   %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x300xf16>, !ternary.packed<8x300, tq1> -> tensor<1x8xf16>
