@@ -1,7 +1,7 @@
 """The fused CPU kernels (trilm-cpu-pipeline) against the semantics of
 ternary.matmul, over a matrix of shapes: M in {1, 3, 16, 64}; N and K that are
 not multiples of 256 or of the vector width; scale groups along N, along K and
-both; both packings; float and int8 activations; 1 and 2 threads; the portable
+both; both packings; f32, f16, bf16 and int8 activations; 1 and 2 threads; the portable
 and the AVX-512 VNNI and AVX-VNNI int8 kernels; row-interleaved weights.
 
 int8 results must be bit-identical to the numpy emulation of the reference
@@ -14,7 +14,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from ternary_harness import execute, f32, module, reference
+from ternary_harness import execute, f32, module, reference, round_to_bf16
 
 CPU_FLAGS = pathlib.Path("/proc/cpuinfo").read_text()
 HAS_AVX512_VNNI = "avx512_vnni" in CPU_FLAGS
@@ -81,3 +81,20 @@ def test_avx_vnni_kernel(tools, packing, m):
 def test_row_interleaved_weights(tools, packing, int8):
     run_case(tools, 3, 24, 520, packing, (), (260,), 2, 4, int8,
              layout="#ternary.row_interleave<8>")
+
+
+@pytest.mark.parametrize("element", ["f16", "bf16"])
+@pytest.mark.parametrize("packing", ["tq2", "tq1"])
+def test_half_precision_activations(tools, element, packing):
+    rng = np.random.default_rng(3)
+    m, n, k = 3, 12, 520
+    x = (rng.standard_normal((m, k)) * 2).astype(f32)
+    x = x.astype(np.float16).astype(f32) if element == "f16" else round_to_bf16(x)
+    trits = rng.integers(-1, 2, size=(n, k)).astype(np.int8)
+    scales = np.array([[0.03, 0.05]], dtype=f32)
+    text = module(x, trits, scales, (), (256,), packing, False, element)
+    got = execute(tools, text, fold_pack=True,
+                  pipeline=["--trilm-cpu-pipeline=threads=true"], threads=2)
+    want = reference(x, trits, scales, (), (256,), False)
+    np.testing.assert_allclose(got.astype(np.int32).view(f32), want.ravel(), rtol=0,
+                               atol=1e-5 * np.abs(want).max())
