@@ -28,7 +28,7 @@ static constexpr const char *kBufferize =
 
 static constexpr const char *kToLLVM =
     "func.func(convert-linalg-to-loops),"
-    "ternary-lower-dot4,"
+    "ternary-lower-kernel-ops,"
     "convert-vector-to-scf,"
     "func.func(lower-vector-multi-reduction),"
     "expand-strided-metadata,"

@@ -5,7 +5,7 @@
 // CHECK-DAG: --convert-ternary-to-cpu
 // CHECK-DAG: --ternary-tile-matmul-cpu
 // CHECK-DAG: --ternary-relayout-weights
-// CHECK-DAG: --ternary-lower-dot4
+// CHECK-DAG: --ternary-lower-kernel-ops
 // CHECK-DAG: --trilm-cpu-pipeline
 // CHECK-DAG: --ternary-raise-matmul
 // CHECK-DAG: max-groups

@@ -216,6 +216,10 @@ SmallVector<int64_t> pieceWidths(Int8DotKind dot, bool int8, int64_t length) {
 /// (to size tiles) and the lowering (to build them).
 SmallVector<int64_t> accumulatorWidths(PackingScheme scheme, bool int8,
                                        Int8DotKind dot) {
+  // Float 2-bit kernels decode 16 bytes into i32 lanes and accumulate 16
+  // floats at a time (see floatFields in buildTile).
+  if (!int8 && scheme == PackingScheme::tq2)
+    return {16};
   SmallVector<int64_t> widths;
   for (int64_t length : chunkLengths(scheme))
     for (int64_t width : pieceWidths(dot, int8, length))
@@ -615,6 +619,13 @@ private:
                    4 * registers <= kAccumulatorRegisterBudget;
     if (inPlace)
       chains = 4;
+    // Float 2-bit: each 16 packed bytes become i32 lanes, and each field of
+    // them 16 f32 trits (ternary.trits_to_f32, one table permute on
+    // AVX-512), so no byte vector is sign-extended piece by piece.
+    bool floatFields = !int8 && scheme == PackingScheme::tq2;
+    if (floatFields && actRows == 1 &&
+        4 * registers <= kAccumulatorRegisterBudget)
+      chains = 4;
     auto accType = [&](int64_t width) {
       return VectorType::get({int8 ? width / 4 : width}, accElement);
     };
@@ -718,6 +729,51 @@ private:
                 Value weightBlock = bia.add(weightBlock0, block);
                 Value bufferBlock = bia.add(bufferBlock0, block);
                 Value base = bia.mul(bufferBlock, bia.index(blockPositions));
+                if (floatFields) {
+                  Value pad =
+                      arith::ConstantOp::create(bb, loc, bb.getF32FloatAttr(0));
+                  Value padByte =
+                      arith::ConstantOp::create(bb, loc, bb.getI8IntegerAttr(0));
+                  auto lanesType = VectorType::get({16}, bb.getI32Type());
+                  for (int64_t piece = 0; piece < 4; ++piece) {
+                    SmallVector<Value> lanes;
+                    for (int64_t r = 0; r < tileRows; ++r) {
+                      SmallVector<Value> position =
+                          blockPosition(bb, weightRows[r], weightBlock);
+                      Value bytes = vector::TransferReadOp::create(
+                          bb, loc, VectorType::get({16}, bb.getI8Type()),
+                          weights,
+                          ValueRange{position[0],
+                                     bia.add(position[1], bia.index(16 * piece))},
+                          padByte, ArrayRef<bool>{true});
+                      lanes.push_back(
+                          arith::ExtUIOp::create(bb, loc, lanesType, bytes));
+                    }
+                    for (int64_t field = 0; field < 4; ++field) {
+                      // Bytes 16p..16p+15, field l: positions 64l + 16p + i.
+                      Value col =
+                          bia.add(base, bia.index(64 * field + 16 * piece));
+                      SmallVector<Value> activations;
+                      for (int64_t i = 0; i < actRows; ++i)
+                        activations.push_back(vector::TransferReadOp::create(
+                            bb, loc, VectorType::get({16}, bb.getF32Type()),
+                            prepared, ValueRange{inputRows[i], col}, pad,
+                            ArrayRef<bool>{true}));
+                      for (int64_t r = 0; r < tileRows; ++r) {
+                        Value trits = TritsToF32Op::create(
+                            bb, loc, VectorType::get({16}, bb.getF32Type()),
+                            kind, lanes[r], 2 * field);
+                        for (int64_t i = 0; i < actRows; ++i) {
+                          int64_t s = slot(r, i, 16, field);
+                          next[s] = vector::FMAOp::create(bb, loc, trits,
+                                                          activations[i], next[s]);
+                        }
+                      }
+                    }
+                  }
+                  scf::YieldOp::create(bb, loc, next);
+                  return;
+                }
                 SmallVector<SmallVector<DecodedChunk>> decoded;
                 for (int64_t r = 0; r < tileRows; ++r)
                   decoded.push_back(decodeBlock(
@@ -843,7 +899,9 @@ struct ConvertTernaryToCPUPass
     // The kernels' dot products stay until after bufferization.
     if (failed(convertTernaryOps(
             getOperation(), converter, std::move(patterns),
-            [](ConversionTarget &target) { target.addLegalOp<Dot4Op>(); })))
+            [](ConversionTarget &target) {
+              target.addLegalOp<Dot4Op, TritsToF32Op>();
+            })))
       signalPassFailure();
   }
 };

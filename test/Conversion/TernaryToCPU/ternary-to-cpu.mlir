@@ -93,3 +93,20 @@ func.func @prepare_aligned(%x: tensor<?x700xf32>, %q: tensor<?x700xi8>) -> (tens
   %p1, %sums = ternary.prepare_activations %q groups #ternary.scale_groups<n = [4]> scheme tq1 : tensor<?x700xi8> -> tensor<?x960xi8>, tensor<?x3xi32>
   return %p, %p1, %sums : tensor<?x768xf32>, tensor<?x960xi8>, tensor<?x3xi32>
 }
+
+// -----
+
+// Float 2-bit: 16 packed bytes at a time become i32 lanes, each field 16 f32
+// trits, fused multiply-added with 16 activations.
+// CHECK-LABEL: func.func @tile_float_tq2
+// CHECK: %[[B:.*]] = vector.transfer_read {{.*}} : tensor<8x64xi8>, vector<16xi8>
+// CHECK: %[[L:.*]] = arith.extui %[[B]] : vector<16xi8> to vector<16xi32>
+// CHECK: %[[T:.*]] = ternary.trits_to_f32 avx512_vnni %[[L]] shift 0 : vector<16xi32> -> vector<16xf32>
+// CHECK: vector.fma %[[T]], {{.*}} : vector<16xf32>
+// CHECK: ternary.trits_to_f32 avx512_vnni %[[L]] shift 6
+// CHECK-NOT: vector<64xf32>
+func.func @tile_float_tq2(%p: tensor<1x256xf32>, %w: !ternary.packed<8x256, tq2>, %s: tensor<1x1xf32>, %n: index) -> vector<1x4xf32> {
+  %c0 = arith.constant 0 : index
+  %t = ternary.tile_matmul %p, %w[%c0, %n] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) dot avx512_vnni : tensor<1x256xf32>, !ternary.packed<8x256, tq2> -> vector<1x4xf32>
+  return %t : vector<1x4xf32>
+}

@@ -350,3 +350,19 @@ func.func @tile_scales(%p: tensor<2x256xf32>, %w: !ternary.packed<8x256, tq2>, %
   %t = ternary.tile_matmul %p, %w[%i, %i] groups #ternary.scale_groups<tensor> scales(%s : tensor<2x1xf32>) dot generic : tensor<2x256xf32>, !ternary.packed<8x256, tq2> -> vector<1x4xf32>
   return
 }
+
+// -----
+
+func.func @trits_shift(%a: vector<16xi32>) {
+  // expected-error @+1 {{'ternary.trits_to_f32' op shift must be an even bit position from 0 to 30, got 3}}
+  %0 = ternary.trits_to_f32 generic %a shift 3 : vector<16xi32> -> vector<16xf32>
+  return
+}
+
+// -----
+
+func.func @trits_lanes(%a: vector<16xi32>) {
+  // expected-error @+1 {{'ternary.trits_to_f32' op failed to verify that all of {fields, result} have same shape}}
+  %0 = ternary.trits_to_f32 generic %a shift 2 : vector<16xi32> -> vector<8xf32>
+  return
+}

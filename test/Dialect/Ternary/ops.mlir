@@ -73,6 +73,15 @@ func.func @cpu_kernel_ops(%q: tensor<?x700xi8>, %as: tensor<?xf32>, %w: !ternary
   return
 }
 
+// CHECK-LABEL: func.func @trits_to_f32
+// CHECK: ternary.trits_to_f32 avx512_vnni %{{.*}} shift 6 : vector<16xi32> -> vector<16xf32>
+// CHECK: ternary.trits_to_f32 generic %{{.*}} shift 0 : vector<8xi32> -> vector<8xf32>
+func.func @trits_to_f32(%a: vector<16xi32>, %b: vector<8xi32>) {
+  %0 = ternary.trits_to_f32 avx512_vnni %a shift 6 : vector<16xi32> -> vector<16xf32>
+  %1 = ternary.trits_to_f32 generic %b shift 0 : vector<8xi32> -> vector<8xf32>
+  return
+}
+
 // CHECK-LABEL: func.func @dot4
 // CHECK: ternary.dot4 avx512_vnni unsigned_lhs %{{.*}}, %{{.*}}, %{{.*}} : vector<64xi8> -> vector<16xi32>
 // CHECK: ternary.dot4 neon_dotprod %{{.*}}, %{{.*}}, %{{.*}} : vector<16xi8> -> vector<4xi32>

@@ -382,3 +382,15 @@ LogicalResult Dot4Op::verify() {
   }
   llvm_unreachable("unknown int8 dot kind");
 }
+
+//===----------------------------------------------------------------------===//
+// TritsToF32Op
+//===----------------------------------------------------------------------===//
+
+LogicalResult TritsToF32Op::verify() {
+  int64_t shift = getShift();
+  if (shift < 0 || shift > 30 || shift % 2 != 0)
+    return emitOpError("shift must be an even bit position from 0 to 30, got ")
+           << shift;
+  return success();
+}

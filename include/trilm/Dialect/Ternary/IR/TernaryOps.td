@@ -296,7 +296,7 @@ def Ternary_Dot4Op : Ternary_Op<"dot4", [Pure,
     otherwise. This is x86 `vpdpbusd` (unsigned lhs) and AArch64 `sdot`
     (signed): the fused CPU kernels emit it at the vector level, where it is
     free of side effects and survives bufferization, and
-    `ternary-lower-dot4` turns it into the instruction named by `kind`, or
+    `ternary-lower-kernel-ops` turns it into the instruction named by `kind`, or
     into portable vector arithmetic for `generic`.
 
     ```mlir
@@ -312,6 +312,35 @@ def Ternary_Dot4Op : Ternary_Op<"dot4", [Pure,
   let assemblyFormat = [{
     $kind (`unsigned_lhs` $unsigned_lhs^)? $acc `,` $lhs `,` $rhs attr-dict
     `:` type($lhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// TritsToF32Op
+//===----------------------------------------------------------------------===//
+
+def Ternary_TritsToF32Op : Ternary_Op<"trits_to_f32", [Pure,
+    AllShapesMatch<["fields", "result"]>]> {
+  let summary = "2-bit codes in i32 lanes to f32 trits, as CPU kernels use it";
+  let description = [{
+    `result[i] = float(((fields[i] >> shift) & 3) - 1)`: the 2-bit code at
+    bit `shift` of each lane, as the trit -1.0, 0.0 or +1.0 (code 3 gives an
+    unspecified value). The float kernels emit it at the vector level;
+    `ternary-lower-kernel-ops` turns it into one table permute (`vpermps`,
+    indexed by 4 bits of the lane) for `avx512_vnni` targets, or into shift,
+    mask and convert.
+
+    ```mlir
+    %t = ternary.trits_to_f32 avx512_vnni %lanes shift 4 : vector<16xi32> -> vector<16xf32>
+    ```
+  }];
+  let arguments = (ins Ternary_Int8DotKind:$kind,
+                       VectorOfRankAndType<[1], [I32]>:$fields,
+                       I64Attr:$shift);
+  let results = (outs VectorOfRankAndType<[1], [F32]>:$result);
+  let assemblyFormat = [{
+    $kind $fields `shift` $shift attr-dict `:` type($fields) `->` type($result)
   }];
   let hasVerifier = 1;
 }

@@ -1,4 +1,4 @@
-//===- LowerDot4.cpp - ternary.dot4 to instructions -----------------------===//
+//===- LowerKernelOps.cpp - CPU kernel vector ops to instructions ---------===//
 //
 // Part of trilm: an MLIR compiler for ternary language models.
 //
@@ -10,7 +10,7 @@
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
 
 namespace trilm::ternary {
-#define GEN_PASS_DEF_TERNARYLOWERDOT4
+#define GEN_PASS_DEF_TERNARYLOWERKERNELOPS
 #include "trilm/Dialect/Ternary/Transforms/Passes.h.inc"
 } // namespace trilm::ternary
 
@@ -71,11 +71,60 @@ struct LowerDot4Pattern : public OpRewritePattern<Dot4Op> {
   }
 };
 
-struct TernaryLowerDot4Pass
-    : public trilm::ternary::impl::TernaryLowerDot4Base<TernaryLowerDot4Pass> {
+/// vpermps on AVX-512: a 16-entry table indexed by 4 bits of each lane,
+/// which hold this field and its neighbour; otherwise shift, mask, convert.
+struct LowerTritsToF32Pattern : public OpRewritePattern<TritsToF32Op> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(TritsToF32Op op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    VectorType fieldsType = op.getFields().getType();
+    VectorType resultType = op.getType();
+    int64_t shift = op.getShift();
+    auto splat = [&](VectorType type, Attribute value) -> Value {
+      return arith::ConstantOp::create(
+          rewriter, loc, DenseElementsAttr::get(type, value));
+    };
+    auto shiftRight = [&](Value value, int64_t bits) -> Value {
+      if (bits == 0)
+        return value;
+      return arith::ShRUIOp::create(
+          rewriter, loc, value,
+          splat(fieldsType, rewriter.getI32IntegerAttr(bits)));
+    };
+    if (op.getKind() == Int8DotKind::avx512_vnni &&
+        fieldsType.getDimSize(0) == 16) {
+      // The index is bits [nibble, nibble + 4) of the lane; the field is at
+      // bit `shift % 4` of it.
+      int64_t nibble = shift - shift % 4;
+      SmallVector<float> table;
+      for (int64_t index = 0; index < 16; ++index)
+        table.push_back(static_cast<float>(((index >> (shift % 4)) & 3) - 1));
+      Value tableValue = arith::ConstantOp::create(
+          rewriter, loc,
+          DenseElementsAttr::get(resultType, ArrayRef<float>(table)));
+      rewriter.replaceOpWithNewOp<LLVM::CallIntrinsicOp>(
+          op, resultType, rewriter.getStringAttr("llvm.x86.avx512.permvar.sf.512"),
+          ValueRange{tableValue, shiftRight(op.getFields(), nibble)});
+      return success();
+    }
+    Value code = arith::AndIOp::create(
+        rewriter, loc, shiftRight(op.getFields(), shift),
+        splat(fieldsType, rewriter.getI32IntegerAttr(3)));
+    Value trit = arith::SubIOp::create(
+        rewriter, loc, code, splat(fieldsType, rewriter.getI32IntegerAttr(1)));
+    rewriter.replaceOpWithNewOp<arith::SIToFPOp>(op, resultType, trit);
+    return success();
+  }
+};
+
+struct TernaryLowerKernelOpsPass
+    : public trilm::ternary::impl::TernaryLowerKernelOpsBase<
+          TernaryLowerKernelOpsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerDot4Pattern>(&getContext());
+    patterns.add<LowerDot4Pattern, LowerTritsToF32Pattern>(&getContext());
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };

@@ -1,4 +1,4 @@
-// RUN: trilm-opt %s -ternary-lower-dot4 | FileCheck %s
+// RUN: trilm-opt %s -ternary-lower-kernel-ops -split-input-file | FileCheck %s
 
 // CHECK-LABEL: func.func @lower
 // CHECK-SAME: (%[[ACC:.*]]: vector<16xi32>, %[[A:.*]]: vector<64xi8>, %[[B:.*]]: vector<64xi8>, %[[ACC4:.*]]: vector<4xi32>, %[[C:.*]]: vector<16xi8>)
@@ -20,4 +20,23 @@ func.func @lower(%acc: vector<16xi32>, %a: vector<64xi8>, %b: vector<64xi8>, %ac
   %3 = ternary.dot4 generic unsigned_lhs %acc, %a, %b : vector<64xi8> -> vector<16xi32>
   %4 = ternary.dot4 generic %acc4, %c, %c : vector<16xi8> -> vector<4xi32>
   return %0, %1, %2, %3, %4 : vector<16xi32>, vector<4xi32>, vector<4xi32>, vector<16xi32>, vector<4xi32>
+}
+
+// -----
+
+// On AVX-512 a 2-bit field becomes one table permute: the index is the
+// nibble holding the field (shift 6: lanes >> 4, field at bit 2 of it).
+// CHECK-LABEL: func.func @trits
+// CHECK-SAME: (%[[L:.*]]: vector<16xi32>)
+// CHECK: %[[T:.*]] = arith.constant dense<[-1.000000e+00, -1.000000e+00, -1.000000e+00, -1.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 1.000000e+00, {{.*}}]> : vector<16xf32>
+// CHECK: %[[I:.*]] = arith.shrui %[[L]], %{{.*}} : vector<16xi32>
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"(%[[T]], %[[I]]) : (vector<16xf32>, vector<16xi32>) -> vector<16xf32>
+// CHECK: %[[S:.*]] = arith.shrui %[[L]], %{{.*}} : vector<16xi32>
+// CHECK: %[[C:.*]] = arith.andi %[[S]], %{{.*}} : vector<16xi32>
+// CHECK: %[[M:.*]] = arith.subi %[[C]], %{{.*}} : vector<16xi32>
+// CHECK: arith.sitofp %[[M]] : vector<16xi32> to vector<16xf32>
+func.func @trits(%l: vector<16xi32>) -> (vector<16xf32>, vector<16xf32>) {
+  %0 = ternary.trits_to_f32 avx512_vnni %l shift 6 : vector<16xi32> -> vector<16xf32>
+  %1 = ternary.trits_to_f32 generic %l shift 4 : vector<16xi32> -> vector<16xf32>
+  return %0, %1 : vector<16xf32>, vector<16xf32>
 }
