@@ -81,6 +81,13 @@ def round_to_bf16(x):
     return rounded.astype(np.uint32).view(f32)
 
 
+def half_precision_activations(rng, m, k, element, spread):
+    """Random m x k activations exactly representable in `element` (f16 or
+    bf16), kept as f32 for the reference."""
+    x = (rng.standard_normal((m, k)) * spread).astype(f32)
+    return x.astype(np.float16).astype(f32) if element == "f16" else round_to_bf16(x)
+
+
 def module(x, trits, scales, n_splits, k_splits, packing, int8, element="f32", layout=None,
            entry="print"):
     """@main prints the result's f32 bit patterns (entry="print"), or

@@ -14,7 +14,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from ternary_harness import execute, f32, module, reference, round_to_bf16
+from ternary_harness import execute, f32, half_precision_activations, module, reference
 
 CPU_FLAGS = pathlib.Path("/proc/cpuinfo").read_text()
 HAS_AVX512_VNNI = "avx512_vnni" in CPU_FLAGS
@@ -88,8 +88,7 @@ def test_row_interleaved_weights(tools, packing, int8):
 def test_half_precision_activations(tools, element, packing):
     rng = np.random.default_rng(3)
     m, n, k = 3, 12, 520
-    x = (rng.standard_normal((m, k)) * 2).astype(f32)
-    x = x.astype(np.float16).astype(f32) if element == "f16" else round_to_bf16(x)
+    x = half_precision_activations(rng, m, k, element, spread=2)
     trits = rng.integers(-1, 2, size=(n, k)).astype(np.int8)
     scales = np.array([[0.03, 0.05]], dtype=f32)
     text = module(x, trits, scales, (), (256,), packing, False, element)

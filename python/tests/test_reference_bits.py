@@ -8,8 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from ternary_harness import (bitcast_to_i32, dense, execute, f32, module, quantize,
-                             reference, round_to_bf16, run_text)
+from ternary_harness import (bitcast_to_i32, dense, execute, f32, half_precision_activations,
+                             module, quantize, reference, run_text)
 
 
 @pytest.mark.parametrize("int8", [False, True], ids=["f32", "int8"])
@@ -32,8 +32,7 @@ def test_bit_exact(tools, int8, packing, fold_pack, n_splits, k_splits):
 def test_half_precision_activations(tools, element):
     rng = np.random.default_rng(11)
     m, n, k = 2, 5, 300
-    x = (rng.standard_normal((m, k)) * 3).astype(f32)
-    x = x.astype(np.float16).astype(f32) if element == "f16" else round_to_bf16(x)
+    x = half_precision_activations(rng, m, k, element, spread=3)
     trits = rng.integers(-1, 2, size=(n, k)).astype(np.int8)
     scales = np.array([[0.03, 0.05]], dtype=f32)
     text = module(x, trits, scales, (), (200,), "tq1", False, element)

@@ -95,11 +95,9 @@ llvm::Expected<CPUTarget> CPUTarget::get(llvm::StringRef triple,
     return subtarget->checkFeatures(("+" + feature).str());
   };
   if (parsed.isAArch64()) {
-    target.vectorBits = 128;
     if (has("dotprod"))
       target.int8Dot = ternary::Int8DotKind::neon_dotprod;
   } else {
-    target.vectorBits = has("avx512f") ? 512 : has("avx2") ? 256 : 128;
     if (has("avx512vnni") && has("avx512vl") && has("avx512bw"))
       target.int8Dot = ternary::Int8DotKind::avx512_vnni;
     else if (has("avxvnni"))
@@ -109,10 +107,6 @@ llvm::Expected<CPUTarget> CPUTarget::get(llvm::StringRef triple,
 }
 
 llvm::Expected<CPUTarget> CPUTarget::host() { return get("", "native", ""); }
-
-bool CPUTarget::isAArch64() const {
-  return llvm::Triple(triple).isAArch64();
-}
 
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 CPUTarget::createTargetMachine() const {

@@ -31,8 +31,6 @@ struct CPUTarget {
   std::string features;
   /// The int8 dot-product instructions the target has.
   ternary::Int8DotKind int8Dot = ternary::Int8DotKind::generic;
-  /// Widest vector register, in bits.
-  int64_t vectorBits = 128;
   /// Output rows per tile: enough independent accumulators to hide the
   /// latency of the dot-product instruction.
   int64_t rowsPerTile = 4;
@@ -46,8 +44,6 @@ struct CPUTarget {
 
   /// The host: its triple, CPU and features.
   static llvm::Expected<CPUTarget> host();
-
-  bool isAArch64() const;
 
   llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
   createTargetMachine() const;
