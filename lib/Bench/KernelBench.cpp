@@ -120,6 +120,7 @@ llvm::Expected<CompiledMatmul> compile(const MatmulCase &c, int64_t rows,
     options.triple = target->triple;
     options.cpu = target->cpu;
     options.features = target->features;
+    options.l2CacheKiB = target->l2CacheBytes / 1024;
     buildCPUPipeline(pm, options);
   }
   if (failed(pm.run(*module)))

@@ -72,11 +72,11 @@ void trilm::buildCPUPipeline(OpPassManager &pm,
   std::string kernel =
       relayout +
       llvm::formatv("ternary-tile-matmul-cpu{{triple={0} cpu={1} "
-                    "features={2} rows={3} int8-dot={4}},"
+                    "features={2} rows={3} int8-dot={4} l2-cache-kib={5}},"
                     "convert-ternary-to-cpu",
                     options.triple.getValue(), options.cpu.getValue(),
                     options.features.getValue(), options.rows.getValue(),
-                    options.int8Dot.getValue())
+                    options.int8Dot.getValue(), options.l2CacheKiB.getValue())
           .str();
   const char *loops = options.threads
                           ? "scf-forall-to-parallel,convert-scf-to-openmp,"

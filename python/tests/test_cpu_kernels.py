@@ -38,14 +38,15 @@ def cases():
 
 
 def run_case(tools, m, n, k, packing, n_splits, k_splits, threads, rows, int8,
-             dot="generic", layout=None, seed=0):
+             dot="generic", layout=None, seed=0, l2_cache_kib=0):
     rng = np.random.default_rng(seed + m * 7 + n * 13 + k)
     x = (rng.standard_normal((m, k)) * 2).astype(f32)
     trits = rng.integers(-1, 2, size=(n, k)).astype(np.int8)
     scales = rng.uniform(0.01, 0.1,
                          size=(len(n_splits) + 1, len(k_splits) + 1)).astype(f32)
     text = module(x, trits, scales, n_splits, k_splits, packing, int8, layout=layout)
-    pipeline = [f"--trilm-cpu-pipeline=threads=true rows={rows} int8-dot={dot}"]
+    pipeline = [f"--trilm-cpu-pipeline=threads=true rows={rows} int8-dot={dot} "
+                f"l2-cache-kib={l2_cache_kib}"]
     got = execute(tools, text, fold_pack=True, pipeline=pipeline, threads=threads)
     want = reference(x, trits, scales, n_splits, k_splits, int8)
     if int8:
@@ -60,6 +61,15 @@ def run_case(tools, m, n, k, packing, n_splits, k_splits, threads, rows, int8,
 @pytest.mark.parametrize("m,n,k,packing,n_splits,k_splits,threads,rows", cases())
 def test_cpu_kernel(tools, m, n, k, packing, n_splits, k_splits, threads, rows, int8):
     run_case(tools, m, n, k, packing, n_splits, k_splits, threads, rows, int8)
+
+
+@pytest.mark.parametrize("int8", [False, True], ids=["f32", "int8"])
+@pytest.mark.parametrize("packing", ["tq2", "tq1"])
+def test_cache_blocks(tools, packing, int8):
+    # An 8 KiB L2 makes cache blocks of a few tiles along N and M, with a
+    # partial block at the end of each (N = 203, M = 37).
+    run_case(tools, 37, 203, 1000, packing, (100,), (300,), 2, 4, int8,
+             l2_cache_kib=8)
 
 
 @pytest.mark.skipif(not HAS_AVX512_VNNI, reason="this CPU has no AVX-512 VNNI")

@@ -38,9 +38,19 @@ def TernaryTileMatmulCPU : Pass<"ternary-tile-matmul-cpu"> {
 
     - one `ternary.prepare_activations` (the activations rearranged once per
       call for the kernels: per K scale group, in decode order), and
-    - an `scf.forall` over tiles of `rows` output rows (the unit of thread
-      parallelism), containing an `scf.for` over tiles of activation rows,
-      each computed by one `ternary.tile_matmul` and written to the result.
+    - an `scf.forall` over cache blocks of output rows (the unit of thread
+      parallelism), containing loops over cache blocks of activation rows,
+      over tiles of `rows` output rows and over tiles of activation rows,
+      each tile computed by one `ternary.tile_matmul` and written to the
+      result.
+
+    Cache blocks are sized from the L2 cache: the prepared activations of
+    an activation block take half of it, so that every row tile of the
+    output block reads them from L2, and the output block's weights a
+    quarter, so that they are still there for the next activation block.
+    Output blocks are also capped at a sixteenth of N, to balance threads.
+    K is not split: a tile keeps each K scale group's exact sums in
+    registers until the scale is applied.
 
     Tile sizes and the int8 dot-product instructions come from the target
     description (triple, cpu, features): enough output rows to hide the
@@ -64,6 +74,9 @@ def TernaryTileMatmulCPU : Pass<"ternary-tile-matmul-cpu"> {
     Option<"int8Dot", "int8-dot", "std::string", /*default=*/"\"auto\"",
            "int8 dot-product instructions: auto (from the target), generic, "
            "avx512_vnni, avx_vnni or neon_dotprod">,
+    Option<"l2CacheKiB", "l2-cache-kib", "int64_t", /*default=*/"0",
+           "L2 cache per core in KiB, which sizes the cache blocks; 0 takes "
+           "it from the target">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -43,6 +43,11 @@ struct CPUPipelineOptions
                        llvm::cl::desc("Output rows per tile (0: from the "
                                       "target)"),
                        llvm::cl::init(0)};
+  Option<int64_t> l2CacheKiB{
+      *this, "l2-cache-kib",
+      llvm::cl::desc("L2 cache per core in KiB for the cache blocks (0: from "
+                     "the target)"),
+      llvm::cl::init(0)};
 };
 
 /// Lowers ternary ops with the fused CPU kernels, then like the reference

@@ -5,12 +5,18 @@
 // ternary.matmul becomes
 //
 //   %p[, %sums] = ternary.prepare_activations %x ...
-//   scf.forall   tile of R output rows              (threads)
-//    scf.for     tile of A activation rows
-//     %t = ternary.tile_matmul %p ... [%m, %n] : ... -> vector<A x R x f32>
-//     (one vector.transfer_write per activation row)
+//   scf.forall     cache block of Nc output rows          (threads)
+//    scf.for       cache block of Mc activation rows
+//     scf.for      tile of R output rows
+//      scf.for     tile of A activation rows
+//       %t = ternary.tile_matmul %p ... [%m, %n] : ... -> vector<A x R x f32>
+//       (one vector.transfer_write per activation row)
 //
-// with R, A and the int8 instructions taken from the target description.
+// with R, A and the int8 instructions taken from the target description, and
+// Nc, Mc from its L2 cache size: the prepared activations of an Mc block stay
+// in L2 while every row tile of the Nc block passes over them, and the Nc
+// block's weights stay there for the next Mc block. K is not split: a tile
+// keeps each K scale group's exact sums in registers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,7 +42,21 @@ struct TileSizes {
   int64_t rows;
   int64_t actRows;
   Int8DotKind int8Dot;
+  int64_t l2CacheBytes;
 };
+
+/// A bound on the rows of a cache block along a dynamic dimension.
+constexpr int64_t kUnboundedRows = int64_t(1) << 32;
+
+/// Rows of a cache block: as many `rowBytes` rows as fit in `budget` bytes,
+/// a multiple of `tile`, at least one tile and at most `limit` rounded up to
+/// a tile.
+int64_t cacheBlockRows(int64_t budget, int64_t rowBytes, int64_t tile,
+                       int64_t limit) {
+  int64_t rows = std::max<int64_t>(budget / std::max<int64_t>(rowBytes, 1), 1);
+  rows = std::min<int64_t>(rows, llvm::divideCeil(limit, tile) * tile);
+  return std::max<int64_t>(rows / tile, 1) * tile;
+}
 
 /// Activation rows per tile: as many as keep the accumulators within the
 /// register budget, at most 4, and no more than M.
@@ -123,61 +143,99 @@ void tile(MatmulOp op, const TileSizes &sizes) {
                         ? prepare.getBlockSums()
                         : Value();
 
+  // Cache blocks: half of L2 for an Mc block of prepared activations, a
+  // quarter for the Nc block's weights; at least 16 Nc blocks where N allows,
+  // so that the threads share the work evenly.
+  int64_t preparedRowBytes = positions * (int8 ? 1 : 4);
+  int64_t blockRows = cacheBlockRows(sizes.l2CacheBytes / 4,
+                                     type.getRowBytes(), tileRows,
+                                     llvm::divideCeil(rows, 16));
+  int64_t blockActRows =
+      cacheBlockRows(sizes.l2CacheBytes / 2, preparedRowBytes, actRows,
+                     ShapedType::isDynamic(m) ? kUnboundedRows : m);
+
   Value output = createEmptyLikeRows(b, loc, input, {rows}, f32);
-  int64_t numTiles = llvm::divideCeil(rows, tileRows);
+  int64_t numBlocks = llvm::divideCeil(rows, blockRows);
   auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(numTiles)},
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(numBlocks)},
       ValueRange{output}, std::nullopt);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(forall.getBody()->getTerminator());
-    Value firstRow = ia.mul(forall.getInductionVars()[0], ia.index(tileRows));
-    // When the tiles divide N every tile is full: static slices and
-    // unmasked writes.
-    bool fullTiles = rows % tileRows == 0;
-    OpFoldResult validRows =
-        fullTiles
-            ? OpFoldResult(b.getIndexAttr(tileRows))
-            : OpFoldResult(
-                  ia.min(ia.index(tileRows), ia.sub(ia.index(rows), firstRow)));
+    Value blockFirstRow =
+        ia.mul(forall.getInductionVars()[0], ia.index(blockRows));
+    // When the blocks divide N every block and tile is full: static slices
+    // and unmasked writes.
+    bool fullBlocks = rows % blockRows == 0 && blockRows % tileRows == 0;
+    OpFoldResult blockValidRows =
+        fullBlocks ? OpFoldResult(b.getIndexAttr(blockRows))
+                   : OpFoldResult(ia.min(ia.index(blockRows),
+                                         ia.sub(ia.index(rows), blockFirstRow)));
     // Static when M is, so that slice types stay consistent under folding.
     OpFoldResult inputRows = tensor::getMixedSize(b, loc, input, 0);
     Value numInputRows = getValueOrCreateConstantIndexOp(b, loc, inputRows);
     Value lastInputRow = ia.sub(numInputRows, ia.index(1));
+    Value numBlockRows =
+        getValueOrCreateConstantIndexOp(b, loc, blockValidRows);
     Value shared = forall.getRegionIterArgs()[0];
     SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0),
-                                         OpFoldResult(firstRow)};
-    SmallVector<OpFoldResult> sizesOfSlice = {inputRows,
-                                              validRows};
+                                         OpFoldResult(blockFirstRow)};
+    SmallVector<OpFoldResult> sizesOfSlice = {inputRows, blockValidRows};
     SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
     Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets,
                                                  sizesOfSlice, strides);
-    auto actLoop = scf::ForOp::create(
-        b, loc, ia.index(0), numInputRows, ia.index(actRows), ValueRange{slice},
-        [&](OpBuilder &lb, Location, Value actRow, ValueRange args) {
-          IndexArith lia{lb, loc};
-          auto tileType = VectorType::get({actRows, tileRows}, f32);
-          Value tile = TileMatmulOp::create(
-              lb, loc, tileType, prepare.getPrepared(), blockSums,
-              op.getActScales(), op.getWeights(), op.getScales(), actRow,
-              firstRow, op.getGroups(), sizes.int8Dot);
-          // Activation rows past M write the (identical) values of row M-1;
-          // columns past N are masked off by the transfer.
-          Value written = args[0];
-          for (int64_t i = 0; i < actRows; ++i) {
-            Value row = vector::ExtractOp::create(lb, loc, tile,
-                                                  ArrayRef<int64_t>{i});
-            Value index = lia.min(lia.add(actRow, lia.index(i)), lastInputRow);
-            written = vector::TransferWriteOp::create(
-                          lb, loc, row, written, ValueRange{index, lia.index(0)},
-                          ArrayRef<bool>{fullTiles})
-                          .getResult();
-          }
-          scf::YieldOp::create(lb, loc, written);
+    auto tileLoop = [&](OpBuilder &lb, Value tileFirstRow, Value actRow,
+                        Value blockOut) {
+      IndexArith lia{lb, loc};
+      auto tileType = VectorType::get({actRows, tileRows}, f32);
+      Value tile = TileMatmulOp::create(
+          lb, loc, tileType, prepare.getPrepared(), blockSums,
+          op.getActScales(), op.getWeights(), op.getScales(), actRow,
+          lia.add(blockFirstRow, tileFirstRow), op.getGroups(), sizes.int8Dot);
+      // Activation rows past M write the (identical) values of row M-1;
+      // columns past N are masked off by the transfer.
+      Value written = blockOut;
+      for (int64_t i = 0; i < actRows; ++i) {
+        Value row =
+            vector::ExtractOp::create(lb, loc, tile, ArrayRef<int64_t>{i});
+        Value index = lia.min(lia.add(actRow, lia.index(i)), lastInputRow);
+        written = vector::TransferWriteOp::create(
+                      lb, loc, row, written, ValueRange{index, tileFirstRow},
+                      ArrayRef<bool>{fullBlocks})
+                      .getResult();
+      }
+      return written;
+    };
+    auto forRange = [&](OpBuilder &lb, Value lower, Value upper, int64_t step,
+                        Value init,
+                        function_ref<Value(OpBuilder &, Value, Value)> body) {
+      return scf::ForOp::create(
+                 lb, loc, lower, upper, IndexArith{lb, loc}.index(step),
+                 ValueRange{init},
+                 [&](OpBuilder &nb, Location, Value iv, ValueRange args) {
+                   scf::YieldOp::create(nb, loc, body(nb, iv, args[0]));
+                 })
+          .getResult(0);
+    };
+    Value blockOut = forRange(
+        b, ia.index(0), numInputRows, blockActRows, slice,
+        [&](OpBuilder &b1, Value actBlock, Value out1) {
+          IndexArith ia1{b1, loc};
+          Value actEnd =
+              ia1.min(ia1.add(actBlock, ia1.index(blockActRows)), numInputRows);
+          return forRange(
+              b1, ia1.index(0), numBlockRows, tileRows, out1,
+              [&](OpBuilder &b2, Value tileFirstRow, Value out2) {
+                return forRange(b2, actBlock, actEnd, actRows, out2,
+                                [&](OpBuilder &b3, Value actRow, Value out3) {
+                                  return tileLoop(b3, tileFirstRow, actRow,
+                                                  out3);
+                                });
+              });
         });
     b.setInsertionPointToStart(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(b, loc, actLoop.getResult(0), shared,
-                                          offsets, sizesOfSlice, strides);
+    tensor::ParallelInsertSliceOp::create(b, loc, blockOut, shared, offsets,
+                                          sizesOfSlice, strides);
   }
   Value result = forall.getResult(0);
   if (!resultType.getElementType().isF32())
@@ -197,7 +255,8 @@ struct TernaryTileMatmulCPUPass
       getOperation()->emitError(llvm::toString(target.takeError()));
       return signalPassFailure();
     }
-    TileSizes sizes{target->rowsPerTile, actRowsPerTile, target->int8Dot};
+    TileSizes sizes{target->rowsPerTile, actRowsPerTile, target->int8Dot,
+                    target->l2CacheBytes};
     if (int8Dot != "auto") {
       std::optional<Int8DotKind> dot = symbolizeInt8DotKind(int8Dot);
       if (!dot) {
@@ -220,6 +279,15 @@ struct TernaryTileMatmulCPUPass
       return signalPassFailure();
     if (rowsPerTile != 0)
       sizes.rows = rowsPerTile;
+    if (l2CacheKiB < 0 || l2CacheKiB > (int64_t(1) << 20)) {
+      getOperation()->emitError()
+          << "l2-cache-kib must be between 1 and 1048576 (0: from the "
+             "target), got "
+          << static_cast<int64_t>(l2CacheKiB);
+      return signalPassFailure();
+    }
+    if (l2CacheKiB != 0)
+      sizes.l2CacheBytes = l2CacheKiB * 1024;
 
     SmallVector<MatmulOp> matmuls;
     getOperation()->walk([&](MatmulOp op) { matmuls.push_back(op); });

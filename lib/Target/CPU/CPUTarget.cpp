@@ -22,6 +22,7 @@
 #include "llvm/TargetParser/Triple.h"
 
 #include <mutex>
+#include <unistd.h>
 
 using namespace trilm;
 using namespace trilm::cpu;
@@ -61,6 +62,10 @@ llvm::Expected<CPUTarget> CPUTarget::get(llvm::StringRef triple,
   target.features = features.str();
   if (cpu == "native") {
     target.cpu = llvm::sys::getHostCPUName().str();
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    if (long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE); l2 > 0)
+      target.l2CacheBytes = l2;
+#endif
     std::string hostFeatures;
     for (const auto &feature : llvm::sys::getHostCPUFeatures())
       hostFeatures += (feature.second ? ",+" : ",-") + feature.first().str();

@@ -1,16 +1,22 @@
 // RUN: trilm-opt %s -ternary-tile-matmul-cpu -split-input-file | FileCheck %s
 // RUN: trilm-opt %s -ternary-tile-matmul-cpu="rows=8 act-rows=2 int8-dot=avx512_vnni" -split-input-file | FileCheck %s --check-prefix=OPTS
 // RUN: trilm-opt %s -ternary-tile-matmul-cpu="triple=x86_64-linux-gnu cpu=znver4" -split-input-file | FileCheck %s --check-prefix=ZNVER4
+// RUN: trilm-opt %s -ternary-tile-matmul-cpu="l2-cache-kib=64" -canonicalize -split-input-file | FileCheck %s --check-prefix=BLOCKS
 // RUN: trilm-opt %s -ternary-tile-matmul-cpu="triple=aarch64-linux-gnu features=+neon,+dotprod" -split-input-file | FileCheck %s --check-prefix=NEON
 
-// Activations are prepared once; tiles of 4 output rows run in parallel, each
-// over tiles of activation rows (4 for int8 2-bit on the default target).
+// Activations are prepared once; cache blocks of output rows run in parallel
+// (here one tile of 4 rows each, a sixteenth of N rounded up to a tile), each
+// over cache blocks of activation rows, tiles of output rows and tiles of
+// activation rows (4 for int8 2-bit on the default target).
 // CHECK-LABEL: func.func @int8_tq2
 // CHECK-SAME: (%[[X:[^:]*]]: tensor<?x700xi8>, %[[AS:[^:]*]]: tensor<?xf32>, %[[W:[^:]*]]: !ternary.packed<37x700, tq2>, %[[S:[^:]*]]: tensor<2x2xf32>)
 // CHECK: %[[P:.*]], %[[SUMS:.*]] = ternary.prepare_activations %[[X]] groups #ternary.scale_groups<n = [20], k = [300]> scheme tq2 : tensor<?x700xi8> -> tensor<?x1024xi8>, tensor<?x4xi32>
 // CHECK: scf.forall (%[[TILE:.*]]) in (10)
-// CHECK: %[[N:.*]] = arith.muli %[[TILE]], %{{.*}} : index
-// CHECK: scf.for %[[M:.*]] = %{{.*}} to %{{.*}} step %[[STEP:[^ ]*]]
+// CHECK: %[[BLOCK:.*]] = arith.muli %[[TILE]], %{{.*}} : index
+// CHECK: scf.for %[[MB:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: scf.for %[[R:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: scf.for %[[M:.*]] = %[[MB]] to %{{.*}} step
+// CHECK: %[[N:.*]] = arith.addi %[[BLOCK]], %[[R]] : index
 // CHECK: %[[T:.*]] = ternary.tile_matmul %[[P]] block_sums(%[[SUMS]] : tensor<?x4xi32>) act_scales(%[[AS]] : tensor<?xf32>), %[[W]][%[[M]], %[[N]]] groups #ternary.scale_groups<n = [20], k = [300]> scales(%[[S]] : tensor<2x2xf32>) dot generic : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> vector<4x4xf32>
 // CHECK: vector.extract %[[T]][0] : vector<4xf32> from vector<4x4xf32>
 // CHECK: vector.transfer_write
@@ -57,4 +63,26 @@ func.func @no_rows(%x: tensor<0x300xf32>, %w: !ternary.packed<8x300, tq2>, %s: t
   %xd = tensor.cast %x : tensor<0x300xf32> to tensor<?x300xf32>
   %y = ternary.matmul %xd, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<?x300xf32>, !ternary.packed<8x300, tq2> -> tensor<?x8xf32>
   return %y : tensor<?x8xf32>
+}
+
+// -----
+
+// Cache blocks from a 64 KiB L2: 16 output rows (a quarter of L2 of 1024-byte
+// weight rows) per parallel iteration, 8 activation rows (half of L2 of
+// 4096-byte prepared rows) per activation block.
+// BLOCKS-LABEL: func.func @cache_blocks
+// BLOCKS-DAG: %[[C8:.*]] = arith.constant 8 : index
+// BLOCKS-DAG: %[[C16:.*]] = arith.constant 16 : index
+// BLOCKS-DAG: %[[C4:.*]] = arith.constant 4 : index
+// BLOCKS: scf.forall (%{{.*}}) in (32)
+// BLOCKS: tensor.extract_slice {{.*}} [64, 16] [1, 1] : tensor<64x512xf32> to tensor<64x16xf32>
+// BLOCKS: scf.for %[[MB:.*]] = %{{.*}} to %{{.*}} step %[[C8]]
+// BLOCKS: %[[END:.*]] = arith.minui
+// BLOCKS: scf.for %{{.*}} = %{{.*}} to %[[C16]] step %[[C4]]
+// BLOCKS: scf.for %{{.*}} = %[[MB]] to %[[END]] step %[[C4]]
+// BLOCKS: ternary.tile_matmul {{.*}} -> vector<4x4xf32>
+// BLOCKS: vector.transfer_write {{.*}} {in_bounds = [true]}
+func.func @cache_blocks(%x: tensor<64x4096xi8>, %as: tensor<64xf32>, %w: !ternary.packed<512x4096, tq2>, %s: tensor<1x1xf32>) -> tensor<64x512xf32> {
+  %y = ternary.matmul %x act_scales(%as : tensor<64xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<64x4096xi8>, !ternary.packed<512x4096, tq2> -> tensor<64x512xf32>
+  return %y : tensor<64x512xf32>
 }

@@ -34,6 +34,9 @@ struct CPUTarget {
   /// Output rows per tile: enough independent accumulators to hide the
   /// latency of the dot-product instruction.
   int64_t rowsPerTile = 4;
+  /// L2 cache per core, which sizes the cache blocks: the host's for
+  /// `native`, else a typical server core's.
+  int64_t l2CacheBytes = int64_t(1) << 20;
 
   /// Validates the triple, CPU and features against LLVM's target registry.
   /// `cpu` may be "native" (the host CPU and its features); an empty triple
