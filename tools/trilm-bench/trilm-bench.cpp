@@ -20,32 +20,43 @@ using namespace trilm;
 using namespace trilm::bench;
 namespace cl = llvm::cl;
 
+static cl::OptionCategory toolOptions("trilm-bench options");
+
 static cl::opt<std::string> command(cl::Positional, cl::Required,
-                                    cl::desc("<bandwidth | matmul>"));
+                                    cl::desc("<bandwidth | matmul>"),
+    cl::cat(toolOptions));
 static cl::list<std::string>
     models("models", cl::CommaSeparated,
-           cl::desc("TriLM sizes: 99M, 1.1B, 3.9B (default: all)"));
+           cl::desc("TriLM sizes: 99M, 1.1B, 3.9B (default: all)"),
+    cl::cat(toolOptions));
 static cl::list<std::string>
     shapes("shapes", cl::CommaSeparated,
            cl::desc("Custom N x K shapes instead of the models' layers, "
-                    "e.g. 9216x3072 (one scale per tensor)"));
+                    "e.g. 9216x3072 (one scale per tensor)"),
+    cl::cat(toolOptions));
 static cl::list<int64_t> rowCounts("m", cl::CommaSeparated,
-                                   cl::desc("Activation rows (default: 1)"));
+                                   cl::desc("Activation rows (default: 1)"),
+    cl::cat(toolOptions));
 static cl::list<int> threadCounts("num-threads", cl::CommaSeparated,
-                                  cl::desc("Thread counts (default: 1,2)"));
+                                  cl::desc("Thread counts (default: 1,2)"),
+    cl::cat(toolOptions));
 static cl::list<std::string>
     packings("packing", cl::CommaSeparated,
-             cl::desc("Packings: tq2, tq1 (default: both)"));
+             cl::desc("Packings: tq2, tq1 (default: both)"),
+    cl::cat(toolOptions));
 static cl::list<std::string>
     modes("mode", cl::CommaSeparated,
-          cl::desc("Activation modes: int8, fp (default: both)"));
+          cl::desc("Activation modes: int8, fp (default: both)"),
+    cl::cat(toolOptions));
 static cl::opt<int64_t>
     interleave("interleave",
                cl::desc("Weights with this many rows interleaved, as "
                         "trilm-cpu-pipeline stores constants (0: row-major)"),
-               cl::init(0));
+               cl::init(0),
+    cl::cat(toolOptions));
 static cl::opt<int> repeats("repeats", cl::desc("Timed calls per case"),
-                            cl::init(7));
+                            cl::init(7),
+    cl::cat(toolOptions));
 
 namespace {
 
@@ -213,6 +224,7 @@ int runMatmul() {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(toolOptions);
   cl::ParseCommandLineOptions(argc, argv,
                               "trilm-bench: figures for trilm's kernels\n");
   if (command == "bandwidth")

@@ -32,38 +32,48 @@ namespace cl = llvm::cl;
 
 enum class EmitKind { MLIR, LLVM, Object };
 
+static cl::OptionCategory toolOptions("trilm-compile options");
+
 static cl::opt<std::string> inputFile(cl::Positional,
                                       cl::desc("<input .mlir>"),
-                                      cl::Required);
+                                      cl::Required,
+    cl::cat(toolOptions));
 static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                        cl::value_desc("file"),
-                                       cl::init("-"));
+                                       cl::init("-"),
+    cl::cat(toolOptions));
 static cl::opt<std::string>
     targetTriple("target",
                  cl::desc("Target: x86_64, aarch64 or an LLVM triple "
                           "(default: the host)"),
-                 cl::init(""));
+                 cl::init(""),
+    cl::cat(toolOptions));
 static cl::opt<std::string> targetCPU("cpu",
                                       cl::desc("Target CPU, or native"),
-                                      cl::init("generic"));
+                                      cl::init("generic"),
+    cl::cat(toolOptions));
 static cl::opt<std::string>
     targetFeatures("features",
                    cl::desc("Target features, LLVM style: +avx512vnni,..."),
-                   cl::init(""));
+                   cl::init(""),
+    cl::cat(toolOptions));
 static cl::opt<bool> openmp("openmp",
                              cl::desc("Parallelise over output rows with "
                                       "OpenMP (link with libomp)"),
-                             cl::init(true));
+                             cl::init(true),
+    cl::cat(toolOptions));
 static cl::opt<bool>
     cInterface("c-interface",
                cl::desc("Also emit _mlir_ciface_<name> wrappers that take "
                         "memref descriptors by pointer, for C callers"),
-               cl::init(false));
+               cl::init(false),
+    cl::cat(toolOptions));
 static cl::opt<EmitKind> emit(
     "emit", cl::desc("What to write"), cl::init(EmitKind::Object),
     cl::values(clEnumValN(EmitKind::MLIR, "mlir", "the LLVM-dialect module"),
                clEnumValN(EmitKind::LLVM, "llvm", "optimised LLVM IR"),
-               clEnumValN(EmitKind::Object, "obj", "an object file")));
+               clEnumValN(EmitKind::Object, "obj", "an object file")),
+    cl::cat(toolOptions));
 
 /// Accepts an architecture alone as shorthand for its Linux triple.
 static std::string expandTriple(llvm::StringRef target) {
@@ -79,6 +89,7 @@ static int fail(const llvm::Twine &message) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(toolOptions);
   cl::ParseCommandLineOptions(
       argc, argv,
       "trilm-compile: compile ternary MLIR to LLVM IR or an object file\n");
