@@ -12,6 +12,9 @@ packages=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22 lld-22
   libomp-22-dev libgtest-dev
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+  # The reference for whole-model tests: transformers (from PyPI) runs on
+  # Debian's CPU build of PyTorch; PyPI's torch wheels need CUDA libraries.
+  python3-torch
 )
 missing=()
 for pkg in "${packages[@]}"; do
@@ -26,10 +29,13 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}"
 fi
 
-# Python test dependencies, pinned, in a venv next to the build.
+# Python test dependencies, pinned, in a venv next to the build. It is made
+# from Debian's Python and sees its packages, for python3-torch.
 venv="$root/.venv"
-if [[ ! -x "$venv/bin/python" ]]; then
-  python3 -m venv "$venv"
+if ! grep -qs "include-system-site-packages = true" "$venv/pyvenv.cfg" ||
+   ! grep -qs "^home = /usr/bin$" "$venv/pyvenv.cfg"; then
+  rm -rf "$venv"
+  /usr/bin/python3 -m venv --system-site-packages "$venv"
 fi
 if ! cmp -s "$root/python/requirements.txt" "$venv/.requirements.txt"; then
   "$venv/bin/pip" install -q -r "$root/python/requirements.txt"

@@ -24,7 +24,8 @@ static constexpr const char *kBufferize =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-deallocation-pipeline,"
-    "convert-bufferization-to-memref";
+    "convert-bufferization-to-memref,"
+    "memref-copy-to-linalg";
 
 static constexpr const char *kToLLVM =
     "func.func(convert-linalg-to-loops),"

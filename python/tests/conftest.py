@@ -18,6 +18,7 @@ def tools():
         pytest.fail(f"{opt} is missing: build trilm first (scripts/test.sh does)")
     llvm = pathlib.Path("/usr/lib/llvm-22")
     return {
+        "build": str(build),
         "opt": str(opt),
         "compile": str(build / "bin" / "trilm-compile"),
         "runner": str(llvm / "bin" / "mlir-runner"),

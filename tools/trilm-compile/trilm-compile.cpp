@@ -2,7 +2,7 @@
 //
 // Part of trilm: an MLIR compiler for ternary language models.
 //
-// trilm-compile model.mlir --target=aarch64 --features=+dotprod --emit=obj
+// trilm-compile <checkpoint-dir | model.mlir> --target=aarch64 --emit=lib
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,31 +11,42 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "trilm/Import/Checkpoint.h"
 #include "trilm/InitAllTrilm.h"
+#include "trilm/Model/LlamaModel.h"
 #include "trilm/Pipelines/Pipelines.h"
 #include "trilm/Target/CPU/CPUTarget.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
+
+#include <chrono>
 
 using namespace mlir;
 namespace cl = llvm::cl;
 
-enum class EmitKind { MLIR, LLVM, Object };
+enum class EmitKind { Imported, MLIR, LLVM, Object, Library };
 
 static cl::OptionCategory toolOptions("trilm-compile options");
 
 static cl::opt<std::string> inputFile(cl::Positional,
-                                      cl::desc("<input .mlir>"),
+                                      cl::desc("<checkpoint dir | .mlir>"),
                                       cl::Required,
     cl::cat(toolOptions));
 static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
@@ -70,10 +81,39 @@ static cl::opt<bool>
     cl::cat(toolOptions));
 static cl::opt<EmitKind> emit(
     "emit", cl::desc("What to write"), cl::init(EmitKind::Object),
-    cl::values(clEnumValN(EmitKind::MLIR, "mlir", "the LLVM-dialect module"),
+    cl::values(clEnumValN(EmitKind::Imported, "imported",
+                          "the input module before lowering (for a "
+                          "checkpoint: ternary, linalg and tensor ops)"),
+               clEnumValN(EmitKind::MLIR, "mlir", "the LLVM-dialect module"),
                clEnumValN(EmitKind::LLVM, "llvm", "optimised LLVM IR"),
-               clEnumValN(EmitKind::Object, "obj", "an object file")),
+               clEnumValN(EmitKind::Object, "obj", "an object file"),
+               clEnumValN(EmitKind::Library, "lib",
+                          "a shared library (for libtrilm_runtime)")),
     cl::cat(toolOptions));
+static cl::opt<std::string>
+    packing("packing",
+            cl::desc("Ternary weight packing: 2-bit (TQ2_0) or 1.6-bit "
+                     "(TQ1_0); checkpoints only"),
+            cl::init("2-bit"), cl::cat(toolOptions));
+static cl::opt<std::string>
+    activations("activations",
+                cl::desc("Activations of the ternary matmuls: fp32 (exact "
+                         "TriLM semantics) or int8 (per-token absmax); "
+                         "checkpoints only"),
+                cl::init("fp32"), cl::cat(toolOptions));
+static cl::opt<std::string> ternarize(
+    "ternarize",
+    cl::desc("Ternarise non-ternary block weights: none (they are an error) "
+             "or absmean (lossy post-training ternarisation)"),
+    cl::init("none"), cl::cat(toolOptions));
+static cl::opt<std::string>
+    linker("linker",
+           cl::desc("Compiler driver that links --emit=lib (default: "
+                    "clang-22 or clang for the host, "
+                    "aarch64-linux-gnu-gcc for aarch64)"),
+           cl::init(""), cl::cat(toolOptions));
+static cl::opt<bool> quiet("quiet", cl::desc("No progress or summary"),
+                           cl::init(false), cl::cat(toolOptions));
 
 /// Accepts an architecture alone as shorthand for its Linux triple.
 static std::string expandTriple(llvm::StringRef target) {
@@ -87,17 +127,135 @@ static int fail(const llvm::Twine &message) {
   return 1;
 }
 
+/// Draws a progress bar on stderr when it is a terminal.
+static void showProgress(llvm::StringRef what, int64_t done, int64_t total) {
+  if (quiet || !llvm::sys::Process::StandardErrIsDisplayed() || total == 0)
+    return;
+  constexpr int64_t width = 40;
+  int64_t filled = done * width / total;
+  llvm::errs() << "\r" << what << " [" << std::string(filled, '=')
+               << std::string(width - filled, ' ') << "] " << done << "/"
+               << total;
+  if (done == total)
+    llvm::errs() << "\n";
+}
+
+/// Parameters and bytes of a model module's constants.
+struct WeightSummary {
+  int64_t ternaryParameters = 0, ternaryBytes = 0;
+  int64_t otherParameters = 0, otherBytes = 0;
+};
+
+static WeightSummary summarizeWeights(ModuleOp module) {
+  WeightSummary summary;
+  module.walk([&](func::FuncOp function) {
+    // Both entry points share the constants: count one.
+    if (function.getSymName() != "trilm_prefill")
+      return;
+    function.walk([&](Operation *op) {
+      if (auto constant = dyn_cast<trilm::ternary::ConstantOp>(op)) {
+        auto type = constant.getType();
+        summary.ternaryParameters += type.getRows() * type.getCols();
+        summary.ternaryBytes += type.getStorageType().getNumElements();
+      } else if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+        auto type = dyn_cast<RankedTensorType>(constant.getType());
+        if (!type)
+          return;
+        summary.otherParameters += type.getNumElements();
+        summary.otherBytes +=
+            type.getNumElements() * type.getElementTypeBitWidth() / 8;
+      }
+    });
+  });
+  return summary;
+}
+
+static llvm::Expected<OwningOpRef<ModuleOp>>
+importCheckpoint(MLIRContext &context, llvm::StringRef dir) {
+  trilm::model::ModelOptions options;
+  if (packing == "2-bit" || packing == "tq2")
+    options.packing = trilm::ternary::PackingScheme::tq2;
+  else if (packing == "1.6-bit" || packing == "tq1")
+    options.packing = trilm::ternary::PackingScheme::tq1;
+  else
+    return llvm::createStringError("unknown --packing '" + packing +
+                                   "'; expected 2-bit or 1.6-bit");
+  if (activations == "int8")
+    options.int8Activations = true;
+  else if (activations != "fp32")
+    return llvm::createStringError("unknown --activations '" + activations +
+                                   "'; expected fp32 or int8");
+  if (ternarize == "absmean")
+    options.ternarize = trilm::import::Ternarize::AbsMean;
+  else if (ternarize != "none")
+    return llvm::createStringError("unknown --ternarize '" + ternarize +
+                                   "'; expected none or absmean");
+  options.progress = [](int64_t done, int64_t total) {
+    showProgress("importing", done, total);
+  };
+  auto checkpoint = trilm::import::Checkpoint::open(dir);
+  if (!checkpoint)
+    return checkpoint.takeError();
+  return trilm::model::buildLlamaModule(context, **checkpoint, options);
+}
+
+/// The compiler driver that links shared libraries for `triple`.
+static llvm::Expected<std::string> findLinker(const llvm::Triple &triple) {
+  if (!linker.empty())
+    return linker.getValue();
+  llvm::Triple host(llvm::sys::getProcessTriple());
+  SmallVector<llvm::StringRef> candidates;
+  if (triple.getArch() == host.getArch())
+    candidates = {"clang-22", "clang", "cc"};
+  else if (triple.isAArch64())
+    candidates = {"aarch64-linux-gnu-gcc"};
+  for (llvm::StringRef candidate : candidates)
+    if (auto path = llvm::sys::findProgramByName(candidate))
+      return *path;
+  return llvm::createStringError("no linker found for " + triple.str() +
+                                 "; pass --linker");
+}
+
+/// Links `object` into the shared library `output`.
+static llvm::Error linkSharedLibrary(llvm::StringRef object,
+                                     llvm::StringRef output,
+                                     const llvm::Triple &triple) {
+  auto driver = findLinker(triple);
+  if (!driver)
+    return driver.takeError();
+  std::string libraryDir = "-L" TRILM_OPENMP_LIBRARY_DIR;
+  std::string rpath = "-Wl,-rpath," TRILM_OPENMP_LIBRARY_DIR;
+  SmallVector<llvm::StringRef> args = {*driver, "-shared", "-o", output,
+                                       object};
+  if (openmp)
+    args.append({libraryDir, rpath, "-lomp"});
+  args.push_back("-lm");
+  std::string message;
+  int status = llvm::sys::ExecuteAndWait(*driver, args, std::nullopt, {}, 0, 0,
+                                         &message);
+  if (status != 0)
+    return llvm::createStringError(
+        "linking " + output.str() + " with " + *driver + " failed" +
+        (message.empty() ? std::string() : ": " + message));
+  return llvm::Error::success();
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(toolOptions);
   cl::ParseCommandLineOptions(
       argc, argv,
-      "trilm-compile: compile ternary MLIR to LLVM IR or an object file\n");
+      "trilm-compile: compile a TriLM checkpoint directory (config.json, "
+      "safetensors) or ternary MLIR to MLIR, LLVM IR, an object file or a "
+      "shared library\n");
+  auto startTime = std::chrono::steady_clock::now();
 
   auto target = trilm::cpu::CPUTarget::get(expandTriple(targetTriple),
                                            targetCPU, targetFeatures);
   if (!target)
     return fail(llvm::toString(target.takeError()));
+  if (emit == EmitKind::Library && outputFile == "-")
+    return fail("--emit=lib needs an output file (-o)");
 
   DialectRegistry registry;
   registerAllDialects(registry);
@@ -105,22 +263,44 @@ int main(int argc, char **argv) {
   trilm::registerAllDialects(registry);
   MLIRContext context(registry);
 
+  bool fromCheckpoint = llvm::sys::fs::is_directory(inputFile);
   llvm::SourceMgr sourceMgr;
-  std::string error;
-  auto input = openInputFile(inputFile, &error);
-  if (!input)
-    return fail(error);
-  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
-  if (!module)
-    return 1;
+  OwningOpRef<ModuleOp> module;
+  std::string error;
+  if (fromCheckpoint) {
+    auto imported = importCheckpoint(context, inputFile);
+    if (!imported)
+      return fail(llvm::toString(imported.takeError()));
+    module = std::move(*imported);
+  } else {
+    auto input = openInputFile(inputFile, &error);
+    if (!input)
+      return fail(error);
+    sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+    if (!module)
+      return 1;
+  }
+  WeightSummary summary = summarizeWeights(*module);
 
   if (cInterface)
     for (auto function : module->getOps<func::FuncOp>())
       if (function.isPublic() && !function.isDeclaration())
         function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                           UnitAttr::get(&context));
+
+  if (!quiet && fromCheckpoint)
+    llvm::errs() << "compiling for " << target->triple << " (" << target->cpu
+                 << ")\n";
+  if (emit == EmitKind::Imported) {
+    auto output = openOutputFile(outputFile, &error);
+    if (!output)
+      return fail(error);
+    module->print(output->os());
+    output->keep();
+    return 0;
+  }
 
   PassManager pm(&context);
   trilm::CPUPipelineOptions options;
@@ -131,10 +311,20 @@ int main(int argc, char **argv) {
   trilm::buildCPUPipeline(pm, options);
   if (failed(pm.run(*module)))
     return 1;
-
-  auto output = openOutputFile(outputFile, &error);
-  if (!output)
-    return fail(error);
+  std::unique_ptr<llvm::ToolOutputFile> output;
+  llvm::SmallString<128> objectPath;
+  if (emit == EmitKind::Library) {
+    int fd;
+    if (std::error_code ec =
+            llvm::sys::fs::createTemporaryFile("trilm-model", "o", fd,
+                                               objectPath))
+      return fail("cannot create a temporary object file: " + ec.message());
+    output = std::make_unique<llvm::ToolOutputFile>(objectPath, fd);
+  } else {
+    output = openOutputFile(outputFile, &error);
+    if (!output)
+      return fail(error);
+  }
   switch (emit) {
   case EmitKind::MLIR:
     module->print(output->os());
@@ -149,11 +339,36 @@ int main(int argc, char **argv) {
     break;
   }
   case EmitKind::Object:
+  case EmitKind::Library:
     if (llvm::Error error =
             trilm::cpu::emitObjectFile(*module, *target, output->os()))
       return fail(llvm::toString(std::move(error)));
     break;
   }
-  output->keep();
+  if (emit == EmitKind::Library) {
+    output->os().close();
+    llvm::Error linked =
+        linkSharedLibrary(objectPath, outputFile, llvm::Triple(target->triple));
+    llvm::sys::fs::remove(objectPath);
+    if (linked)
+      return fail(llvm::toString(std::move(linked)));
+  } else {
+    output->keep();
+  }
+
+  if (!quiet && fromCheckpoint) {
+    double seconds = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - startTime)
+                         .count();
+    int64_t parameters = summary.ternaryParameters + summary.otherParameters;
+    llvm::errs() << llvm::formatv(
+        "{0}: {1:N} parameters ({2:N} ternary at {3:F2} bits per weight), "
+        "{4:F1} MiB of weights, compiled in {5:F1} s\n",
+        outputFile.getValue(), parameters, summary.ternaryParameters,
+        summary.ternaryParameters
+            ? 8.0 * summary.ternaryBytes / summary.ternaryParameters
+            : 0.0,
+        (summary.ternaryBytes + summary.otherBytes) / 1048576.0, seconds);
+  }
   return 0;
 }

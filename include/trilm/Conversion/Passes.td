@@ -119,4 +119,17 @@ def ConvertTernaryToCPU : Pass<"convert-ternary-to-cpu"> {
   ];
 }
 
+def MemRefCopyToLinalg : Pass<"memref-copy-to-linalg"> {
+  let summary = "Rewrite strided memref.copy as linalg.copy";
+  let description = [{
+    Bufferization copies strided views (slices of a fused projection, rows
+    of a KV cache) with `memref.copy`, which the LLVM lowering turns into a
+    call to `memrefCopy` from MLIR's C runner library. This pass rewrites
+    every `memref.copy` that has a non-identity layout on either side into
+    `linalg.copy`, which becomes loops, so that compiled models need only
+    libc. Copies between identity layouts stay: they lower to `memcpy`.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // TRILM_CONVERSION_PASSES_TD

@@ -1,0 +1,147 @@
+//===- Checkpoint.h - Hugging Face TriLM checkpoints ------------*- C++ -*-===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+// Reads a checkpoint directory as Hugging Face publishes TriLMs: config.json
+// (LlamaForCausalLM) and model.safetensors, or shards listed by
+// model.safetensors.index.json. Files are memory-mapped; tensors are read
+// one at a time, so the whole fp16 model is never in memory at once.
+//
+// Every failure is an llvm::Error with one line that names the file (and the
+// tensor, shard or field) and says what is wrong.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TRILM_IMPORT_CHECKPOINT_H
+#define TRILM_IMPORT_CHECKPOINT_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace trilm::import {
+
+/// The fields of a LlamaForCausalLM config.json that the compiler uses.
+struct LlamaConfig {
+  int64_t vocabSize = 0;
+  int64_t hiddenSize = 0;
+  int64_t intermediateSize = 0;
+  int64_t numLayers = 0;
+  int64_t numHeads = 0;
+  /// num_key_value_heads; equal to numHeads when absent (MHA).
+  int64_t numKVHeads = 0;
+  /// head_dim when present, else hiddenSize / numHeads.
+  int64_t headDim = 0;
+  int64_t maxPositions = 0;
+  /// pretraining_model_parallel: scales per ternary matrix (1 when absent).
+  int64_t modelParallel = 1;
+  double ropeTheta = 10000.0;
+  double rmsNormEps = 1e-6;
+  bool tieWordEmbeddings = false;
+  int64_t bosTokenId = -1;
+  int64_t eosTokenId = -1;
+};
+
+/// Parses and validates config.json text; `fileName` prefixes errors.
+/// Rejects other architectures (a non-empty "architectures" must list
+/// LlamaForCausalLM; model_type "llama" counts only without one),
+/// rope_scaling, a hidden_act other than silu, attention or MLP biases, and a
+/// pretraining_model_parallel that does not divide every sharded extent.
+llvm::Expected<LlamaConfig> parseLlamaConfig(llvm::StringRef json,
+                                             llvm::StringRef fileName);
+
+/// Element types of safetensors tensors that the importer accepts.
+enum class DType { F16, BF16, F32 };
+
+/// The safetensors name of `dtype` ("F16", "BF16", "F32").
+llvm::StringRef getDTypeName(DType dtype);
+/// Bytes per element of `dtype`.
+int64_t getDTypeSize(DType dtype);
+
+/// One tensor inside a memory-mapped safetensors file.
+struct TensorView {
+  std::string name;
+  DType dtype;
+  llvm::SmallVector<int64_t, 2> shape;
+  /// The tensor's bytes (little endian), inside the mapped file.
+  llvm::ArrayRef<uint8_t> bytes;
+
+  int64_t numElements() const;
+  /// Element `index` (row-major) converted to f32.
+  float at(int64_t index) const;
+  /// Elements [begin, begin + out.size()) converted to f32.
+  void read(int64_t begin, llvm::MutableArrayRef<float> out) const;
+};
+
+/// A checkpoint directory: config.json plus one or more safetensors files.
+class Checkpoint {
+public:
+  static llvm::Expected<std::unique_ptr<Checkpoint>> open(llvm::StringRef dir);
+  ~Checkpoint();
+
+  const LlamaConfig &getConfig() const { return config; }
+  /// The tensor `name`; an error names the tensor when it is missing.
+  llvm::Expected<TensorView> getTensor(llvm::StringRef name) const;
+  /// The tensor `name` with the given shape; an error says which dimension
+  /// disagrees (with config.json) when it differs.
+  llvm::Expected<TensorView> getTensor(llvm::StringRef name,
+                                       llvm::ArrayRef<int64_t> shape) const;
+  bool hasTensor(llvm::StringRef name) const;
+
+private:
+  Checkpoint();
+  struct Impl;
+  LlamaConfig config;
+  std::unique_ptr<Impl> impl;
+};
+
+/// Along which dimension a ternary matrix's scales change: column-parallel
+/// layers (q, k, v, gate, up) are sharded along output rows, row-parallel
+/// ones (o, down) along the input columns.
+enum class ShardAxis { Rows, Cols };
+
+/// What to do with a block weight that is not ternary.
+enum class Ternarize {
+  /// Reject it with an error naming the tensor, the shard and why.
+  None,
+  /// Post-training ternarisation (lossy): per shard, scale = mean |w| over
+  /// every element of the shard (zeros included), and
+  /// trit = clamp(round(w / scale), -1, 1), rounding halves away from zero
+  /// (w / scale = +-0.5 gives +-1). A shard of zeros gets scale 0, trits 0.
+  AbsMean,
+};
+
+/// A ternary matrix recovered from a checkpoint tensor: W = trit * scale of
+/// the element's shard.
+struct TernaryMatrix {
+  int64_t rows = 0;
+  int64_t cols = 0;
+  /// rows x cols trits in {-1, 0, 1}, row-major.
+  std::vector<int8_t> trits;
+  /// One scale per shard, shard s covering rows (or columns)
+  /// [s * extent / shards, (s + 1) * extent / shards).
+  llvm::SmallVector<float> scales;
+  ShardAxis axis = ShardAxis::Rows;
+};
+
+/// Recovers trits and one scale per shard from `tensor` (2-D). Each shard's
+/// non-zero magnitudes must agree to within the rounding of the tensor's
+/// element type (relative to the shard's largest magnitude: 2^-10 for F16,
+/// 2^-7 for BF16, 1e-6 for F32); the scale is their mean, and a shard of
+/// zeros gets scale 0. With Ternarize::None any other tensor is an error
+/// that names the tensor and shard and says why (how many distinct
+/// magnitudes, a sample of them). The extent along `axis` must be divisible
+/// by `shards`; a NaN or infinite element is an error in either mode.
+llvm::Expected<TernaryMatrix> extractTernary(const TensorView &tensor,
+                                             int64_t shards, ShardAxis axis,
+                                             Ternarize mode);
+
+} // namespace trilm::import
+
+#endif // TRILM_IMPORT_CHECKPOINT_H

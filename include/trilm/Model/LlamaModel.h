@@ -1,0 +1,50 @@
+//===- LlamaModel.h - A TriLM checkpoint as one MLIR module -----*- C++ -*-===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TRILM_MODEL_LLAMAMODEL_H
+#define TRILM_MODEL_LLAMAMODEL_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "trilm/Dialect/Ternary/IR/Ternary.h"
+#include "trilm/Import/Checkpoint.h"
+#include "trilm/Model/ModelABI.h"
+#include "llvm/Support/Error.h"
+
+#include <functional>
+
+namespace trilm::model {
+
+struct ModelOptions {
+  ternary::PackingScheme packing = ternary::PackingScheme::tq2;
+  /// Quantise the activations of every ternary matmul to int8 (per token,
+  /// absmax) instead of keeping them f32.
+  bool int8Activations = false;
+  import::Ternarize ternarize = import::Ternarize::None;
+  /// Called after each imported tensor with (done, total).
+  std::function<void(int64_t, int64_t)> progress;
+};
+
+/// Imports `checkpoint` into a module with two entry points over the same
+/// weights, both appending tokens at position `start` of a KV cache:
+///
+///   func @trilm_prefill(%tokens: memref<?xi32>, %start: index,
+///                       %k_cache, %v_cache: memref<L x C x KV x f32>,
+///                       %logits: memref<? x V x f32>)
+///   func @trilm_decode  (the same with one token: the GEMV kernels)
+///
+/// where L is the number of layers, C the context length (dynamic), KV the
+/// key/value width (kv heads x head dim) and V the vocabulary. They write the
+/// new tokens' keys and values into the caches and every token's logits, and
+/// the module exports `trilm_model_config` (see ModelConfigField).
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+buildLlamaModule(mlir::MLIRContext &context,
+                 const import::Checkpoint &checkpoint,
+                 const ModelOptions &options);
+
+} // namespace trilm::model
+
+#endif // TRILM_MODEL_LLAMAMODEL_H

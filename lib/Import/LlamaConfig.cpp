@@ -1,0 +1,312 @@
+//===- LlamaConfig.cpp - config.json of LlamaForCausalLM ------------------===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+//===----------------------------------------------------------------------===//
+//
+// Reads the Hugging Face config.json fields that decide the shapes and the
+// arithmetic of a LLaMA TriLM, and rejects what trilm would otherwise
+// compile silently wrong (RoPE scaling, another activation, biases, shard
+// counts that do not split the matrices).
+//
+//===----------------------------------------------------------------------===//
+
+#include "SafeTensors.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MathExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+using namespace trilm::import;
+using namespace trilm::import::detail;
+
+using llvm::json::Object;
+using llvm::json::Value;
+
+namespace {
+
+/// Reads typed fields of one config.json object; every error is one line
+/// prefixed with the file name.
+class ConfigReader {
+public:
+  ConfigReader(const Object &config, llvm::StringRef fileName)
+      : config(config), fileName(fileName) {}
+
+  llvm::Error error(const llvm::Twine &message) const {
+    return failure(fileName + ": " + message);
+  }
+
+  /// The field `key`, or null when it is absent or JSON null (configs write
+  /// null for unset optional fields).
+  const Value *find(llvm::StringRef key) const {
+    const Value *value = config.get(key);
+    if (!value || value->kind() == Value::Null)
+      return nullptr;
+    return value;
+  }
+
+  /// Reads integer `key` into `result`; when it is absent, an error if
+  /// `required`, else `result` keeps its default.
+  llvm::Error readInteger(llvm::StringRef key, bool required,
+                          int64_t &result) const {
+    const Value *value = find(key);
+    if (!value)
+      return required ? error("missing field '" + key + "'")
+                      : llvm::Error::success();
+    std::optional<int64_t> integer = value->getAsInteger();
+    if (!integer)
+      return wrongType(key, *value, "an integer");
+    result = *integer;
+    return llvm::Error::success();
+  }
+
+  /// Reads optional number `key` into `result`.
+  llvm::Error readNumber(llvm::StringRef key, double &result) const {
+    const Value *value = find(key);
+    if (!value)
+      return llvm::Error::success();
+    std::optional<double> number = value->getAsNumber();
+    if (!number)
+      return wrongType(key, *value, "a number");
+    result = *number;
+    return llvm::Error::success();
+  }
+
+  /// Reads optional boolean `key` into `result`.
+  llvm::Error readBool(llvm::StringRef key, bool &result) const {
+    const Value *value = find(key);
+    if (!value)
+      return llvm::Error::success();
+    std::optional<bool> boolean = value->getAsBoolean();
+    if (!boolean)
+      return wrongType(key, *value, "true or false");
+    result = *boolean;
+    return llvm::Error::success();
+  }
+
+  /// Reads optional token id `key`; a list (several end tokens) gives its
+  /// first element.
+  llvm::Error readTokenId(llvm::StringRef key, int64_t &result) const {
+    const Value *value = find(key);
+    if (!value)
+      return llvm::Error::success();
+    if (const llvm::json::Array *list = value->getAsArray()) {
+      if (list->empty())
+        return llvm::Error::success();
+      value = &list->front();
+    }
+    std::optional<int64_t> integer = value->getAsInteger();
+    if (!integer)
+      return wrongType(key, *value, "a token id");
+    result = *integer;
+    return llvm::Error::success();
+  }
+
+  llvm::Error wrongType(llvm::StringRef key, const Value &value,
+                        llvm::StringRef expected) const {
+    return error(
+        llvm::formatv("field '{0}' is {1}, not {2}", key, value, expected)
+            .str());
+  }
+
+private:
+  const Object &config;
+  llvm::StringRef fileName;
+};
+
+} // namespace
+
+/// "1e-05", "10000": as short as the value allows.
+static std::string formatNumber(double value) {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format("%g", value);
+  return text;
+}
+
+/// Accepts LlamaForCausalLM. A non-empty "architectures" decides; model_type
+/// "llama" is only trusted without it, because BitNet checkpoints with a
+/// different forward pass have been published as model_type "llama".
+static llvm::Error checkArchitecture(const ConfigReader &reader) {
+  std::string found;
+  const Value *architecturesValue = reader.find("architectures");
+  const llvm::json::Array *architectures =
+      architecturesValue ? architecturesValue->getAsArray() : nullptr;
+  if (architecturesValue && !architectures)
+    return reader.wrongType("architectures", *architecturesValue, "a list");
+  if (architectures && !architectures->empty()) {
+    llvm::SmallVector<std::string> names;
+    for (const Value &architecture : *architectures) {
+      std::optional<llvm::StringRef> name = architecture.getAsString();
+      if (name && *name == "LlamaForCausalLM")
+        return llvm::Error::success();
+      names.push_back(name ? name->str()
+                           : llvm::formatv("{0}", architecture).str());
+    }
+    found = (names.size() == 1 ? "architecture is " : "architectures are ") +
+            llvm::join(names, ", ");
+  } else if (const Value *modelType = reader.find("model_type")) {
+    std::optional<llvm::StringRef> name = modelType->getAsString();
+    if (name && *name == "llama")
+      return llvm::Error::success();
+    found = llvm::formatv("model_type is {0}", *modelType).str();
+  } else {
+    found = "neither 'architectures' nor 'model_type' names the model";
+  }
+  return reader.error(found + "; trilm compiles LlamaForCausalLM TriLMs");
+}
+
+/// Rejects features whose presence changes the arithmetic that trilm
+/// compiles.
+static llvm::Error checkUnsupported(const ConfigReader &reader) {
+  if (reader.find("rope_scaling"))
+    return reader.error("rope_scaling is not supported");
+  if (const Value *activation = reader.find("hidden_act")) {
+    std::optional<llvm::StringRef> name = activation->getAsString();
+    if (!name || *name != "silu")
+      return reader.error(
+          llvm::formatv("hidden_act is {0}; trilm supports \"silu\"",
+                        *activation)
+              .str());
+  }
+  for (llvm::StringRef bias : {"attention_bias", "mlp_bias"}) {
+    bool enabled = false;
+    if (llvm::Error error = reader.readBool(bias, enabled))
+      return error;
+    if (enabled)
+      return reader.error(bias + " is true; trilm compiles LLaMA without "
+                                 "biases");
+  }
+  return llvm::Error::success();
+}
+
+llvm::Expected<LlamaConfig>
+trilm::import::parseLlamaConfig(llvm::StringRef json,
+                                llvm::StringRef fileName) {
+  llvm::Expected<Value> parsed = llvm::json::parse(json);
+  if (!parsed)
+    return failure(fileName + ": " + describeJSONError(parsed.takeError()));
+  const Object *object = parsed->getAsObject();
+  if (!object)
+    return failure(fileName + ": not a JSON object");
+  ConfigReader reader(*object, fileName);
+
+  if (llvm::Error error = checkArchitecture(reader))
+    return std::move(error);
+
+  LlamaConfig config;
+  config.maxPositions = 2048;
+  // num_key_value_heads and head_dim default to other fields, below.
+  bool hasKVHeads = reader.find("num_key_value_heads");
+  bool hasHeadDim = reader.find("head_dim");
+  struct IntegerField {
+    llvm::StringRef key;
+    int64_t &value;
+    bool required;
+  };
+  IntegerField fields[] = {
+      {"vocab_size", config.vocabSize, true},
+      {"hidden_size", config.hiddenSize, true},
+      {"intermediate_size", config.intermediateSize, true},
+      {"num_hidden_layers", config.numLayers, true},
+      {"num_attention_heads", config.numHeads, true},
+      {"num_key_value_heads", config.numKVHeads, false},
+      {"head_dim", config.headDim, false},
+      {"max_position_embeddings", config.maxPositions, false},
+  };
+  for (IntegerField &field : fields)
+    if (llvm::Error error =
+            reader.readInteger(field.key, field.required, field.value))
+      return std::move(error);
+  for (IntegerField &field : fields)
+    if ((field.required || reader.find(field.key)) && field.value <= 0)
+      return reader.error(field.key + " (" + llvm::Twine(field.value) +
+                          ") must be positive");
+  if (llvm::Error error =
+          reader.readInteger("pretraining_model_parallel",
+                             /*required=*/false, config.modelParallel))
+    return std::move(error);
+
+  if (llvm::Error error = reader.readNumber("rope_theta", config.ropeTheta))
+    return std::move(error);
+  if (llvm::Error error = reader.readNumber("rms_norm_eps", config.rmsNormEps))
+    return std::move(error);
+  for (auto [key, value] :
+       {std::pair<llvm::StringRef, double>{"rope_theta", config.ropeTheta},
+        {"rms_norm_eps", config.rmsNormEps}})
+    if (!std::isfinite(value) || value <= 0)
+      return reader.error(key + " (" + formatNumber(value) +
+                          ") must be positive");
+  if (llvm::Error error =
+          reader.readBool("tie_word_embeddings", config.tieWordEmbeddings))
+    return std::move(error);
+  if (llvm::Error error = reader.readTokenId("bos_token_id", config.bosTokenId))
+    return std::move(error);
+  if (llvm::Error error = reader.readTokenId("eos_token_id", config.eosTokenId))
+    return std::move(error);
+  for (auto [key, id] :
+       {std::pair<llvm::StringRef, int64_t>{"bos_token_id", config.bosTokenId},
+        {"eos_token_id", config.eosTokenId}})
+    if (reader.find(key) && id != -1 && (id < 0 || id >= config.vocabSize))
+      return reader.error(key + " (" + llvm::Twine(id) +
+                          ") is outside the vocabulary (vocab_size " +
+                          llvm::Twine(config.vocabSize) + ")");
+
+  if (llvm::Error error = checkUnsupported(reader))
+    return std::move(error);
+
+  // Attention shapes.
+  if (!hasHeadDim) {
+    if (config.hiddenSize % config.numHeads != 0)
+      return reader.error("num_attention_heads (" +
+                          llvm::Twine(config.numHeads) +
+                          ") does not divide hidden_size (" +
+                          llvm::Twine(config.hiddenSize) + ")");
+    config.headDim = config.hiddenSize / config.numHeads;
+  }
+  if (!hasKVHeads)
+    config.numKVHeads = config.numHeads;
+  if (config.numHeads % config.numKVHeads != 0)
+    return reader.error("num_key_value_heads (" +
+                        llvm::Twine(config.numKVHeads) +
+                        ") does not divide num_attention_heads (" +
+                        llvm::Twine(config.numHeads) + ")");
+  int64_t queryExtent = 0, keyValueExtent = 0;
+  if (llvm::MulOverflow(config.numHeads, config.headDim, queryExtent) ||
+      llvm::MulOverflow(config.numKVHeads, config.headDim, keyValueExtent))
+    return reader.error("num_attention_heads * head_dim overflows");
+
+  // TriLM scales: one per model-parallel shard, so every sharded extent must
+  // split evenly (column-parallel rows of q, k, v, gate, up; row-parallel
+  // columns of o, down).
+  int64_t shards = config.modelParallel;
+  if (shards < 1 || shards > config.hiddenSize)
+    return reader.error("pretraining_model_parallel (" + llvm::Twine(shards) +
+                        ") must be between 1 and hidden_size (" +
+                        llvm::Twine(config.hiddenSize) + ")");
+  struct ShardedExtent {
+    const char *name;
+    int64_t extent;
+    const char *matrices;
+  };
+  ShardedExtent extents[] = {
+      {"intermediate_size", config.intermediateSize,
+       "rows of gate_proj and up_proj, columns of down_proj"},
+      {"num_attention_heads * head_dim", queryExtent,
+       "rows of q_proj, columns of o_proj"},
+      {"num_key_value_heads * head_dim", keyValueExtent,
+       "rows of k_proj and v_proj"},
+  };
+  for (const ShardedExtent &sharded : extents)
+    if (sharded.extent % shards != 0)
+      return reader.error("pretraining_model_parallel (" + llvm::Twine(shards) +
+                          ") does not divide " + sharded.name + " (" +
+                          llvm::Twine(sharded.extent) + "), the " +
+                          sharded.matrices);
+  return config;
+}

@@ -1,0 +1,54 @@
+//===- SafeTensors.h - safetensors file reader (private) --------*- C++ -*-===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+// Internal to lib/Import: the safetensors parser that Checkpoint uses, and
+// the error helper the importer's files share.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TRILM_LIB_IMPORT_SAFETENSORS_H
+#define TRILM_LIB_IMPORT_SAFETENSORS_H
+
+#include "trilm/Import/Checkpoint.h"
+
+#include "llvm/ADT/Twine.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace trilm::import::detail {
+
+/// A one-line llvm::Error.
+inline llvm::Error failure(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// "[2, 3]".
+std::string formatShape(llvm::ArrayRef<int64_t> shape);
+
+/// Rewrites an llvm::json::parse error ("[line:col, byte=N]: msg") as
+/// "invalid JSON at line L: msg".
+std::string describeJSONError(llvm::Error error);
+
+/// A memory-mapped safetensors file and the tensors in it; the views point
+/// into `buffer`.
+struct SafeTensorsFile {
+  std::string path;
+  std::unique_ptr<llvm::MemoryBuffer> buffer;
+  std::vector<TensorView> tensors;
+};
+
+/// Parses and validates the header of a safetensors file held in `bytes`;
+/// `path` prefixes errors. The views point into `bytes`.
+llvm::Expected<std::vector<TensorView>>
+parseSafeTensors(llvm::ArrayRef<uint8_t> bytes, llvm::StringRef path);
+
+/// Memory-maps `path` and parses it.
+llvm::Expected<SafeTensorsFile> openSafeTensors(llvm::StringRef path);
+
+} // namespace trilm::import::detail
+
+#endif // TRILM_LIB_IMPORT_SAFETENSORS_H

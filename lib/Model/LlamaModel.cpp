@@ -1,0 +1,739 @@
+//===- LlamaModel.cpp - A TriLM checkpoint as one MLIR module -------------===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+// The forward pass of LlamaForCausalLM, as Hugging Face transformers computes
+// it in fp32, over tensors: block linear layers are `ternary.matmul`s on
+// packed constants (Q/K/V fused into one, gate and up into another); the rest
+// is linalg, tensor and math. Weights are imported once into module-level
+// attributes (resource blobs) shared by both entry points.
+//
+//===----------------------------------------------------------------------===//
+
+#include "trilm/Model/LlamaModel.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Verifier.h"
+#include "trilm/Dialect/Ternary/IR/Ternary.h"
+#include "trilm/Dialect/Ternary/Utils/LoweringUtils.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace trilm;
+using namespace trilm::ternary;
+using namespace trilm::model;
+using trilm::import::Checkpoint;
+using trilm::import::LlamaConfig;
+using trilm::import::ShardAxis;
+using trilm::import::TensorView;
+using trilm::import::TernaryMatrix;
+
+namespace {
+
+/// A packed ternary weight matrix with its scales, ready to materialise.
+struct TernaryWeight {
+  PackedType type;
+  ElementsAttr packed;
+  DenseElementsAttr scales;
+  ScaleGroupsAttr groups;
+};
+
+/// The imported weights of one transformer block.
+struct BlockWeights {
+  TernaryWeight qkv, output, gateUp, down;
+  DenseElementsAttr inputNorm, postAttentionNorm;
+};
+
+struct ModelWeights {
+  ElementsAttr embedding; // vocab x hidden, the checkpoint's element type
+  ElementsAttr lmHead;    // vocab x hidden
+  DenseElementsAttr finalNorm;
+  DenseElementsAttr inverseFrequencies; // head_dim / 2
+  SmallVector<BlockWeights> blocks;
+};
+
+Type elementTypeOf(Builder &b, import::DType dtype) {
+  switch (dtype) {
+  case import::DType::F16:
+    return b.getF16Type();
+  case import::DType::BF16:
+    return b.getBF16Type();
+  case import::DType::F32:
+    return b.getF32Type();
+  }
+  llvm_unreachable("unknown dtype");
+}
+
+/// Reads the whole of `tensor` as f32.
+std::vector<float> readFloats(const TensorView &tensor) {
+  std::vector<float> values(tensor.numElements());
+  tensor.read(0, values);
+  return values;
+}
+
+class WeightImporter {
+public:
+  WeightImporter(MLIRContext &context, const Checkpoint &checkpoint,
+                 const ModelOptions &options)
+      : b(&context), checkpoint(checkpoint), config(checkpoint.getConfig()),
+        options(options) {}
+
+  llvm::Expected<ModelWeights> run();
+
+private:
+  llvm::Expected<TensorView> tensor(const llvm::Twine &name,
+                                    ArrayRef<int64_t> shape) {
+    llvm::Expected<TensorView> view = checkpoint.getTensor(name.str(), shape);
+    if (view)
+      reportProgress();
+    return view;
+  }
+
+  void reportProgress() {
+    ++done;
+    if (options.progress)
+      options.progress(done, total);
+  }
+
+  /// A matrix that stays in the checkpoint's element type, as a resource.
+  llvm::Expected<ElementsAttr> rawMatrix(const llvm::Twine &name, int64_t rows,
+                                         int64_t cols) {
+    llvm::Expected<TensorView> view = tensor(name, {rows, cols});
+    if (!view)
+      return view.takeError();
+    auto type =
+        RankedTensorType::get({rows, cols}, elementTypeOf(b, view->dtype));
+    AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(
+        ArrayRef<char>(reinterpret_cast<const char *>(view->bytes.data()),
+                       view->bytes.size()));
+    return cast<ElementsAttr>(
+        DenseResourceElementsAttr::get(type, "weights", std::move(blob)));
+  }
+
+  llvm::Expected<DenseElementsAttr> vector(const llvm::Twine &name,
+                                           int64_t size) {
+    llvm::Expected<TensorView> view = tensor(name, {size});
+    if (!view)
+      return view.takeError();
+    std::vector<float> values = readFloats(*view);
+    return DenseElementsAttr::get(
+        RankedTensorType::get({size}, b.getF32Type()), ArrayRef<float>(values));
+  }
+
+  /// Several checkpoint matrices stacked along N into one packed weight
+  /// (fused projections); each part brings its own shard scales.
+  llvm::Expected<TernaryWeight>
+  ternary(ArrayRef<std::string> names, ArrayRef<int64_t> rowsPerPart,
+          int64_t cols, ShardAxis axis);
+
+  Builder b;
+  const Checkpoint &checkpoint;
+  const LlamaConfig &config;
+  const ModelOptions &options;
+  int64_t done = 0;
+  int64_t total = 0;
+};
+
+llvm::Expected<TernaryWeight>
+WeightImporter::ternary(ArrayRef<std::string> names,
+                        ArrayRef<int64_t> rowsPerPart, int64_t cols,
+                        ShardAxis axis) {
+  int64_t rows = 0;
+  for (int64_t partRows : rowsPerPart)
+    rows += partRows;
+  std::vector<int8_t> trits;
+  trits.reserve(rows * cols);
+  SmallVector<int64_t> rowSplits, colSplits;
+  SmallVector<float> scales;
+  int64_t shards = config.modelParallel;
+  for (auto [name, partRows] : llvm::zip_equal(names, rowsPerPart)) {
+    llvm::Expected<TensorView> view = tensor(name, {partRows, cols});
+    if (!view)
+      return view.takeError();
+    llvm::Expected<TernaryMatrix> matrix =
+        import::extractTernary(*view, shards, axis, options.ternarize);
+    if (!matrix)
+      return matrix.takeError();
+    int64_t firstRow = trits.size() / cols;
+    if (axis == ShardAxis::Rows) {
+      for (int64_t s = 0; s < shards; ++s)
+        if (firstRow + s * partRows / shards > 0)
+          rowSplits.push_back(firstRow + s * partRows / shards);
+    } else {
+      // Row-parallel layers are never fused: their K splits are the shards.
+      for (int64_t s = 1; s < shards; ++s)
+        colSplits.push_back(s * cols / shards);
+    }
+    llvm::append_range(scales, matrix->scales);
+    llvm::append_range(trits, matrix->trits);
+  }
+
+  auto type = PackedType::get(b.getContext(), rows, cols, options.packing);
+  RankedTensorType storageType = type.getStorageType();
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(
+      storageType.getNumElements(), alignof(uint64_t));
+  MutableArrayRef<char> bytes = blob.getMutableData();
+  packing::Status status = type.pack(
+      trits, MutableArrayRef<uint8_t>(reinterpret_cast<uint8_t *>(bytes.data()),
+                                      bytes.size()));
+  if (!status.ok())
+    return llvm::createStringError("packing " + names.front() + ": " +
+                                   status.message);
+  TernaryWeight weight;
+  weight.type = type;
+  weight.packed = cast<ElementsAttr>(DenseI8ResourceElementsAttr::get(
+      storageType, "ternary_weights", std::move(blob)));
+  int64_t rowGroups = rowSplits.size() + 1, colGroups = colSplits.size() + 1;
+  weight.scales = DenseElementsAttr::get(
+      RankedTensorType::get({rowGroups, colGroups}, b.getF32Type()),
+      ArrayRef<float>(scales));
+  weight.groups =
+      ScaleGroupsAttr::get(b.getContext(), rowSplits, 0, colSplits, 0);
+  return weight;
+}
+
+llvm::Expected<ModelWeights> WeightImporter::run() {
+  const LlamaConfig &c = config;
+  int64_t qWidth = c.numHeads * c.headDim;
+  int64_t kvWidth = c.numKVHeads * c.headDim;
+  total = 3 + (c.tieWordEmbeddings ? 0 : 1) + 9 * c.numLayers;
+
+  ModelWeights weights;
+  auto embedding =
+      rawMatrix("model.embed_tokens.weight", c.vocabSize, c.hiddenSize);
+  if (!embedding)
+    return embedding.takeError();
+  weights.embedding = *embedding;
+  if (c.tieWordEmbeddings) {
+    weights.lmHead = weights.embedding;
+  } else {
+    auto lmHead = rawMatrix("lm_head.weight", c.vocabSize, c.hiddenSize);
+    if (!lmHead)
+      return lmHead.takeError();
+    weights.lmHead = *lmHead;
+  }
+  auto finalNorm = vector("model.norm.weight", c.hiddenSize);
+  if (!finalNorm)
+    return finalNorm.takeError();
+  weights.finalNorm = *finalNorm;
+
+  // As transformers computes them: 1 / theta^(2i / head_dim) in f32.
+  SmallVector<float> inverseFrequencies;
+  for (int64_t i = 0; i < c.headDim / 2; ++i)
+    inverseFrequencies.push_back(
+        1.0f / std::pow(static_cast<float>(c.ropeTheta),
+                        static_cast<float>(2 * i) /
+                            static_cast<float>(c.headDim)));
+  weights.inverseFrequencies = DenseElementsAttr::get(
+      RankedTensorType::get({c.headDim / 2}, b.getF32Type()),
+      ArrayRef<float>(inverseFrequencies));
+
+  for (int64_t layer = 0; layer < c.numLayers; ++layer) {
+    std::string prefix = llvm::formatv("model.layers.{0}.", layer).str();
+    BlockWeights block;
+    auto qkv = ternary({prefix + "self_attn.q_proj.weight",
+                        prefix + "self_attn.k_proj.weight",
+                        prefix + "self_attn.v_proj.weight"},
+                       {qWidth, kvWidth, kvWidth}, c.hiddenSize,
+                       ShardAxis::Rows);
+    if (!qkv)
+      return qkv.takeError();
+    auto output = ternary({prefix + "self_attn.o_proj.weight"},
+                          {c.hiddenSize}, qWidth, ShardAxis::Cols);
+    if (!output)
+      return output.takeError();
+    auto gateUp = ternary(
+        {prefix + "mlp.gate_proj.weight", prefix + "mlp.up_proj.weight"},
+        {c.intermediateSize, c.intermediateSize}, c.hiddenSize,
+        ShardAxis::Rows);
+    if (!gateUp)
+      return gateUp.takeError();
+    auto down = ternary({prefix + "mlp.down_proj.weight"}, {c.hiddenSize},
+                        c.intermediateSize, ShardAxis::Cols);
+    if (!down)
+      return down.takeError();
+    auto inputNorm = vector(prefix + "input_layernorm.weight", c.hiddenSize);
+    if (!inputNorm)
+      return inputNorm.takeError();
+    auto postNorm =
+        vector(prefix + "post_attention_layernorm.weight", c.hiddenSize);
+    if (!postNorm)
+      return postNorm.takeError();
+    block.qkv = *qkv;
+    block.output = *output;
+    block.gateUp = *gateUp;
+    block.down = *down;
+    block.inputNorm = *inputNorm;
+    block.postAttentionNorm = *postNorm;
+    weights.blocks.push_back(std::move(block));
+  }
+  return weights;
+}
+
+/// Builds the body of one entry point: a forward pass over `M` tokens.
+class ForwardBuilder {
+public:
+  ForwardBuilder(OpBuilder &b, Location loc, const LlamaConfig &config,
+                 const ModelWeights &weights, const ModelOptions &options)
+      : b(b), loc(loc), c(config), weights(weights), options(options),
+        ia{b, loc} {}
+
+  /// Emits the function `name` for `tokens` tokens (dynamic or static).
+  void build(StringRef name, int64_t tokens);
+
+private:
+  Type f32() { return b.getF32Type(); }
+  Value f32Constant(double value) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
+  }
+
+  /// linalg.generic with `iterators` over the loops, one result.
+  Value generic(Value init, ValueRange inputs, ArrayRef<AffineMap> maps,
+                ArrayRef<utils::IteratorType> iterators,
+                function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+    return linalg::GenericOp::create(
+               b, loc, init.getType(), inputs, ValueRange{init}, maps,
+               iterators,
+               [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                 linalg::YieldOp::create(nb, nloc, body(nb, nloc, args));
+               })
+        .getResult(0);
+  }
+
+  /// An empty [rows, dims...] tensor whose row count is that of `like`.
+  Value emptyRows(Value like, ArrayRef<int64_t> trailing, Type type = {}) {
+    return createEmptyLikeRows(b, loc, like, trailing, type ? type : f32());
+  }
+
+  AffineMap map(unsigned dims, ArrayRef<unsigned> results) {
+    SmallVector<AffineExpr> exprs;
+    for (unsigned d : results)
+      exprs.push_back(b.getAffineDimExpr(d));
+    return AffineMap::get(dims, 0, exprs, b.getContext());
+  }
+
+  Value embed(Value tokens);
+  Value rmsNorm(Value x, DenseElementsAttr weight);
+  Value ternaryMatmul(Value x, const TernaryWeight &weight);
+  Value rope(Value x, int64_t heads, Value start);
+  Value attention(Value q, Value keys, Value values, Value start);
+  Value silu(Value gateUp);
+  Value add(Value x, Value y);
+  Value logits(Value x, Value init);
+
+  OpBuilder &b;
+  Location loc;
+  const LlamaConfig &c;
+  const ModelWeights &weights;
+  const ModelOptions &options;
+  IndexArith ia;
+};
+
+Value ForwardBuilder::embed(Value tokens) {
+  Value table = arith::ConstantOp::create(b, loc, cast<TypedAttr>(
+                                                      weights.embedding));
+  Value init = emptyRows(tokens, {c.hiddenSize});
+  return generic(init, tokens, {map(2, {0}), map(2, {0, 1})},
+                 {utils::IteratorType::parallel, utils::IteratorType::parallel},
+                 [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                   Value row = arith::IndexCastOp::create(
+                       nb, nloc, nb.getIndexType(), args[0]);
+                   Value col = linalg::IndexOp::create(nb, nloc, 1);
+                   Value value = tensor::ExtractOp::create(
+                       nb, nloc, table, ValueRange{row, col});
+                   return extendToF32(nb, nloc, value);
+                 });
+}
+
+Value ForwardBuilder::rmsNorm(Value x, DenseElementsAttr weight) {
+  auto par = utils::IteratorType::parallel;
+  auto red = utils::IteratorType::reduction;
+  Value sums = createZeroFilled(b, loc, emptyRows(x, {}));
+  sums = generic(sums, x, {map(2, {0, 1}), map(2, {0})}, {par, red},
+                 [](OpBuilder &nb, Location nloc, ValueRange args) {
+                   Value square = arith::MulFOp::create(nb, nloc, args[0],
+                                                        args[0]);
+                   return arith::AddFOp::create(nb, nloc, args[1], square);
+                 });
+  Value gamma = arith::ConstantOp::create(b, loc, weight);
+  Value size = f32Constant(static_cast<double>(c.hiddenSize));
+  Value eps = f32Constant(c.rmsNormEps);
+  Value one = f32Constant(1.0);
+  // transformers: x * rsqrt(mean(x^2) + eps), then * weight.
+  return generic(
+      emptyRows(x, {c.hiddenSize}), ValueRange{x, sums, gamma},
+      {map(2, {0, 1}), map(2, {0}), map(2, {1}), map(2, {0, 1})}, {par, par},
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value mean = arith::DivFOp::create(nb, nloc, args[1], size);
+        Value root = math::SqrtOp::create(
+            nb, nloc, arith::AddFOp::create(nb, nloc, mean, eps));
+        Value inverse = arith::DivFOp::create(nb, nloc, one, root);
+        Value normed = arith::MulFOp::create(nb, nloc, args[0], inverse);
+        return arith::MulFOp::create(nb, nloc, args[2], normed);
+      });
+}
+
+Value ForwardBuilder::ternaryMatmul(Value x, const TernaryWeight &weight) {
+  Value packed = ternary::ConstantOp::create(b, loc, weight.type, weight.packed);
+  Value scales = arith::ConstantOp::create(b, loc, weight.scales);
+  auto resultType = RankedTensorType::get(
+      {cast<RankedTensorType>(x.getType()).getDimSize(0), weight.type.getRows()},
+      f32());
+  Value actScales;
+  if (options.int8Activations) {
+    auto xType = cast<RankedTensorType>(x.getType());
+    auto quantized = QuantizeOp::create(
+        b, loc, xType.clone(b.getI8Type()),
+        RankedTensorType::get({xType.getDimSize(0)}, f32()), x,
+        b.getF32FloatAttr(1e-5));
+    x = quantized.getQuantized();
+    actScales = quantized.getScales();
+  }
+  return MatmulOp::create(b, loc, resultType, x, actScales, packed, scales,
+                          weight.groups);
+}
+
+Value ForwardBuilder::rope(Value x, int64_t heads, Value start) {
+  auto par = utils::IteratorType::parallel;
+  int64_t half = c.headDim / 2;
+  Value frequencies =
+      arith::ConstantOp::create(b, loc, weights.inverseFrequencies);
+  return generic(
+      emptyRows(x, {heads * c.headDim}), x, {map(2, {0, 1}), map(2, {0, 1})},
+      {par, par}, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        IndexArith na{nb, nloc};
+        Value token = linalg::IndexOp::create(nb, nloc, 0);
+        Value column = linalg::IndexOp::create(nb, nloc, 1);
+        Value d = na.rem(column, na.index(c.headDim));
+        Value firstHalf = na.lt(d, na.index(half));
+        Value frequency = tensor::ExtractOp::create(
+            nb, nloc, frequencies, ValueRange{na.rem(d, na.index(half))});
+        Value position = arith::UIToFPOp::create(
+            nb, nloc, nb.getF32Type(),
+            arith::IndexCastUIOp::create(nb, nloc, nb.getI64Type(),
+                                         na.add(start, token)));
+        Value angle = arith::MulFOp::create(nb, nloc, position, frequency);
+        Value cos = math::CosOp::create(nb, nloc, angle);
+        Value sin = math::SinOp::create(nb, nloc, angle);
+        Value partner = na.select(firstHalf, na.add(column, na.index(half)),
+                                  na.sub(column, na.index(half)));
+        Value other =
+            tensor::ExtractOp::create(nb, nloc, x, ValueRange{token, partner});
+        // rotate_half: (-x2, x1).
+        Value rotated = arith::SelectOp::create(
+            nb, nloc, firstHalf, arith::NegFOp::create(nb, nloc, other), other);
+        return arith::AddFOp::create(
+            nb, nloc, arith::MulFOp::create(nb, nloc, args[0], cos),
+            arith::MulFOp::create(nb, nloc, rotated, sin));
+      });
+}
+
+Value ForwardBuilder::attention(Value q, Value keys, Value values,
+                                Value start) {
+  auto par = utils::IteratorType::parallel;
+  auto red = utils::IteratorType::reduction;
+  int64_t kv = c.numKVHeads, group = c.numHeads / c.numKVHeads, d = c.headDim;
+  int64_t m = cast<RankedTensorType>(q.getType()).getDimSize(0);
+  // Head h = kv * group + g, as transformers' repeat_kv orders them.
+  auto qType = RankedTensorType::get({m, kv, group, d}, f32());
+  Value q4 = tensor::ExpandShapeOp::create(
+      b, loc, qType, q, ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
+  Value tokens = tensor::DimOp::create(b, loc, q, 0);
+  Value length = tensor::DimOp::create(b, loc, keys, 0);
+  auto kvType = RankedTensorType::get({ShapedType::kDynamic, kv, d}, f32());
+  Value k3 = tensor::ExpandShapeOp::create(
+      b, loc, kvType, keys, ArrayRef<ReassociationIndices>{{0}, {1, 2}},
+      ArrayRef<OpFoldResult>{length, b.getIndexAttr(kv), b.getIndexAttr(d)});
+  Value v3 = tensor::ExpandShapeOp::create(
+      b, loc, kvType, values, ArrayRef<ReassociationIndices>{{0}, {1, 2}},
+      ArrayRef<OpFoldResult>{length, b.getIndexAttr(kv), b.getIndexAttr(d)});
+
+  // Scores over (kv, g, i, j): d is reduced.
+  SmallVector<Value> scoreSizes;
+  SmallVector<int64_t> scoreShape = {kv, group, m, ShapedType::kDynamic};
+  if (ShapedType::isDynamic(m))
+    scoreSizes.push_back(tokens);
+  scoreSizes.push_back(length);
+  Value scoresInit = createZeroFilled(
+      b, loc, tensor::EmptyOp::create(b, loc, scoreShape, f32(), scoreSizes));
+  Value scores = generic(
+      scoresInit, ValueRange{q4, k3},
+      {map(5, {2, 0, 1, 4}), map(5, {3, 0, 4}), map(5, {0, 1, 2, 3})},
+      {par, par, par, par, red},
+      [](OpBuilder &nb, Location nloc, ValueRange args) {
+        return arith::AddFOp::create(
+            nb, nloc, args[2], arith::MulFOp::create(nb, nloc, args[0], args[1]));
+      });
+
+  // Causal mask: query i (position start + i) sees keys j <= start + i.
+  Value scale = f32Constant(1.0 / std::sqrt(static_cast<double>(d)));
+  Value lowest = f32Constant(-std::numeric_limits<float>::infinity());
+  auto visible = [&](OpBuilder &nb, Location nloc) {
+    IndexArith na{nb, nloc};
+    Value i = linalg::IndexOp::create(nb, nloc, 2);
+    Value j = linalg::IndexOp::create(nb, nloc, 3);
+    return na.lt(j, na.add(na.add(start, i), na.index(1)));
+  };
+  SmallVector<Value> rowSizes;
+  if (ShapedType::isDynamic(m))
+    rowSizes.push_back(tokens);
+  auto rowType = RankedTensorType::get({kv, group, m}, f32());
+  Value maxInit = linalg::FillOp::create(
+                      b, loc, lowest,
+                      tensor::EmptyOp::create(b, loc, rowType.getShape(), f32(),
+                                              rowSizes)
+                          .getResult())
+                      .getResult(0);
+  AffineMap all = map(4, {0, 1, 2, 3}), rows = map(4, {0, 1, 2});
+  Value maxima = generic(
+      maxInit, scores, {all, rows}, {par, par, par, red},
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value scaled = arith::MulFOp::create(nb, nloc, args[0], scale);
+        Value masked =
+            arith::SelectOp::create(nb, nloc, visible(nb, nloc), scaled, lowest);
+        return arith::MaximumFOp::create(nb, nloc, args[1], masked);
+      });
+  Value zero = f32Constant(0.0);
+  Value exps = generic(
+      tensor::EmptyOp::create(b, loc, scoreShape, f32(), scoreSizes),
+      ValueRange{scores, maxima}, {all, rows, all}, {par, par, par, par},
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value scaled = arith::MulFOp::create(nb, nloc, args[0], scale);
+        Value e = math::ExpOp::create(
+            nb, nloc, arith::SubFOp::create(nb, nloc, scaled, args[1]));
+        return arith::SelectOp::create(nb, nloc, visible(nb, nloc), e, zero);
+      });
+  Value sums = generic(
+      createZeroFilled(b, loc,
+                       tensor::EmptyOp::create(b, loc, rowType.getShape(),
+                                               f32(), rowSizes)),
+      exps, {all, rows}, {par, par, par, red},
+      [](OpBuilder &nb, Location nloc, ValueRange args) {
+        return arith::AddFOp::create(nb, nloc, args[1], args[0]);
+      });
+  // out[i, kv, g, e] = sum_j p[kv, g, i, j] v[j, kv, e], over (i, kv, g, e, j).
+  Value outInit = createZeroFilled(
+      b, loc, tensor::EmptyOp::create(b, loc, qType.getShape(), f32(), rowSizes));
+  Value weighted = generic(
+      outInit, ValueRange{exps, v3},
+      {map(5, {1, 2, 0, 4}), map(5, {4, 1, 3}), map(5, {0, 1, 2, 3})},
+      {par, par, par, par, red},
+      [](OpBuilder &nb, Location nloc, ValueRange args) {
+        return arith::AddFOp::create(
+            nb, nloc, args[2], arith::MulFOp::create(nb, nloc, args[0], args[1]));
+      });
+  Value normalised = generic(
+      tensor::EmptyOp::create(b, loc, qType.getShape(), f32(), rowSizes),
+      ValueRange{weighted, sums}, {all, map(4, {1, 2, 0}), all},
+      {par, par, par, par},
+      [](OpBuilder &nb, Location nloc, ValueRange args) {
+        return arith::DivFOp::create(nb, nloc, args[0], args[1]);
+      });
+  return tensor::CollapseShapeOp::create(
+      b, loc, normalised, ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
+}
+
+Value ForwardBuilder::silu(Value gateUp) {
+  auto par = utils::IteratorType::parallel;
+  int64_t f = c.intermediateSize;
+  OpFoldResult m = tensor::getMixedSize(b, loc, gateUp, 0);
+  auto half = [&](int64_t offset) {
+    return tensor::ExtractSliceOp::create(
+        b, loc, gateUp,
+        ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(offset)},
+        ArrayRef<OpFoldResult>{m, b.getIndexAttr(f)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+  };
+  Value gate = half(0), up = half(f);
+  Value one = f32Constant(1.0);
+  return generic(emptyRows(gateUp, {f}), ValueRange{gate, up},
+                 {map(2, {0, 1}), map(2, {0, 1}), map(2, {0, 1})}, {par, par},
+                 [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                   // silu(g) = g * sigmoid(g) = g / (1 + exp(-g)).
+                   Value e = math::ExpOp::create(
+                       nb, nloc, arith::NegFOp::create(nb, nloc, args[0]));
+                   Value s = arith::DivFOp::create(
+                       nb, nloc, args[0],
+                       arith::AddFOp::create(nb, nloc, one, e));
+                   return arith::MulFOp::create(nb, nloc, s, args[1]);
+                 });
+}
+
+Value ForwardBuilder::add(Value x, Value y) {
+  auto par = utils::IteratorType::parallel;
+  return generic(emptyRows(x, {c.hiddenSize}), ValueRange{x, y},
+                 {map(2, {0, 1}), map(2, {0, 1}), map(2, {0, 1})}, {par, par},
+                 [](OpBuilder &nb, Location nloc, ValueRange args) {
+                   return arith::AddFOp::create(nb, nloc, args[0], args[1]);
+                 });
+}
+
+Value ForwardBuilder::logits(Value x, Value init) {
+  auto par = utils::IteratorType::parallel;
+  auto red = utils::IteratorType::reduction;
+  Value head =
+      arith::ConstantOp::create(b, loc, cast<TypedAttr>(weights.lmHead));
+  Value zeros =
+      linalg::FillOp::create(b, loc, f32Constant(0.0), init).getResult(0);
+  return generic(zeros, ValueRange{x, head},
+                 {map(3, {0, 2}), map(3, {1, 2}), map(3, {0, 1})},
+                 {par, par, red},
+                 [](OpBuilder &nb, Location nloc, ValueRange args) {
+                   Value w = extendToF32(nb, nloc, args[1]);
+                   return arith::AddFOp::create(
+                       nb, nloc, args[2],
+                       arith::MulFOp::create(nb, nloc, args[0], w));
+                 });
+}
+
+void ForwardBuilder::build(StringRef name, int64_t m) {
+  int64_t qWidth = c.numHeads * c.headDim;
+  int64_t kvWidth = c.numKVHeads * c.headDim;
+  auto cacheType = RankedTensorType::get(
+      {c.numLayers, ShapedType::kDynamic, kvWidth}, f32());
+  auto tokensType = RankedTensorType::get({m}, b.getI32Type());
+  auto logitsType = RankedTensorType::get({m, c.vocabSize}, f32());
+  // Buffers in, nothing out: the caller owns the KV cache and the logits,
+  // which the function writes in place (materialize_in_destination).
+  auto memrefOf = [](RankedTensorType type) {
+    return MemRefType::get(type.getShape(), type.getElementType());
+  };
+  auto type = b.getFunctionType({memrefOf(tokensType), b.getIndexType(),
+                                 memrefOf(cacheType), memrefOf(cacheType),
+                                 memrefOf(logitsType)},
+                                {});
+  auto function = func::FuncOp::create(b, loc, name, type);
+  function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                    b.getUnitAttr());
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(function.addEntryBlock());
+  auto toTensor = [&](unsigned argument, RankedTensorType tensorType,
+                      bool writable) {
+    return bufferization::ToTensorOp::create(
+        b, loc, tensorType, function.getArgument(argument), b.getUnitAttr(),
+        writable ? b.getUnitAttr() : UnitAttr());
+  };
+  Value tokens = toTensor(0, tokensType, false);
+  Value start = function.getArgument(1);
+  Value keyCache = toTensor(2, cacheType, true);
+  Value valueCache = toTensor(3, cacheType, true);
+  Value logitsBuffer = toTensor(4, logitsType, true);
+  Value count = tensor::DimOp::create(b, loc, tokens, 0);
+  Value length = ia.add(start, count);
+  OpFoldResult mSize = tensor::getMixedSize(b, loc, tokens, 0);
+
+  auto slice = [&](Value source, int64_t offset, int64_t width) {
+    return tensor::ExtractSliceOp::create(
+        b, loc, source,
+        ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(offset)},
+        ArrayRef<OpFoldResult>{mSize, b.getIndexAttr(width)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+  };
+  SmallVector<OpFoldResult> unitStrides(3, b.getIndexAttr(1));
+  auto cacheWrite = [&](Value rows, Value cache, int64_t layer) {
+    return tensor::InsertSliceOp::create(
+        b, loc, rows, cache,
+        ArrayRef<OpFoldResult>{b.getIndexAttr(layer), start, b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), mSize,
+                               b.getIndexAttr(kvWidth)},
+        unitStrides);
+  };
+  auto cacheRead = [&](Value cache, int64_t layer) {
+    auto readType =
+        RankedTensorType::get({ShapedType::kDynamic, kvWidth}, f32());
+    return tensor::ExtractSliceOp::create(
+        b, loc, readType, cache,
+        ArrayRef<OpFoldResult>{b.getIndexAttr(layer), b.getIndexAttr(0),
+                               b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), length,
+                               b.getIndexAttr(kvWidth)},
+        unitStrides);
+  };
+
+  Value x = embed(tokens);
+  for (auto [layer, block] : llvm::enumerate(weights.blocks)) {
+    Value normed = rmsNorm(x, block.inputNorm);
+    Value qkv = ternaryMatmul(normed, block.qkv);
+    Value q = rope(slice(qkv, 0, qWidth), c.numHeads, start);
+    Value k = rope(slice(qkv, qWidth, kvWidth), c.numKVHeads, start);
+    Value v = slice(qkv, qWidth + kvWidth, kvWidth);
+    keyCache = cacheWrite(k, keyCache, layer);
+    valueCache = cacheWrite(v, valueCache, layer);
+    Value attended = attention(q, cacheRead(keyCache, layer),
+                               cacheRead(valueCache, layer), start);
+    x = add(x, ternaryMatmul(attended, block.output));
+    Value mlpIn = rmsNorm(x, block.postAttentionNorm);
+    x = add(x, ternaryMatmul(silu(ternaryMatmul(mlpIn, block.gateUp)),
+                             block.down));
+  }
+  Value result = logits(rmsNorm(x, weights.finalNorm), logitsBuffer);
+  Value outputs[] = {result, keyCache, valueCache};
+  unsigned arguments[] = {4, 2, 3};
+  for (auto [value, argument] : llvm::zip_equal(outputs, arguments))
+    bufferization::MaterializeInDestinationOp::create(
+        b, loc, TypeRange{}, value, function.getArgument(argument),
+        /*restrict=*/true, /*writable=*/true);
+  func::ReturnOp::create(b, loc);
+}
+
+} // namespace
+
+llvm::Expected<OwningOpRef<ModuleOp>>
+trilm::model::buildLlamaModule(MLIRContext &context,
+                               const Checkpoint &checkpoint,
+                               const ModelOptions &options) {
+  context.loadDialect<arith::ArithDialect, bufferization::BufferizationDialect,
+                      func::FuncDialect, linalg::LinalgDialect,
+                      LLVM::LLVMDialect, math::MathDialect,
+                      memref::MemRefDialect, tensor::TensorDialect,
+                      TernaryDialect>();
+  const LlamaConfig &config = checkpoint.getConfig();
+  llvm::Expected<ModelWeights> weights =
+      WeightImporter(context, checkpoint, options).run();
+  if (!weights)
+    return weights.takeError();
+
+  Location loc = UnknownLoc::get(&context);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  OpBuilder b(module->getBodyRegion());
+
+  SmallVector<int64_t> fields(kConfigNumFields);
+  fields[kConfigABIVersion] = kModelABIVersion;
+  fields[kConfigVocabSize] = config.vocabSize;
+  fields[kConfigHiddenSize] = config.hiddenSize;
+  fields[kConfigNumLayers] = config.numLayers;
+  fields[kConfigNumHeads] = config.numHeads;
+  fields[kConfigNumKVHeads] = config.numKVHeads;
+  fields[kConfigHeadDim] = config.headDim;
+  fields[kConfigMaxPositions] = config.maxPositions;
+  fields[kConfigInt8Activations] = options.int8Activations;
+  fields[kConfigBosTokenId] = config.bosTokenId;
+  fields[kConfigEosTokenId] = config.eosTokenId;
+  auto fieldsType = MemRefType::get({kConfigNumFields}, b.getI64Type());
+  memref::GlobalOp::create(
+      b, loc, "trilm_model_config", b.getStringAttr("public"), fieldsType,
+      DenseElementsAttr::get(
+          RankedTensorType::get({kConfigNumFields}, b.getI64Type()),
+          ArrayRef<int64_t>(fields)),
+      /*constant=*/true, /*alignment=*/nullptr);
+
+  ForwardBuilder forward(b, loc, config, *weights, options);
+  forward.build("trilm_prefill", ShapedType::kDynamic);
+  forward.build("trilm_decode", 1);
+  if (failed(verify(*module)))
+    return llvm::createStringError("internal error: the model module does not "
+                                   "verify");
+  return module;
+}

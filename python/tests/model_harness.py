@@ -1,0 +1,178 @@
+"""Tiny random TriLM checkpoints in the real Hugging Face format, the
+transformers reference, and the trilm runtime through its C API (ctypes)."""
+
+import ctypes
+import json
+import os
+import pathlib
+import subprocess
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import torch  # noqa: E402
+import transformers  # noqa: E402
+
+COLUMN_PARALLEL = ("q_proj", "k_proj", "v_proj", "gate_proj", "up_proj")
+ROW_PARALLEL = ("o_proj", "down_proj")
+
+
+def write_checkpoint(directory, *, hidden=96, intermediate=192, layers=2,
+                     heads=4, kv_heads=4, vocab=300, model_parallel=1,
+                     max_positions=64, seed=0):
+    """Saves a LlamaForCausalLM whose block linear weights are ternary with
+    one fp16 scale per model-parallel shard (rows for column-parallel layers,
+    columns for row-parallel ones), as TriLM checkpoints are published."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    config = transformers.LlamaConfig(
+        vocab_size=vocab, hidden_size=hidden, intermediate_size=intermediate,
+        num_hidden_layers=layers, num_attention_heads=heads,
+        num_key_value_heads=kv_heads, max_position_embeddings=max_positions,
+        rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=False,
+        bos_token_id=0, eos_token_id=0, torch_dtype="float16",
+        pretraining_model_parallel=model_parallel)
+    model = transformers.LlamaForCausalLM(config)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            shape = tuple(parameter.shape)
+            if name.startswith("model.layers.") and len(shape) == 2:
+                parameter.copy_(torch.from_numpy(
+                    ternary_weight(rng, shape, model_parallel,
+                                   rows=any(p in name for p in COLUMN_PARALLEL))))
+            elif len(shape) == 1:
+                parameter.copy_(torch.from_numpy(
+                    rng.uniform(0.5, 1.5, shape).astype(np.float32)))
+            else:
+                parameter.copy_(torch.from_numpy(
+                    (rng.standard_normal(shape) * 0.5).astype(np.float32)))
+    model.half().save_pretrained(directory, safe_serialization=True)
+    return directory
+
+
+def ternary_weight(rng, shape, shards, rows):
+    trits = rng.integers(-1, 2, size=shape).astype(np.float32)
+    scales = rng.uniform(0.05, 0.3, size=shards).astype(np.float16).astype(np.float32)
+    extent = shape[0] if rows else shape[1]
+    per_shard = np.repeat(scales, extent // shards)
+    return trits * (per_shard[:, None] if rows else per_shard[None, :])
+
+
+def reference_logits(directory, tokens):
+    """transformers in fp32 on the CPU: logits of every position."""
+    model = transformers.LlamaForCausalLM.from_pretrained(
+        directory, torch_dtype=torch.float32)
+    model.eval()
+    with torch.no_grad():
+        output = model(torch.tensor([tokens], dtype=torch.long))
+    return output.logits[0].numpy()
+
+
+def compile_model(tools, directory, output, *extra):
+    result = subprocess.run(
+        [tools["compile"], str(directory), "--emit=lib", "-o", str(output),
+         "--quiet", *extra], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return output
+
+
+class Error(ctypes.Structure):
+    _fields_ = [("message", ctypes.c_char * 512)]
+
+
+class ModelInfo(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_int64) for name in (
+        "vocab_size", "hidden_size", "num_layers", "num_heads", "num_kv_heads",
+        "head_dim", "max_positions", "int8_activations", "bos_token_id",
+        "eos_token_id")]
+
+
+class RuntimeError_(Exception):
+    def __init__(self, status, message):
+        super().__init__(f"status {status}: {message}")
+        self.status = status
+        self.message = message
+
+
+class Runtime:
+    """libtrilm_runtime through ctypes."""
+
+    def __init__(self, build_dir):
+        lib = ctypes.CDLL(str(pathlib.Path(build_dir) / "lib" / "libtrilm_runtime.so"))
+        p = ctypes.c_void_p
+        lib.trilm_model_open.argtypes = [ctypes.c_char_p, ctypes.POINTER(p), ctypes.POINTER(Error)]
+        lib.trilm_model_free.argtypes = [p]
+        lib.trilm_model_get_info.argtypes = [p]
+        lib.trilm_model_get_info.restype = ModelInfo
+        lib.trilm_context_create.argtypes = [p, ctypes.c_int64, ctypes.c_int32,
+                                             ctypes.POINTER(p), ctypes.POINTER(Error)]
+        lib.trilm_context_free.argtypes = [p]
+        lib.trilm_context_reset.argtypes = [p]
+        lib.trilm_context_position.argtypes = [p]
+        lib.trilm_context_position.restype = ctypes.c_int64
+        lib.trilm_context_eval.argtypes = [p, ctypes.POINTER(ctypes.c_int32), ctypes.c_int64,
+                                           ctypes.POINTER(ctypes.c_float), ctypes.POINTER(Error)]
+        self.lib = lib
+
+    def check(self, status, error):
+        if status != 0:
+            raise RuntimeError_(status, error.message.decode())
+
+    def open(self, path):
+        handle, error = ctypes.c_void_p(), Error()
+        self.check(self.lib.trilm_model_open(str(path).encode(), ctypes.byref(handle),
+                                             ctypes.byref(error)), error)
+        return Model(self, handle)
+
+
+class Model:
+    def __init__(self, runtime, handle):
+        self.runtime, self.handle = runtime, handle
+        self.info = runtime.lib.trilm_model_get_info(handle)
+
+    def context(self, length=0, threads=0):
+        handle, error = ctypes.c_void_p(), Error()
+        self.runtime.check(self.runtime.lib.trilm_context_create(
+            self.handle, length, threads, ctypes.byref(handle), ctypes.byref(error)), error)
+        return Context(self, handle)
+
+    def close(self):
+        self.runtime.lib.trilm_model_free(self.handle)
+
+
+class Context:
+    def __init__(self, model, handle):
+        self.model, self.handle = model, handle
+
+    def eval(self, tokens):
+        lib = self.model.runtime.lib
+        tokens = np.ascontiguousarray(tokens, dtype=np.int32)
+        logits = np.zeros((len(tokens), self.model.info.vocab_size), dtype=np.float32)
+        error = Error()
+        self.model.runtime.check(lib.trilm_context_eval(
+            self.handle, tokens.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
+            len(tokens), logits.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
+            ctypes.byref(error)), error)
+        return logits
+
+    def reset(self):
+        self.model.runtime.lib.trilm_context_reset(self.handle)
+
+    @property
+    def position(self):
+        return self.model.runtime.lib.trilm_context_position(self.handle)
+
+    def close(self):
+        self.model.runtime.lib.trilm_context_free(self.handle)
+
+
+def relative_error(got, want):
+    """Largest |difference| at each position, relative to that position's
+    largest |logit|."""
+    return np.max(np.abs(got - want), axis=-1) / np.max(np.abs(want), axis=-1)
+
+
+def read_config(directory):
+    return json.loads((pathlib.Path(directory) / "config.json").read_text())

@@ -1,0 +1,59 @@
+"""Whole models: tiny random TriLM checkpoints in the Hugging Face format,
+compiled by trilm-compile and run through libtrilm_runtime, against
+transformers' LlamaForCausalLM in fp32 on the CPU.
+
+fp32 activations: at every position the largest logit difference is within
+1e-4 of the position's largest |logit|, for a whole prompt at once and for
+token-by-token decoding."""
+
+import numpy as np
+import pytest
+
+from model_harness import (Runtime, compile_model, reference_logits,
+                           relative_error, write_checkpoint)
+
+MODELS = {
+    # MHA, one scale per matrix.
+    "mha-mp1": dict(kv_heads=4, model_parallel=1),
+    # GQA, three scales per matrix (along N for q/k/v/gate/up, K for o/down).
+    "gqa-mp3": dict(kv_heads=2, model_parallel=3),
+}
+TOKENS = [0, 17, 299, 5, 123, 42, 42, 7, 256, 1, 64, 200]
+
+
+@pytest.fixture(scope="module")
+def runtime(tools):
+    return Runtime(tools["build"])
+
+
+@pytest.fixture(scope="module", params=sorted(MODELS))
+def model_case(request, tools, tmp_path_factory):
+    directory = write_checkpoint(tmp_path_factory.mktemp(request.param),
+                                 **MODELS[request.param])
+    reference = reference_logits(directory, TOKENS)
+    return directory, reference
+
+
+@pytest.mark.parametrize("packing", ["2-bit", "1.6-bit"])
+def test_fp32_logits_match_transformers(tools, runtime, model_case, packing, tmp_path):
+    directory, reference = model_case
+    library = compile_model(tools, directory, tmp_path / "model.so",
+                            f"--packing={packing}")
+    model = runtime.open(library)
+    assert model.info.vocab_size == 300
+    context = model.context(length=32, threads=2)
+
+    prompt = context.eval(TOKENS)
+    assert np.all(relative_error(prompt, reference) < 1e-4), relative_error(prompt, reference)
+
+    context.reset()
+    decoded = np.stack([context.eval([token])[0] for token in TOKENS])
+    assert context.position == len(TOKENS)
+    assert np.all(relative_error(decoded, reference) < 1e-4), relative_error(decoded, reference)
+
+    # A prompt split in two continues from the cache.
+    context.reset()
+    split = np.concatenate([context.eval(TOKENS[:5]), context.eval(TOKENS[5:])])
+    assert np.all(relative_error(split, reference) < 1e-4)
+    context.close()
+    model.close()
