@@ -57,3 +57,32 @@ def test_fp32_logits_match_transformers(tools, runtime, model_case, packing, tmp
     assert np.all(relative_error(split, reference) < 1e-4)
     context.close()
     model.close()
+
+
+def perplexity(logits, tokens):
+    """exp of the mean negative log-likelihood of each next token."""
+    shifted = logits[:-1] - logits[:-1].max(axis=-1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return float(np.exp(-np.mean(log_probs[np.arange(len(tokens) - 1), tokens[1:]])))
+
+
+@pytest.mark.parametrize("packing", ["2-bit", "1.6-bit"])
+def test_int8_activations_agree_with_transformers(tools, runtime, packing, tmp_path):
+    # int8 activations are an approximation of the fp32 model: the top token
+    # must agree at 95% of positions and the perplexity within 2%.
+    directory = write_checkpoint(tmp_path / "ckpt", kv_heads=2, model_parallel=3,
+                                 seed=1)
+    tokens = np.random.default_rng(5).integers(0, 300, size=48)
+    reference = reference_logits(directory, tokens.tolist())
+    library = compile_model(tools, directory, tmp_path / "model.so",
+                            f"--packing={packing}", "--activations=int8")
+    model = runtime.open(library)
+    assert model.info.int8_activations == 1
+    context = model.context(threads=2)
+    got = context.eval(tokens)
+    agreement = np.mean(got.argmax(axis=-1) == reference.argmax(axis=-1))
+    assert agreement >= 0.95, agreement
+    want, have = perplexity(reference, tokens), perplexity(got, tokens)
+    assert abs(have - want) / want < 0.02, (have, want)
+    context.close()
+    model.close()

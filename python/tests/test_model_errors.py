@@ -1,0 +1,157 @@
+"""Bad checkpoints and bad runtime calls: one clear error line and a
+non-zero exit (or an error status), never a crash."""
+
+import json
+import pathlib
+import shutil
+import struct
+import subprocess
+
+import numpy as np
+import pytest
+
+from model_harness import Runtime, RuntimeError_, compile_model, write_checkpoint
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    return write_checkpoint(tmp_path_factory.mktemp("good"), layers=1)
+
+
+@pytest.fixture
+def broken(checkpoint, tmp_path):
+    """A copy of the good checkpoint to damage."""
+    copy = tmp_path / "broken"
+    shutil.copytree(checkpoint, copy)
+    return copy
+
+
+def compile_error(tools, directory, *extra):
+    result = subprocess.run([tools["compile"], str(directory), "--emit=obj",
+                             "-o", "/dev/null", "--quiet", *extra],
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Stack dump" not in result.stderr
+    return lines[0]
+
+
+def read_safetensors(path):
+    data = pathlib.Path(path).read_bytes()
+    (length,) = struct.unpack("<Q", data[:8])
+    return json.loads(data[8:8 + length]), data[8 + length:]
+
+
+def write_safetensors(path, header, payload):
+    text = json.dumps(header).encode()
+    pathlib.Path(path).write_bytes(struct.pack("<Q", len(text)) + text + payload)
+
+
+def edit_tensor(directory, name, change):
+    """Rewrites tensor `name` (as float16 values) with change(values)."""
+    path = directory / "model.safetensors"
+    header, payload = read_safetensors(path)
+    entry = header[name]
+    begin, end = entry["data_offsets"]
+    values = np.frombuffer(payload[begin:end], dtype=np.float16).reshape(entry["shape"]).copy()
+    change(values)
+    payload = payload[:begin] + values.tobytes() + payload[end:]
+    write_safetensors(path, header, payload)
+
+
+def test_non_ternary_weight(tools, broken):
+    def perturb(values):
+        values[3, 5] = np.float16(0.123)
+    edit_tensor(broken, "model.layers.0.mlp.down_proj.weight", perturb)
+    message = compile_error(tools, broken)
+    assert "tensor 'model.layers.0.mlp.down_proj.weight'" in message
+    assert "is not ternary" in message and "--ternarize=absmean" in message
+    # Asked for explicitly, post-training ternarisation compiles it.
+    subprocess.run([tools["compile"], str(broken), "--emit=obj", "-o", "/dev/null",
+                    "--quiet", "--ternarize=absmean"], check=True)
+
+
+def test_scales_that_vary_within_a_shard(tools, broken):
+    # Two scales along N in a column-parallel layer of an MP = 1 model.
+    def rescale(values):
+        values[: values.shape[0] // 2] *= np.float16(2)
+    edit_tensor(broken, "model.layers.0.self_attn.q_proj.weight", rescale)
+    assert "2 distinct magnitudes" in compile_error(tools, broken)
+
+
+def test_missing_tensor(tools, broken):
+    path = broken / "model.safetensors"
+    header, payload = read_safetensors(path)
+    del header["model.norm.weight"]
+    write_safetensors(path, header, payload)
+    assert "has no tensor 'model.norm.weight'" in compile_error(tools, broken)
+
+
+def test_shape_disagrees_with_config(tools, broken):
+    config = json.loads((broken / "config.json").read_text())
+    config["intermediate_size"] = 384
+    (broken / "config.json").write_text(json.dumps(config))
+    assert "config.json implies" in compile_error(tools, broken)
+
+
+def test_truncated_file(tools, broken):
+    path = broken / "model.safetensors"
+    path.write_bytes(path.read_bytes()[:-100])
+    assert "truncated file?" in compile_error(tools, broken)
+
+
+def test_corrupt_header(tools, broken):
+    path = broken / "model.safetensors"
+    data = bytearray(path.read_bytes())
+    data[8:12] = b"#@!x"
+    path.write_bytes(bytes(data))
+    assert "invalid JSON" in compile_error(tools, broken)
+
+
+def test_not_a_llama(tools, broken):
+    config = json.loads((broken / "config.json").read_text())
+    config["architectures"] = ["GPTNeoXForCausalLM"]
+    (broken / "config.json").write_text(json.dumps(config))
+    assert "trilm compiles LlamaForCausalLM" in compile_error(tools, broken)
+
+
+def test_missing_shard(tools, broken):
+    (broken / "model.safetensors.index.json").write_text(json.dumps(
+        {"weight_map": {"model.norm.weight": "model-00002-of-00002.safetensors"}}))
+    assert "does not exist" in compile_error(tools, broken)
+
+
+def test_unknown_options(tools, checkpoint):
+    assert "expected 2-bit or 1.6-bit" in compile_error(tools, checkpoint, "--packing=3-bit")
+    assert "expected fp32 or int8" in compile_error(tools, checkpoint, "--activations=fp8")
+    assert "expected none or absmean" in compile_error(tools, checkpoint, "--ternarize=rms")
+
+
+def test_runtime_errors(tools, checkpoint, tmp_path):
+    runtime = Runtime(tools["build"])
+    with pytest.raises(RuntimeError_) as error:
+        runtime.open(tmp_path / "missing.so")
+    assert error.value.status == 1 and "cannot load" in error.value.message
+    with pytest.raises(RuntimeError_) as error:
+        runtime.open(pathlib.Path(tools["build"]) / "lib" / "libtrilm_runtime.so")
+    assert error.value.status == 2 and "not a model compiled by trilm-compile" in error.value.message
+
+    model = runtime.open(compile_model(tools, checkpoint, tmp_path / "model.so"))
+    with pytest.raises(RuntimeError_) as error:
+        model.context(length=65)
+    assert error.value.status == 3 and "outside 1 to 64" in error.value.message
+    context = model.context(length=4)
+    with pytest.raises(RuntimeError_) as error:
+        context.eval([1, 300])
+    assert error.value.status == 3 and "token 300 (at index 1)" in error.value.message
+    with pytest.raises(RuntimeError_) as error:
+        context.eval([])
+    assert error.value.status == 3
+    context.eval([1, 2, 3])
+    with pytest.raises(RuntimeError_) as error:
+        context.eval([1, 2])
+    assert error.value.status == 4 and "the context holds 3 of 4" in error.value.message
+    assert context.position == 3
+    context.close()
+    model.close()
