@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# The main job: set up, build trilm, and show a float matmul whose weights are
-# ternary become a packed ternary matmul, lowered and executed.
+# The main job: set up, build trilm, compile a generated TriLM checkpoint and
+# run it against transformers; then show, step by step, a float matmul whose
+# weights are ternary become a packed ternary matmul, lowered and executed.
 #   scripts/demo.sh [build-dir]
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$root/build}"
 "$root/scripts/setup.sh" "$build"
-ninja -C "$build" trilm-opt
+ninja -C "$build" trilm-opt trilm-compile trilm_runtime
+
+echo "== 0. a generated TriLM checkpoint, compiled and run through the C runtime =="
+"$root/.venv/bin/python" "$root/examples/tiny_trilm.py" "$build" "$build/demo"
 
 opt="$build/bin/trilm-opt"
 example="$root/examples/ternary-matmul.mlir"
