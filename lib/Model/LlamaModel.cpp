@@ -709,23 +709,23 @@ trilm::model::buildLlamaModule(MLIRContext &context,
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   OpBuilder b(module->getBodyRegion());
 
-  SmallVector<int64_t> fields(kConfigNumFields);
-  fields[kConfigABIVersion] = kModelABIVersion;
-  fields[kConfigVocabSize] = config.vocabSize;
-  fields[kConfigHiddenSize] = config.hiddenSize;
-  fields[kConfigNumLayers] = config.numLayers;
-  fields[kConfigNumHeads] = config.numHeads;
-  fields[kConfigNumKVHeads] = config.numKVHeads;
-  fields[kConfigHeadDim] = config.headDim;
-  fields[kConfigMaxPositions] = config.maxPositions;
-  fields[kConfigInt8Activations] = options.int8Activations;
-  fields[kConfigBosTokenId] = config.bosTokenId;
-  fields[kConfigEosTokenId] = config.eosTokenId;
-  auto fieldsType = MemRefType::get({kConfigNumFields}, b.getI64Type());
+  SmallVector<int64_t> fields(TRILM_CONFIG_NUM_FIELDS);
+  fields[TRILM_CONFIG_ABI_VERSION] = TRILM_MODEL_ABI_VERSION;
+  fields[TRILM_CONFIG_VOCAB_SIZE] = config.vocabSize;
+  fields[TRILM_CONFIG_HIDDEN_SIZE] = config.hiddenSize;
+  fields[TRILM_CONFIG_NUM_LAYERS] = config.numLayers;
+  fields[TRILM_CONFIG_NUM_HEADS] = config.numHeads;
+  fields[TRILM_CONFIG_NUM_KV_HEADS] = config.numKVHeads;
+  fields[TRILM_CONFIG_HEAD_DIM] = config.headDim;
+  fields[TRILM_CONFIG_MAX_POSITIONS] = config.maxPositions;
+  fields[TRILM_CONFIG_INT8_ACTIVATIONS] = options.int8Activations;
+  fields[TRILM_CONFIG_BOS_TOKEN_ID] = config.bosTokenId;
+  fields[TRILM_CONFIG_EOS_TOKEN_ID] = config.eosTokenId;
+  auto fieldsType = MemRefType::get({TRILM_CONFIG_NUM_FIELDS}, b.getI64Type());
   memref::GlobalOp::create(
       b, loc, "trilm_model_config", b.getStringAttr("public"), fieldsType,
       DenseElementsAttr::get(
-          RankedTensorType::get({kConfigNumFields}, b.getI64Type()),
+          RankedTensorType::get({TRILM_CONFIG_NUM_FIELDS}, b.getI64Type()),
           ArrayRef<int64_t>(fields)),
       /*constant=*/true, /*alignment=*/nullptr);
 

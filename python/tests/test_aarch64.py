@@ -52,3 +52,34 @@ def test_aarch64_kernel(tools, tmp_path, features, int8, packing, n_splits, k_sp
     else:
         np.testing.assert_allclose(got.astype(np.int32).view(f32), want.ravel(), rtol=0,
                                    atol=1e-5 * np.abs(want).max())
+
+
+RUN_MODEL = pathlib.Path(__file__).parent / "harness" / "run_model.c"
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("packing", ["2-bit", "1.6-bit"])
+def test_aarch64_model(tools, tmp_path, packing):
+    # A whole tiny TriLM compiled for AArch64 (NEON dotprod), linked into a
+    # program with the C runtime, run under qemu: prompt then decoding, logits
+    # within 1e-4 of transformers.
+    from model_harness import reference_logits, relative_error, write_checkpoint
+
+    directory = write_checkpoint(tmp_path / "ckpt", kv_heads=2, model_parallel=3, layers=1)
+    tokens = [3, 141, 59, 26, 299, 0, 7, 88]
+    obj = tmp_path / "model.o"
+    subprocess.run([tools["compile"], str(directory), "--target=aarch64",
+                    "--features=+neon,+dotprod", "--openmp=false", f"--packing={packing}",
+                    "--quiet", "-o", str(obj)], check=True, capture_output=True, text=True)
+    program = tmp_path / "run_model"
+    subprocess.run(["aarch64-linux-gnu-gcc", "-O2", "-rdynamic", f"-I{ROOT / 'include'}",
+                    str(RUN_MODEL), str(ROOT / "lib" / "Runtime" / "Runtime.c"), str(obj),
+                    "-ldl", "-lm", "-o", str(program)],
+                   check=True, capture_output=True, text=True)
+    logits_file = tmp_path / "logits.bin"
+    subprocess.run(["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu", str(program),
+                    str(logits_file), "5", *map(str, tokens)], check=True,
+                   capture_output=True, text=True)
+    got = np.fromfile(logits_file, dtype=np.float32).reshape(len(tokens), -1)
+    want = reference_logits(directory, tokens)
+    assert np.all(relative_error(got, want) < 1e-4), relative_error(got, want)

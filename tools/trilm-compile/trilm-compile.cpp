@@ -326,6 +326,7 @@ int main(int argc, char **argv) {
       return fail(error);
   }
   switch (emit) {
+  case EmitKind::Imported: // printed before lowering
   case EmitKind::MLIR:
     module->print(output->os());
     break;

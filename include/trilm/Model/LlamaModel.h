@@ -11,7 +11,7 @@
 #include "mlir/IR/OwningOpRef.h"
 #include "trilm/Dialect/Ternary/IR/Ternary.h"
 #include "trilm/Import/Checkpoint.h"
-#include "trilm/Model/ModelABI.h"
+#include "trilm-c/ModelABI.h"
 #include "llvm/Support/Error.h"
 
 #include <functional>
@@ -39,7 +39,7 @@ struct ModelOptions {
 /// where L is the number of layers, C the context length (dynamic), KV the
 /// key/value width (kv heads x head dim) and V the vocabulary. They write the
 /// new tokens' keys and values into the caches and every token's logits, and
-/// the module exports `trilm_model_config` (see ModelConfigField).
+/// the module exports `trilm_model_config` (see trilm-c/ModelABI.h).
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 buildLlamaModule(mlir::MLIRContext &context,
                  const import::Checkpoint &checkpoint,

@@ -1,0 +1,258 @@
+//===- Runtime.c - The C API for compiled TriLM models --------------------===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+// A compiled model is a shared library (or a program linked with the model's
+// object file) exporting `trilm_model_config` and the C wrappers of
+// `trilm_prefill` and `trilm_decode`, which take memref descriptors. Written
+// in C so that it cross-compiles with nothing but a C toolchain.
+//
+//===----------------------------------------------------------------------===//
+
+#include "trilm-c/Runtime.h"
+
+#include "trilm-c/ModelABI.h"
+
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+// Weak, so that the runtime works with models compiled without OpenMP; a
+// model built with it brings libomp along.
+extern void omp_set_num_threads(int) __attribute__((weak));
+extern int omp_get_max_threads(void) __attribute__((weak));
+
+// The memref descriptors of the entry points' arguments.
+typedef struct {
+  const int32_t *allocated, *aligned;
+  int64_t offset, sizes[1], strides[1];
+} TokensRef;
+typedef struct {
+  float *allocated, *aligned;
+  int64_t offset, sizes[2], strides[2];
+} LogitsRef;
+typedef struct {
+  float *allocated, *aligned;
+  int64_t offset, sizes[3], strides[3];
+} CacheRef;
+
+typedef void (*EntryPoint)(TokensRef *tokens, int64_t start, CacheRef *keys,
+                           CacheRef *values, LogitsRef *logits);
+
+struct trilm_model {
+  void *library;
+  trilm_model_info info;
+  EntryPoint prefill;
+  EntryPoint decode;
+};
+
+struct trilm_context {
+  trilm_model *model;
+  int64_t length;
+  int32_t threads;
+  int64_t position;
+  float *keyCache;
+  float *valueCache;
+};
+
+static trilm_status fail(trilm_error *error, trilm_status status,
+                         const char *format, ...) {
+  if (error) {
+    va_list args;
+    va_start(args, format);
+    vsnprintf(error->message, sizeof(error->message), format, args);
+    va_end(args);
+  }
+  return status;
+}
+
+static const char *describePath(const char *path) {
+  return path ? path : "the program";
+}
+
+const char *trilm_status_string(trilm_status status) {
+  switch (status) {
+  case TRILM_OK:
+    return "success";
+  case TRILM_ERROR_IO:
+    return "the model cannot be loaded";
+  case TRILM_ERROR_INVALID_MODEL:
+    return "not a trilm model of this runtime's version";
+  case TRILM_ERROR_INVALID_ARGUMENT:
+    return "invalid argument";
+  case TRILM_ERROR_CONTEXT_FULL:
+    return "the context is full";
+  case TRILM_ERROR_OUT_OF_MEMORY:
+    return "out of memory";
+  }
+  return "unknown status";
+}
+
+trilm_status trilm_model_open(const char *path, trilm_model **model,
+                              trilm_error *error) {
+  if (!model)
+    return fail(error, TRILM_ERROR_INVALID_ARGUMENT, "model is NULL");
+  *model = NULL;
+  // NULL: the model was linked into this program (export its symbols with
+  // -rdynamic).
+  void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (!library)
+    return fail(error, TRILM_ERROR_IO, "cannot load %s: %s",
+                describePath(path), dlerror());
+  const int64_t *config = (const int64_t *)dlsym(library, "trilm_model_config");
+  EntryPoint prefill =
+      (EntryPoint)dlsym(library, "_mlir_ciface_trilm_prefill");
+  EntryPoint decode = (EntryPoint)dlsym(library, "_mlir_ciface_trilm_decode");
+  if (!config || !prefill || !decode) {
+    dlclose(library);
+    return fail(error, TRILM_ERROR_INVALID_MODEL,
+                "%s is not a model compiled by trilm-compile (no "
+                "trilm_model_config, trilm_prefill or trilm_decode)",
+                describePath(path));
+  }
+  if (config[TRILM_CONFIG_ABI_VERSION] != TRILM_MODEL_ABI_VERSION) {
+    dlclose(library);
+    return fail(error, TRILM_ERROR_INVALID_MODEL,
+                "%s has model ABI version %lld; this runtime reads version %d",
+                describePath(path), (long long)config[TRILM_CONFIG_ABI_VERSION],
+                TRILM_MODEL_ABI_VERSION);
+  }
+  trilm_model *result = calloc(1, sizeof(trilm_model));
+  if (!result) {
+    dlclose(library);
+    return fail(error, TRILM_ERROR_OUT_OF_MEMORY, "out of memory");
+  }
+  result->library = library;
+  result->prefill = prefill;
+  result->decode = decode;
+  result->info = (trilm_model_info){
+      .vocab_size = config[TRILM_CONFIG_VOCAB_SIZE],
+      .hidden_size = config[TRILM_CONFIG_HIDDEN_SIZE],
+      .num_layers = config[TRILM_CONFIG_NUM_LAYERS],
+      .num_heads = config[TRILM_CONFIG_NUM_HEADS],
+      .num_kv_heads = config[TRILM_CONFIG_NUM_KV_HEADS],
+      .head_dim = config[TRILM_CONFIG_HEAD_DIM],
+      .max_positions = config[TRILM_CONFIG_MAX_POSITIONS],
+      .int8_activations = config[TRILM_CONFIG_INT8_ACTIVATIONS],
+      .bos_token_id = config[TRILM_CONFIG_BOS_TOKEN_ID],
+      .eos_token_id = config[TRILM_CONFIG_EOS_TOKEN_ID]};
+  *model = result;
+  return TRILM_OK;
+}
+
+void trilm_model_free(trilm_model *model) {
+  if (!model)
+    return;
+  dlclose(model->library);
+  free(model);
+}
+
+trilm_model_info trilm_model_get_info(const trilm_model *model) {
+  return model->info;
+}
+
+trilm_status trilm_context_create(trilm_model *model, int64_t context_length,
+                                  int32_t threads, trilm_context **context,
+                                  trilm_error *error) {
+  if (!model || !context)
+    return fail(error, TRILM_ERROR_INVALID_ARGUMENT,
+                "model or context is NULL");
+  *context = NULL;
+  const trilm_model_info *info = &model->info;
+  if (context_length == 0)
+    context_length = info->max_positions;
+  if (context_length < 1 || context_length > info->max_positions)
+    return fail(error, TRILM_ERROR_INVALID_ARGUMENT,
+                "context length %lld is outside 1 to %lld (the model's "
+                "max_position_embeddings)",
+                (long long)context_length, (long long)info->max_positions);
+  if (threads < 0)
+    return fail(error, TRILM_ERROR_INVALID_ARGUMENT,
+                "thread count %d is negative", threads);
+  trilm_context *result = calloc(1, sizeof(trilm_context));
+  if (!result)
+    return fail(error, TRILM_ERROR_OUT_OF_MEMORY, "out of memory");
+  size_t cacheFloats = (size_t)info->num_layers * (size_t)context_length *
+                       (size_t)(info->num_kv_heads * info->head_dim);
+  result->keyCache = calloc(cacheFloats, sizeof(float));
+  result->valueCache = calloc(cacheFloats, sizeof(float));
+  if (!result->keyCache || !result->valueCache) {
+    trilm_context_free(result);
+    return fail(error, TRILM_ERROR_OUT_OF_MEMORY,
+                "cannot allocate a KV cache of %zu bytes",
+                2 * cacheFloats * sizeof(float));
+  }
+  result->model = model;
+  result->length = context_length;
+  result->threads = threads;
+  *context = result;
+  return TRILM_OK;
+}
+
+void trilm_context_free(trilm_context *context) {
+  if (!context)
+    return;
+  free(context->keyCache);
+  free(context->valueCache);
+  free(context);
+}
+
+void trilm_context_reset(trilm_context *context) { context->position = 0; }
+
+int64_t trilm_context_position(const trilm_context *context) {
+  return context->position;
+}
+
+static CacheRef describeCache(float *data, const trilm_model_info *info,
+                              int64_t length) {
+  int64_t width = info->num_kv_heads * info->head_dim;
+  return (CacheRef){data, data, 0, {info->num_layers, length, width},
+                    {length * width, width, 1}};
+}
+
+trilm_status trilm_context_eval(trilm_context *context, const int32_t *tokens,
+                                int64_t count, float *logits,
+                                trilm_error *error) {
+  if (!context || !tokens || !logits)
+    return fail(error, TRILM_ERROR_INVALID_ARGUMENT,
+                "context, tokens or logits is NULL");
+  if (count < 1)
+    return fail(error, TRILM_ERROR_INVALID_ARGUMENT,
+                "token count %lld is not positive", (long long)count);
+  const trilm_model_info *info = &context->model->info;
+  if (count > context->length - context->position)
+    return fail(error, TRILM_ERROR_CONTEXT_FULL,
+                "%lld tokens do not fit: the context holds %lld of %lld",
+                (long long)count, (long long)context->position,
+                (long long)context->length);
+  for (int64_t i = 0; i < count; ++i)
+    if (tokens[i] < 0 || tokens[i] >= info->vocab_size)
+      return fail(error, TRILM_ERROR_INVALID_ARGUMENT,
+                  "token %lld (at index %lld) is outside the vocabulary of "
+                  "%lld",
+                  (long long)tokens[i], (long long)i,
+                  (long long)info->vocab_size);
+
+  TokensRef tokenRef = {tokens, tokens, 0, {count}, {1}};
+  CacheRef keys = describeCache(context->keyCache, info, context->length);
+  CacheRef values = describeCache(context->valueCache, info, context->length);
+  LogitsRef logitRef = {logits, logits, 0, {count, info->vocab_size},
+                        {info->vocab_size, 1}};
+
+  // The thread count is set on the calling thread only and restored, so
+  // contexts used from different threads do not disturb each other.
+  int previousThreads = 0;
+  if (context->threads > 0 && omp_set_num_threads && omp_get_max_threads) {
+    previousThreads = omp_get_max_threads();
+    omp_set_num_threads(context->threads);
+  }
+  EntryPoint entry =
+      count == 1 ? context->model->decode : context->model->prefill;
+  entry(&tokenRef, context->position, &keys, &values, &logitRef);
+  if (previousThreads > 0)
+    omp_set_num_threads(previousThreads);
+  context->position += count;
+  return TRILM_OK;
+}
