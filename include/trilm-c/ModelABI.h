@@ -28,7 +28,15 @@ enum trilm_model_config_field {
   TRILM_CONFIG_INT8_ACTIVATIONS,
   TRILM_CONFIG_BOS_TOKEN_ID,
   TRILM_CONFIG_EOS_TOKEN_ID,
+  /** Size of the external weights file; 0 when the weights are embedded. */
+  TRILM_CONFIG_WEIGHTS_BYTES,
   TRILM_CONFIG_NUM_FIELDS
 };
+
+/** An external weights file starts with this magic, then the weights at the
+ *  64-byte aligned offsets the model's code reads them from. */
+#define TRILM_WEIGHTS_MAGIC "TRILMWTS"
+#define TRILM_WEIGHTS_HEADER_BYTES 64
+#define TRILM_WEIGHTS_ALIGNMENT 64
 
 #endif /* TRILM_C_MODELABI_H */

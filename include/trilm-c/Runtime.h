@@ -61,9 +61,17 @@ typedef struct trilm_model_info {
 /** A short, static description of `status`. */
 const char *trilm_status_string(trilm_status status);
 
-/** Loads the shared library `path` written by trilm-compile --emit=lib. */
+/** Loads the shared library `path` written by trilm-compile --emit=lib
+ *  (NULL: a model linked into this program). A model compiled with
+ *  --weights=external maps its weights from `path` with the extension
+ *  replaced by .weights. */
 trilm_status trilm_model_open(const char *path, trilm_model **model,
                               trilm_error *error);
+/** The same with the external weights file named explicitly. */
+trilm_status trilm_model_open_with_weights(const char *path,
+                                           const char *weights_path,
+                                           trilm_model **model,
+                                           trilm_error *error);
 void trilm_model_free(trilm_model *model);
 trilm_model_info trilm_model_get_info(const trilm_model *model);
 

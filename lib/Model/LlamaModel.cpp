@@ -610,9 +610,10 @@ void ForwardBuilder::build(StringRef name, int64_t m) {
   auto memrefOf = [](RankedTensorType type) {
     return MemRefType::get(type.getShape(), type.getElementType());
   };
+  auto weightsType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());
   auto type = b.getFunctionType({memrefOf(tokensType), b.getIndexType(),
                                  memrefOf(cacheType), memrefOf(cacheType),
-                                 memrefOf(logitsType)},
+                                 memrefOf(logitsType), weightsType},
                                 {});
   auto function = func::FuncOp::create(b, loc, name, type);
   function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
@@ -721,6 +722,7 @@ trilm::model::buildLlamaModule(MLIRContext &context,
   fields[TRILM_CONFIG_INT8_ACTIVATIONS] = options.int8Activations;
   fields[TRILM_CONFIG_BOS_TOKEN_ID] = config.bosTokenId;
   fields[TRILM_CONFIG_EOS_TOKEN_ID] = config.eosTokenId;
+  fields[TRILM_CONFIG_WEIGHTS_BYTES] = 0;
   auto fieldsType = MemRefType::get({TRILM_CONFIG_NUM_FIELDS}, b.getI64Type());
   memref::GlobalOp::create(
       b, loc, "trilm_model_config", b.getStringAttr("public"), fieldsType,

@@ -59,19 +59,23 @@ void trilm::buildReferencePipeline(OpPassManager &pm) {
                       .str());
 }
 
+void trilm::buildWeightLayoutPipeline(OpPassManager &pm,
+                                      const CPUPipelineOptions &options) {
+  // Constant weights are stored with the tile's rows interleaved, so each
+  // tile streams one contiguous run.
+  int64_t tileRows = options.rows != 0 ? options.rows.getValue() : 4;
+  if (tileRows > 1 && llvm::isPowerOf2_64(tileRows))
+    addPipeline(pm,
+                llvm::formatv("ternary-relayout-weights{{rows={0}}", tileRows)
+                    .str());
+}
+
 void trilm::buildCPUPipeline(OpPassManager &pm,
                              const CPUPipelineOptions &options) {
   // The options are validated by ternary-tile-matmul-cpu itself, which gives
   // a diagnostic rather than a pipeline parse failure.
-  // Constant weights are stored with the tile's rows interleaved, so each
-  // tile streams one contiguous run of memory.
-  int64_t tileRows = options.rows != 0 ? options.rows.getValue() : 4;
-  std::string relayout =
-      tileRows > 1 && llvm::isPowerOf2_64(tileRows)
-          ? llvm::formatv("ternary-relayout-weights{{rows={0}},", tileRows).str()
-          : std::string();
+  buildWeightLayoutPipeline(pm, options);
   std::string kernel =
-      relayout +
       llvm::formatv("ternary-tile-matmul-cpu{{triple={0} cpu={1} "
                     "features={2} rows={3} int8-dot={4} l2-cache-kib={5}},"
                     "convert-ternary-to-cpu",

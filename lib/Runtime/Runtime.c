@@ -14,10 +14,14 @@
 #include "trilm-c/ModelABI.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 // Weak, so that the runtime works with models compiled without OpenMP; a
 // model built with it brings libomp along.
@@ -38,11 +42,20 @@ typedef struct {
   int64_t offset, sizes[3], strides[3];
 } CacheRef;
 
+typedef struct {
+  const uint8_t *allocated, *aligned;
+  int64_t offset, sizes[1], strides[1];
+} WeightsRef;
+
 typedef void (*EntryPoint)(TokensRef *tokens, int64_t start, CacheRef *keys,
-                           CacheRef *values, LogitsRef *logits);
+                           CacheRef *values, LogitsRef *logits,
+                           WeightsRef *weights);
 
 struct trilm_model {
   void *library;
+  /* The mapped external weights file, or NULL when they are embedded. */
+  void *weights;
+  int64_t weightsBytes;
   trilm_model_info info;
   EntryPoint prefill;
   EntryPoint decode;
@@ -90,8 +103,57 @@ const char *trilm_status_string(trilm_status status) {
   return "unknown status";
 }
 
+/* Maps `path` and checks that it is the weights file the model expects. */
+static trilm_status mapWeights(const char *path, int64_t expectedBytes,
+                               void **weights, trilm_error *error) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return fail(error, TRILM_ERROR_IO, "cannot open the weights file %s",
+                path);
+  struct stat info;
+  if (fstat(fd, &info) != 0 || info.st_size != expectedBytes) {
+    close(fd);
+    return fail(error, TRILM_ERROR_INVALID_MODEL,
+                "the weights file %s has %lld bytes; the model expects %lld",
+                path, (long long)info.st_size, (long long)expectedBytes);
+  }
+  void *mapped = mmap(NULL, (size_t)expectedBytes, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (mapped == MAP_FAILED)
+    return fail(error, TRILM_ERROR_IO, "cannot map the weights file %s", path);
+  if (memcmp(mapped, TRILM_WEIGHTS_MAGIC, strlen(TRILM_WEIGHTS_MAGIC)) != 0) {
+    munmap(mapped, (size_t)expectedBytes);
+    return fail(error, TRILM_ERROR_INVALID_MODEL,
+                "%s is not a trilm weights file", path);
+  }
+  *weights = mapped;
+  return TRILM_OK;
+}
+
+/* `library` with its extension replaced by .weights. */
+static char *defaultWeightsPath(const char *library) {
+  size_t length = strlen(library);
+  const char *slash = strrchr(library, '/');
+  const char *dot = strrchr(library, '.');
+  if (dot && (!slash || dot > slash))
+    length = (size_t)(dot - library);
+  char *path = malloc(length + sizeof(".weights"));
+  if (path) {
+    memcpy(path, library, length);
+    strcpy(path + length, ".weights");
+  }
+  return path;
+}
+
 trilm_status trilm_model_open(const char *path, trilm_model **model,
                               trilm_error *error) {
+  return trilm_model_open_with_weights(path, NULL, model, error);
+}
+
+trilm_status trilm_model_open_with_weights(const char *path,
+                                           const char *weights_path,
+                                           trilm_model **model,
+                                           trilm_error *error) {
   if (!model)
     return fail(error, TRILM_ERROR_INVALID_ARGUMENT, "model is NULL");
   *model = NULL;
@@ -125,6 +187,29 @@ trilm_status trilm_model_open(const char *path, trilm_model **model,
     return fail(error, TRILM_ERROR_OUT_OF_MEMORY, "out of memory");
   }
   result->library = library;
+  result->weightsBytes = config[TRILM_CONFIG_WEIGHTS_BYTES];
+  if (result->weightsBytes > 0) {
+    char *derived = NULL;
+    if (!weights_path) {
+      if (!path) {
+        trilm_model_free(result);
+        return fail(error, TRILM_ERROR_INVALID_ARGUMENT,
+                    "the program's model has external weights: name the "
+                    "file with trilm_model_open_with_weights");
+      }
+      derived = defaultWeightsPath(path);
+      weights_path = derived;
+    }
+    trilm_status status =
+        weights_path ? mapWeights(weights_path, result->weightsBytes,
+                                  &result->weights, error)
+                     : fail(error, TRILM_ERROR_OUT_OF_MEMORY, "out of memory");
+    free(derived);
+    if (status != TRILM_OK) {
+      trilm_model_free(result);
+      return status;
+    }
+  }
   result->prefill = prefill;
   result->decode = decode;
   result->info = (trilm_model_info){
@@ -145,6 +230,8 @@ trilm_status trilm_model_open(const char *path, trilm_model **model,
 void trilm_model_free(trilm_model *model) {
   if (!model)
     return;
+  if (model->weights)
+    munmap(model->weights, (size_t)model->weightsBytes);
   dlclose(model->library);
   free(model);
 }
@@ -250,7 +337,10 @@ trilm_status trilm_context_eval(trilm_context *context, const int32_t *tokens,
   }
   EntryPoint entry =
       count == 1 ? context->model->decode : context->model->prefill;
-  entry(&tokenRef, context->position, &keys, &values, &logitRef);
+  const trilm_model *model = context->model;
+  WeightsRef weights = {model->weights, model->weights, 0,
+                        {model->weightsBytes}, {1}};
+  entry(&tokenRef, context->position, &keys, &values, &logitRef, &weights);
   if (previousThreads > 0)
     omp_set_num_threads(previousThreads);
   context->position += count;

@@ -103,6 +103,9 @@ class Runtime:
         lib = ctypes.CDLL(str(pathlib.Path(build_dir) / "lib" / "libtrilm_runtime.so"))
         p = ctypes.c_void_p
         lib.trilm_model_open.argtypes = [ctypes.c_char_p, ctypes.POINTER(p), ctypes.POINTER(Error)]
+        lib.trilm_model_open_with_weights.argtypes = [ctypes.c_char_p, ctypes.c_char_p,
+                                                      ctypes.POINTER(p),
+                                                      ctypes.POINTER(Error)]
         lib.trilm_model_free.argtypes = [p]
         lib.trilm_model_get_info.argtypes = [p]
         lib.trilm_model_get_info.restype = ModelInfo
@@ -120,10 +123,16 @@ class Runtime:
         if status != 0:
             raise RuntimeError_(status, error.message.decode())
 
-    def open(self, path):
+    def open(self, path, weights=None):
         handle, error = ctypes.c_void_p(), Error()
-        self.check(self.lib.trilm_model_open(str(path).encode(), ctypes.byref(handle),
-                                             ctypes.byref(error)), error)
+        if weights is None:
+            status = self.lib.trilm_model_open(str(path).encode(), ctypes.byref(handle),
+                                               ctypes.byref(error))
+        else:
+            status = self.lib.trilm_model_open_with_weights(
+                str(path).encode(), str(weights).encode(), ctypes.byref(handle),
+                ctypes.byref(error))
+        self.check(status, error)
         return Model(self, handle)
 
 

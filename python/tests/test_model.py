@@ -86,3 +86,29 @@ def test_int8_activations_agree_with_transformers(tools, runtime, packing, tmp_p
     assert abs(have - want) / want < 0.02, (have, want)
     context.close()
     model.close()
+
+
+@pytest.mark.parametrize("packing", ["2-bit", "1.6-bit"])
+def test_external_weights(tools, runtime, model_case, packing, tmp_path):
+    # The weights in a file next to the library, memory-mapped by the runtime.
+    directory, reference = model_case
+    library = compile_model(tools, directory, tmp_path / "model.so",
+                            f"--packing={packing}", "--weights=external")
+    assert (tmp_path / "model.weights").exists()
+    model = runtime.open(library)
+    context = model.context(threads=2)
+    prompt = context.eval(TOKENS[:7])
+    decoded = np.stack([context.eval([token])[0] for token in TOKENS[7:]])
+    got = np.concatenate([prompt, decoded])
+    assert np.all(relative_error(got, reference) < 1e-4), relative_error(got, reference)
+    context.close()
+    model.close()
+
+    # Elsewhere, named explicitly.
+    moved = tmp_path / "elsewhere.bin"
+    (tmp_path / "model.weights").rename(moved)
+    model = runtime.open(library, weights=moved)
+    context = model.context()
+    assert np.all(relative_error(context.eval(TOKENS), reference) < 1e-4)
+    context.close()
+    model.close()

@@ -122,6 +122,30 @@ def test_missing_shard(tools, broken):
     assert "does not exist" in compile_error(tools, broken)
 
 
+def test_external_weights_errors(tools, checkpoint, tmp_path):
+    runtime = Runtime(tools["build"])
+    library = compile_model(tools, checkpoint, tmp_path / "model.so", "--weights=external")
+    weights = tmp_path / "model.weights"
+    data = weights.read_bytes()
+    weights.unlink()
+    with pytest.raises(RuntimeError_) as error:
+        runtime.open(library)
+    assert error.value.status == 1 and "cannot open the weights file" in error.value.message
+    weights.write_bytes(data[:-64])
+    with pytest.raises(RuntimeError_) as error:
+        runtime.open(library)
+    assert error.value.status == 2 and "the model expects" in error.value.message
+    weights.write_bytes(b"NOTTRILM" + data[8:])
+    with pytest.raises(RuntimeError_) as error:
+        runtime.open(library)
+    assert error.value.status == 2 and "not a trilm weights file" in error.value.message
+
+    assert "expected embedded or external" in compile_error(tools, checkpoint, "--weights=disk")
+    mlir = tmp_path / "empty.mlir"
+    mlir.write_text("module {}\n")
+    assert "applies to checkpoint directories" in compile_error(tools, mlir, "--weights=external")
+
+
 def test_unknown_options(tools, checkpoint):
     assert "expected 2-bit or 1.6-bit" in compile_error(tools, checkpoint, "--packing=3-bit")
     assert "expected fp32 or int8" in compile_error(tools, checkpoint, "--activations=fp8")

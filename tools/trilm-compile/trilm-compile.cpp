@@ -28,6 +28,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/SourceMgr.h"
@@ -112,6 +113,12 @@ static cl::opt<std::string>
                     "clang-22 or clang for the host, "
                     "aarch64-linux-gnu-gcc for aarch64)"),
            cl::init(""), cl::cat(toolOptions));
+static cl::opt<std::string> weights(
+    "weights",
+    cl::desc("Where a checkpoint's weights go: embedded (in the object or "
+             "library) or external (a file next to the output, -o with its "
+             "extension replaced by .weights, memory-mapped by the runtime)"),
+    cl::init("embedded"), cl::cat(toolOptions));
 static cl::opt<bool> quiet("quiet", cl::desc("No progress or summary"),
                            cl::init(false), cl::cat(toolOptions));
 
@@ -256,6 +263,12 @@ int main(int argc, char **argv) {
     return fail(llvm::toString(target.takeError()));
   if (emit == EmitKind::Library && outputFile == "-")
     return fail("--emit=lib needs an output file (-o)");
+  if (weights != "embedded" && weights != "external")
+    return fail("unknown --weights '" + weights +
+                "'; expected embedded or external");
+  bool externalWeights = weights == "external";
+  if (externalWeights && outputFile == "-")
+    return fail("--weights=external needs an output file (-o)");
 
   DialectRegistry registry;
   registerAllDialects(registry);
@@ -302,12 +315,31 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  PassManager pm(&context);
   trilm::CPUPipelineOptions options;
   options.triple = target->triple;
   options.cpu = target->cpu;
   options.features = target->features;
   options.threads = openmp;
+  llvm::SmallString<128> weightsPath(outputFile.getValue());
+  llvm::sys::path::replace_extension(weightsPath, "weights");
+  if (externalWeights) {
+    if (!fromCheckpoint)
+      return fail("--weights=external applies to checkpoint directories");
+    // The file holds the weights in the layout the kernels read.
+    PassManager layout(&context);
+    trilm::buildWeightLayoutPipeline(layout, options);
+    if (failed(layout.run(*module)))
+      return 1;
+    auto file = openOutputFile(weightsPath, &error);
+    if (!file)
+      return fail(error);
+    auto written = trilm::model::externalizeWeights(*module, file->os());
+    if (!written)
+      return fail(llvm::toString(written.takeError()));
+    file->keep();
+  }
+
+  PassManager pm(&context);
   trilm::buildCPUPipeline(pm, options);
   if (failed(pm.run(*module)))
     return 1;
@@ -370,6 +402,8 @@ int main(int argc, char **argv) {
             ? 8.0 * summary.ternaryBytes / summary.ternaryParameters
             : 0.0,
         (summary.ternaryBytes + summary.otherBytes) / 1048576.0, seconds);
+    if (externalWeights)
+      llvm::errs() << "weights: " << weightsPath << "\n";
   }
   return 0;
 }

@@ -33,17 +33,26 @@ struct ModelOptions {
 ///
 ///   func @trilm_prefill(%tokens: memref<?xi32>, %start: index,
 ///                       %k_cache, %v_cache: memref<L x C x KV x f32>,
-///                       %logits: memref<? x V x f32>)
+///                       %logits: memref<? x V x f32>, %weights: memref<?xi8>)
 ///   func @trilm_decode  (the same with one token: the GEMV kernels)
 ///
 /// where L is the number of layers, C the context length (dynamic), KV the
 /// key/value width (kv heads x head dim) and V the vocabulary. They write the
 /// new tokens' keys and values into the caches and every token's logits, and
 /// the module exports `trilm_model_config` (see trilm-c/ModelABI.h).
+/// `%weights` is the external weights file once externalizeWeights has moved
+/// the weights there, and unused before.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 buildLlamaModule(mlir::MLIRContext &context,
                  const import::Checkpoint &checkpoint,
                  const ModelOptions &options);
+
+/// Moves the weights of a model module (its resource constants) into an
+/// external file written to `os` (see trilm-c/ModelABI.h for the format):
+/// each constant becomes a view of the entry points' `%weights` argument.
+/// Returns the file's size, which is also recorded in `trilm_model_config`.
+llvm::Expected<int64_t> externalizeWeights(mlir::ModuleOp module,
+                                           llvm::raw_ostream &os);
 
 } // namespace trilm::model
 

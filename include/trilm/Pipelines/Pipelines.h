@@ -50,6 +50,12 @@ struct CPUPipelineOptions
       llvm::cl::init(0)};
 };
 
+/// The first step of the CPU pipeline: constant weights take the layout the
+/// kernels stream best (row-interleaved by the tile's rows). Weights moved out
+/// of the module must be laid out by it first.
+void buildWeightLayoutPipeline(mlir::OpPassManager &pm,
+                               const CPUPipelineOptions &options);
+
 /// Lowers ternary ops with the fused CPU kernels, then like the reference
 /// pipeline to the LLVM dialect (OpenMP dialect for threads).
 void buildCPUPipeline(mlir::OpPassManager &pm,

@@ -245,6 +245,16 @@ struct ConstantOpLowering : public OpConversionPattern<ConstantOp> {
   }
 };
 
+struct FromStorageOpLowering : public OpConversionPattern<FromStorageOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(FromStorageOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, adaptor.getStorage());
+    return success();
+  }
+};
+
 struct PackOpLowering : public OpConversionPattern<PackOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -553,7 +563,8 @@ void trilm::populateTernaryToLinalgTypeConversion(TypeConverter &converter) {
 
 void trilm::populateTernaryToLinalgConversionPatterns(
     TypeConverter &converter, RewritePatternSet &patterns) {
-  patterns.add<ConstantOpLowering, PackOpLowering, UnpackOpLowering,
+  patterns.add<ConstantOpLowering, FromStorageOpLowering, PackOpLowering,
+               UnpackOpLowering,
                QuantizeOpLowering, MatmulOpLowering>(converter,
                                                      patterns.getContext());
 }

@@ -10,6 +10,17 @@ func.func @signature(%w: !ternary.packed<8x100, tq1>) -> !ternary.packed<8x100, 
 
 // -----
 
+// Weights from storage bytes are those bytes.
+// CHECK-LABEL: func.func @from_storage
+// CHECK-SAME: (%[[BYTES:.*]]: tensor<8x52xi8>) -> tensor<8x52xi8>
+// CHECK-NEXT: return %[[BYTES]]
+func.func @from_storage(%bytes: tensor<8x52xi8>) -> !ternary.packed<8x256, tq1> {
+  %w = ternary.from_storage %bytes : tensor<8x52xi8> -> !ternary.packed<8x256, tq1>
+  return %w : !ternary.packed<8x256, tq1>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @constant
 // CHECK: %[[C:.*]] = arith.constant dense<85> : tensor<2x64xi8>
 // CHECK: return %[[C]]

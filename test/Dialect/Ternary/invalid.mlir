@@ -8,6 +8,14 @@ func.func @constant_wrong_storage() {
 
 // -----
 
+func.func @from_storage_wrong_type(%bytes: tensor<2x52xi8>) {
+  // expected-error @+1 {{'ternary.from_storage' op storage of type 'tensor<2x52xi8>' does not match the storage type 'tensor<2x64xi8>' of '!ternary.packed<2x256, tq2>'}}
+  %0 = ternary.from_storage %bytes : tensor<2x52xi8> -> !ternary.packed<2x256, tq2>
+  return
+}
+
+// -----
+
 func.func @constant_short_blob() {
   // expected-error @+1 {{'ternary.constant' op resource blob 'short' holds 4 bytes but 64 are needed}}
   %0 = ternary.constant dense_resource<short> : tensor<1x64xi8> -> !ternary.packed<1x256, tq2>

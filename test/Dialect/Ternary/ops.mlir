@@ -13,6 +13,13 @@ func.func @types(%a: !ternary.packed<3072x9216, tq2>,
   return
 }
 
+// CHECK-LABEL: func.func @from_storage
+// CHECK: ternary.from_storage %{{.*}} : tensor<4x256xi8> -> !ternary.packed<16x256, tq2, #ternary.row_interleave<4>>
+func.func @from_storage(%bytes: tensor<4x256xi8>) -> !ternary.packed<16x256, tq2, #ternary.row_interleave<4>> {
+  %0 = ternary.from_storage %bytes : tensor<4x256xi8> -> !ternary.packed<16x256, tq2, #ternary.row_interleave<4>>
+  return %0 : !ternary.packed<16x256, tq2, #ternary.row_interleave<4>>
+}
+
 // CHECK-LABEL: func.func @constant
 // CHECK: ternary.constant dense<1> : tensor<2x64xi8> -> !ternary.packed<2x100, tq2>
 // CHECK: ternary.constant dense_resource<blob> : tensor<1x104xi8> -> !ternary.packed<2x256, tq1, #ternary.row_interleave<2>>

@@ -97,6 +97,15 @@ OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 // PackOp
 //===----------------------------------------------------------------------===//
 
+LogicalResult FromStorageOp::verify() {
+  RankedTensorType storageType = getType().getStorageType();
+  if (getStorage().getType() != storageType)
+    return emitOpError("storage of type ")
+           << getStorage().getType() << " does not match the storage type "
+           << storageType << " of " << getType();
+  return success();
+}
+
 LogicalResult PackOp::verify() {
   auto tritsType = getTrits().getType();
   PackedType packedType = getType();

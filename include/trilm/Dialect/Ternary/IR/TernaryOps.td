@@ -48,6 +48,32 @@ def Ternary_ConstantOp : Ternary_Op<"constant", [ConstantLike, Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
+// FromStorageOp
+//===----------------------------------------------------------------------===//
+
+def Ternary_FromStorageOp : Ternary_Op<"from_storage", [Pure]> {
+  let summary = "packed ternary weights from their storage bytes";
+  let description = [{
+    Reinterprets an `i8` tensor holding already packed bytes (in the scheme
+    and layout of the result type) as a `!ternary.packed` value: how weights
+    that live outside the module, in a memory-mapped file, enter it. The
+    operand's type must be the storage type of the result. No code is
+    checked: invalid codes give undefined values, as for `ternary.constant`.
+
+    ```mlir
+    %w = ternary.from_storage %bytes : tensor<512x128xi8>
+           -> !ternary.packed<512x512, tq2>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[I8]>:$storage);
+  let results = (outs Ternary_PackedType:$result);
+  let assemblyFormat = [{
+    $storage attr-dict `:` type($storage) `->` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // PackOp
 //===----------------------------------------------------------------------===//
 
