@@ -4,13 +4,16 @@
 //
 // The forward pass of LlamaForCausalLM, as Hugging Face transformers computes
 // it in fp32, over tensors: block linear layers are `ternary.matmul`s on
-// packed constants (Q/K/V fused into one, gate and up into another); the rest
-// is linalg, tensor and math. Weights are imported once into module-level
-// attributes (resource blobs) shared by both entry points.
+// packed weights (Q/K/V fused into one, gate and up into another); the rest
+// is linalg, tensor and math. The blocks run in one loop over layers whose
+// weights are views of the weights buffer (see Weights.h), so the code does
+// not grow with the number of layers.
 //
 //===----------------------------------------------------------------------===//
 
 #include "trilm/Model/LlamaModel.h"
+
+#include "Weights.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -18,6 +21,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -28,6 +32,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 using namespace mlir;
@@ -42,253 +47,17 @@ using trilm::import::TernaryMatrix;
 
 namespace {
 
-/// A packed ternary weight matrix with its scales, ready to materialise.
-struct TernaryWeight {
-  PackedType type;
-  ElementsAttr packed;
-  DenseElementsAttr scales;
-  ScaleGroupsAttr groups;
-};
-
-/// The imported weights of one transformer block.
-struct BlockWeights {
-  TernaryWeight qkv, output, gateUp, down;
-  DenseElementsAttr inputNorm, postAttentionNorm;
-};
-
-struct ModelWeights {
-  ElementsAttr embedding; // vocab x hidden, the checkpoint's element type
-  ElementsAttr lmHead;    // vocab x hidden
-  DenseElementsAttr finalNorm;
-  DenseElementsAttr inverseFrequencies; // head_dim / 2
-  SmallVector<BlockWeights> blocks;
-};
-
-Type elementTypeOf(Builder &b, import::DType dtype) {
-  switch (dtype) {
-  case import::DType::F16:
-    return b.getF16Type();
-  case import::DType::BF16:
-    return b.getBF16Type();
-  case import::DType::F32:
-    return b.getF32Type();
-  }
-  llvm_unreachable("unknown dtype");
-}
-
-/// Reads the whole of `tensor` as f32.
-std::vector<float> readFloats(const TensorView &tensor) {
-  std::vector<float> values(tensor.numElements());
-  tensor.read(0, values);
-  return values;
-}
-
-class WeightImporter {
-public:
-  WeightImporter(MLIRContext &context, const Checkpoint &checkpoint,
-                 const ModelOptions &options)
-      : b(&context), checkpoint(checkpoint), config(checkpoint.getConfig()),
-        options(options) {}
-
-  llvm::Expected<ModelWeights> run();
-
-private:
-  llvm::Expected<TensorView> tensor(const llvm::Twine &name,
-                                    ArrayRef<int64_t> shape) {
-    llvm::Expected<TensorView> view = checkpoint.getTensor(name.str(), shape);
-    if (view)
-      reportProgress();
-    return view;
-  }
-
-  void reportProgress() {
-    ++done;
-    if (options.progress)
-      options.progress(done, total);
-  }
-
-  /// A matrix that stays in the checkpoint's element type, as a resource.
-  llvm::Expected<ElementsAttr> rawMatrix(const llvm::Twine &name, int64_t rows,
-                                         int64_t cols) {
-    llvm::Expected<TensorView> view = tensor(name, {rows, cols});
-    if (!view)
-      return view.takeError();
-    auto type =
-        RankedTensorType::get({rows, cols}, elementTypeOf(b, view->dtype));
-    AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(
-        ArrayRef<char>(reinterpret_cast<const char *>(view->bytes.data()),
-                       view->bytes.size()));
-    return cast<ElementsAttr>(
-        DenseResourceElementsAttr::get(type, "weights", std::move(blob)));
-  }
-
-  llvm::Expected<DenseElementsAttr> vector(const llvm::Twine &name,
-                                           int64_t size) {
-    llvm::Expected<TensorView> view = tensor(name, {size});
-    if (!view)
-      return view.takeError();
-    std::vector<float> values = readFloats(*view);
-    return DenseElementsAttr::get(
-        RankedTensorType::get({size}, b.getF32Type()), ArrayRef<float>(values));
-  }
-
-  /// Several checkpoint matrices stacked along N into one packed weight
-  /// (fused projections); each part brings its own shard scales.
-  llvm::Expected<TernaryWeight>
-  ternary(ArrayRef<std::string> names, ArrayRef<int64_t> rowsPerPart,
-          int64_t cols, ShardAxis axis);
-
-  Builder b;
-  const Checkpoint &checkpoint;
-  const LlamaConfig &config;
-  const ModelOptions &options;
-  int64_t done = 0;
-  int64_t total = 0;
-};
-
-llvm::Expected<TernaryWeight>
-WeightImporter::ternary(ArrayRef<std::string> names,
-                        ArrayRef<int64_t> rowsPerPart, int64_t cols,
-                        ShardAxis axis) {
-  int64_t rows = 0;
-  for (int64_t partRows : rowsPerPart)
-    rows += partRows;
-  std::vector<int8_t> trits;
-  trits.reserve(rows * cols);
-  SmallVector<int64_t> rowSplits, colSplits;
-  SmallVector<float> scales;
-  int64_t shards = config.modelParallel;
-  for (auto [name, partRows] : llvm::zip_equal(names, rowsPerPart)) {
-    llvm::Expected<TensorView> view = tensor(name, {partRows, cols});
-    if (!view)
-      return view.takeError();
-    llvm::Expected<TernaryMatrix> matrix =
-        import::extractTernary(*view, shards, axis, options.ternarize);
-    if (!matrix)
-      return matrix.takeError();
-    int64_t firstRow = trits.size() / cols;
-    if (axis == ShardAxis::Rows) {
-      for (int64_t s = 0; s < shards; ++s)
-        if (firstRow + s * partRows / shards > 0)
-          rowSplits.push_back(firstRow + s * partRows / shards);
-    } else {
-      // Row-parallel layers are never fused: their K splits are the shards.
-      for (int64_t s = 1; s < shards; ++s)
-        colSplits.push_back(s * cols / shards);
-    }
-    llvm::append_range(scales, matrix->scales);
-    llvm::append_range(trits, matrix->trits);
-  }
-
-  auto type = PackedType::get(b.getContext(), rows, cols, options.packing);
-  RankedTensorType storageType = type.getStorageType();
-  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(
-      storageType.getNumElements(), alignof(uint64_t));
-  MutableArrayRef<char> bytes = blob.getMutableData();
-  packing::Status status = type.pack(
-      trits, MutableArrayRef<uint8_t>(reinterpret_cast<uint8_t *>(bytes.data()),
-                                      bytes.size()));
-  if (!status.ok())
-    return llvm::createStringError("packing " + names.front() + ": " +
-                                   status.message);
-  TernaryWeight weight;
-  weight.type = type;
-  weight.packed = cast<ElementsAttr>(DenseI8ResourceElementsAttr::get(
-      storageType, "ternary_weights", std::move(blob)));
-  int64_t rowGroups = rowSplits.size() + 1, colGroups = colSplits.size() + 1;
-  weight.scales = DenseElementsAttr::get(
-      RankedTensorType::get({rowGroups, colGroups}, b.getF32Type()),
-      ArrayRef<float>(scales));
-  weight.groups =
-      ScaleGroupsAttr::get(b.getContext(), rowSplits, 0, colSplits, 0);
-  return weight;
-}
-
-llvm::Expected<ModelWeights> WeightImporter::run() {
-  const LlamaConfig &c = config;
-  int64_t qWidth = c.numHeads * c.headDim;
-  int64_t kvWidth = c.numKVHeads * c.headDim;
-  total = 3 + (c.tieWordEmbeddings ? 0 : 1) + 9 * c.numLayers;
-
-  ModelWeights weights;
-  auto embedding =
-      rawMatrix("model.embed_tokens.weight", c.vocabSize, c.hiddenSize);
-  if (!embedding)
-    return embedding.takeError();
-  weights.embedding = *embedding;
-  if (c.tieWordEmbeddings) {
-    weights.lmHead = weights.embedding;
-  } else {
-    auto lmHead = rawMatrix("lm_head.weight", c.vocabSize, c.hiddenSize);
-    if (!lmHead)
-      return lmHead.takeError();
-    weights.lmHead = *lmHead;
-  }
-  auto finalNorm = vector("model.norm.weight", c.hiddenSize);
-  if (!finalNorm)
-    return finalNorm.takeError();
-  weights.finalNorm = *finalNorm;
-
-  // As transformers computes them: 1 / theta^(2i / head_dim) in f32.
-  SmallVector<float> inverseFrequencies;
-  for (int64_t i = 0; i < c.headDim / 2; ++i)
-    inverseFrequencies.push_back(
-        1.0f / std::pow(static_cast<float>(c.ropeTheta),
-                        static_cast<float>(2 * i) /
-                            static_cast<float>(c.headDim)));
-  weights.inverseFrequencies = DenseElementsAttr::get(
-      RankedTensorType::get({c.headDim / 2}, b.getF32Type()),
-      ArrayRef<float>(inverseFrequencies));
-
-  for (int64_t layer = 0; layer < c.numLayers; ++layer) {
-    std::string prefix = llvm::formatv("model.layers.{0}.", layer).str();
-    BlockWeights block;
-    auto qkv = ternary({prefix + "self_attn.q_proj.weight",
-                        prefix + "self_attn.k_proj.weight",
-                        prefix + "self_attn.v_proj.weight"},
-                       {qWidth, kvWidth, kvWidth}, c.hiddenSize,
-                       ShardAxis::Rows);
-    if (!qkv)
-      return qkv.takeError();
-    auto output = ternary({prefix + "self_attn.o_proj.weight"},
-                          {c.hiddenSize}, qWidth, ShardAxis::Cols);
-    if (!output)
-      return output.takeError();
-    auto gateUp = ternary(
-        {prefix + "mlp.gate_proj.weight", prefix + "mlp.up_proj.weight"},
-        {c.intermediateSize, c.intermediateSize}, c.hiddenSize,
-        ShardAxis::Rows);
-    if (!gateUp)
-      return gateUp.takeError();
-    auto down = ternary({prefix + "mlp.down_proj.weight"}, {c.hiddenSize},
-                        c.intermediateSize, ShardAxis::Cols);
-    if (!down)
-      return down.takeError();
-    auto inputNorm = vector(prefix + "input_layernorm.weight", c.hiddenSize);
-    if (!inputNorm)
-      return inputNorm.takeError();
-    auto postNorm =
-        vector(prefix + "post_attention_layernorm.weight", c.hiddenSize);
-    if (!postNorm)
-      return postNorm.takeError();
-    block.qkv = *qkv;
-    block.output = *output;
-    block.gateUp = *gateUp;
-    block.down = *down;
-    block.inputNorm = *inputNorm;
-    block.postAttentionNorm = *postNorm;
-    weights.blocks.push_back(std::move(block));
-  }
-  return weights;
-}
+/// The global holding embedded weights.
+constexpr llvm::StringLiteral kWeightsGlobal = "trilm_weights";
 
 /// Builds the body of one entry point: a forward pass over `M` tokens.
 class ForwardBuilder {
 public:
   ForwardBuilder(OpBuilder &b, Location loc, const LlamaConfig &config,
-                 const ModelWeights &weights, const ModelOptions &options)
-      : b(b), loc(loc), c(config), weights(weights), options(options),
-        ia{b, loc} {}
+                 const WeightsLayout &layout, const ModelOptions &options,
+                 DenseElementsAttr inverseFrequencies)
+      : b(b), loc(loc), c(config), layout(layout), options(options),
+        inverseFrequencies(inverseFrequencies), ia{b, loc} {}
 
   /// Emits the function `name` for `tokens` tokens (dynamic or static).
   void build(StringRef name, int64_t tokens);
@@ -324,9 +93,21 @@ private:
     return AffineMap::get(dims, 0, exprs, b.getContext());
   }
 
+  /// The tensor in `slot` of the weights buffer, at `base` + its offset.
+  Value weight(const WeightSlot &slot, Value base) {
+    Value start = ia.add(base, ia.index(slot.offset));
+    auto viewType =
+        MemRefType::get(slot.type.getShape(), slot.type.getElementType());
+    Value view =
+        memref::ViewOp::create(b, loc, viewType, weights, start, ValueRange{});
+    return bufferization::ToTensorOp::create(b, loc, slot.type, view,
+                                             /*restrict=*/b.getUnitAttr(),
+                                             /*writable=*/UnitAttr());
+  }
+
   Value embed(Value tokens);
-  Value rmsNorm(Value x, DenseElementsAttr weight);
-  Value ternaryMatmul(Value x, const TernaryWeight &weight);
+  Value rmsNorm(Value x, Value weight);
+  Value ternaryMatmul(Value x, const TernarySlot &slot, Value base);
   Value rope(Value x, int64_t heads, Value start);
   Value attention(Value q, Value keys, Value values, Value start);
   Value silu(Value gateUp);
@@ -336,14 +117,16 @@ private:
   OpBuilder &b;
   Location loc;
   const LlamaConfig &c;
-  const ModelWeights &weights;
+  const WeightsLayout &layout;
   const ModelOptions &options;
+  DenseElementsAttr inverseFrequencies;
   IndexArith ia;
+  /// The weights buffer of the function being built.
+  Value weights;
 };
 
 Value ForwardBuilder::embed(Value tokens) {
-  Value table = arith::ConstantOp::create(b, loc, cast<TypedAttr>(
-                                                      weights.embedding));
+  Value table = weight(layout.embedding, ia.index(0));
   Value init = emptyRows(tokens, {c.hiddenSize});
   return generic(init, tokens, {map(2, {0}), map(2, {0, 1})},
                  {utils::IteratorType::parallel, utils::IteratorType::parallel},
@@ -357,7 +140,7 @@ Value ForwardBuilder::embed(Value tokens) {
                  });
 }
 
-Value ForwardBuilder::rmsNorm(Value x, DenseElementsAttr weight) {
+Value ForwardBuilder::rmsNorm(Value x, Value gamma) {
   auto par = utils::IteratorType::parallel;
   auto red = utils::IteratorType::reduction;
   Value sums = createZeroFilled(b, loc, emptyRows(x, {}));
@@ -367,7 +150,6 @@ Value ForwardBuilder::rmsNorm(Value x, DenseElementsAttr weight) {
                                                         args[0]);
                    return arith::AddFOp::create(nb, nloc, args[1], square);
                  });
-  Value gamma = arith::ConstantOp::create(b, loc, weight);
   Value size = f32Constant(static_cast<double>(c.hiddenSize));
   Value eps = f32Constant(c.rmsNormEps);
   Value one = f32Constant(1.0);
@@ -385,11 +167,13 @@ Value ForwardBuilder::rmsNorm(Value x, DenseElementsAttr weight) {
       });
 }
 
-Value ForwardBuilder::ternaryMatmul(Value x, const TernaryWeight &weight) {
-  Value packed = ternary::ConstantOp::create(b, loc, weight.type, weight.packed);
-  Value scales = arith::ConstantOp::create(b, loc, weight.scales);
+Value ForwardBuilder::ternaryMatmul(Value x, const TernarySlot &slot,
+                                    Value base) {
+  Value packed = FromStorageOp::create(b, loc, slot.type,
+                                       weight(slot.packed, base));
+  Value scales = weight(slot.scales, base);
   auto resultType = RankedTensorType::get(
-      {cast<RankedTensorType>(x.getType()).getDimSize(0), weight.type.getRows()},
+      {cast<RankedTensorType>(x.getType()).getDimSize(0), slot.type.getRows()},
       f32());
   Value actScales;
   if (options.int8Activations) {
@@ -402,14 +186,13 @@ Value ForwardBuilder::ternaryMatmul(Value x, const TernaryWeight &weight) {
     actScales = quantized.getScales();
   }
   return MatmulOp::create(b, loc, resultType, x, actScales, packed, scales,
-                          weight.groups);
+                          slot.groups);
 }
 
 Value ForwardBuilder::rope(Value x, int64_t heads, Value start) {
   auto par = utils::IteratorType::parallel;
   int64_t half = c.headDim / 2;
-  Value frequencies =
-      arith::ConstantOp::create(b, loc, weights.inverseFrequencies);
+  Value frequencies = arith::ConstantOp::create(b, loc, inverseFrequencies);
   return generic(
       emptyRows(x, {heads * c.headDim}), x, {map(2, {0, 1}), map(2, {0, 1})},
       {par, par}, [&](OpBuilder &nb, Location nloc, ValueRange args) {
@@ -583,8 +366,7 @@ Value ForwardBuilder::add(Value x, Value y) {
 Value ForwardBuilder::logits(Value x, Value init) {
   auto par = utils::IteratorType::parallel;
   auto red = utils::IteratorType::reduction;
-  Value head =
-      arith::ConstantOp::create(b, loc, cast<TypedAttr>(weights.lmHead));
+  Value head = weight(layout.lmHead, ia.index(0));
   Value zeros =
       linalg::FillOp::create(b, loc, f32Constant(0.0), init).getResult(0);
   return generic(zeros, ValueRange{x, head},
@@ -642,44 +424,71 @@ void ForwardBuilder::build(StringRef name, int64_t m) {
         ArrayRef<OpFoldResult>{mSize, b.getIndexAttr(width)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
   };
+  // The weights: the global holding them, or the caller's mapped file.
+  if (auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+          function, b.getStringAttr(kWeightsGlobal))) {
+    Value all = memref::GetGlobalOp::create(b, loc, global.getType(),
+                                            global.getSymName());
+    weights = memref::CastOp::create(b, loc, weightsType, all);
+  } else {
+    weights = function.getArgument(5);
+  }
+
   SmallVector<OpFoldResult> unitStrides(3, b.getIndexAttr(1));
-  auto cacheWrite = [&](Value rows, Value cache, int64_t layer) {
+  auto cacheWrite = [&](Value rows, Value cache, Value layer) {
     return tensor::InsertSliceOp::create(
         b, loc, rows, cache,
-        ArrayRef<OpFoldResult>{b.getIndexAttr(layer), start, b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{layer, start, b.getIndexAttr(0)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(1), mSize,
                                b.getIndexAttr(kvWidth)},
         unitStrides);
   };
-  auto cacheRead = [&](Value cache, int64_t layer) {
+  auto cacheRead = [&](Value cache, Value layer) {
     auto readType =
         RankedTensorType::get({ShapedType::kDynamic, kvWidth}, f32());
     return tensor::ExtractSliceOp::create(
         b, loc, readType, cache,
-        ArrayRef<OpFoldResult>{b.getIndexAttr(layer), b.getIndexAttr(0),
-                               b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{layer, b.getIndexAttr(0), b.getIndexAttr(0)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(1), length,
                                b.getIndexAttr(kvWidth)},
         unitStrides);
   };
 
+  // One loop over the blocks: same code, weights at layer * stride.
+  const BlockSlots &block = layout.block;
   Value x = embed(tokens);
-  for (auto [layer, block] : llvm::enumerate(weights.blocks)) {
-    Value normed = rmsNorm(x, block.inputNorm);
-    Value qkv = ternaryMatmul(normed, block.qkv);
+  auto layers = scf::ForOp::create(
+      b, loc, ia.index(0), ia.index(c.numLayers), ia.index(1),
+      ValueRange{x, keyCache, valueCache});
+  {
+    OpBuilder::InsertionGuard loopGuard(b);
+    b.setInsertionPointToStart(layers.getBody());
+    Value layer = layers.getInductionVar();
+    Value x = layers.getRegionIterArgs()[0];
+    Value keys = layers.getRegionIterArgs()[1];
+    Value values = layers.getRegionIterArgs()[2];
+    Value base = ia.add(ia.index(layout.firstLayer),
+                        ia.mul(layer, ia.index(layout.layerStride)));
+    Value normed = rmsNorm(x, weight(block.inputNorm, base));
+    Value qkv = ternaryMatmul(normed, block.qkv, base);
     Value q = rope(slice(qkv, 0, qWidth), c.numHeads, start);
     Value k = rope(slice(qkv, qWidth, kvWidth), c.numKVHeads, start);
     Value v = slice(qkv, qWidth + kvWidth, kvWidth);
-    keyCache = cacheWrite(k, keyCache, layer);
-    valueCache = cacheWrite(v, valueCache, layer);
-    Value attended = attention(q, cacheRead(keyCache, layer),
-                               cacheRead(valueCache, layer), start);
-    x = add(x, ternaryMatmul(attended, block.output));
-    Value mlpIn = rmsNorm(x, block.postAttentionNorm);
-    x = add(x, ternaryMatmul(silu(ternaryMatmul(mlpIn, block.gateUp)),
-                             block.down));
+    keys = cacheWrite(k, keys, layer);
+    values = cacheWrite(v, values, layer);
+    Value attended = attention(q, cacheRead(keys, layer),
+                               cacheRead(values, layer), start);
+    x = add(x, ternaryMatmul(attended, block.output, base));
+    Value mlpIn = rmsNorm(x, weight(block.postAttentionNorm, base));
+    x = add(x, ternaryMatmul(silu(ternaryMatmul(mlpIn, block.gateUp, base)),
+                             block.down, base));
+    scf::YieldOp::create(b, loc, ValueRange{x, keys, values});
   }
-  Value result = logits(rmsNorm(x, weights.finalNorm), logitsBuffer);
+  x = layers.getResult(0);
+  keyCache = layers.getResult(1);
+  valueCache = layers.getResult(2);
+  Value result = logits(
+      rmsNorm(x, weight(layout.finalNorm, ia.index(0))), logitsBuffer);
   Value outputs[] = {result, keyCache, valueCache};
   unsigned arguments[] = {4, 2, 3};
   for (auto [value, argument] : llvm::zip_equal(outputs, arguments))
@@ -694,17 +503,48 @@ void ForwardBuilder::build(StringRef name, int64_t m) {
 llvm::Expected<OwningOpRef<ModuleOp>>
 trilm::model::buildLlamaModule(MLIRContext &context,
                                const Checkpoint &checkpoint,
-                               const ModelOptions &options) {
+                               const ModelOptions &options,
+                               ModelSummary *summary) {
   context.loadDialect<arith::ArithDialect, bufferization::BufferizationDialect,
                       func::FuncDialect, linalg::LinalgDialect,
                       LLVM::LLVMDialect, math::MathDialect,
-                      memref::MemRefDialect, tensor::TensorDialect,
-                      TernaryDialect>();
+                      memref::MemRefDialect, scf::SCFDialect,
+                      tensor::TensorDialect, TernaryDialect>();
   const LlamaConfig &config = checkpoint.getConfig();
-  llvm::Expected<ModelWeights> weights =
-      WeightImporter(context, checkpoint, options).run();
-  if (!weights)
-    return weights.takeError();
+  llvm::Expected<WeightsLayout> layout =
+      planWeights(context, checkpoint, options);
+  if (!layout)
+    return layout.takeError();
+
+  // Embedded weights are filled in place in one blob; external ones stream
+  // to the file, so that the importer holds one tensor at a time.
+  std::optional<AsmResourceBlob> blob;
+  int64_t written = 0;
+  if (options.externalWeights) {
+    char header[TRILM_WEIGHTS_HEADER_BYTES] = {};
+    std::memcpy(header, TRILM_WEIGHTS_MAGIC, std::strlen(TRILM_WEIGHTS_MAGIC));
+    options.externalWeights->write(header, sizeof(header));
+    written = sizeof(header);
+  } else {
+    blob = HeapAsmResourceBlob::allocate(layout->totalBytes,
+                                         TRILM_WEIGHTS_ALIGNMENT,
+                                         /*dataIsMutable=*/true);
+    std::memset(blob->getMutableData().data(), 0, layout->totalBytes);
+  }
+  auto write = [&](int64_t offset, ArrayRef<char> bytes) {
+    if (blob) {
+      std::memcpy(blob->getMutableData().data() + offset, bytes.data(),
+                  bytes.size());
+      return;
+    }
+    options.externalWeights->write_zeros(offset - written);
+    options.externalWeights->write(bytes.data(), bytes.size());
+    written = offset + bytes.size();
+  };
+  if (llvm::Error error = importWeights(checkpoint, *layout, options, write))
+    return std::move(error);
+  if (!blob)
+    options.externalWeights->write_zeros(layout->totalBytes - written);
 
   Location loc = UnknownLoc::get(&context);
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
@@ -722,7 +562,7 @@ trilm::model::buildLlamaModule(MLIRContext &context,
   fields[TRILM_CONFIG_INT8_ACTIVATIONS] = options.int8Activations;
   fields[TRILM_CONFIG_BOS_TOKEN_ID] = config.bosTokenId;
   fields[TRILM_CONFIG_EOS_TOKEN_ID] = config.eosTokenId;
-  fields[TRILM_CONFIG_WEIGHTS_BYTES] = 0;
+  fields[TRILM_CONFIG_WEIGHTS_BYTES] = blob ? 0 : layout->totalBytes;
   auto fieldsType = MemRefType::get({TRILM_CONFIG_NUM_FIELDS}, b.getI64Type());
   memref::GlobalOp::create(
       b, loc, "trilm_model_config", b.getStringAttr("public"), fieldsType,
@@ -731,7 +571,46 @@ trilm::model::buildLlamaModule(MLIRContext &context,
           ArrayRef<int64_t>(fields)),
       /*constant=*/true, /*alignment=*/nullptr);
 
-  ForwardBuilder forward(b, loc, config, *weights, options);
+  if (blob) {
+    auto bytesType = RankedTensorType::get({layout->totalBytes}, b.getI8Type());
+    memref::GlobalOp::create(
+        b, loc, kWeightsGlobal, b.getStringAttr("private"),
+        MemRefType::get({layout->totalBytes}, b.getI8Type()),
+        DenseResourceElementsAttr::get(bytesType, "trilm_weights",
+                                       std::move(*blob)),
+        /*constant=*/true, b.getI64IntegerAttr(TRILM_WEIGHTS_ALIGNMENT));
+  }
+
+  // As transformers computes them: 1 / theta^(2i / head_dim) in f32.
+  SmallVector<float> inverseFrequencies;
+  for (int64_t i = 0; i < config.headDim / 2; ++i)
+    inverseFrequencies.push_back(
+        1.0f / std::pow(static_cast<float>(config.ropeTheta),
+                        static_cast<float>(2 * i) /
+                            static_cast<float>(config.headDim)));
+  auto frequencies = DenseElementsAttr::get(
+      RankedTensorType::get({config.headDim / 2}, b.getF32Type()),
+      ArrayRef<float>(inverseFrequencies));
+
+  if (summary) {
+    const BlockSlots &block = layout->block;
+    *summary = ModelSummary();
+    for (const TernarySlot *slot :
+         {&block.qkv, &block.output, &block.gateUp, &block.down}) {
+      summary->ternaryParameters +=
+          config.numLayers * slot->type.getRows() * slot->type.getCols();
+      summary->ternaryBytes +=
+          config.numLayers * slot->type.getStorageType().getNumElements();
+    }
+    summary->parameters =
+        summary->ternaryParameters +
+        config.vocabSize * config.hiddenSize *
+            (config.tieWordEmbeddings ? 1 : 2) +
+        config.hiddenSize * (2 * config.numLayers + 1);
+    summary->weightBytes = layout->totalBytes;
+  }
+
+  ForwardBuilder forward(b, loc, config, *layout, options, frequencies);
   forward.build("trilm_prefill", ShapedType::kDynamic);
   forward.build("trilm_decode", 1);
   if (failed(verify(*module)))

@@ -22,6 +22,7 @@ using namespace trilm;
 // user would otherwise type, one upstream pass per line.
 static constexpr const char *kBufferize =
     "one-shot-bufferize{bufferize-function-boundaries "
+    "allow-return-allocs-from-loops "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-deallocation-pipeline,"
     "convert-bufferization-to-memref,"
@@ -59,22 +60,20 @@ void trilm::buildReferencePipeline(OpPassManager &pm) {
                       .str());
 }
 
-void trilm::buildWeightLayoutPipeline(OpPassManager &pm,
-                                      const CPUPipelineOptions &options) {
+int64_t trilm::getWeightInterleaveRows(const CPUPipelineOptions &options) {
   // Constant weights are stored with the tile's rows interleaved, so each
   // tile streams one contiguous run.
   int64_t tileRows = options.rows != 0 ? options.rows.getValue() : 4;
-  if (tileRows > 1 && llvm::isPowerOf2_64(tileRows))
-    addPipeline(pm,
-                llvm::formatv("ternary-relayout-weights{{rows={0}}", tileRows)
-                    .str());
+  return tileRows > 1 && llvm::isPowerOf2_64(tileRows) ? tileRows : 1;
 }
 
 void trilm::buildCPUPipeline(OpPassManager &pm,
                              const CPUPipelineOptions &options) {
   // The options are validated by ternary-tile-matmul-cpu itself, which gives
   // a diagnostic rather than a pipeline parse failure.
-  buildWeightLayoutPipeline(pm, options);
+  if (int64_t rows = getWeightInterleaveRows(options); rows > 1)
+    addPipeline(pm,
+                llvm::formatv("ternary-relayout-weights{{rows={0}}", rows).str());
   std::string kernel =
       llvm::formatv("ternary-tile-matmul-cpu{{triple={0} cpu={1} "
                     "features={2} rows={3} int8-dot={4} l2-cache-kib={5}},"

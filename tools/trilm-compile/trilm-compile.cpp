@@ -147,39 +147,14 @@ static void showProgress(llvm::StringRef what, int64_t done, int64_t total) {
     llvm::errs() << "\n";
 }
 
-/// Parameters and bytes of a model module's constants.
-struct WeightSummary {
-  int64_t ternaryParameters = 0, ternaryBytes = 0;
-  int64_t otherParameters = 0, otherBytes = 0;
-};
-
-static WeightSummary summarizeWeights(ModuleOp module) {
-  WeightSummary summary;
-  module.walk([&](func::FuncOp function) {
-    // Both entry points share the constants: count one.
-    if (function.getSymName() != "trilm_prefill")
-      return;
-    function.walk([&](Operation *op) {
-      if (auto constant = dyn_cast<trilm::ternary::ConstantOp>(op)) {
-        auto type = constant.getType();
-        summary.ternaryParameters += type.getRows() * type.getCols();
-        summary.ternaryBytes += type.getStorageType().getNumElements();
-      } else if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
-        auto type = dyn_cast<RankedTensorType>(constant.getType());
-        if (!type)
-          return;
-        summary.otherParameters += type.getNumElements();
-        summary.otherBytes +=
-            type.getNumElements() * type.getElementTypeBitWidth() / 8;
-      }
-    });
-  });
-  return summary;
-}
-
 static llvm::Expected<OwningOpRef<ModuleOp>>
-importCheckpoint(MLIRContext &context, llvm::StringRef dir) {
+importCheckpoint(MLIRContext &context, llvm::StringRef dir,
+                 const trilm::CPUPipelineOptions &pipeline,
+                 llvm::raw_ostream *externalWeights,
+                 trilm::model::ModelSummary &summary) {
   trilm::model::ModelOptions options;
+  options.interleaveRows = trilm::getWeightInterleaveRows(pipeline);
+  options.externalWeights = externalWeights;
   if (packing == "2-bit" || packing == "tq2")
     options.packing = trilm::ternary::PackingScheme::tq2;
   else if (packing == "1.6-bit" || packing == "tq1")
@@ -203,7 +178,8 @@ importCheckpoint(MLIRContext &context, llvm::StringRef dir) {
   auto checkpoint = trilm::import::Checkpoint::open(dir);
   if (!checkpoint)
     return checkpoint.takeError();
-  return trilm::model::buildLlamaModule(context, **checkpoint, options);
+  return trilm::model::buildLlamaModule(context, **checkpoint, options,
+                                        &summary);
 }
 
 /// The compiler driver that links shared libraries for `triple`.
@@ -276,16 +252,37 @@ int main(int argc, char **argv) {
   trilm::registerAllDialects(registry);
   MLIRContext context(registry);
 
+  trilm::CPUPipelineOptions options;
+  options.triple = target->triple;
+  options.cpu = target->cpu;
+  options.features = target->features;
+  options.threads = openmp;
+
   bool fromCheckpoint = llvm::sys::fs::is_directory(inputFile);
+  trilm::model::ModelSummary summary;
+  if (externalWeights && !fromCheckpoint)
+    return fail("--weights=external applies to checkpoint directories");
+  llvm::SmallString<128> weightsPath(outputFile.getValue());
+  llvm::sys::path::replace_extension(weightsPath, "weights");
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   OwningOpRef<ModuleOp> module;
   std::string error;
   if (fromCheckpoint) {
-    auto imported = importCheckpoint(context, inputFile);
+    std::unique_ptr<llvm::ToolOutputFile> weightsFile;
+    if (externalWeights) {
+      weightsFile = openOutputFile(weightsPath, &error);
+      if (!weightsFile)
+        return fail(error);
+    }
+    auto imported = importCheckpoint(context, inputFile, options,
+                                     weightsFile ? &weightsFile->os() : nullptr,
+                                     summary);
     if (!imported)
       return fail(llvm::toString(imported.takeError()));
     module = std::move(*imported);
+    if (weightsFile)
+      weightsFile->keep();
   } else {
     auto input = openInputFile(inputFile, &error);
     if (!input)
@@ -295,7 +292,6 @@ int main(int argc, char **argv) {
     if (!module)
       return 1;
   }
-  WeightSummary summary = summarizeWeights(*module);
 
   if (cInterface)
     for (auto function : module->getOps<func::FuncOp>())
@@ -313,30 +309,6 @@ int main(int argc, char **argv) {
     module->print(output->os());
     output->keep();
     return 0;
-  }
-
-  trilm::CPUPipelineOptions options;
-  options.triple = target->triple;
-  options.cpu = target->cpu;
-  options.features = target->features;
-  options.threads = openmp;
-  llvm::SmallString<128> weightsPath(outputFile.getValue());
-  llvm::sys::path::replace_extension(weightsPath, "weights");
-  if (externalWeights) {
-    if (!fromCheckpoint)
-      return fail("--weights=external applies to checkpoint directories");
-    // The file holds the weights in the layout the kernels read.
-    PassManager layout(&context);
-    trilm::buildWeightLayoutPipeline(layout, options);
-    if (failed(layout.run(*module)))
-      return 1;
-    auto file = openOutputFile(weightsPath, &error);
-    if (!file)
-      return fail(error);
-    auto written = trilm::model::externalizeWeights(*module, file->os());
-    if (!written)
-      return fail(llvm::toString(written.takeError()));
-    file->keep();
   }
 
   PassManager pm(&context);
@@ -393,15 +365,14 @@ int main(int argc, char **argv) {
     double seconds = std::chrono::duration<double>(
                          std::chrono::steady_clock::now() - startTime)
                          .count();
-    int64_t parameters = summary.ternaryParameters + summary.otherParameters;
     llvm::errs() << llvm::formatv(
         "{0}: {1:N} parameters ({2:N} ternary at {3:F2} bits per weight), "
         "{4:F1} MiB of weights, compiled in {5:F1} s\n",
-        outputFile.getValue(), parameters, summary.ternaryParameters,
+        outputFile.getValue(), summary.parameters, summary.ternaryParameters,
         summary.ternaryParameters
             ? 8.0 * summary.ternaryBytes / summary.ternaryParameters
             : 0.0,
-        (summary.ternaryBytes + summary.otherBytes) / 1048576.0, seconds);
+        summary.weightBytes / 1048576.0, seconds);
     if (externalWeights)
       llvm::errs() << "weights: " << weightsPath << "\n";
   }

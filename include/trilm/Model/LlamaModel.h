@@ -24,8 +24,24 @@ struct ModelOptions {
   /// absmax) instead of keeping them f32.
   bool int8Activations = false;
   import::Ternarize ternarize = import::Ternarize::None;
+  /// Packed weights are stored with this many rows interleaved (when it
+  /// divides their rows), the layout the CPU kernels stream best.
+  int64_t interleaveRows = 1;
+  /// Where to write the weights file (see trilm-c/ModelABI.h); null embeds the
+  /// weights in the module.
+  llvm::raw_ostream *externalWeights = nullptr;
   /// Called after each imported tensor with (done, total).
   std::function<void(int64_t, int64_t)> progress;
+};
+
+/// What a compiled model holds.
+struct ModelSummary {
+  int64_t parameters = 0;
+  int64_t ternaryParameters = 0;
+  /// Packed bytes of the ternary weights.
+  int64_t ternaryBytes = 0;
+  /// The whole weights buffer (embedded or external).
+  int64_t weightBytes = 0;
 };
 
 /// Imports `checkpoint` into a module with two entry points over the same
@@ -40,19 +56,12 @@ struct ModelOptions {
 /// key/value width (kv heads x head dim) and V the vocabulary. They write the
 /// new tokens' keys and values into the caches and every token's logits, and
 /// the module exports `trilm_model_config` (see trilm-c/ModelABI.h).
-/// `%weights` is the external weights file once externalizeWeights has moved
-/// the weights there, and unused before.
+/// `%weights` is the external weights file, unused when the weights are
+/// embedded (in a private global).
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 buildLlamaModule(mlir::MLIRContext &context,
                  const import::Checkpoint &checkpoint,
-                 const ModelOptions &options);
-
-/// Moves the weights of a model module (its resource constants) into an
-/// external file written to `os` (see trilm-c/ModelABI.h for the format):
-/// each constant becomes a view of the entry points' `%weights` argument.
-/// Returns the file's size, which is also recorded in `trilm_model_config`.
-llvm::Expected<int64_t> externalizeWeights(mlir::ModuleOp module,
-                                           llvm::raw_ostream &os);
+                 const ModelOptions &options, ModelSummary *summary = nullptr);
 
 } // namespace trilm::model
 

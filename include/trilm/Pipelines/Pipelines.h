@@ -50,11 +50,9 @@ struct CPUPipelineOptions
       llvm::cl::init(0)};
 };
 
-/// The first step of the CPU pipeline: constant weights take the layout the
-/// kernels stream best (row-interleaved by the tile's rows). Weights moved out
-/// of the module must be laid out by it first.
-void buildWeightLayoutPipeline(mlir::OpPassManager &pm,
-                               const CPUPipelineOptions &options);
+/// The rows the CPU pipeline interleaves constant weights by (1: none):
+/// importers that store weights outside constants lay them out alike.
+int64_t getWeightInterleaveRows(const CPUPipelineOptions &options);
 
 /// Lowers ternary ops with the fused CPU kernels, then like the reference
 /// pipeline to the LLVM dialect (OpenMP dialect for threads).
