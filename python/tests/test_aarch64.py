@@ -54,32 +54,59 @@ def test_aarch64_kernel(tools, tmp_path, features, int8, packing, n_splits, k_sp
                                    atol=1e-5 * np.abs(want).max())
 
 
-RUN_MODEL = pathlib.Path(__file__).parent / "harness" / "run_model.c"
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+QEMU = ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"]
+
+
+def compile_for_aarch64(tools, directory, output, *extra):
+    subprocess.run([tools["compile"], str(directory), "--target=aarch64",
+                    "--features=+neon,+dotprod", "--openmp=false", "--quiet",
+                    "-o", str(output), *extra], check=True, capture_output=True, text=True)
 
 
 @pytest.mark.parametrize("packing", ["2-bit", "1.6-bit"])
-def test_aarch64_model(tools, tmp_path, packing):
-    # A whole tiny TriLM compiled for AArch64 (NEON dotprod), linked into a
-    # program with the C runtime, run under qemu: prompt then decoding, logits
-    # within 1e-4 of transformers.
+def test_aarch64_model_program(tools, tmp_path, packing):
+    # A whole tiny TriLM compiled for AArch64 (NEON dotprod) into a program
+    # (--emit=exe: the model, the C runtime and a main), run under qemu: a
+    # prompt in two batches, then greedy decoding; logits within 1e-4 of
+    # transformers at every position.
     from model_harness import reference_logits, relative_error, write_checkpoint
 
     directory = write_checkpoint(tmp_path / "ckpt", kv_heads=2, model_parallel=3, layers=1)
-    tokens = [3, 141, 59, 26, 299, 0, 7, 88]
-    obj = tmp_path / "model.o"
-    subprocess.run([tools["compile"], str(directory), "--target=aarch64",
-                    "--features=+neon,+dotprod", "--openmp=false", f"--packing={packing}",
-                    "--quiet", "-o", str(obj)], check=True, capture_output=True, text=True)
-    program = tmp_path / "run_model"
-    subprocess.run(["aarch64-linux-gnu-gcc", "-O2", "-rdynamic", f"-I{ROOT / 'include'}",
-                    str(RUN_MODEL), str(ROOT / "lib" / "Runtime" / "Runtime.c"), str(obj),
-                    "-ldl", "-lm", "-o", str(program)],
-                   check=True, capture_output=True, text=True)
+    prompt = [3, 141, 59, 26, 299, 0]
+    program = tmp_path / "model"
+    compile_for_aarch64(tools, directory, program, "--emit=exe", f"--packing={packing}")
     logits_file = tmp_path / "logits.bin"
-    subprocess.run(["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu", str(program),
-                    str(logits_file), "5", *map(str, tokens)], check=True,
-                   capture_output=True, text=True)
+    generated = subprocess.run(
+        [*QEMU, str(program), "--prompt-batch", "4", "--generate", "3",
+         "--logits", str(logits_file), *map(str, prompt)],
+        check=True, capture_output=True, text=True).stdout.split()
+    tokens = prompt + [int(t) for t in generated]
+    got = np.fromfile(logits_file, dtype=np.float32).reshape(len(tokens), -1)
+    want = reference_logits(directory, tokens)
+    assert np.all(relative_error(got, want) < 1e-4), relative_error(got, want)
+    assert [int(t) for t in generated] == list(want.argmax(-1)[len(prompt) - 1:-1])
+
+
+def test_aarch64_shared_library_with_external_weights(tools, tmp_path):
+    # --emit=lib for AArch64, loaded by a runner built from the runtime's
+    # sources alone, with the weights memory-mapped from their own file.
+    from model_harness import reference_logits, relative_error, write_checkpoint
+
+    directory = write_checkpoint(tmp_path / "ckpt", kv_heads=4, model_parallel=1, layers=1)
+    library = tmp_path / "model.so"
+    compile_for_aarch64(tools, directory, library, "--emit=lib", "--weights=external")
+    assert (tmp_path / "model.weights").exists()
+    runner = tmp_path / "runner"
+    subprocess.run(["aarch64-linux-gnu-gcc", "-O2", f"-I{ROOT / 'include'}",
+                    str(ROOT / "lib" / "Runtime" / "ModelMain.c"),
+                    str(ROOT / "lib" / "Runtime" / "Runtime.c"), "-ldl", "-o", str(runner)],
+                   check=True, capture_output=True, text=True)
+    tokens = [7, 8, 9, 10, 250]
+    logits_file = tmp_path / "logits.bin"
+    subprocess.run([*QEMU, str(runner), "--model", str(library), "--prompt-batch", "1",
+                    "--logits", str(logits_file), *map(str, tokens)],
+                   check=True, capture_output=True, text=True)
     got = np.fromfile(logits_file, dtype=np.float32).reshape(len(tokens), -1)
     want = reference_logits(directory, tokens)
     assert np.all(relative_error(got, want) < 1e-4), relative_error(got, want)

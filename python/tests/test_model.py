@@ -6,6 +6,9 @@ fp32 activations: at every position the largest logit difference is within
 1e-4 of the position's largest |logit|, for a whole prompt at once and for
 token-by-token decoding."""
 
+import subprocess
+import threading
+
 import numpy as np
 import pytest
 
@@ -111,4 +114,58 @@ def test_external_weights(tools, runtime, model_case, packing, tmp_path):
     context = model.context()
     assert np.all(relative_error(context.eval(TOKENS), reference) < 1e-4)
     context.close()
+    model.close()
+
+
+def test_program_generates_like_transformers(tools, model_case, tmp_path):
+    # --emit=exe: the model, the runtime and a main that generates greedily.
+    directory, _ = model_case
+    program = tmp_path / "model"
+    subprocess.run([tools["compile"], str(directory), "--emit=exe", "--quiet",
+                    "-o", str(program)], check=True)
+    prompt = TOKENS[:6]
+    logits_file = tmp_path / "logits.bin"
+    generated = subprocess.run(
+        [str(program), "--threads", "2", "--generate", "5", "--logits", str(logits_file),
+         *map(str, prompt)], check=True, capture_output=True, text=True).stdout.split()
+    tokens = prompt + [int(t) for t in generated]
+    want = reference_logits(directory, tokens)
+    got = np.fromfile(logits_file, dtype=np.float32).reshape(len(tokens), -1)
+    assert np.all(relative_error(got, want) < 1e-4)
+    assert [int(t) for t in generated] == list(want.argmax(-1)[len(prompt) - 1:-1])
+
+
+def test_contexts_are_independent(tools, runtime, model_case, tmp_path):
+    # Two contexts of one model, interleaved on one thread and then run from
+    # two threads at once, each get the logits of their own tokens.
+    directory, reference = model_case
+    model = runtime.open(compile_model(tools, directory, tmp_path / "model.so"))
+    first, second = model.context(threads=1), model.context(threads=1)
+    other = [5, 9, 1, 0, 44]
+    other_reference = reference_logits(directory, other)
+    got_first, got_second = [], []
+    for a, b in zip(TOKENS, other):
+        got_first.append(first.eval([a])[0])
+        got_second.append(second.eval([b])[0])
+    assert np.all(relative_error(np.stack(got_first)[:len(other)],
+                                 reference[:len(other)]) < 1e-4)
+    assert np.all(relative_error(np.stack(got_second), other_reference) < 1e-4)
+
+    first.reset()
+    second.reset()
+    results = {}
+
+    def run(name, context, tokens):
+        results[name] = np.stack([context.eval([t])[0] for t in tokens])
+
+    threads = [threading.Thread(target=run, args=("first", first, TOKENS)),
+               threading.Thread(target=run, args=("second", second, other))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert np.all(relative_error(results["first"], reference) < 1e-4)
+    assert np.all(relative_error(results["second"], other_reference) < 1e-4)
+    first.close()
+    second.close()
     model.close()

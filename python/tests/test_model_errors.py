@@ -146,6 +146,27 @@ def test_external_weights_errors(tools, checkpoint, tmp_path):
     assert "applies to checkpoint directories" in compile_error(tools, mlir, "--weights=external")
 
 
+def test_program_errors(tools, checkpoint, tmp_path):
+    program = tmp_path / "model"
+    subprocess.run([tools["compile"], str(checkpoint), "--emit=exe", "--quiet",
+                    "-o", str(program)], check=True)
+    result = subprocess.run([str(program), "1", "300"], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "token 300 (at index 1) is outside the vocabulary" in result.stderr
+    result = subprocess.run([str(program), "--threads", "x", "1"], capture_output=True,
+                            text=True)
+    assert result.returncode == 2 and "usage:" in result.stderr
+    result = subprocess.run([str(program), "1", "two"], capture_output=True, text=True)
+    assert result.returncode == 2 and "'two' is not a token id" in result.stderr
+
+    mlir = tmp_path / "empty.mlir"
+    mlir.write_text("module {}\n")
+    result = subprocess.run([tools["compile"], str(mlir), "--emit=exe", "-o",
+                             str(tmp_path / "p")], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "--emit=exe applies to checkpoint directories" in result.stderr
+
+
 def test_unknown_options(tools, checkpoint):
     assert "expected 2-bit or 1.6-bit" in compile_error(tools, checkpoint, "--packing=3-bit")
     assert "expected fp32 or int8" in compile_error(tools, checkpoint, "--activations=fp8")

@@ -42,7 +42,7 @@
 using namespace mlir;
 namespace cl = llvm::cl;
 
-enum class EmitKind { Imported, MLIR, LLVM, Object, Library };
+enum class EmitKind { Imported, MLIR, LLVM, Object, Library, Executable };
 
 static cl::OptionCategory toolOptions("trilm-compile options");
 
@@ -89,7 +89,11 @@ static cl::opt<EmitKind> emit(
                clEnumValN(EmitKind::LLVM, "llvm", "optimised LLVM IR"),
                clEnumValN(EmitKind::Object, "obj", "an object file"),
                clEnumValN(EmitKind::Library, "lib",
-                          "a shared library (for libtrilm_runtime)")),
+                          "a shared library (for libtrilm_runtime)"),
+               clEnumValN(EmitKind::Executable, "exe",
+                          "a program: the model, the runtime and a main that "
+                          "evaluates token ids and generates greedily "
+                          "(checkpoints only)")),
     cl::cat(toolOptions));
 static cl::opt<std::string>
     packing("packing",
@@ -199,17 +203,23 @@ static llvm::Expected<std::string> findLinker(const llvm::Triple &triple) {
                                  "; pass --linker");
 }
 
-/// Links `object` into the shared library `output`.
-static llvm::Error linkSharedLibrary(llvm::StringRef object,
-                                     llvm::StringRef output,
-                                     const llvm::Triple &triple) {
+/// Links `object` into the shared library or program `output`; a program
+/// also gets the runtime and its main, compiled from their C sources.
+static llvm::Error link(llvm::StringRef object, llvm::StringRef output,
+                        const llvm::Triple &triple, bool executable) {
   auto driver = findLinker(triple);
   if (!driver)
     return driver.takeError();
   std::string libraryDir = "-L" TRILM_OPENMP_LIBRARY_DIR;
   std::string rpath = "-Wl,-rpath," TRILM_OPENMP_LIBRARY_DIR;
-  SmallVector<llvm::StringRef> args = {*driver, "-shared", "-o", output,
-                                       object};
+  std::string include = "-I" TRILM_SOURCE_DIR "/include";
+  SmallVector<llvm::StringRef> args = {*driver, "-o", output, object};
+  if (executable)
+    args.append({"-O2", include, "-rdynamic",
+                 TRILM_SOURCE_DIR "/lib/Runtime/Runtime.c",
+                 TRILM_SOURCE_DIR "/lib/Runtime/ModelMain.c", "-ldl"});
+  else
+    args.push_back("-shared");
   if (openmp)
     args.append({libraryDir, rpath, "-lomp"});
   args.push_back("-lm");
@@ -229,16 +239,17 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "trilm-compile: compile a TriLM checkpoint directory (config.json, "
-      "safetensors) or ternary MLIR to MLIR, LLVM IR, an object file or a "
-      "shared library\n");
+      "safetensors) or ternary MLIR to MLIR, LLVM IR, an object file, a "
+      "shared library or a program\n");
   auto startTime = std::chrono::steady_clock::now();
 
   auto target = trilm::cpu::CPUTarget::get(expandTriple(targetTriple),
                                            targetCPU, targetFeatures);
   if (!target)
     return fail(llvm::toString(target.takeError()));
-  if (emit == EmitKind::Library && outputFile == "-")
-    return fail("--emit=lib needs an output file (-o)");
+  bool linked = emit == EmitKind::Library || emit == EmitKind::Executable;
+  if (linked && outputFile == "-")
+    return fail("--emit=lib and --emit=exe need an output file (-o)");
   if (weights != "embedded" && weights != "external")
     return fail("unknown --weights '" + weights +
                 "'; expected embedded or external");
@@ -317,7 +328,9 @@ int main(int argc, char **argv) {
     return 1;
   std::unique_ptr<llvm::ToolOutputFile> output;
   llvm::SmallString<128> objectPath;
-  if (emit == EmitKind::Library) {
+  if (emit == EmitKind::Executable && !fromCheckpoint)
+    return fail("--emit=exe applies to checkpoint directories");
+  if (linked) {
     int fd;
     if (std::error_code ec =
             llvm::sys::fs::createTemporaryFile("trilm-model", "o", fd,
@@ -345,18 +358,19 @@ int main(int argc, char **argv) {
   }
   case EmitKind::Object:
   case EmitKind::Library:
+  case EmitKind::Executable:
     if (llvm::Error error =
             trilm::cpu::emitObjectFile(*module, *target, output->os()))
       return fail(llvm::toString(std::move(error)));
     break;
   }
-  if (emit == EmitKind::Library) {
+  if (linked) {
     output->os().close();
-    llvm::Error linked =
-        linkSharedLibrary(objectPath, outputFile, llvm::Triple(target->triple));
+    llvm::Error error = link(objectPath, outputFile, llvm::Triple(target->triple),
+                             emit == EmitKind::Executable);
     llvm::sys::fs::remove(objectPath);
-    if (linked)
-      return fail(llvm::toString(std::move(linked)));
+    if (error)
+      return fail(llvm::toString(std::move(error)));
   } else {
     output->keep();
   }
