@@ -24,6 +24,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Verifier.h"
@@ -364,20 +366,88 @@ Value ForwardBuilder::add(Value x, Value y) {
 }
 
 Value ForwardBuilder::logits(Value x, Value init) {
-  auto par = utils::IteratorType::parallel;
-  auto red = utils::IteratorType::reduction;
+  // The lm_head reads vocab x hidden weights for every token: vocabulary
+  // tiles run on threads, and each logit is a 16-wide multiply-add loop over
+  // the hidden size (a multiple of 16 in every TriLM).
   Value head = weight(layout.lmHead, ia.index(0));
-  Value zeros =
-      linalg::FillOp::create(b, loc, f32Constant(0.0), init).getResult(0);
-  return generic(zeros, ValueRange{x, head},
-                 {map(3, {0, 2}), map(3, {1, 2}), map(3, {0, 1})},
-                 {par, par, red},
-                 [](OpBuilder &nb, Location nloc, ValueRange args) {
-                   Value w = extendToF32(nb, nloc, args[1]);
-                   return arith::AddFOp::create(
-                       nb, nloc, args[2],
-                       arith::MulFOp::create(nb, nloc, args[0], w));
-                 });
+  constexpr int64_t kWidth = 16, kTile = 64;
+  int64_t vocab = c.vocabSize, hidden = c.hiddenSize;
+  if (hidden % kWidth != 0) {
+    auto par = utils::IteratorType::parallel;
+    auto red = utils::IteratorType::reduction;
+    Value zeros =
+        linalg::FillOp::create(b, loc, f32Constant(0.0), init).getResult(0);
+    return generic(zeros, ValueRange{x, head},
+                   {map(3, {0, 2}), map(3, {1, 2}), map(3, {0, 1})},
+                   {par, par, red},
+                   [](OpBuilder &nb, Location nloc, ValueRange args) {
+                     Value w = extendToF32(nb, nloc, args[1]);
+                     return arith::AddFOp::create(
+                         nb, nloc, args[2],
+                         arith::MulFOp::create(nb, nloc, args[0], w));
+                   });
+  }
+  Type weightType = layout.lmHead.type.getElementType();
+  auto accType = VectorType::get({kWidth}, f32());
+  auto loadType = VectorType::get({kWidth}, weightType);
+  OpFoldResult rows = tensor::getMixedSize(b, loc, x, 0);
+  Value numRows = getValueOrCreateConstantIndexOp(b, loc, rows);
+  auto forall = scf::ForallOp::create(
+      b, loc,
+      ArrayRef<OpFoldResult>{b.getIndexAttr(llvm::divideCeil(vocab, kTile))},
+      ValueRange{init}, std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(forall.getBody()->getTerminator());
+  Value first = ia.mul(forall.getInductionVars()[0], ia.index(kTile));
+  Value count = ia.min(ia.index(kTile), ia.sub(ia.index(vocab), first));
+  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), first};
+  SmallVector<OpFoldResult> sizes = {rows, count};
+  SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+  Value slice = tensor::ExtractSliceOp::create(
+      b, loc, forall.getRegionIterArgs()[0], offsets, sizes, strides);
+  Value zero = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
+  Value padding = f32Constant(0.0);
+  Value weightPadding = arith::ConstantOp::create(
+      b, loc, b.getFloatAttr(weightType, 0.0));
+  auto rowLoop = scf::ForOp::create(
+      b, loc, ia.index(0), numRows, ia.index(1), ValueRange{slice},
+      [&](OpBuilder &b1, Location, Value row, ValueRange rowArgs) {
+        IndexArith a1{b1, loc};
+        auto colLoop = scf::ForOp::create(
+            b1, loc, a1.index(0), count, a1.index(1), rowArgs,
+            [&](OpBuilder &b2, Location, Value col, ValueRange colArgs) {
+              IndexArith a2{b2, loc};
+              Value vocabRow = a2.add(first, col);
+              auto dot = scf::ForOp::create(
+                  b2, loc, a2.index(0), a2.index(hidden), a2.index(kWidth),
+                  ValueRange{zero},
+                  [&](OpBuilder &b3, Location, Value k, ValueRange acc) {
+                    Value xs = vector::TransferReadOp::create(
+                        b3, loc, accType, x, ValueRange{row, k}, padding,
+                        ArrayRef<bool>{true});
+                    Value ws = vector::TransferReadOp::create(
+                        b3, loc, loadType, head, ValueRange{vocabRow, k},
+                        weightPadding, ArrayRef<bool>{true});
+                    Value wide = extendToF32(b3, loc, ws);
+                    scf::YieldOp::create(
+                        b3, loc,
+                        ValueRange{vector::FMAOp::create(b3, loc, xs, wide,
+                                                         acc[0])});
+                  });
+              Value sum = vector::ReductionOp::create(
+                  b2, loc, vector::CombiningKind::ADD, dot.getResult(0));
+              Value updated = tensor::InsertOp::create(
+                  b2, loc, sum, colArgs[0], ValueRange{row, col});
+              scf::YieldOp::create(b2, loc, updated);
+            });
+        scf::YieldOp::create(b1, loc, colLoop.getResult(0));
+      });
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, rowLoop.getResult(0),
+                                        forall.getRegionIterArgs()[0], offsets,
+                                        sizes, strides);
+  return forall.getResult(0);
 }
 
 void ForwardBuilder::build(StringRef name, int64_t m) {
@@ -509,7 +579,8 @@ trilm::model::buildLlamaModule(MLIRContext &context,
                       func::FuncDialect, linalg::LinalgDialect,
                       LLVM::LLVMDialect, math::MathDialect,
                       memref::MemRefDialect, scf::SCFDialect,
-                      tensor::TensorDialect, TernaryDialect>();
+                      tensor::TensorDialect, vector::VectorDialect,
+                      TernaryDialect>();
   const LlamaConfig &config = checkpoint.getConfig();
   llvm::Expected<WeightsLayout> layout =
       planWeights(context, checkpoint, options);
