@@ -5,12 +5,13 @@
 // trilm-compile --emit=exe links a model with the runtime and this program:
 //
 //   MODEL [--threads N] [--generate N] [--prompt-batch N] [--logits FILE]
-//         [--weights FILE] [--model LIBRARY] TOKEN...
+//         [--weights FILE] [--model LIBRARY] [--timing 1] TOKEN...
 //
 // It evaluates the prompt's token ids (in batches of --prompt-batch tokens,
 // all at once by default), then generates --generate tokens greedily and
 // prints them, space separated. --logits writes the f32 logits of every
-// evaluated position. External weights are read from --weights, by default
+// evaluated position. --timing 1 prints the prompt time and the decoding
+// speed to stderr. External weights are read from --weights, by default
 // the program's path with its extension replaced by .weights. Tokenisation is
 // not its job: it reads and prints ids. Built without a model, it runs the
 // shared library named by --model.
@@ -23,12 +24,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static int usage(const char *program) {
   fprintf(stderr,
           "usage: %s [--threads N] [--generate N] [--prompt-batch N] "
-          "[--logits FILE] [--weights FILE] [--model LIBRARY] TOKEN...\n",
+          "[--logits FILE] [--weights FILE] [--model LIBRARY] [--timing 1] "
+          "TOKEN...\n",
           program);
   return 2;
 }
@@ -52,6 +55,12 @@ static void defaultWeightsPath(char *path, size_t size) {
   strcat(path, ".weights");
 }
 
+static double now(void) {
+  struct timespec time;
+  clock_gettime(CLOCK_MONOTONIC, &time);
+  return time.tv_sec + time.tv_nsec * 1e-9;
+}
+
 static int failed(const char *program, const trilm_error *error) {
   fprintf(stderr, "%s: %s\n", program, error->message);
   return 1;
@@ -59,7 +68,7 @@ static int failed(const char *program, const trilm_error *error) {
 
 int main(int argc, char **argv) {
   const char *program = argv[0];
-  long long threads = 0, generate = 0, batch = 0;
+  long long threads = 0, generate = 0, batch = 0, timing = 0;
   const char *logitsPath = NULL, *weightsPath = NULL, *libraryPath = NULL;
   int first = 1;
   for (; first + 1 < argc && strncmp(argv[first], "--", 2) == 0; first += 2) {
@@ -76,9 +85,11 @@ int main(int argc, char **argv) {
       weightsPath = value;
     else if (!strcmp(option, "--model"))
       libraryPath = value;
+    else if (!strcmp(option, "--timing"))
+      timing = count(value);
     else
       return usage(program);
-    if (threads < 0 || generate < 0 || batch < 0)
+    if (threads < 0 || generate < 0 || batch < 0 || timing < 0)
       return usage(program);
   }
   int64_t prompt = argc - first;
@@ -116,13 +127,16 @@ int main(int argc, char **argv) {
     return 1;
   }
 
+  double promptSeconds = 0, decodeSeconds = 0;
   for (int64_t done = 0; done < total;) {
     int64_t step = 1;
     if (done < prompt)
       step = batch > 0 && batch < prompt - done ? batch : prompt - done;
+    double start = now();
     if (trilm_context_eval(context, tokens + done, step, logits + done * vocab,
                            &error) != TRILM_OK)
       return failed(program, &error);
+    *(done < prompt ? &promptSeconds : &decodeSeconds) += now() - start;
     done += step;
     if (done >= prompt && done < total) {
       /* Greedy: the most likely next token. */
@@ -134,6 +148,13 @@ int main(int argc, char **argv) {
       tokens[done] = best;
       printf("%d%s", best, done + 1 < total ? " " : "\n");
     }
+  }
+  if (timing) {
+    fprintf(stderr, "prompt: %lld tokens in %.3f s (%.1f tokens/s)\n",
+            (long long)prompt, promptSeconds, prompt / promptSeconds);
+    if (generate > 0)
+      fprintf(stderr, "decode: %lld tokens in %.3f s (%.2f tokens/s)\n",
+              generate, decodeSeconds, generate / decodeSeconds);
   }
   if (logitsPath) {
     FILE *out = fopen(logitsPath, "wb");
