@@ -63,8 +63,8 @@ const char *trilm_status_string(trilm_status status);
 
 /** Loads the shared library `path` written by trilm-compile --emit=lib
  *  (NULL: a model linked into this program). A model compiled with
- *  --weights=external maps its weights from `path` with the extension
- *  replaced by .weights. */
+ *  --weights=external maps its weights from `path` without a trailing .so,
+ *  plus .weights (model.so: model.weights). */
 trilm_status trilm_model_open(const char *path, trilm_model **model,
                               trilm_error *error);
 /** The same with the external weights file named explicitly. */

@@ -12,7 +12,7 @@
 // prints them, space separated. --logits writes the f32 logits of every
 // evaluated position. --timing 1 prints the prompt time and the decoding
 // speed to stderr. External weights are read from --weights, by default
-// the program's path with its extension replaced by .weights. Tokenisation is
+// the program's path plus .weights. Tokenisation is
 // not its job: it reads and prints ids. Built without a model, it runs the
 // shared library named by --model.
 //
@@ -43,15 +43,12 @@ static long long count(const char *text) {
   return *text && !*end && value >= 0 ? value : -1;
 }
 
-/* This program's path with its extension replaced by .weights. */
+/* This program's path plus .weights. */
 static void defaultWeightsPath(char *path, size_t size) {
   ssize_t length = readlink("/proc/self/exe", path, size - sizeof(".weights"));
   if (length < 0)
     length = 0;
   path[length] = 0;
-  char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
-  if (dot && (!slash || dot > slash))
-    *dot = 0;
   strcat(path, ".weights");
 }
 

@@ -130,13 +130,12 @@ static trilm_status mapWeights(const char *path, int64_t expectedBytes,
   return TRILM_OK;
 }
 
-/* `library` with its extension replaced by .weights. */
+/* `library` without a trailing .so, plus .weights: what trilm-compile
+ * --weights=external writes next to it. */
 static char *defaultWeightsPath(const char *library) {
   size_t length = strlen(library);
-  const char *slash = strrchr(library, '/');
-  const char *dot = strrchr(library, '.');
-  if (dot && (!slash || dot > slash))
-    length = (size_t)(dot - library);
+  if (length > 3 && strcmp(library + length - 3, ".so") == 0)
+    length -= 3;
   char *path = malloc(length + sizeof(".weights"));
   if (path) {
     memcpy(path, library, length);

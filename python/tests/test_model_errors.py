@@ -150,6 +150,9 @@ def test_program_errors(tools, checkpoint, tmp_path):
     program = tmp_path / "model"
     subprocess.run([tools["compile"], str(checkpoint), "--emit=exe", "--quiet",
                     "-o", str(program)], check=True)
+    result = subprocess.run([str(program), "--timing", "1", "--generate", "2", "1", "2"],
+                            capture_output=True, text=True, check=True)
+    assert "prompt: 2 tokens in" in result.stderr and "decode: 2 tokens in" in result.stderr
     result = subprocess.run([str(program), "1", "300"], capture_output=True, text=True)
     assert result.returncode == 1
     assert "token 300 (at index 1) is outside the vocabulary" in result.stderr

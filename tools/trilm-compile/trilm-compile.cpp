@@ -120,8 +120,9 @@ static cl::opt<std::string>
 static cl::opt<std::string> weights(
     "weights",
     cl::desc("Where a checkpoint's weights go: embedded (in the object or "
-             "library) or external (a file next to the output, -o with its "
-             "extension replaced by .weights, memory-mapped by the runtime)"),
+             "library) or external (a file next to the output: -o model.so "
+             "or model.o writes model.weights, -o model model.weights; "
+             "memory-mapped by the runtime)"),
     cl::init("embedded"), cl::cat(toolOptions));
 static cl::opt<bool> quiet("quiet", cl::desc("No progress or summary"),
                            cl::init(false), cl::cat(toolOptions));
@@ -273,8 +274,13 @@ int main(int argc, char **argv) {
   trilm::model::ModelSummary summary;
   if (externalWeights && !fromCheckpoint)
     return fail("--weights=external applies to checkpoint directories");
-  llvm::SmallString<128> weightsPath(outputFile.getValue());
-  llvm::sys::path::replace_extension(weightsPath, "weights");
+  // model.so -> model.weights, model.o -> model.weights, model -> model.weights
+  // (what the runtime and the programs look for).
+  std::string weightsPath = outputFile.getValue();
+  for (llvm::StringRef suffix : {".so", ".o"})
+    if (llvm::StringRef(weightsPath).ends_with(suffix))
+      weightsPath.resize(weightsPath.size() - suffix.size());
+  weightsPath += ".weights";
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   OwningOpRef<ModuleOp> module;
