@@ -21,7 +21,7 @@ ROW_PARALLEL = ("o_proj", "down_proj")
 
 def write_checkpoint(directory, *, hidden=96, intermediate=192, layers=2,
                      heads=4, kv_heads=4, vocab=300, model_parallel=1,
-                     max_positions=64, seed=0):
+                     max_positions=64, seed=0, dtype="float16"):
     """Saves a LlamaForCausalLM whose block linear weights are ternary with
     one fp16 scale per model-parallel shard (rows for column-parallel layers,
     columns for row-parallel ones), as TriLM checkpoints are published."""
@@ -32,7 +32,7 @@ def write_checkpoint(directory, *, hidden=96, intermediate=192, layers=2,
         num_hidden_layers=layers, num_attention_heads=heads,
         num_key_value_heads=kv_heads, max_position_embeddings=max_positions,
         rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=False,
-        bos_token_id=0, eos_token_id=0, torch_dtype="float16",
+        bos_token_id=0, eos_token_id=0, torch_dtype=dtype,
         pretraining_model_parallel=model_parallel)
     model = transformers.LlamaForCausalLM(config)
     with torch.no_grad():
@@ -48,13 +48,14 @@ def write_checkpoint(directory, *, hidden=96, intermediate=192, layers=2,
             else:
                 parameter.copy_(torch.from_numpy(
                     (rng.standard_normal(shape) * 0.5).astype(np.float32)))
-    model.half().save_pretrained(directory, safe_serialization=True)
+    model.to(getattr(torch, dtype)).save_pretrained(directory, safe_serialization=True)
     return directory
 
 
 def ternary_weight(rng, shape, shards, rows):
     trits = rng.integers(-1, 2, size=shape).astype(np.float32)
-    scales = rng.uniform(0.05, 0.3, size=shards).astype(np.float16).astype(np.float32)
+    # Scales that every checkpoint dtype (fp16, bf16, fp32) holds exactly.
+    scales = rng.integers(8, 40, size=shards).astype(np.float32) / 128
     extent = shape[0] if rows else shape[1]
     per_shard = np.repeat(scales, extent // shards)
     return trits * (per_shard[:, None] if rows else per_shard[None, :])

@@ -169,3 +169,17 @@ def test_contexts_are_independent(tools, runtime, model_case, tmp_path):
     first.close()
     second.close()
     model.close()
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float32"])
+def test_checkpoint_dtypes(tools, runtime, dtype, tmp_path):
+    # bf16 and fp32 checkpoints (embedding and lm_head stay in their dtype).
+    directory = write_checkpoint(tmp_path / "ckpt", kv_heads=2, model_parallel=3,
+                                 layers=1, dtype=dtype)
+    reference = reference_logits(directory, TOKENS)
+    model = runtime.open(compile_model(tools, directory, tmp_path / "model.so"))
+    context = model.context()
+    got = context.eval(TOKENS)
+    assert np.all(relative_error(got, reference) < 1e-4), relative_error(got, reference)
+    context.close()
+    model.close()
