@@ -46,8 +46,11 @@ def write_checkpoint(directory, *, hidden=96, intermediate=192, layers=2,
                 parameter.copy_(torch.from_numpy(
                     rng.uniform(0.5, 1.5, shape).astype(np.float32)))
             else:
+                # Embeddings, and an lm_head that gives logits of a few
+                # units: a next-token distribution neither flat nor one-hot.
+                spread = 0.2 if name == "lm_head.weight" else 0.5
                 parameter.copy_(torch.from_numpy(
-                    (rng.standard_normal(shape) * 0.5).astype(np.float32)))
+                    (rng.standard_normal(shape) * spread).astype(np.float32)))
     model.to(getattr(torch, dtype)).save_pretrained(directory, safe_serialization=True)
     return directory
 
@@ -69,6 +72,22 @@ def reference_logits(directory, tokens):
     with torch.no_grad():
         output = model(torch.tensor([tokens], dtype=torch.long))
     return output.logits[0].numpy()
+
+
+def sample_text(directory, length, seed):
+    """Token ids sampled (temperature 1) from the checkpoint's own fp32
+    distribution: text the model finds plausible, as real test text is for a
+    trained model."""
+    model = transformers.LlamaForCausalLM.from_pretrained(directory, torch_dtype=torch.float32)
+    model.eval()
+    generator = torch.Generator().manual_seed(seed)
+    tokens = [seed % model.config.vocab_size]
+    with torch.no_grad():
+        for _ in range(length - 1):
+            logits = model(torch.tensor([tokens])).logits[0, -1]
+            tokens.append(int(torch.multinomial(torch.softmax(logits, -1), 1,
+                                                generator=generator)))
+    return tokens
 
 
 def compile_model(tools, directory, output, *extra):
