@@ -52,6 +52,17 @@ namespace {
 /// The global holding embedded weights.
 constexpr llvm::StringLiteral kWeightsGlobal = "trilm_weights";
 
+/// ternary.quantize's default: keeps all-zero rows finite.
+constexpr float kQuantizeEps = 1e-5f;
+
+/// Matmul activations: f32 values, or i8 codes with their per-row scales.
+struct Activations {
+  Value values;
+  Value scales;
+  Activations(Value values, Value scales = Value())
+      : values(values), scales(scales) {}
+};
+
 /// Builds the body of one entry point: a forward pass over `M` tokens.
 class ForwardBuilder {
 public:
@@ -108,8 +119,17 @@ private:
   }
 
   Value embed(Value tokens);
-  Value rmsNorm(Value x, Value weight);
-  Value ternaryMatmul(Value x, const TernarySlot &slot, Value base);
+  Value sumOfSquares(Value x);
+  /// RMSNorm of one element from its row's sum of squares.
+  Value normalize(OpBuilder &nb, Location nloc, Value x, Value sum,
+                  Value gamma);
+  Value rmsNorm(Value x, Value gamma);
+  /// The input of the matmuls after a norm: f32, or in int8 mode the norm
+  /// and the quantisation fused.
+  Activations normalizedActivations(Value x, Value gamma);
+  /// A matmul of f32 activations (quantised first in int8 mode) or of
+  /// already quantised ones.
+  Value ternaryMatmul(Activations input, const TernarySlot &slot, Value base);
   Value rope(Value x, int64_t heads, Value start);
   Value attention(Value q, Value keys, Value values, Value start);
   Value silu(Value gateUp);
@@ -142,51 +162,104 @@ Value ForwardBuilder::embed(Value tokens) {
                  });
 }
 
-Value ForwardBuilder::rmsNorm(Value x, Value gamma) {
+Value ForwardBuilder::sumOfSquares(Value x) {
   auto par = utils::IteratorType::parallel;
   auto red = utils::IteratorType::reduction;
   Value sums = createZeroFilled(b, loc, emptyRows(x, {}));
-  sums = generic(sums, x, {map(2, {0, 1}), map(2, {0})}, {par, red},
+  return generic(sums, x, {map(2, {0, 1}), map(2, {0})}, {par, red},
                  [](OpBuilder &nb, Location nloc, ValueRange args) {
                    Value square = arith::MulFOp::create(nb, nloc, args[0],
                                                         args[0]);
                    return arith::AddFOp::create(nb, nloc, args[1], square);
                  });
-  Value size = f32Constant(static_cast<double>(c.hiddenSize));
-  Value eps = f32Constant(c.rmsNormEps);
-  Value one = f32Constant(1.0);
+}
+
+Value ForwardBuilder::normalize(OpBuilder &nb, Location nloc, Value x,
+                                Value sum, Value gamma) {
   // transformers: x * rsqrt(mean(x^2) + eps), then * weight.
+  Value size = arith::ConstantOp::create(
+      nb, nloc, nb.getF32FloatAttr(static_cast<float>(c.hiddenSize)));
+  Value eps = arith::ConstantOp::create(
+      nb, nloc, nb.getF32FloatAttr(static_cast<float>(c.rmsNormEps)));
+  Value one = arith::ConstantOp::create(nb, nloc, nb.getF32FloatAttr(1.0f));
+  Value mean = arith::DivFOp::create(nb, nloc, sum, size);
+  Value root =
+      math::SqrtOp::create(nb, nloc, arith::AddFOp::create(nb, nloc, mean, eps));
+  Value inverse = arith::DivFOp::create(nb, nloc, one, root);
+  Value normed = arith::MulFOp::create(nb, nloc, x, inverse);
+  return arith::MulFOp::create(nb, nloc, gamma, normed);
+}
+
+Value ForwardBuilder::rmsNorm(Value x, Value gamma) {
+  auto par = utils::IteratorType::parallel;
+  Value sums = sumOfSquares(x);
   return generic(
       emptyRows(x, {c.hiddenSize}), ValueRange{x, sums, gamma},
       {map(2, {0, 1}), map(2, {0}), map(2, {1}), map(2, {0, 1})}, {par, par},
       [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value mean = arith::DivFOp::create(nb, nloc, args[1], size);
-        Value root = math::SqrtOp::create(
-            nb, nloc, arith::AddFOp::create(nb, nloc, mean, eps));
-        Value inverse = arith::DivFOp::create(nb, nloc, one, root);
-        Value normed = arith::MulFOp::create(nb, nloc, args[0], inverse);
-        return arith::MulFOp::create(nb, nloc, args[2], normed);
+        return normalize(nb, nloc, args[0], args[1], args[2]);
       });
 }
 
-Value ForwardBuilder::ternaryMatmul(Value x, const TernarySlot &slot,
+Activations ForwardBuilder::normalizedActivations(Value x, Value gamma) {
+  if (!options.int8Activations)
+    return {rmsNorm(x, gamma), Value()};
+  // int8: the normalised row is quantised as it is produced (the same
+  // arithmetic as ternary.quantize of the norm's result), so the f32 row is
+  // never stored: one pass for its absmax, one for the codes.
+  auto par = utils::IteratorType::parallel;
+  auto red = utils::IteratorType::reduction;
+  Value sums = sumOfSquares(x);
+  AffineMap element = map(2, {0, 1}), row = map(2, {0}), col = map(2, {1});
+  Value absmax = generic(
+      createZeroFilled(b, loc, emptyRows(x, {})), ValueRange{x, sums, gamma},
+      {element, row, col, row}, {par, red},
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value y = normalize(nb, nloc, args[0], args[1], args[2]);
+        return arith::MaximumFOp::create(nb, nloc, args[3],
+                                         math::AbsFOp::create(nb, nloc, y));
+      });
+  Value floor = f32Constant(kQuantizeEps), levels = f32Constant(127.0);
+  Value scales = generic(
+      emptyRows(x, {}), absmax, {map(1, {0}), map(1, {0})}, {par},
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        return arith::DivFOp::create(
+            nb, nloc, arith::MaximumFOp::create(nb, nloc, args[0], floor),
+            levels);
+      });
+  Value low = f32Constant(-127.0);
+  Value codes = generic(
+      emptyRows(x, {c.hiddenSize}, b.getI8Type()),
+      ValueRange{x, sums, gamma, scales}, {element, row, col, row, element},
+      {par, par}, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value y = normalize(nb, nloc, args[0], args[1], args[2]);
+        Value rounded = math::RoundEvenOp::create(
+            nb, nloc, arith::DivFOp::create(nb, nloc, y, args[3]));
+        Value clamped = arith::MinimumFOp::create(
+            nb, nloc, arith::MaximumFOp::create(nb, nloc, rounded, low),
+            levels);
+        return arith::FPToSIOp::create(nb, nloc, nb.getI8Type(), clamped);
+      });
+  return {codes, scales};
+}
+
+Value ForwardBuilder::ternaryMatmul(Activations input, const TernarySlot &slot,
                                     Value base) {
   Value packed = FromStorageOp::create(b, loc, slot.type,
                                        weight(slot.packed, base));
   Value scales = weight(slot.scales, base);
-  auto resultType = RankedTensorType::get(
-      {cast<RankedTensorType>(x.getType()).getDimSize(0), slot.type.getRows()},
-      f32());
-  Value actScales;
-  if (options.int8Activations) {
-    auto xType = cast<RankedTensorType>(x.getType());
+  Value x = input.values, actScales = input.scales;
+  auto xType = cast<RankedTensorType>(x.getType());
+  if (options.int8Activations && !actScales) {
     auto quantized = QuantizeOp::create(
         b, loc, xType.clone(b.getI8Type()),
         RankedTensorType::get({xType.getDimSize(0)}, f32()), x,
-        b.getF32FloatAttr(1e-5));
+        b.getF32FloatAttr(kQuantizeEps));
     x = quantized.getQuantized();
     actScales = quantized.getScales();
   }
+  auto resultType =
+      RankedTensorType::get({xType.getDimSize(0), slot.type.getRows()}, f32());
   return MatmulOp::create(b, loc, resultType, x, actScales, packed, scales,
                           slot.groups);
 }
@@ -539,7 +612,8 @@ void ForwardBuilder::build(StringRef name, int64_t m) {
     Value values = layers.getRegionIterArgs()[2];
     Value base = ia.add(ia.index(layout.firstLayer),
                         ia.mul(layer, ia.index(layout.layerStride)));
-    Value normed = rmsNorm(x, weight(block.inputNorm, base));
+    Activations normed =
+        normalizedActivations(x, weight(block.inputNorm, base));
     Value qkv = ternaryMatmul(normed, block.qkv, base);
     Value q = rope(slice(qkv, 0, qWidth), c.numHeads, start);
     Value k = rope(slice(qkv, qWidth, kvWidth), c.numKVHeads, start);
@@ -549,7 +623,8 @@ void ForwardBuilder::build(StringRef name, int64_t m) {
     Value attended = attention(q, cacheRead(keys, layer),
                                cacheRead(values, layer), start);
     x = add(x, ternaryMatmul(attended, block.output, base));
-    Value mlpIn = rmsNorm(x, weight(block.postAttentionNorm, base));
+    Activations mlpIn =
+        normalizedActivations(x, weight(block.postAttentionNorm, base));
     x = add(x, ternaryMatmul(silu(ternaryMatmul(mlpIn, block.gateUp, base)),
                              block.down, base));
     scf::YieldOp::create(b, loc, ValueRange{x, keys, values});
