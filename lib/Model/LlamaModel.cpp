@@ -55,6 +55,13 @@ constexpr llvm::StringLiteral kWeightsGlobal = "trilm_weights";
 /// ternary.quantize's default: keeps all-zero rows finite.
 constexpr float kQuantizeEps = 1e-5f;
 
+/// The body of a contraction: acc + a * b, the operands widened to f32.
+Value multiplyAccumulate(OpBuilder &b, Location loc, ValueRange args) {
+  Value product = arith::MulFOp::create(b, loc, extendToF32(b, loc, args[0]),
+                                        extendToF32(b, loc, args[1]));
+  return arith::AddFOp::create(b, loc, args[2], product);
+}
+
 /// Matmul activations: f32 values, or i8 codes with their per-row scales.
 struct Activations {
   Value values;
@@ -330,10 +337,7 @@ Value ForwardBuilder::attention(Value q, Value keys, Value values,
       scoresInit, ValueRange{q4, k3},
       {map(5, {2, 0, 1, 4}), map(5, {3, 0, 4}), map(5, {0, 1, 2, 3})},
       {par, par, par, par, red},
-      [](OpBuilder &nb, Location nloc, ValueRange args) {
-        return arith::AddFOp::create(
-            nb, nloc, args[2], arith::MulFOp::create(nb, nloc, args[0], args[1]));
-      });
+      multiplyAccumulate);
 
   // Causal mask: query i (position start + i) sees keys j <= start + i.
   Value scale = f32Constant(1.0 / std::sqrt(static_cast<double>(d)));
@@ -388,10 +392,7 @@ Value ForwardBuilder::attention(Value q, Value keys, Value values,
       outInit, ValueRange{exps, v3},
       {map(5, {1, 2, 0, 4}), map(5, {4, 1, 3}), map(5, {0, 1, 2, 3})},
       {par, par, par, par, red},
-      [](OpBuilder &nb, Location nloc, ValueRange args) {
-        return arith::AddFOp::create(
-            nb, nloc, args[2], arith::MulFOp::create(nb, nloc, args[0], args[1]));
-      });
+      multiplyAccumulate);
   Value normalised = generic(
       tensor::EmptyOp::create(b, loc, qType.getShape(), f32(), rowSizes),
       ValueRange{weighted, sums}, {all, map(4, {1, 2, 0}), all},
@@ -452,13 +453,7 @@ Value ForwardBuilder::logits(Value x, Value init) {
         linalg::FillOp::create(b, loc, f32Constant(0.0), init).getResult(0);
     return generic(zeros, ValueRange{x, head},
                    {map(3, {0, 2}), map(3, {1, 2}), map(3, {0, 1})},
-                   {par, par, red},
-                   [](OpBuilder &nb, Location nloc, ValueRange args) {
-                     Value w = extendToF32(nb, nloc, args[1]);
-                     return arith::AddFOp::create(
-                         nb, nloc, args[2],
-                         arith::MulFOp::create(nb, nloc, args[0], w));
-                   });
+                   {par, par, red}, multiplyAccumulate);
   }
   Type weightType = layout.lmHead.type.getElementType();
   auto accType = VectorType::get({kWidth}, f32());

@@ -184,3 +184,18 @@ def test_checkpoint_dtypes(tools, runtime, dtype, tmp_path):
     assert np.all(relative_error(got, reference) < 1e-4), relative_error(got, reference)
     context.close()
     model.close()
+
+
+def test_hidden_size_off_the_vector_width(tools, runtime, tmp_path):
+    # hidden 72 (not a multiple of 16): the lm_head takes its generic loop,
+    # head_dim 18 and K = 72 exercise partial blocks everywhere.
+    directory = write_checkpoint(tmp_path / "ckpt", hidden=72, intermediate=144,
+                                 heads=4, kv_heads=2, model_parallel=3, layers=1)
+    reference = reference_logits(directory, TOKENS)
+    model = runtime.open(compile_model(tools, directory, tmp_path / "model.so"))
+    context = model.context()
+    got = np.concatenate([context.eval(TOKENS[:4]),
+                          np.stack([context.eval([t])[0] for t in TOKENS[4:]])])
+    assert np.all(relative_error(got, reference) < 1e-4), relative_error(got, reference)
+    context.close()
+    model.close()
