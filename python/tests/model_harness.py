@@ -21,7 +21,7 @@ ROW_PARALLEL = ("o_proj", "down_proj")
 
 def write_checkpoint(directory, *, hidden=96, intermediate=192, layers=2,
                      heads=4, kv_heads=4, vocab=300, model_parallel=1,
-                     max_positions=64, seed=0, dtype="float16"):
+                     max_positions=64, seed=0, dtype="float16", tied=False):
     """Saves a LlamaForCausalLM whose block linear weights are ternary with
     one fp16 scale per model-parallel shard (rows for column-parallel layers,
     columns for row-parallel ones), as TriLM checkpoints are published."""
@@ -31,7 +31,7 @@ def write_checkpoint(directory, *, hidden=96, intermediate=192, layers=2,
         vocab_size=vocab, hidden_size=hidden, intermediate_size=intermediate,
         num_hidden_layers=layers, num_attention_heads=heads,
         num_key_value_heads=kv_heads, max_position_embeddings=max_positions,
-        rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=False,
+        rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=tied,
         bos_token_id=0, eos_token_id=0, torch_dtype=dtype,
         pretraining_model_parallel=model_parallel)
     model = transformers.LlamaForCausalLM(config)

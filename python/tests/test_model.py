@@ -69,8 +69,10 @@ def perplexity(logits, tokens):
     return float(np.exp(-np.mean(log_probs[np.arange(len(tokens) - 1), tokens[1:]])))
 
 
+@pytest.mark.parametrize("weights", ["embedded", "external"])
 @pytest.mark.parametrize("packing", ["2-bit", "1.6-bit"])
-def test_int8_activations_agree_with_transformers(tools, runtime, packing, tmp_path):
+def test_int8_activations_agree_with_transformers(tools, runtime, packing, weights,
+                                                  tmp_path):
     # int8 activations are an approximation of the fp32 model: on test text
     # (64 tokens the fp32 model itself samples), the top token must agree at
     # 95% of positions and the perplexity within 2%.
@@ -79,7 +81,8 @@ def test_int8_activations_agree_with_transformers(tools, runtime, packing, tmp_p
     tokens = np.array(sample_text(directory, 64, seed=2))
     reference = reference_logits(directory, tokens.tolist())
     library = compile_model(tools, directory, tmp_path / "model.so",
-                            f"--packing={packing}", "--activations=int8")
+                            f"--packing={packing}", "--activations=int8",
+                            f"--weights={weights}")
     model = runtime.open(library)
     assert model.info.int8_activations == 1
     context = model.context(threads=2)
@@ -172,11 +175,13 @@ def test_contexts_are_independent(tools, runtime, model_case, tmp_path):
     model.close()
 
 
-@pytest.mark.parametrize("dtype", ["bfloat16", "float32"])
-def test_checkpoint_dtypes(tools, runtime, dtype, tmp_path):
-    # bf16 and fp32 checkpoints (embedding and lm_head stay in their dtype).
+@pytest.mark.parametrize("dtype,tied", [("bfloat16", False), ("float32", False),
+                                        ("float16", True)])
+def test_checkpoint_variants(tools, runtime, dtype, tied, tmp_path):
+    # bf16 and fp32 checkpoints (embedding and lm_head stay in their dtype),
+    # and tied embeddings (no lm_head.weight in the checkpoint).
     directory = write_checkpoint(tmp_path / "ckpt", kv_heads=2, model_parallel=3,
-                                 layers=1, dtype=dtype)
+                                 layers=1, dtype=dtype, tied=tied)
     reference = reference_logits(directory, TOKENS)
     model = runtime.open(compile_model(tools, directory, tmp_path / "model.so"))
     context = model.context()
