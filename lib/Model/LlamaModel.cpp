@@ -657,20 +657,25 @@ trilm::model::buildLlamaModule(MLIRContext &context,
   if (!layout)
     return layout.takeError();
 
-  // Embedded weights are filled in place in one blob; external ones stream
-  // to the file, so that the importer holds one tensor at a time.
+  // In-module weights are filled in place in one blob; the others stream
+  // out, so that the importer holds one tensor at a time.
+  using Placement = ModelOptions::WeightsPlacement;
   std::optional<AsmResourceBlob> blob;
+  llvm::raw_ostream *stream = options.weightsStream;
   int64_t written = 0;
-  if (options.externalWeights) {
-    char header[TRILM_WEIGHTS_HEADER_BYTES] = {};
-    std::memcpy(header, TRILM_WEIGHTS_MAGIC, std::strlen(TRILM_WEIGHTS_MAGIC));
-    options.externalWeights->write(header, sizeof(header));
-    written = sizeof(header);
-  } else {
+  if (options.weightsPlacement == Placement::InModule) {
     blob = HeapAsmResourceBlob::allocate(layout->totalBytes,
                                          TRILM_WEIGHTS_ALIGNMENT,
                                          /*dataIsMutable=*/true);
     std::memset(blob->getMutableData().data(), 0, layout->totalBytes);
+  } else {
+    if (!stream)
+      return llvm::createStringError(
+          "internal error: no stream for the model's weights");
+    char header[TRILM_WEIGHTS_HEADER_BYTES] = {};
+    std::memcpy(header, TRILM_WEIGHTS_MAGIC, std::strlen(TRILM_WEIGHTS_MAGIC));
+    stream->write(header, sizeof(header));
+    written = sizeof(header);
   }
   auto write = [&](int64_t offset, ArrayRef<char> bytes) {
     if (blob) {
@@ -678,14 +683,14 @@ trilm::model::buildLlamaModule(MLIRContext &context,
                   bytes.size());
       return;
     }
-    options.externalWeights->write_zeros(offset - written);
-    options.externalWeights->write(bytes.data(), bytes.size());
+    stream->write_zeros(offset - written);
+    stream->write(bytes.data(), bytes.size());
     written = offset + bytes.size();
   };
   if (llvm::Error error = importWeights(checkpoint, *layout, options, write))
     return std::move(error);
   if (!blob)
-    options.externalWeights->write_zeros(layout->totalBytes - written);
+    stream->write_zeros(layout->totalBytes - written);
 
   Location loc = UnknownLoc::get(&context);
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
@@ -703,7 +708,9 @@ trilm::model::buildLlamaModule(MLIRContext &context,
   fields[TRILM_CONFIG_INT8_ACTIVATIONS] = options.int8Activations;
   fields[TRILM_CONFIG_BOS_TOKEN_ID] = config.bosTokenId;
   fields[TRILM_CONFIG_EOS_TOKEN_ID] = config.eosTokenId;
-  fields[TRILM_CONFIG_WEIGHTS_BYTES] = blob ? 0 : layout->totalBytes;
+  fields[TRILM_CONFIG_WEIGHTS_BYTES] =
+      options.weightsPlacement == Placement::ExternalFile ? layout->totalBytes
+                                                          : 0;
   auto fieldsType = MemRefType::get({TRILM_CONFIG_NUM_FIELDS}, b.getI64Type());
   memref::GlobalOp::create(
       b, loc, "trilm_model_config", b.getStringAttr("public"), fieldsType,
@@ -712,14 +719,20 @@ trilm::model::buildLlamaModule(MLIRContext &context,
           ArrayRef<int64_t>(fields)),
       /*constant=*/true, /*alignment=*/nullptr);
 
+  auto bytesType = MemRefType::get({layout->totalBytes}, b.getI8Type());
   if (blob) {
-    auto bytesType = RankedTensorType::get({layout->totalBytes}, b.getI8Type());
     memref::GlobalOp::create(
-        b, loc, kWeightsGlobal, b.getStringAttr("private"),
-        MemRefType::get({layout->totalBytes}, b.getI8Type()),
-        DenseResourceElementsAttr::get(bytesType, "trilm_weights",
-                                       std::move(*blob)),
+        b, loc, kWeightsGlobal, b.getStringAttr("private"), bytesType,
+        DenseResourceElementsAttr::get(
+            RankedTensorType::get({layout->totalBytes}, b.getI8Type()),
+            "trilm_weights", std::move(*blob)),
         /*constant=*/true, b.getI64IntegerAttr(TRILM_WEIGHTS_ALIGNMENT));
+  } else if (options.weightsPlacement == Placement::LinkedObject) {
+    // A declaration: the object written from the stream defines it.
+    memref::GlobalOp::create(b, loc, kWeightsGlobal,
+                             b.getStringAttr("public"), bytesType,
+                             /*initial_value=*/Attribute(), /*constant=*/true,
+                             b.getI64IntegerAttr(TRILM_WEIGHTS_ALIGNMENT));
   }
 
   // As transformers computes them: 1 / theta^(2i / head_dim) in f32.

@@ -22,6 +22,7 @@
 #include "trilm/Model/LlamaModel.h"
 #include "trilm/Pipelines/Pipelines.h"
 #include "trilm/Target/CPU/CPUTarget.h"
+#include "trilm-c/ModelABI.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/CommandLine.h"
@@ -155,11 +156,13 @@ static void showProgress(llvm::StringRef what, int64_t done, int64_t total) {
 static llvm::Expected<OwningOpRef<ModuleOp>>
 importCheckpoint(MLIRContext &context, llvm::StringRef dir,
                  const trilm::CPUPipelineOptions &pipeline,
-                 llvm::raw_ostream *externalWeights,
+                 trilm::model::ModelOptions::WeightsPlacement placement,
+                 llvm::raw_ostream *weightsStream,
                  trilm::model::ModelSummary &summary) {
   trilm::model::ModelOptions options;
   options.interleaveRows = trilm::getWeightInterleaveRows(pipeline);
-  options.externalWeights = externalWeights;
+  options.weightsPlacement = placement;
+  options.weightsStream = weightsStream;
   if (packing == "2-bit" || packing == "tq2")
     options.packing = trilm::ternary::PackingScheme::tq2;
   else if (packing == "1.6-bit" || packing == "tq1")
@@ -204,26 +207,41 @@ static llvm::Expected<std::string> findLinker(const llvm::Triple &triple) {
                                  "; pass --linker");
 }
 
-/// Links `object` into the shared library or program `output`; a program
-/// also gets the runtime and its main, compiled from their C sources.
-static llvm::Error link(llvm::StringRef object, llvm::StringRef output,
-                        const llvm::Triple &triple, bool executable) {
+enum class LinkKind { Relocatable, SharedLibrary, Executable };
+
+/// Links `objects` into `output`: one relocatable object, a shared library,
+/// or a program (which also gets the runtime and its main, compiled from their
+/// C sources).
+static llvm::Error link(llvm::ArrayRef<std::string> objects,
+                        llvm::StringRef output, const llvm::Triple &triple,
+                        LinkKind kind) {
   auto driver = findLinker(triple);
   if (!driver)
     return driver.takeError();
   std::string libraryDir = "-L" TRILM_OPENMP_LIBRARY_DIR;
   std::string rpath = "-Wl,-rpath," TRILM_OPENMP_LIBRARY_DIR;
   std::string include = "-I" TRILM_SOURCE_DIR "/include";
-  SmallVector<llvm::StringRef> args = {*driver, "-o", output, object};
-  if (executable)
+  SmallVector<llvm::StringRef> args = {*driver, "-o", output};
+  for (const std::string &object : objects)
+    args.push_back(object);
+  switch (kind) {
+  case LinkKind::Relocatable:
+    args.append({"-r", "-nostdlib"});
+    break;
+  case LinkKind::SharedLibrary:
+    args.push_back("-shared");
+    break;
+  case LinkKind::Executable:
     args.append({"-O2", include, "-rdynamic",
                  TRILM_SOURCE_DIR "/lib/Runtime/Runtime.c",
                  TRILM_SOURCE_DIR "/lib/Runtime/ModelMain.c", "-ldl"});
-  else
-    args.push_back("-shared");
-  if (openmp)
-    args.append({libraryDir, rpath, "-lomp"});
-  args.push_back("-lm");
+    break;
+  }
+  if (kind != LinkKind::Relocatable) {
+    if (openmp)
+      args.append({libraryDir, rpath, "-lomp"});
+    args.push_back("-lm");
+  }
   std::string message;
   int status = llvm::sys::ExecuteAndWait(*driver, args, std::nullopt, {}, 0, 0,
                                          &message);
@@ -233,6 +251,40 @@ static llvm::Error link(llvm::StringRef object, llvm::StringRef output,
         (message.empty() ? std::string() : ": " + message));
   return llvm::Error::success();
 }
+
+/// A temporary file, removed when this goes away.
+class TemporaryFile {
+public:
+  static llvm::Expected<TemporaryFile> create(llvm::StringRef prefix,
+                                              llvm::StringRef suffix) {
+    TemporaryFile result;
+    int fd;
+    if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+            prefix, suffix, fd, result.path))
+      return llvm::createStringError("cannot create a temporary file: " +
+                                     ec.message());
+    result.stream =
+        std::make_unique<llvm::raw_fd_ostream>(fd, /*shouldClose=*/true);
+    return result;
+  }
+  TemporaryFile(TemporaryFile &&other)
+      : path(std::move(other.path)), stream(std::move(other.stream)) {
+    other.path.clear();
+  }
+  ~TemporaryFile() {
+    stream.reset();
+    if (!path.empty())
+      llvm::sys::fs::remove(path);
+  }
+
+  llvm::StringRef getPath() const { return path; }
+  llvm::raw_fd_ostream &os() { return *stream; }
+
+private:
+  TemporaryFile() = default;
+  llvm::SmallString<128> path;
+  std::unique_ptr<llvm::raw_fd_ostream> stream;
+};
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
@@ -281,25 +333,47 @@ int main(int argc, char **argv) {
     if (llvm::StringRef(weightsPath).ends_with(suffix))
       weightsPath.resize(weightsPath.size() - suffix.size());
   weightsPath += ".weights";
+  // Where a checkpoint's weights go: a file the runtime maps; or, for
+  // objects, libraries and programs, an object of their own that defines the
+  // global the code reads (the bytes never pass through LLVM); or, for the
+  // textual outputs, the module itself.
+  using Placement = trilm::model::ModelOptions::WeightsPlacement;
+  bool objectOutput = emit == EmitKind::Object || linked;
+  Placement placement = externalWeights ? Placement::ExternalFile
+                        : objectOutput  ? Placement::LinkedObject
+                                        : Placement::InModule;
+  if (fromCheckpoint && objectOutput && outputFile == "-")
+    return fail("compiling a checkpoint to an object needs an output file "
+                "(-o)");
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   OwningOpRef<ModuleOp> module;
   std::string error;
+  std::optional<TemporaryFile> weightsData;
   if (fromCheckpoint) {
     std::unique_ptr<llvm::ToolOutputFile> weightsFile;
-    if (externalWeights) {
+    llvm::raw_ostream *weightsStream = nullptr;
+    if (placement == Placement::ExternalFile) {
       weightsFile = openOutputFile(weightsPath, &error);
       if (!weightsFile)
         return fail(error);
+      weightsStream = &weightsFile->os();
+    } else if (placement == Placement::LinkedObject) {
+      auto temporary = TemporaryFile::create("trilm-weights", "bin");
+      if (!temporary)
+        return fail(llvm::toString(temporary.takeError()));
+      weightsData.emplace(std::move(*temporary));
+      weightsStream = &weightsData->os();
     }
-    auto imported = importCheckpoint(context, inputFile, options,
-                                     weightsFile ? &weightsFile->os() : nullptr,
-                                     summary);
+    auto imported = importCheckpoint(context, inputFile, options, placement,
+                                     weightsStream, summary);
     if (!imported)
       return fail(llvm::toString(imported.takeError()));
     module = std::move(*imported);
     if (weightsFile)
       weightsFile->keep();
+    if (weightsData)
+      weightsData->os().close();
   } else {
     auto input = openInputFile(inputFile, &error);
     if (!input)
@@ -332,53 +406,62 @@ int main(int argc, char **argv) {
   trilm::buildCPUPipeline(pm, options);
   if (failed(pm.run(*module)))
     return 1;
-  std::unique_ptr<llvm::ToolOutputFile> output;
-  llvm::SmallString<128> objectPath;
   if (emit == EmitKind::Executable && !fromCheckpoint)
     return fail("--emit=exe applies to checkpoint directories");
-  if (linked) {
-    int fd;
-    if (std::error_code ec =
-            llvm::sys::fs::createTemporaryFile("trilm-model", "o", fd,
-                                               objectPath))
-      return fail("cannot create a temporary object file: " + ec.message());
-    output = std::make_unique<llvm::ToolOutputFile>(objectPath, fd);
-  } else {
-    output = openOutputFile(outputFile, &error);
+
+  if (emit == EmitKind::MLIR || emit == EmitKind::LLVM) {
+    auto output = openOutputFile(outputFile, &error);
     if (!output)
       return fail(error);
-  }
-  switch (emit) {
-  case EmitKind::Imported: // printed before lowering
-  case EmitKind::MLIR:
-    module->print(output->os());
-    break;
-  case EmitKind::LLVM: {
-    llvm::LLVMContext llvmContext;
-    auto llvmModule =
-        trilm::cpu::translateToLLVMIR(*module, *target, llvmContext);
-    if (!llvmModule)
-      return fail(llvm::toString(llvmModule.takeError()));
-    (*llvmModule)->print(output->os(), nullptr);
-    break;
-  }
-  case EmitKind::Object:
-  case EmitKind::Library:
-  case EmitKind::Executable:
+    if (emit == EmitKind::MLIR) {
+      module->print(output->os());
+    } else {
+      llvm::LLVMContext llvmContext;
+      auto llvmModule =
+          trilm::cpu::translateToLLVMIR(*module, *target, llvmContext);
+      if (!llvmModule)
+        return fail(llvm::toString(llvmModule.takeError()));
+      (*llvmModule)->print(output->os(), nullptr);
+    }
+    output->keep();
+  } else if (!linked && !weightsData) {
+    auto output = openOutputFile(outputFile, &error);
+    if (!output)
+      return fail(error);
     if (llvm::Error error =
             trilm::cpu::emitObjectFile(*module, *target, output->os()))
       return fail(llvm::toString(std::move(error)));
-    break;
-  }
-  if (linked) {
-    output->os().close();
-    llvm::Error error = link(objectPath, outputFile, llvm::Triple(target->triple),
-                             emit == EmitKind::Executable);
-    llvm::sys::fs::remove(objectPath);
-    if (error)
-      return fail(llvm::toString(std::move(error)));
-  } else {
     output->keep();
+  } else {
+    // The code and (for embedded weights) the data as objects of their own,
+    // linked into the output.
+    auto code = TemporaryFile::create("trilm-model", "o");
+    if (!code)
+      return fail(llvm::toString(code.takeError()));
+    if (llvm::Error error =
+            trilm::cpu::emitObjectFile(*module, *target, code->os()))
+      return fail(llvm::toString(std::move(error)));
+    code->os().close();
+    std::vector<std::string> objects = {code->getPath().str()};
+    std::optional<TemporaryFile> data;
+    if (weightsData) {
+      auto created = TemporaryFile::create("trilm-weights", "o");
+      if (!created)
+        return fail(llvm::toString(created.takeError()));
+      data.emplace(std::move(*created));
+      if (llvm::Error error = trilm::cpu::emitDataObject(
+              *target, "trilm_weights", weightsData->getPath(),
+              TRILM_WEIGHTS_ALIGNMENT, data->os()))
+        return fail(llvm::toString(std::move(error)));
+      data->os().close();
+      objects.push_back(data->getPath().str());
+    }
+    LinkKind kind = emit == EmitKind::Executable ? LinkKind::Executable
+                    : emit == EmitKind::Library  ? LinkKind::SharedLibrary
+                                                 : LinkKind::Relocatable;
+    if (llvm::Error error = link(objects, outputFile,
+                                 llvm::Triple(target->triple), kind))
+      return fail(llvm::toString(std::move(error)));
   }
 
   if (!quiet && fromCheckpoint) {

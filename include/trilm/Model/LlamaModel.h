@@ -27,9 +27,20 @@ struct ModelOptions {
   /// Packed weights are stored with this many rows interleaved (when it
   /// divides their rows), the layout the CPU kernels stream best.
   int64_t interleaveRows = 1;
-  /// Where to write the weights file (see trilm-c/ModelABI.h); null embeds the
-  /// weights in the module.
-  llvm::raw_ostream *externalWeights = nullptr;
+  /// Where the weights buffer goes (see trilm-c/ModelABI.h for its format).
+  enum class WeightsPlacement {
+    /// A private global of the module, with its bytes: self-contained, but
+    /// the bytes then pass through LLVM (fine for small models).
+    InModule,
+    /// Written to `weightsStream`; the module declares the public global
+    /// `trilm_weights` for an object holding them to define at link time.
+    LinkedObject,
+    /// Written to `weightsStream`, a file the runtime memory-maps and passes
+    /// to the entry points.
+    ExternalFile,
+  };
+  WeightsPlacement weightsPlacement = WeightsPlacement::InModule;
+  llvm::raw_ostream *weightsStream = nullptr;
   /// Called after each imported tensor with (done, total).
   std::function<void(int64_t, int64_t)> progress;
 };
@@ -56,8 +67,8 @@ struct ModelSummary {
 /// key/value width (kv heads x head dim) and V the vocabulary. They write the
 /// new tokens' keys and values into the caches and every token's logits, and
 /// the module exports `trilm_model_config` (see trilm-c/ModelABI.h).
-/// `%weights` is the external weights file, unused when the weights are
-/// embedded (in a private global).
+/// `%weights` is the external weights file, unused when the weights are in a
+/// global (`trilm_weights`).
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 buildLlamaModule(mlir::MLIRContext &context,
                  const import::Checkpoint &checkpoint,

@@ -65,6 +65,13 @@ translateToLLVMIR(mlir::ModuleOp module, const CPUTarget &target,
 llvm::Error emitObjectFile(mlir::ModuleOp module, const CPUTarget &target,
                            llvm::raw_pwrite_stream &os, unsigned optLevel = 3);
 
+/// Writes a relocatable ELF object for `target` whose read-only section holds
+/// the bytes of the file `dataPath` under the global symbol `symbol`, aligned
+/// to `alignment`. The data is streamed, never held in memory whole.
+llvm::Error emitDataObject(const CPUTarget &target, llvm::StringRef symbol,
+                           llvm::StringRef dataPath, uint64_t alignment,
+                           llvm::raw_ostream &os);
+
 } // namespace trilm::cpu
 
 #endif // TRILM_TARGET_CPU_CPUTARGET_H
