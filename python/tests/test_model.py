@@ -6,6 +6,7 @@ fp32 activations: at every position the largest logit difference is within
 1e-4 of the position's largest |logit|, for a whole prompt at once and for
 token-by-token decoding."""
 
+import pathlib
 import subprocess
 import threading
 
@@ -204,3 +205,24 @@ def test_hidden_size_off_the_vector_width(tools, runtime, tmp_path):
     assert np.all(relative_error(got, reference) < 1e-4), relative_error(got, reference)
     context.close()
     model.close()
+
+
+def test_object_linked_into_a_program(tools, tmp_path):
+    # --emit=obj of a checkpoint: one relocatable object (code and embedded
+    # weights) that a C program links with the runtime.
+    root = pathlib.Path(__file__).resolve().parents[2]
+    directory = write_checkpoint(tmp_path / "ckpt", kv_heads=2, model_parallel=3, layers=1)
+    obj = tmp_path / "model.o"
+    subprocess.run([tools["compile"], str(directory), "--emit=obj", "--openmp=false",
+                    "--quiet", "-o", str(obj)], check=True)
+    program = tmp_path / "program"
+    subprocess.run(["cc", "-O2", "-rdynamic", f"-I{root / 'include'}",
+                    str(root / "lib" / "Runtime" / "ModelMain.c"),
+                    str(root / "lib" / "Runtime" / "Runtime.c"), str(obj), "-ldl", "-lm",
+                    "-o", str(program)], check=True)
+    logits_file = tmp_path / "logits.bin"
+    subprocess.run([str(program), "--logits", str(logits_file), *map(str, TOKENS)],
+                   check=True)
+    got = np.fromfile(logits_file, dtype=np.float32).reshape(len(TOKENS), -1)
+    want = reference_logits(directory, TOKENS)
+    assert np.all(relative_error(got, want) < 1e-4), relative_error(got, want)

@@ -170,6 +170,11 @@ def test_program_errors(tools, checkpoint, tmp_path):
     assert "--emit=exe applies to checkpoint directories" in result.stderr
 
 
+def test_object_for_a_non_elf_target(tools, checkpoint, tmp_path):
+    message = compile_error(tools, checkpoint, "--target=x86_64-apple-darwin")
+    assert "data objects are written for x86-64 and AArch64 ELF" in message
+
+
 def test_unknown_options(tools, checkpoint):
     assert "expected 2-bit or 1.6-bit" in compile_error(tools, checkpoint, "--packing=3-bit")
     assert "expected fp32 or int8" in compile_error(tools, checkpoint, "--activations=fp8")
