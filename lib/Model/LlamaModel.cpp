@@ -21,8 +21,8 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -31,7 +31,6 @@
 #include "mlir/IR/Verifier.h"
 #include "trilm/Dialect/Ternary/IR/Ternary.h"
 #include "trilm/Dialect/Ternary/Utils/LoweringUtils.h"
-#include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
 #include <cstring>
@@ -43,9 +42,6 @@ using namespace trilm::ternary;
 using namespace trilm::model;
 using trilm::import::Checkpoint;
 using trilm::import::LlamaConfig;
-using trilm::import::ShardAxis;
-using trilm::import::TensorView;
-using trilm::import::TernaryMatrix;
 
 namespace {
 
