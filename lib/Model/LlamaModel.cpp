@@ -303,101 +303,91 @@ Value ForwardBuilder::rope(Value x, int64_t heads, Value start) {
 
 Value ForwardBuilder::attention(Value q, Value keys, Value values,
                                 Value start) {
-  auto par = utils::IteratorType::parallel;
-  auto red = utils::IteratorType::reduction;
-  int64_t kv = c.numKVHeads, group = c.numHeads / c.numKVHeads, d = c.headDim;
-  int64_t m = cast<RankedTensorType>(q.getType()).getDimSize(0);
-  // Head h = kv * group + g, as transformers' repeat_kv orders them.
-  auto qType = RankedTensorType::get({m, kv, group, d}, f32());
-  Value q4 = tensor::ExpandShapeOp::create(
-      b, loc, qType, q, ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
-  Value tokens = tensor::DimOp::create(b, loc, q, 0);
-  Value length = tensor::DimOp::create(b, loc, keys, 0);
-  auto kvType = RankedTensorType::get({ShapedType::kDynamic, kv, d}, f32());
-  Value k3 = tensor::ExpandShapeOp::create(
-      b, loc, kvType, keys, ArrayRef<ReassociationIndices>{{0}, {1, 2}},
-      ArrayRef<OpFoldResult>{length, b.getIndexAttr(kv), b.getIndexAttr(d)});
-  Value v3 = tensor::ExpandShapeOp::create(
-      b, loc, kvType, values, ArrayRef<ReassociationIndices>{{0}, {1, 2}},
-      ArrayRef<OpFoldResult>{length, b.getIndexAttr(kv), b.getIndexAttr(d)});
-
-  // Scores over (kv, g, i, j): d is reduced.
-  SmallVector<Value> scoreSizes;
-  SmallVector<int64_t> scoreShape = {kv, group, m, ShapedType::kDynamic};
-  if (ShapedType::isDynamic(m))
-    scoreSizes.push_back(tokens);
-  scoreSizes.push_back(length);
-  Value scoresInit = createZeroFilled(
-      b, loc, tensor::EmptyOp::create(b, loc, scoreShape, f32(), scoreSizes));
-  Value scores = generic(
-      scoresInit, ValueRange{q4, k3},
-      {map(5, {2, 0, 1, 4}), map(5, {3, 0, 4}), map(5, {0, 1, 2, 3})},
-      {par, par, par, par, red},
-      multiplyAccumulate);
-
-  // Causal mask: query i (position start + i) sees keys j <= start + i.
+  // Heads run on threads. For each query row, one pass over the visible
+  // keys with an online softmax (running maximum and rescaled sums), so that
+  // no score matrix is stored; dot products and the weighted sum of values
+  // are head_dim-wide vector operations.
+  int64_t d = c.headDim, group = c.numHeads / c.numKVHeads;
+  auto rowType = VectorType::get({d}, f32());
+  Value init = emptyRows(q, {c.numHeads * d});
+  OpFoldResult rows = tensor::getMixedSize(b, loc, q, 0);
+  Value numRows = getValueOrCreateConstantIndexOp(b, loc, rows);
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(c.numHeads)},
+      ValueRange{init}, std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(forall.getBody()->getTerminator());
+  Value head = forall.getInductionVars()[0];
+  Value column = ia.mul(head, ia.index(d));
+  // transformers' repeat_kv: query head h reads key/value head h / group.
+  Value kvColumn = ia.mul(ia.div(head, ia.index(group)), ia.index(d));
+  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), column};
+  SmallVector<OpFoldResult> sizes = {rows, b.getIndexAttr(d)};
+  SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+  Value slice = tensor::ExtractSliceOp::create(
+      b, loc, forall.getRegionIterArgs()[0], offsets, sizes, strides);
   Value scale = f32Constant(1.0 / std::sqrt(static_cast<double>(d)));
   Value lowest = f32Constant(-std::numeric_limits<float>::infinity());
-  auto visible = [&](OpBuilder &nb, Location nloc) {
-    IndexArith na{nb, nloc};
-    Value i = linalg::IndexOp::create(nb, nloc, 2);
-    Value j = linalg::IndexOp::create(nb, nloc, 3);
-    return na.lt(j, na.add(na.add(start, i), na.index(1)));
-  };
-  SmallVector<Value> rowSizes;
-  if (ShapedType::isDynamic(m))
-    rowSizes.push_back(tokens);
-  auto rowType = RankedTensorType::get({kv, group, m}, f32());
-  Value maxInit = linalg::FillOp::create(
-                      b, loc, lowest,
-                      tensor::EmptyOp::create(b, loc, rowType.getShape(), f32(),
-                                              rowSizes)
-                          .getResult())
-                      .getResult(0);
-  AffineMap all = map(4, {0, 1, 2, 3}), rows = map(4, {0, 1, 2});
-  Value maxima = generic(
-      maxInit, scores, {all, rows}, {par, par, par, red},
-      [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value scaled = arith::MulFOp::create(nb, nloc, args[0], scale);
-        Value masked =
-            arith::SelectOp::create(nb, nloc, visible(nb, nloc), scaled, lowest);
-        return arith::MaximumFOp::create(nb, nloc, args[1], masked);
-      });
   Value zero = f32Constant(0.0);
-  Value exps = generic(
-      tensor::EmptyOp::create(b, loc, scoreShape, f32(), scoreSizes),
-      ValueRange{scores, maxima}, {all, rows, all}, {par, par, par, par},
-      [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value scaled = arith::MulFOp::create(nb, nloc, args[0], scale);
-        Value e = math::ExpOp::create(
-            nb, nloc, arith::SubFOp::create(nb, nloc, scaled, args[1]));
-        return arith::SelectOp::create(nb, nloc, visible(nb, nloc), e, zero);
+  Value zeros = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(rowType, b.getF32FloatAttr(0.0f)));
+  auto read = [&](OpBuilder &nb, Value source, Value row, Value col) {
+    return vector::TransferReadOp::create(nb, loc, rowType, source,
+                                          ValueRange{row, col}, zero,
+                                          ArrayRef<bool>{true});
+  };
+  auto rowLoop = scf::ForOp::create(
+      b, loc, ia.index(0), numRows, ia.index(1), ValueRange{slice},
+      [&](OpBuilder &b1, Location, Value i, ValueRange rowArgs) {
+        IndexArith a1{b1, loc};
+        Value query = read(b1, q, i, column);
+        // Causal: query i (position start + i) sees keys 0 .. start + i.
+        Value visible = a1.add(a1.add(start, i), a1.index(1));
+        auto keyLoop = scf::ForOp::create(
+            b1, loc, a1.index(0), visible, a1.index(1),
+            ValueRange{zeros, lowest, zero},
+            [&](OpBuilder &b2, Location, Value j, ValueRange state) {
+              Value acc = state[0], maximum = state[1], total = state[2];
+              Value product = arith::MulFOp::create(
+                  b2, loc, query, read(b2, keys, j, kvColumn));
+              Value score = arith::MulFOp::create(
+                  b2, loc,
+                  vector::ReductionOp::create(
+                      b2, loc, vector::CombiningKind::ADD, product),
+                  scale);
+              Value newMaximum =
+                  arith::MaximumFOp::create(b2, loc, maximum, score);
+              Value rescale = math::ExpOp::create(
+                  b2, loc, arith::SubFOp::create(b2, loc, maximum, newMaximum));
+              Value weight = math::ExpOp::create(
+                  b2, loc, arith::SubFOp::create(b2, loc, score, newMaximum));
+              Value scaled = arith::MulFOp::create(
+                  b2, loc, acc,
+                  vector::BroadcastOp::create(b2, loc, rowType, rescale));
+              Value newAcc = vector::FMAOp::create(
+                  b2, loc, vector::BroadcastOp::create(b2, loc, rowType, weight),
+                  read(b2, values, j, kvColumn), scaled);
+              Value newTotal = arith::AddFOp::create(
+                  b2, loc, arith::MulFOp::create(b2, loc, total, rescale),
+                  weight);
+              scf::YieldOp::create(b2, loc,
+                                   ValueRange{newAcc, newMaximum, newTotal});
+            });
+        Value result = arith::DivFOp::create(
+            b1, loc, keyLoop.getResult(0),
+            vector::BroadcastOp::create(b1, loc, rowType,
+                                        keyLoop.getResult(2)));
+        Value written = vector::TransferWriteOp::create(
+                            b1, loc, result, rowArgs[0],
+                            ValueRange{i, a1.index(0)}, ArrayRef<bool>{true})
+                            .getResult();
+        scf::YieldOp::create(b1, loc, written);
       });
-  Value sums = generic(
-      createZeroFilled(b, loc,
-                       tensor::EmptyOp::create(b, loc, rowType.getShape(),
-                                               f32(), rowSizes)),
-      exps, {all, rows}, {par, par, par, red},
-      [](OpBuilder &nb, Location nloc, ValueRange args) {
-        return arith::AddFOp::create(nb, nloc, args[1], args[0]);
-      });
-  // out[i, kv, g, e] = sum_j p[kv, g, i, j] v[j, kv, e], over (i, kv, g, e, j).
-  Value outInit = createZeroFilled(
-      b, loc, tensor::EmptyOp::create(b, loc, qType.getShape(), f32(), rowSizes));
-  Value weighted = generic(
-      outInit, ValueRange{exps, v3},
-      {map(5, {1, 2, 0, 4}), map(5, {4, 1, 3}), map(5, {0, 1, 2, 3})},
-      {par, par, par, par, red},
-      multiplyAccumulate);
-  Value normalised = generic(
-      tensor::EmptyOp::create(b, loc, qType.getShape(), f32(), rowSizes),
-      ValueRange{weighted, sums}, {all, map(4, {1, 2, 0}), all},
-      {par, par, par, par},
-      [](OpBuilder &nb, Location nloc, ValueRange args) {
-        return arith::DivFOp::create(nb, nloc, args[0], args[1]);
-      });
-  return tensor::CollapseShapeOp::create(
-      b, loc, normalised, ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, rowLoop.getResult(0),
+                                        forall.getRegionIterArgs()[0], offsets,
+                                        sizes, strides);
+  return forall.getResult(0);
 }
 
 Value ForwardBuilder::silu(Value gateUp) {
