@@ -94,6 +94,12 @@ trilm_status trilm_context_eval(trilm_context *context, const int32_t *tokens,
                                 int64_t count, float *logits,
                                 trilm_error *error);
 
+/** The same, writing only the last token's logits (vocab_size floats), which
+ *  is all that generation needs: the lm_head then runs for one token. */
+trilm_status trilm_context_eval_last(trilm_context *context,
+                                     const int32_t *tokens, int64_t count,
+                                     float *logits, trilm_error *error);
+
 #ifdef __cplusplus
 }
 #endif

@@ -510,7 +510,13 @@ void ForwardBuilder::build(StringRef name, int64_t m) {
   auto cacheType = RankedTensorType::get(
       {c.numLayers, ShapedType::kDynamic, kvWidth}, f32());
   auto tokensType = RankedTensorType::get({m}, b.getI32Type());
-  auto logitsType = RankedTensorType::get({m, c.vocabSize}, f32());
+  // Logits of the last R tokens, R being the logits buffer's rows (from 1 to
+  // the token count): all of them for perplexity, the last for generation.
+  auto logitsType =
+      RankedTensorType::get({ShapedType::isDynamic(m) ? ShapedType::kDynamic
+                                                       : m,
+                             c.vocabSize},
+                            f32());
   // Buffers in, nothing out: the caller owns the KV cache and the logits,
   // which the function writes in place (materialize_in_destination).
   auto memrefOf = [](RankedTensorType type) {
@@ -613,8 +619,16 @@ void ForwardBuilder::build(StringRef name, int64_t m) {
   x = layers.getResult(0);
   keyCache = layers.getResult(1);
   valueCache = layers.getResult(2);
+  OpFoldResult logitRows = tensor::getMixedSize(b, loc, logitsBuffer, 0);
+  Value tail = tensor::ExtractSliceOp::create(
+      b, loc, x,
+      ArrayRef<OpFoldResult>{
+          ia.sub(count, getValueOrCreateConstantIndexOp(b, loc, logitRows)),
+          b.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{logitRows, b.getIndexAttr(c.hiddenSize)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
   Value result = logits(
-      rmsNorm(x, weight(layout.finalNorm, ia.index(0))), logitsBuffer);
+      rmsNorm(tail, weight(layout.finalNorm, ia.index(0))), logitsBuffer);
   Value outputs[] = {result, keyCache, valueCache};
   unsigned arguments[] = {4, 2, 3};
   for (auto [value, argument] : llvm::zip_equal(outputs, arguments))

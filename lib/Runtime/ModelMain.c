@@ -130,8 +130,14 @@ int main(int argc, char **argv) {
     if (done < prompt)
       step = batch > 0 && batch < prompt - done ? batch : prompt - done;
     double start = now();
-    if (trilm_context_eval(context, tokens + done, step, logits + done * vocab,
-                           &error) != TRILM_OK)
+    // Without --logits only each batch's last logits matter (generation).
+    trilm_status status =
+        logitsPath ? trilm_context_eval(context, tokens + done, step,
+                                        logits + done * vocab, &error)
+                   : trilm_context_eval_last(context, tokens + done, step,
+                                             logits + (done + step - 1) * vocab,
+                                             &error);
+    if (status != TRILM_OK)
       return failed(program, &error);
     *(done < prompt ? &promptSeconds : &decodeSeconds) += now() - start;
     done += step;

@@ -298,9 +298,10 @@ static CacheRef describeCache(float *data, const trilm_model_info *info,
                     {length * width, width, 1}};
 }
 
-trilm_status trilm_context_eval(trilm_context *context, const int32_t *tokens,
-                                int64_t count, float *logits,
-                                trilm_error *error) {
+/* Evaluates `count` tokens and writes the logits of the last `logitRows`. */
+static trilm_status evaluate(trilm_context *context, const int32_t *tokens,
+                             int64_t count, float *logits, int64_t logitRows,
+                             trilm_error *error) {
   if (!context || !tokens || !logits)
     return fail(error, TRILM_ERROR_INVALID_ARGUMENT,
                 "context, tokens or logits is NULL");
@@ -324,7 +325,7 @@ trilm_status trilm_context_eval(trilm_context *context, const int32_t *tokens,
   TokensRef tokenRef = {tokens, tokens, 0, {count}, {1}};
   CacheRef keys = describeCache(context->keyCache, info, context->length);
   CacheRef values = describeCache(context->valueCache, info, context->length);
-  LogitsRef logitRef = {logits, logits, 0, {count, info->vocab_size},
+  LogitsRef logitRef = {logits, logits, 0, {logitRows, info->vocab_size},
                         {info->vocab_size, 1}};
 
   // The thread count is set on the calling thread only and restored, so
@@ -344,4 +345,16 @@ trilm_status trilm_context_eval(trilm_context *context, const int32_t *tokens,
     omp_set_num_threads(previousThreads);
   context->position += count;
   return TRILM_OK;
+}
+
+trilm_status trilm_context_eval(trilm_context *context, const int32_t *tokens,
+                                int64_t count, float *logits,
+                                trilm_error *error) {
+  return evaluate(context, tokens, count, logits, count, error);
+}
+
+trilm_status trilm_context_eval_last(trilm_context *context,
+                                     const int32_t *tokens, int64_t count,
+                                     float *logits, trilm_error *error) {
+  return evaluate(context, tokens, count, logits, 1, error);
 }

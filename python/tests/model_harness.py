@@ -135,7 +135,8 @@ class Runtime:
         lib.trilm_context_reset.argtypes = [p]
         lib.trilm_context_position.argtypes = [p]
         lib.trilm_context_position.restype = ctypes.c_int64
-        lib.trilm_context_eval.argtypes = [p, ctypes.POINTER(ctypes.c_int32), ctypes.c_int64,
+        for name in ("trilm_context_eval", "trilm_context_eval_last"):
+            getattr(lib, name).argtypes = [p, ctypes.POINTER(ctypes.c_int32), ctypes.c_int64,
                                            ctypes.POINTER(ctypes.c_float), ctypes.POINTER(Error)]
         self.lib = lib
 
@@ -175,12 +176,15 @@ class Context:
     def __init__(self, model, handle):
         self.model, self.handle = model, handle
 
-    def eval(self, tokens):
+    def eval(self, tokens, last_only=False):
+        """Logits of every token, or of the last one only (one row)."""
         lib = self.model.runtime.lib
         tokens = np.ascontiguousarray(tokens, dtype=np.int32)
-        logits = np.zeros((len(tokens), self.model.info.vocab_size), dtype=np.float32)
+        rows = 1 if last_only else len(tokens)
+        logits = np.zeros((rows, self.model.info.vocab_size), dtype=np.float32)
         error = Error()
-        self.model.runtime.check(lib.trilm_context_eval(
+        function = lib.trilm_context_eval_last if last_only else lib.trilm_context_eval
+        self.model.runtime.check(function(
             self.handle, tokens.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
             len(tokens), logits.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
             ctypes.byref(error)), error)

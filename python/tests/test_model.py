@@ -59,6 +59,12 @@ def test_fp32_logits_match_transformers(tools, runtime, model_case, packing, tmp
     context.reset()
     split = np.concatenate([context.eval(TOKENS[:5]), context.eval(TOKENS[5:])])
     assert np.all(relative_error(split, reference) < 1e-4)
+
+    # Only the last token's logits, as generation asks for them.
+    context.reset()
+    last = context.eval(TOKENS, last_only=True)
+    assert last.shape == (1, reference.shape[1])
+    assert relative_error(last, reference[-1:])[0] < 1e-4
     context.close()
     model.close()
 

@@ -60,12 +60,13 @@ struct ModelSummary {
 ///
 ///   func @trilm_prefill(%tokens: memref<?xi32>, %start: index,
 ///                       %k_cache, %v_cache: memref<L x C x KV x f32>,
-///                       %logits: memref<? x V x f32>, %weights: memref<?xi8>)
+///                       %logits: memref<R x V x f32>, %weights: memref<?xi8>)
 ///   func @trilm_decode  (the same with one token: the GEMV kernels)
 ///
 /// where L is the number of layers, C the context length (dynamic), KV the
 /// key/value width (kv heads x head dim) and V the vocabulary. They write the
-/// new tokens' keys and values into the caches and every token's logits, and
+/// new tokens' keys and values into the caches and the logits of the last R
+/// tokens (1 <= R <= the token count, dynamic for prefill), and
 /// the module exports `trilm_model_config` (see trilm-c/ModelABI.h).
 /// `%weights` is the external weights file, unused when the weights are in a
 /// global (`trilm_weights`).
