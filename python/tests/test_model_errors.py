@@ -175,6 +175,23 @@ def test_object_for_a_non_elf_target(tools, checkpoint, tmp_path):
     assert "data objects are written for x86-64 and AArch64 ELF" in message
 
 
+def test_output_and_linker_errors(tools, checkpoint, tmp_path):
+    def error(*args):
+        result = subprocess.run([tools["compile"], str(checkpoint), "--quiet", *args],
+                                capture_output=True, text=True)
+        assert result.returncode == 1 and "Stack dump" not in result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        return lines[0]
+
+    assert "need an output file (-o)" in error("--emit=lib")
+    assert "--weights=external needs an output file (-o)" in error(
+        "--emit=mlir", "--weights=external")
+    assert "to an object needs an output file (-o)" in error("--emit=obj")
+    assert "failed" in error("--emit=lib", "--linker=/bin/false", "-o",
+                             str(tmp_path / "model.so"))
+
+
 def test_unknown_options(tools, checkpoint):
     assert "expected 2-bit or 1.6-bit" in compile_error(tools, checkpoint, "--packing=3-bit")
     assert "expected fp32 or int8" in compile_error(tools, checkpoint, "--activations=fp8")
@@ -194,6 +211,9 @@ def test_runtime_errors(tools, checkpoint, tmp_path):
     with pytest.raises(RuntimeError_) as error:
         model.context(length=65)
     assert error.value.status == 3 and "outside 1 to 64" in error.value.message
+    with pytest.raises(RuntimeError_) as error:
+        model.context(threads=-1)
+    assert error.value.status == 3 and "thread count -1 is negative" in error.value.message
     context = model.context(length=4)
     with pytest.raises(RuntimeError_) as error:
         context.eval([1, 300])
