@@ -102,6 +102,13 @@ private:
     return createEmptyLikeRows(b, loc, like, trailing, type ? type : f32());
   }
 
+  /// `init` ([M, width]) computed in parallel tiles (threads) of `tile`
+  /// columns, the last one possibly narrower: `body(first, count, slice)`
+  /// returns the [M, count] slice of columns from `first`, given its initial
+  /// value.
+  Value columnTiles(Value init, int64_t width, int64_t tile,
+                    function_ref<Value(Value, Value, Value)> body);
+
   AffineMap map(unsigned dims, ArrayRef<unsigned> results) {
     SmallVector<AffineExpr> exprs;
     for (unsigned d : results)
@@ -171,8 +178,8 @@ Value ForwardBuilder::sumOfSquares(Value x) {
   Value sums = createZeroFilled(b, loc, emptyRows(x, {}));
   return generic(sums, x, {map(2, {0, 1}), map(2, {0})}, {par, red},
                  [](OpBuilder &nb, Location nloc, ValueRange args) {
-                   Value square = arith::MulFOp::create(nb, nloc, args[0],
-                                                        args[0]);
+                   Value square =
+                       arith::MulFOp::create(nb, nloc, args[0], args[0]);
                    return arith::AddFOp::create(nb, nloc, args[1], square);
                  });
 }
@@ -186,8 +193,8 @@ Value ForwardBuilder::normalize(OpBuilder &nb, Location nloc, Value x,
       nb, nloc, nb.getF32FloatAttr(static_cast<float>(c.rmsNormEps)));
   Value one = arith::ConstantOp::create(nb, nloc, nb.getF32FloatAttr(1.0f));
   Value mean = arith::DivFOp::create(nb, nloc, sum, size);
-  Value root =
-      math::SqrtOp::create(nb, nloc, arith::AddFOp::create(nb, nloc, mean, eps));
+  Value root = math::SqrtOp::create(nb, nloc,
+                                    arith::AddFOp::create(nb, nloc, mean, eps));
   Value inverse = arith::DivFOp::create(nb, nloc, one, root);
   Value normed = arith::MulFOp::create(nb, nloc, x, inverse);
   return arith::MulFOp::create(nb, nloc, gamma, normed);
@@ -196,12 +203,12 @@ Value ForwardBuilder::normalize(OpBuilder &nb, Location nloc, Value x,
 Value ForwardBuilder::rmsNorm(Value x, Value gamma) {
   auto par = utils::IteratorType::parallel;
   Value sums = sumOfSquares(x);
-  return generic(
-      emptyRows(x, {c.hiddenSize}), ValueRange{x, sums, gamma},
-      {map(2, {0, 1}), map(2, {0}), map(2, {1}), map(2, {0, 1})}, {par, par},
-      [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        return normalize(nb, nloc, args[0], args[1], args[2]);
-      });
+  return generic(emptyRows(x, {c.hiddenSize}), ValueRange{x, sums, gamma},
+                 {map(2, {0, 1}), map(2, {0}), map(2, {1}), map(2, {0, 1})},
+                 {par, par},
+                 [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                   return normalize(nb, nloc, args[0], args[1], args[2]);
+                 });
 }
 
 Activations ForwardBuilder::normalizedActivations(Value x, Value gamma) {
@@ -214,50 +221,41 @@ Activations ForwardBuilder::normalizedActivations(Value x, Value gamma) {
   auto red = utils::IteratorType::reduction;
   Value sums = sumOfSquares(x);
   AffineMap element = map(2, {0, 1}), row = map(2, {0}), col = map(2, {1});
-  Value absmax = generic(
-      createZeroFilled(b, loc, emptyRows(x, {})), ValueRange{x, sums, gamma},
-      {element, row, col, row}, {par, red},
-      [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value y = normalize(nb, nloc, args[0], args[1], args[2]);
-        return arith::MaximumFOp::create(nb, nloc, args[3],
-                                         math::AbsFOp::create(nb, nloc, y));
-      });
-  Value floor = f32Constant(kQuantizeEps), levels = f32Constant(127.0);
-  Value scales = generic(
-      emptyRows(x, {}), absmax, {map(1, {0}), map(1, {0})}, {par},
-      [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        return arith::DivFOp::create(
-            nb, nloc, arith::MaximumFOp::create(nb, nloc, args[0], floor),
-            levels);
-      });
-  Value low = f32Constant(-127.0);
+  Value absmax =
+      generic(createZeroFilled(b, loc, emptyRows(x, {})),
+              ValueRange{x, sums, gamma}, {element, row, col, row}, {par, red},
+              [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                Value y = normalize(nb, nloc, args[0], args[1], args[2]);
+                return arith::MaximumFOp::create(
+                    nb, nloc, args[3], math::AbsFOp::create(nb, nloc, y));
+              });
+  Value scales =
+      generic(emptyRows(x, {}), absmax, {map(1, {0}), map(1, {0})}, {par},
+              [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                return quantizationScale(nb, nloc, args[0], kQuantizeEps);
+              });
   Value codes = generic(
       emptyRows(x, {c.hiddenSize}, b.getI8Type()),
       ValueRange{x, sums, gamma, scales}, {element, row, col, row, element},
       {par, par}, [&](OpBuilder &nb, Location nloc, ValueRange args) {
         Value y = normalize(nb, nloc, args[0], args[1], args[2]);
-        Value rounded = math::RoundEvenOp::create(
-            nb, nloc, arith::DivFOp::create(nb, nloc, y, args[3]));
-        Value clamped = arith::MinimumFOp::create(
-            nb, nloc, arith::MaximumFOp::create(nb, nloc, rounded, low),
-            levels);
-        return arith::FPToSIOp::create(nb, nloc, nb.getI8Type(), clamped);
+        return quantizeToI8(nb, nloc, y, args[3]);
       });
   return {codes, scales};
 }
 
 Value ForwardBuilder::ternaryMatmul(Activations input, const TernarySlot &slot,
                                     Value base) {
-  Value packed = FromStorageOp::create(b, loc, slot.type,
-                                       weight(slot.packed, base));
+  Value packed =
+      FromStorageOp::create(b, loc, slot.type, weight(slot.packed, base));
   Value scales = weight(slot.scales, base);
   Value x = input.values, actScales = input.scales;
   auto xType = cast<RankedTensorType>(x.getType());
   if (options.int8Activations && !actScales) {
-    auto quantized = QuantizeOp::create(
-        b, loc, xType.clone(b.getI8Type()),
-        RankedTensorType::get({xType.getDimSize(0)}, f32()), x,
-        b.getF32FloatAttr(kQuantizeEps));
+    auto quantized =
+        QuantizeOp::create(b, loc, xType.clone(b.getI8Type()),
+                           RankedTensorType::get({xType.getDimSize(0)}, f32()),
+                           x, b.getF32FloatAttr(kQuantizeEps));
     x = quantized.getQuantized();
     actScales = quantized.getScales();
   }
@@ -309,85 +307,74 @@ Value ForwardBuilder::attention(Value q, Value keys, Value values,
   // are head_dim-wide vector operations.
   int64_t d = c.headDim, group = c.numHeads / c.numKVHeads;
   auto rowType = VectorType::get({d}, f32());
-  Value init = emptyRows(q, {c.numHeads * d});
-  OpFoldResult rows = tensor::getMixedSize(b, loc, q, 0);
-  Value numRows = getValueOrCreateConstantIndexOp(b, loc, rows);
-  auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(c.numHeads)},
-      ValueRange{init}, std::nullopt);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(forall.getBody()->getTerminator());
-  Value head = forall.getInductionVars()[0];
-  Value column = ia.mul(head, ia.index(d));
-  // transformers' repeat_kv: query head h reads key/value head h / group.
-  Value kvColumn = ia.mul(ia.div(head, ia.index(group)), ia.index(d));
-  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), column};
-  SmallVector<OpFoldResult> sizes = {rows, b.getIndexAttr(d)};
-  SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
-  Value slice = tensor::ExtractSliceOp::create(
-      b, loc, forall.getRegionIterArgs()[0], offsets, sizes, strides);
-  Value scale = f32Constant(1.0 / std::sqrt(static_cast<double>(d)));
-  Value lowest = f32Constant(-std::numeric_limits<float>::infinity());
-  Value zero = f32Constant(0.0);
-  Value zeros = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(rowType, b.getF32FloatAttr(0.0f)));
-  auto read = [&](OpBuilder &nb, Value source, Value row, Value col) {
-    return vector::TransferReadOp::create(nb, loc, rowType, source,
-                                          ValueRange{row, col}, zero,
-                                          ArrayRef<bool>{true});
+  Value numRows = tensor::DimOp::create(b, loc, q, 0);
+  auto headTile = [&](Value column, Value, Value slice) -> Value {
+    // transformers' repeat_kv: query head h reads key/value head h / group.
+    Value kvColumn =
+        ia.mul(ia.div(column, ia.index(c.headDim * group)), ia.index(d));
+    Value scale = f32Constant(1.0 / std::sqrt(static_cast<double>(d)));
+    Value lowest = f32Constant(-std::numeric_limits<float>::infinity());
+    Value zero = f32Constant(0.0);
+    Value zeros = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(rowType, b.getF32FloatAttr(0.0f)));
+    auto read = [&](OpBuilder &nb, Value source, Value row, Value col) {
+      return vector::TransferReadOp::create(nb, loc, rowType, source,
+                                            ValueRange{row, col}, zero,
+                                            ArrayRef<bool>{true});
+    };
+    auto rowLoop = scf::ForOp::create(
+        b, loc, ia.index(0), numRows, ia.index(1), ValueRange{slice},
+        [&](OpBuilder &b1, Location, Value i, ValueRange rowArgs) {
+          IndexArith a1{b1, loc};
+          Value query = read(b1, q, i, column);
+          // Causal: query i (position start + i) sees keys 0 .. start + i.
+          Value visible = a1.add(a1.add(start, i), a1.index(1));
+          auto keyLoop = scf::ForOp::create(
+              b1, loc, a1.index(0), visible, a1.index(1),
+              ValueRange{zeros, lowest, zero},
+              [&](OpBuilder &b2, Location, Value j, ValueRange state) {
+                Value acc = state[0], maximum = state[1], total = state[2];
+                Value product = arith::MulFOp::create(
+                    b2, loc, query, read(b2, keys, j, kvColumn));
+                Value score = arith::MulFOp::create(
+                    b2, loc,
+                    vector::ReductionOp::create(
+                        b2, loc, vector::CombiningKind::ADD, product),
+                    scale);
+                Value newMaximum =
+                    arith::MaximumFOp::create(b2, loc, maximum, score);
+                Value rescale = math::ExpOp::create(
+                    b2, loc,
+                    arith::SubFOp::create(b2, loc, maximum, newMaximum));
+                Value weight = math::ExpOp::create(
+                    b2, loc, arith::SubFOp::create(b2, loc, score, newMaximum));
+                Value scaled = arith::MulFOp::create(
+                    b2, loc, acc,
+                    vector::BroadcastOp::create(b2, loc, rowType, rescale));
+                Value newAcc = vector::FMAOp::create(
+                    b2, loc,
+                    vector::BroadcastOp::create(b2, loc, rowType, weight),
+                    read(b2, values, j, kvColumn), scaled);
+                Value newTotal = arith::AddFOp::create(
+                    b2, loc, arith::MulFOp::create(b2, loc, total, rescale),
+                    weight);
+                scf::YieldOp::create(b2, loc,
+                                     ValueRange{newAcc, newMaximum, newTotal});
+              });
+          Value result = arith::DivFOp::create(
+              b1, loc, keyLoop.getResult(0),
+              vector::BroadcastOp::create(b1, loc, rowType,
+                                          keyLoop.getResult(2)));
+          Value written = vector::TransferWriteOp::create(
+                              b1, loc, result, rowArgs[0],
+                              ValueRange{i, a1.index(0)}, ArrayRef<bool>{true})
+                              .getResult();
+          scf::YieldOp::create(b1, loc, written);
+        });
+    return rowLoop.getResult(0);
   };
-  auto rowLoop = scf::ForOp::create(
-      b, loc, ia.index(0), numRows, ia.index(1), ValueRange{slice},
-      [&](OpBuilder &b1, Location, Value i, ValueRange rowArgs) {
-        IndexArith a1{b1, loc};
-        Value query = read(b1, q, i, column);
-        // Causal: query i (position start + i) sees keys 0 .. start + i.
-        Value visible = a1.add(a1.add(start, i), a1.index(1));
-        auto keyLoop = scf::ForOp::create(
-            b1, loc, a1.index(0), visible, a1.index(1),
-            ValueRange{zeros, lowest, zero},
-            [&](OpBuilder &b2, Location, Value j, ValueRange state) {
-              Value acc = state[0], maximum = state[1], total = state[2];
-              Value product = arith::MulFOp::create(
-                  b2, loc, query, read(b2, keys, j, kvColumn));
-              Value score = arith::MulFOp::create(
-                  b2, loc,
-                  vector::ReductionOp::create(
-                      b2, loc, vector::CombiningKind::ADD, product),
-                  scale);
-              Value newMaximum =
-                  arith::MaximumFOp::create(b2, loc, maximum, score);
-              Value rescale = math::ExpOp::create(
-                  b2, loc, arith::SubFOp::create(b2, loc, maximum, newMaximum));
-              Value weight = math::ExpOp::create(
-                  b2, loc, arith::SubFOp::create(b2, loc, score, newMaximum));
-              Value scaled = arith::MulFOp::create(
-                  b2, loc, acc,
-                  vector::BroadcastOp::create(b2, loc, rowType, rescale));
-              Value newAcc = vector::FMAOp::create(
-                  b2, loc, vector::BroadcastOp::create(b2, loc, rowType, weight),
-                  read(b2, values, j, kvColumn), scaled);
-              Value newTotal = arith::AddFOp::create(
-                  b2, loc, arith::MulFOp::create(b2, loc, total, rescale),
-                  weight);
-              scf::YieldOp::create(b2, loc,
-                                   ValueRange{newAcc, newMaximum, newTotal});
-            });
-        Value result = arith::DivFOp::create(
-            b1, loc, keyLoop.getResult(0),
-            vector::BroadcastOp::create(b1, loc, rowType,
-                                        keyLoop.getResult(2)));
-        Value written = vector::TransferWriteOp::create(
-                            b1, loc, result, rowArgs[0],
-                            ValueRange{i, a1.index(0)}, ArrayRef<bool>{true})
-                            .getResult();
-        scf::YieldOp::create(b1, loc, written);
-      });
-  b.setInsertionPointToStart(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(b, loc, rowLoop.getResult(0),
-                                        forall.getRegionIterArgs()[0], offsets,
-                                        sizes, strides);
-  return forall.getResult(0);
+  return columnTiles(emptyRows(q, {c.numHeads * d}), c.numHeads * d, d,
+                     headTile);
 }
 
 Value ForwardBuilder::silu(Value gateUp) {
@@ -444,63 +431,76 @@ Value ForwardBuilder::logits(Value x, Value init) {
   Type weightType = layout.lmHead.type.getElementType();
   auto accType = VectorType::get({kWidth}, f32());
   auto loadType = VectorType::get({kWidth}, weightType);
-  OpFoldResult rows = tensor::getMixedSize(b, loc, x, 0);
-  Value numRows = getValueOrCreateConstantIndexOp(b, loc, rows);
+  Value numRows = tensor::DimOp::create(b, loc, x, 0);
+  auto vocabTile = [&](Value first, Value count, Value slice) -> Value {
+    Value zero = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
+    Value padding = f32Constant(0.0);
+    Value weightPadding =
+        arith::ConstantOp::create(b, loc, b.getFloatAttr(weightType, 0.0));
+    auto rowLoop = scf::ForOp::create(
+        b, loc, ia.index(0), numRows, ia.index(1), ValueRange{slice},
+        [&](OpBuilder &b1, Location, Value row, ValueRange rowArgs) {
+          IndexArith a1{b1, loc};
+          auto colLoop = scf::ForOp::create(
+              b1, loc, a1.index(0), count, a1.index(1), rowArgs,
+              [&](OpBuilder &b2, Location, Value col, ValueRange colArgs) {
+                IndexArith a2{b2, loc};
+                Value vocabRow = a2.add(first, col);
+                auto dot = scf::ForOp::create(
+                    b2, loc, a2.index(0), a2.index(hidden), a2.index(kWidth),
+                    ValueRange{zero},
+                    [&](OpBuilder &b3, Location, Value k, ValueRange acc) {
+                      Value xs = vector::TransferReadOp::create(
+                          b3, loc, accType, x, ValueRange{row, k}, padding,
+                          ArrayRef<bool>{true});
+                      Value ws = vector::TransferReadOp::create(
+                          b3, loc, loadType, head, ValueRange{vocabRow, k},
+                          weightPadding, ArrayRef<bool>{true});
+                      Value wide = extendToF32(b3, loc, ws);
+                      scf::YieldOp::create(b3, loc,
+                                           ValueRange{vector::FMAOp::create(
+                                               b3, loc, xs, wide, acc[0])});
+                    });
+                Value sum = vector::ReductionOp::create(
+                    b2, loc, vector::CombiningKind::ADD, dot.getResult(0));
+                Value updated = tensor::InsertOp::create(
+                    b2, loc, sum, colArgs[0], ValueRange{row, col});
+                scf::YieldOp::create(b2, loc, updated);
+              });
+          scf::YieldOp::create(b1, loc, colLoop.getResult(0));
+        });
+    return rowLoop.getResult(0);
+  };
+  return columnTiles(init, vocab, kTile, vocabTile);
+}
+
+Value ForwardBuilder::columnTiles(
+    Value init, int64_t width, int64_t tile,
+    function_ref<Value(Value, Value, Value)> body) {
   auto forall = scf::ForallOp::create(
       b, loc,
-      ArrayRef<OpFoldResult>{b.getIndexAttr(llvm::divideCeil(vocab, kTile))},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(llvm::divideCeil(width, tile))},
       ValueRange{init}, std::nullopt);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(forall.getBody()->getTerminator());
-  Value first = ia.mul(forall.getInductionVars()[0], ia.index(kTile));
-  Value count = ia.min(ia.index(kTile), ia.sub(ia.index(vocab), first));
+  Value first = ia.mul(forall.getInductionVars()[0], ia.index(tile));
+  // Static when the tiles divide the width, so that slices keep static types.
+  OpFoldResult count =
+      width % tile == 0 ? OpFoldResult(b.getIndexAttr(tile))
+                        : OpFoldResult(ia.min(ia.index(tile),
+                                              ia.sub(ia.index(width), first)));
   SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), first};
-  SmallVector<OpFoldResult> sizes = {rows, count};
+  SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, init, 0),
+                                     count};
   SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
   Value slice = tensor::ExtractSliceOp::create(
       b, loc, forall.getRegionIterArgs()[0], offsets, sizes, strides);
-  Value zero = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
-  Value padding = f32Constant(0.0);
-  Value weightPadding = arith::ConstantOp::create(
-      b, loc, b.getFloatAttr(weightType, 0.0));
-  auto rowLoop = scf::ForOp::create(
-      b, loc, ia.index(0), numRows, ia.index(1), ValueRange{slice},
-      [&](OpBuilder &b1, Location, Value row, ValueRange rowArgs) {
-        IndexArith a1{b1, loc};
-        auto colLoop = scf::ForOp::create(
-            b1, loc, a1.index(0), count, a1.index(1), rowArgs,
-            [&](OpBuilder &b2, Location, Value col, ValueRange colArgs) {
-              IndexArith a2{b2, loc};
-              Value vocabRow = a2.add(first, col);
-              auto dot = scf::ForOp::create(
-                  b2, loc, a2.index(0), a2.index(hidden), a2.index(kWidth),
-                  ValueRange{zero},
-                  [&](OpBuilder &b3, Location, Value k, ValueRange acc) {
-                    Value xs = vector::TransferReadOp::create(
-                        b3, loc, accType, x, ValueRange{row, k}, padding,
-                        ArrayRef<bool>{true});
-                    Value ws = vector::TransferReadOp::create(
-                        b3, loc, loadType, head, ValueRange{vocabRow, k},
-                        weightPadding, ArrayRef<bool>{true});
-                    Value wide = extendToF32(b3, loc, ws);
-                    scf::YieldOp::create(
-                        b3, loc,
-                        ValueRange{vector::FMAOp::create(b3, loc, xs, wide,
-                                                         acc[0])});
-                  });
-              Value sum = vector::ReductionOp::create(
-                  b2, loc, vector::CombiningKind::ADD, dot.getResult(0));
-              Value updated = tensor::InsertOp::create(
-                  b2, loc, sum, colArgs[0], ValueRange{row, col});
-              scf::YieldOp::create(b2, loc, updated);
-            });
-        scf::YieldOp::create(b1, loc, colLoop.getResult(0));
-      });
+  Value result =
+      body(first, getValueOrCreateConstantIndexOp(b, loc, count), slice);
   b.setInsertionPointToStart(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(b, loc, rowLoop.getResult(0),
-                                        forall.getRegionIterArgs()[0], offsets,
-                                        sizes, strides);
+  tensor::ParallelInsertSliceOp::create(
+      b, loc, result, forall.getRegionIterArgs()[0], offsets, sizes, strides);
   return forall.getResult(0);
 }
 
@@ -512,11 +512,7 @@ void ForwardBuilder::build(StringRef name, int64_t m) {
   auto tokensType = RankedTensorType::get({m}, b.getI32Type());
   // Logits of the last R tokens, R being the logits buffer's rows (from 1 to
   // the token count): all of them for perplexity, the last for generation.
-  auto logitsType =
-      RankedTensorType::get({ShapedType::isDynamic(m) ? ShapedType::kDynamic
-                                                       : m,
-                             c.vocabSize},
-                            f32());
+  auto logitsType = RankedTensorType::get({m, c.vocabSize}, f32());
   // Buffers in, nothing out: the caller owns the KV cache and the logits,
   // which the function writes in place (materialize_in_destination).
   auto memrefOf = [](RankedTensorType type) {
@@ -587,9 +583,9 @@ void ForwardBuilder::build(StringRef name, int64_t m) {
   // One loop over the blocks: same code, weights at layer * stride.
   const BlockSlots &block = layout.block;
   Value x = embed(tokens);
-  auto layers = scf::ForOp::create(
-      b, loc, ia.index(0), ia.index(c.numLayers), ia.index(1),
-      ValueRange{x, keyCache, valueCache});
+  auto layers =
+      scf::ForOp::create(b, loc, ia.index(0), ia.index(c.numLayers),
+                         ia.index(1), ValueRange{x, keyCache, valueCache});
   {
     OpBuilder::InsertionGuard loopGuard(b);
     b.setInsertionPointToStart(layers.getBody());
@@ -607,8 +603,8 @@ void ForwardBuilder::build(StringRef name, int64_t m) {
     Value v = slice(qkv, qWidth + kvWidth, kvWidth);
     keys = cacheWrite(k, keys, layer);
     values = cacheWrite(v, values, layer);
-    Value attended = attention(q, cacheRead(keys, layer),
-                               cacheRead(values, layer), start);
+    Value attended =
+        attention(q, cacheRead(keys, layer), cacheRead(values, layer), start);
     x = add(x, ternaryMatmul(attended, block.output, base));
     Activations mlpIn =
         normalizedActivations(x, weight(block.postAttentionNorm, base));
@@ -627,8 +623,8 @@ void ForwardBuilder::build(StringRef name, int64_t m) {
           b.getIndexAttr(0)},
       ArrayRef<OpFoldResult>{logitRows, b.getIndexAttr(c.hiddenSize)},
       ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
-  Value result = logits(
-      rmsNorm(tail, weight(layout.finalNorm, ia.index(0))), logitsBuffer);
+  Value result = logits(rmsNorm(tail, weight(layout.finalNorm, ia.index(0))),
+                        logitsBuffer);
   Value outputs[] = {result, keyCache, valueCache};
   unsigned arguments[] = {4, 2, 3};
   for (auto [value, argument] : llvm::zip_equal(outputs, arguments))
@@ -640,17 +636,14 @@ void ForwardBuilder::build(StringRef name, int64_t m) {
 
 } // namespace
 
-llvm::Expected<OwningOpRef<ModuleOp>>
-trilm::model::buildLlamaModule(MLIRContext &context,
-                               const Checkpoint &checkpoint,
-                               const ModelOptions &options,
-                               ModelSummary *summary) {
-  context.loadDialect<arith::ArithDialect, bufferization::BufferizationDialect,
-                      func::FuncDialect, linalg::LinalgDialect,
-                      LLVM::LLVMDialect, math::MathDialect,
-                      memref::MemRefDialect, scf::SCFDialect,
-                      tensor::TensorDialect, vector::VectorDialect,
-                      TernaryDialect>();
+llvm::Expected<OwningOpRef<ModuleOp>> trilm::model::buildLlamaModule(
+    MLIRContext &context, const Checkpoint &checkpoint,
+    const ModelOptions &options, ModelSummary *summary) {
+  context.loadDialect<
+      arith::ArithDialect, bufferization::BufferizationDialect,
+      func::FuncDialect, linalg::LinalgDialect, LLVM::LLVMDialect,
+      math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
+      tensor::TensorDialect, vector::VectorDialect, TernaryDialect>();
   const LlamaConfig &config = checkpoint.getConfig();
   llvm::Expected<WeightsLayout> layout =
       planWeights(context, checkpoint, options);
@@ -729,8 +722,8 @@ trilm::model::buildLlamaModule(MLIRContext &context,
         /*constant=*/true, b.getI64IntegerAttr(TRILM_WEIGHTS_ALIGNMENT));
   } else if (options.weightsPlacement == Placement::LinkedObject) {
     // A declaration: the object written from the stream defines it.
-    memref::GlobalOp::create(b, loc, kWeightsGlobal,
-                             b.getStringAttr("public"), bytesType,
+    memref::GlobalOp::create(b, loc, kWeightsGlobal, b.getStringAttr("public"),
+                             bytesType,
                              /*initial_value=*/Attribute(), /*constant=*/true,
                              b.getI64IntegerAttr(TRILM_WEIGHTS_ALIGNMENT));
   }
@@ -756,11 +749,10 @@ trilm::model::buildLlamaModule(MLIRContext &context,
       summary->ternaryBytes +=
           config.numLayers * slot->type.getStorageType().getNumElements();
     }
-    summary->parameters =
-        summary->ternaryParameters +
-        config.vocabSize * config.hiddenSize *
-            (config.tieWordEmbeddings ? 1 : 2) +
-        config.hiddenSize * (2 * config.numLayers + 1);
+    summary->parameters = summary->ternaryParameters +
+                          config.vocabSize * config.hiddenSize *
+                              (config.tieWordEmbeddings ? 1 : 2) +
+                          config.hiddenSize * (2 * config.numLayers + 1);
     summary->weightBytes = layout->totalBytes;
   }
 

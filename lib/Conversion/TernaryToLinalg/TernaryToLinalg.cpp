@@ -351,15 +351,9 @@ struct QuantizeOpLowering : public OpConversionPattern<QuantizeOp> {
                        ArrayRef<AffineMap>{vectorIdentity, vectorIdentity},
                        ArrayRef<utils::IteratorType>{parallel},
                        [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                         Value floor = arith::ConstantOp::create(
-                             nb, nloc, nb.getF32FloatAttr(eps));
-                         Value clamped = arith::MaximumFOp::create(
-                             nb, nloc, args[0], floor);
-                         Value scale = arith::DivFOp::create(
-                             nb, nloc, clamped,
-                             arith::ConstantOp::create(
-                                 nb, nloc, nb.getF32FloatAttr(127.0f)));
-                         linalg::YieldOp::create(nb, nloc, scale);
+                         linalg::YieldOp::create(
+                             nb, nloc,
+                             quantizationScale(nb, nloc, args[0], eps));
                        })
                        .getResult(0);
 
@@ -370,19 +364,9 @@ struct QuantizeOpLowering : public OpConversionPattern<QuantizeOp> {
         ArrayRef<AffineMap>{identity, rowMap, identity},
         ArrayRef<utils::IteratorType>{parallel, parallel},
         [&](OpBuilder &nb, Location nloc, ValueRange args) {
-          Value ratio = arith::DivFOp::create(
-              nb, nloc, extendToF32(nb, nloc, args[0]), args[1]);
-          Value rounded = math::RoundEvenOp::create(nb, nloc, ratio);
-          Value low = arith::ConstantOp::create(nb, nloc,
-                                                nb.getF32FloatAttr(-127.0f));
-          Value high = arith::ConstantOp::create(nb, nloc,
-                                                 nb.getF32FloatAttr(127.0f));
-          Value clamped = arith::MinimumFOp::create(
-              nb, nloc, arith::MaximumFOp::create(nb, nloc, rounded, low), high);
           linalg::YieldOp::create(
               nb, nloc,
-              arith::FPToSIOp::create(nb, nloc, nb.getI8Type(), clamped)
-                  .getResult());
+              quantizeToI8(nb, nloc, extendToF32(nb, nloc, args[0]), args[1]));
         })
         .getResult(0);
     rewriter.replaceOp(op, {quantized, scales});

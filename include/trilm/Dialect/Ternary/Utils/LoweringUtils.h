@@ -52,6 +52,16 @@ mlir::Value createEmptyLikeRows(mlir::OpBuilder &b, mlir::Location loc,
                                llvm::ArrayRef<int64_t> trailing,
                                mlir::Type elementType);
 
+/// ternary.quantize's per-row scale from the row's largest magnitude:
+/// max(absmax, eps) / 127.
+mlir::Value quantizationScale(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value absmax, float eps);
+
+/// ternary.quantize's code of an f32 value: clamp(round_half_to_even(value /
+/// scale), -127, 127) as i8.
+mlir::Value quantizeToI8(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::Value value, mlir::Value scale);
+
 /// `empty` filled with zero of its element type.
 mlir::Value createZeroFilled(mlir::OpBuilder &b, mlir::Location loc,
                              mlir::Value empty);
