@@ -7,12 +7,13 @@
 #include "trilm/InitAllTrilm.h"
 
 #include "trilm/Conversion/Passes.h"
+#include "trilm/Dialect/LLM/IR/LLM.h"
 #include "trilm/Dialect/Ternary/IR/Ternary.h"
 #include "trilm/Dialect/Ternary/Transforms/Passes.h"
 #include "trilm/Pipelines/Pipelines.h"
 
 void trilm::registerAllDialects(mlir::DialectRegistry &registry) {
-  registry.insert<ternary::TernaryDialect>();
+  registry.insert<llm::LLMDialect, ternary::TernaryDialect>();
 }
 
 void trilm::registerAllPasses() {
