@@ -55,7 +55,10 @@ static void addPipeline(OpPassManager &pm, const std::string &text) {
 }
 
 void trilm::buildReferencePipeline(OpPassManager &pm) {
-  addPipeline(pm, llvm::formatv("convert-ternary-to-linalg,canonicalize,{0},{1}",
+  addPipeline(pm, llvm::formatv("canonicalize,convert-llm-to-linalg,"
+                                "convert-ternary-to-linalg,"
+                                "func.func(convert-elementwise-to-linalg),"
+                                "canonicalize,{0},{1}",
                                 kBufferize, kToLLVM)
                       .str());
 }

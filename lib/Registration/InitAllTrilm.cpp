@@ -8,12 +8,14 @@
 
 #include "trilm/Conversion/Passes.h"
 #include "trilm/Dialect/LLM/IR/LLM.h"
+#include "trilm/Dialect/LLM/Transforms/BufferizableOpInterfaceImpl.h"
 #include "trilm/Dialect/Ternary/IR/Ternary.h"
 #include "trilm/Dialect/Ternary/Transforms/Passes.h"
 #include "trilm/Pipelines/Pipelines.h"
 
 void trilm::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<llm::LLMDialect, ternary::TernaryDialect>();
+  llm::registerBufferizableOpInterfaceExternalModels(registry);
 }
 
 void trilm::registerAllPasses() {

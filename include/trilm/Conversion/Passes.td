@@ -9,6 +9,28 @@
 
 include "mlir/Pass/PassBase.td"
 
+def ConvertLLMToLinalg : Pass<"convert-llm-to-linalg"> {
+  let summary = "Reference lowering of the llm dialect to linalg, tensor, math and scf";
+  let description = [{
+    Lowers every `llm` op to the linalg.generics that compute its
+    definition, in f32, with nothing fused, tiled or threaded: attention
+    materialises its scores (heads x queries x keys), masks, normalises and
+    contracts them with the values; `llm.layers` becomes an `scf.for`.
+    `llm.weight` stays: it bufferizes to a `memref.view` of the weights
+    buffer.
+
+    Like `convert-ternary-to-linalg`, this lowering is the semantic oracle
+    that the target lowerings are tested against.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def ConvertTernaryToLinalg : Pass<"convert-ternary-to-linalg"> {
   let summary = "Reference lowering of the ternary dialect to linalg, tensor and arith";
   let description = [{

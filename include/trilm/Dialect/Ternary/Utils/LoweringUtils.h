@@ -7,50 +7,9 @@
 #ifndef TRILM_DIALECT_TERNARY_UTILS_LOWERINGUTILS_H
 #define TRILM_DIALECT_TERNARY_UTILS_LOWERINGUTILS_H
 
-#include "mlir/IR/Builders.h"
-#include "mlir/IR/Value.h"
+#include "trilm/Utils/BuilderUtils.h"
 
 namespace trilm::ternary {
-
-/// Builds index and i32 arithmetic at one location, for the index maths of
-/// packed layouts.
-struct IndexArith {
-  mlir::OpBuilder &b;
-  mlir::Location loc;
-
-  mlir::Value index(int64_t value) const;
-  mlir::Value i32(int64_t value) const;
-  mlir::Value add(mlir::Value x, mlir::Value y) const;
-  mlir::Value sub(mlir::Value x, mlir::Value y) const;
-  mlir::Value mul(mlir::Value x, mlir::Value y) const;
-  mlir::Value div(mlir::Value x, mlir::Value y) const;
-  mlir::Value rem(mlir::Value x, mlir::Value y) const;
-  mlir::Value min(mlir::Value x, mlir::Value y) const;
-  /// Unsigned less-than.
-  mlir::Value lt(mlir::Value x, mlir::Value y) const;
-  mlir::Value eq(mlir::Value x, mlir::Value y) const;
-  mlir::Value select(mlir::Value cond, mlir::Value x, mlir::Value y) const;
-  mlir::Value toI32(mlir::Value indexValue) const;
-  /// Index of the scale group holding `position` along an axis split at
-  /// `splits` or cut into blocks of `block` (when `block` > 0).
-  mlir::Value groupOf(mlir::Value position, llvm::ArrayRef<int64_t> splits,
-                      int64_t block) const;
-};
-
-/// Extends a float of any width to f32 (a no-op for f32).
-mlir::Value extendToF32(mlir::OpBuilder &b, mlir::Location loc,
-                        mlir::Value value);
-
-/// Truncates an f32 to `type` (a no-op for f32).
-mlir::Value truncateFromF32(mlir::OpBuilder &b, mlir::Location loc,
-                            mlir::Value value, mlir::Type type);
-
-/// A tensor.empty of shape [dim 0 of `like`, trailing...], where dim 0 may be
-/// dynamic.
-mlir::Value createEmptyLikeRows(mlir::OpBuilder &b, mlir::Location loc,
-                               mlir::Value like,
-                               llvm::ArrayRef<int64_t> trailing,
-                               mlir::Type elementType);
 
 /// ternary.quantize's per-row scale from the row's largest magnitude:
 /// max(absmax, eps) / 127.
@@ -61,10 +20,6 @@ mlir::Value quantizationScale(mlir::OpBuilder &b, mlir::Location loc,
 /// scale), -127, 127) as i8.
 mlir::Value quantizeToI8(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value value, mlir::Value scale);
-
-/// `empty` filled with zero of its element type.
-mlir::Value createZeroFilled(mlir::OpBuilder &b, mlir::Location loc,
-                             mlir::Value empty);
 
 } // namespace trilm::ternary
 
