@@ -13,17 +13,18 @@ import sys
 
 import numpy as np
 
-# hidden, ffn, heads, layers, model-parallel shards (docs: ../shared TriLM table).
+# hidden, ffn, heads, kv heads, layers, model-parallel shards, vocabulary
+# (docs: ../shared TriLM table); "tiny" is for tests.
 SHAPES = {
-    "99M": (512, 1280, 8, 16, 1),
-    "1.1B": (1792, 5120, 28, 24, 2),
-    "3.9B": (3072, 9216, 24, 30, 6),
+    "tiny": (64, 96, 4, 2, 2, 2, 300),
+    "99M": (512, 1280, 8, 8, 16, 1, 50304),
+    "1.1B": (1792, 5120, 28, 28, 24, 2, 50304),
+    "3.9B": (3072, 9216, 24, 24, 30, 6, 50304),
 }
-VOCAB = 50304
 SHARD_BYTES = 2 << 30
 
 
-def tensors(hidden, ffn, heads, layers, shards, rng):
+def tensors(hidden, ffn, heads, kv_heads, layers, shards, vocab, rng):
     """(name, shape, generator of fp16 values) in checkpoint order."""
     def dense(shape, scale):
         return lambda: (rng.standard_normal(shape, dtype=np.float32) * scale).astype(np.float16)
@@ -40,11 +41,13 @@ def tensors(hidden, ffn, heads, layers, shards, rng):
     def ones(shape):
         return lambda: np.ones(shape, dtype=np.float16)
 
-    yield "model.embed_tokens.weight", (VOCAB, hidden), dense((VOCAB, hidden), 0.02)
+    kv_width = hidden // heads * kv_heads
+    yield "model.embed_tokens.weight", (vocab, hidden), dense((vocab, hidden), 0.02)
     for i in range(layers):
         p = f"model.layers.{i}."
-        for name in ("q_proj", "k_proj", "v_proj"):
-            yield p + f"self_attn.{name}.weight", (hidden, hidden), ternary((hidden, hidden), True)
+        yield p + "self_attn.q_proj.weight", (hidden, hidden), ternary((hidden, hidden), True)
+        for name in ("k_proj", "v_proj"):
+            yield p + f"self_attn.{name}.weight", (kv_width, hidden), ternary((kv_width, hidden), True)
         yield p + "self_attn.o_proj.weight", (hidden, hidden), ternary((hidden, hidden), False)
         yield p + "mlp.gate_proj.weight", (ffn, hidden), ternary((ffn, hidden), True)
         yield p + "mlp.up_proj.weight", (ffn, hidden), ternary((ffn, hidden), True)
@@ -52,7 +55,7 @@ def tensors(hidden, ffn, heads, layers, shards, rng):
         yield p + "input_layernorm.weight", (hidden,), ones((hidden,))
         yield p + "post_attention_layernorm.weight", (hidden,), ones((hidden,))
     yield "model.norm.weight", (hidden,), ones((hidden,))
-    yield "lm_head.weight", (VOCAB, hidden), dense((VOCAB, hidden), 0.02)
+    yield "lm_head.weight", (vocab, hidden), dense((vocab, hidden), 0.02)
 
 
 def write_shard(path, entries):
@@ -72,11 +75,11 @@ def write_shard(path, entries):
 
 def main():
     size, out = sys.argv[1], pathlib.Path(sys.argv[2])
-    hidden, ffn, heads, layers, shards = SHAPES[size]
+    hidden, ffn, heads, kv_heads, layers, shards, vocab = SHAPES[size]
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     groups, current, current_bytes = [], [], 0
-    for entry in tensors(hidden, ffn, heads, layers, shards, rng):
+    for entry in tensors(hidden, ffn, heads, kv_heads, layers, shards, vocab, rng):
         size_bytes = int(np.prod(entry[1])) * 2
         if current and current_bytes + size_bytes > SHARD_BYTES:
             groups.append(current)
@@ -92,9 +95,9 @@ def main():
     (out / "model.safetensors.index.json").write_text(json.dumps({"weight_map": weight_map}))
     (out / "config.json").write_text(json.dumps({
         "architectures": ["LlamaForCausalLM"], "model_type": "llama",
-        "vocab_size": VOCAB, "hidden_size": hidden, "intermediate_size": ffn,
+        "vocab_size": vocab, "hidden_size": hidden, "intermediate_size": ffn,
         "num_hidden_layers": layers, "num_attention_heads": heads,
-        "num_key_value_heads": heads, "max_position_embeddings": 2048,
+        "num_key_value_heads": kv_heads, "max_position_embeddings": 2048,
         "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "tie_word_embeddings": False,
         "bos_token_id": 0, "eos_token_id": 0, "torch_dtype": "float16",
         "hidden_act": "silu", "pretraining_model_parallel": shards}, indent=2))

@@ -9,12 +9,15 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "TRILM"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.trilm_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(
+    ("%make_checkpoint", f"{config.python_executable} "
+     f"{os.path.join(config.trilm_src_root, 'scripts', 'make_trilm_checkpoint.py')}"))
 config.substitutions.append(("%shlibext", ".so"))
 config.substitutions.append(
     ("%mlir_runner_utils", os.path.join(config.mlir_lib_dir, "libmlir_runner_utils.so"))

@@ -3,9 +3,9 @@
 |* Part of trilm: an MLIR compiler for ternary language models.               *|
 |*                                                                            *|
 |* Every model compiled by trilm-compile exports the i64 array                *|
-|* `trilm_model_config`, laid out as below, and the C wrappers of             *|
-|* `trilm_prefill` and `trilm_decode`. Shared by the model builder and the    *|
-|* runtime.                                                                   *|
+|* `trilm_model_config`, laid out as below, the C wrappers of                 *|
+|* `trilm_prefill` and `trilm_decode`, and, when its weights are embedded,    *|
+|* `trilm_weights`. Shared by the model builder and the runtime.              *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -14,7 +14,7 @@
 
 /** The version of the entry points and of the config layout; the runtime
  *  refuses models of other versions. */
-#define TRILM_MODEL_ABI_VERSION 1
+#define TRILM_MODEL_ABI_VERSION 2
 
 enum trilm_model_config_field {
   TRILM_CONFIG_ABI_VERSION,
@@ -28,8 +28,13 @@ enum trilm_model_config_field {
   TRILM_CONFIG_INT8_ACTIVATIONS,
   TRILM_CONFIG_BOS_TOKEN_ID,
   TRILM_CONFIG_EOS_TOKEN_ID,
-  /** Size of the external weights file; 0 when the weights are embedded. */
+  /** Bytes of one KV-cache element: 4 (f32) or 2 (f16). */
+  TRILM_CONFIG_KV_CACHE_ELEMENT_BYTES,
+  /** Size of the weights buffer the entry points read. */
   TRILM_CONFIG_WEIGHTS_BYTES,
+  /** 1: the weights are a file of that size, memory-mapped by the runtime;
+   *  0: the model defines them as the global `trilm_weights`. */
+  TRILM_CONFIG_EXTERNAL_WEIGHTS,
   TRILM_CONFIG_NUM_FIELDS
 };
 

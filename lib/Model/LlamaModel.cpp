@@ -3,11 +3,11 @@
 // Part of trilm: an MLIR compiler for ternary language models.
 //
 // The forward pass of LlamaForCausalLM, as Hugging Face transformers computes
-// it in fp32, over tensors: block linear layers are `ternary.matmul`s on
-// packed weights (Q/K/V fused into one, gate and up into another); the rest
-// is linalg, tensor and math. The blocks run in one loop over layers whose
-// weights are views of the weights buffer (see Weights.h), so the code does
-// not grow with the number of layers.
+// it in fp32, as target-independent model IR: llm ops, `ternary.matmul`s on
+// packed weights (the projections that read the same input stacked into one:
+// q/k/v, gate/up) and upstream tensor ops; no loops and no target choices.
+// The decoder layers are one `llm.layers` whose weights are views of the
+// weights buffer (see Weights.h), so the IR does not grow with the depth.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,22 +19,15 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/Dialect/Utils/StaticValueUtils.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Verifier.h"
+#include "trilm/Dialect/LLM/IR/LLM.h"
 #include "trilm/Dialect/Ternary/IR/Ternary.h"
-#include "trilm/Dialect/Ternary/Utils/LoweringUtils.h"
 
-#include <cmath>
 #include <cstring>
-#include <limits>
 
 using namespace mlir;
 using namespace trilm;
@@ -45,213 +38,66 @@ using trilm::import::LlamaConfig;
 
 namespace {
 
-/// The global holding embedded weights.
+/// The global holding weights in the module (--emit=mlir|llvm).
 constexpr llvm::StringLiteral kWeightsGlobal = "trilm_weights";
 
 /// ternary.quantize's default: keeps all-zero rows finite.
 constexpr float kQuantizeEps = 1e-5f;
 
-/// The body of a contraction: acc + a * b, the operands widened to f32.
-Value multiplyAccumulate(OpBuilder &b, Location loc, ValueRange args) {
-  Value product = arith::MulFOp::create(b, loc, extendToF32(b, loc, args[0]),
-                                        extendToF32(b, loc, args[1]));
-  return arith::AddFOp::create(b, loc, args[2], product);
-}
-
-/// Matmul activations: f32 values, or i8 codes with their per-row scales.
-struct Activations {
-  Value values;
-  Value scales;
-  Activations(Value values, Value scales = Value())
-      : values(values), scales(scales) {}
-};
-
-/// Builds the body of one entry point: a forward pass over `M` tokens.
+/// Builds the body of one entry point: the forward pass over `M` tokens, as
+/// llm and ternary ops on tensors, every op located at the tensor it
+/// computes (`*` for the layer index inside `llm.layers`).
 class ForwardBuilder {
 public:
-  ForwardBuilder(OpBuilder &b, Location loc, const LlamaConfig &config,
-                 const WeightsLayout &layout, const ModelOptions &options,
-                 DenseElementsAttr inverseFrequencies)
-      : b(b), loc(loc), c(config), layout(layout), options(options),
-        inverseFrequencies(inverseFrequencies), ia{b, loc} {}
+  ForwardBuilder(OpBuilder &b, const LlamaConfig &config,
+                 const WeightsLayout &layout, const ModelOptions &options)
+      : b(b), c(config), layout(layout), options(options) {}
 
   /// Emits the function `name` for `tokens` tokens (dynamic or static).
   void build(StringRef name, int64_t tokens);
 
 private:
   Type f32() { return b.getF32Type(); }
-  Value f32Constant(double value) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
+  Location named(const Twine &name) {
+    return NameLoc::get(b.getStringAttr(name));
+  }
+  Location inLayer(StringRef name) { return named("model.layers.*." + name); }
+
+  /// The tensor in `slot` of the weights buffer, of layer `layer` when
+  /// given.
+  Value weight(const WeightSlot &slot, Value layer, Location loc) {
+    IntegerAttr stride =
+        layer ? b.getI64IntegerAttr(layout.layerStride) : IntegerAttr();
+    int64_t offset = slot.offset + (layer ? layout.firstLayer : 0);
+    return llm::WeightOp::create(b, loc, slot.type, weights, layer,
+                                 b.getI64IntegerAttr(offset), stride);
   }
 
-  /// linalg.generic with `iterators` over the loops, one result.
-  Value generic(Value init, ValueRange inputs, ArrayRef<AffineMap> maps,
-                ArrayRef<utils::IteratorType> iterators,
-                function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
-    return linalg::GenericOp::create(
-               b, loc, init.getType(), inputs, ValueRange{init}, maps,
-               iterators,
-               [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                 linalg::YieldOp::create(nb, nloc, body(nb, nloc, args));
-               })
-        .getResult(0);
-  }
+  /// x times a ternary weight (quantised to int8 first in int8 mode).
+  Value linear(Value x, const TernarySlot &slot, Value layer, Location loc);
 
-  /// An empty [rows, dims...] tensor whose row count is that of `like`.
-  Value emptyRows(Value like, ArrayRef<int64_t> trailing, Type type = {}) {
-    return createEmptyLikeRows(b, loc, like, trailing, type ? type : f32());
-  }
+  /// Columns [offset, offset + width) of every row of `x`.
+  Value columns(Value x, int64_t offset, int64_t width, Location loc);
 
-  /// `init` ([M, width]) computed in parallel tiles (threads) of `tile`
-  /// columns, the last one possibly narrower: `body(first, count, slice)`
-  /// returns the [M, count] slice of columns from `first`, given its initial
-  /// value.
-  Value columnTiles(Value init, int64_t width, int64_t tile,
-                    function_ref<Value(Value, Value, Value)> body);
-
-  AffineMap map(unsigned dims, ArrayRef<unsigned> results) {
-    SmallVector<AffineExpr> exprs;
-    for (unsigned d : results)
-      exprs.push_back(b.getAffineDimExpr(d));
-    return AffineMap::get(dims, 0, exprs, b.getContext());
-  }
-
-  /// The tensor in `slot` of the weights buffer, at `base` + its offset.
-  Value weight(const WeightSlot &slot, Value base) {
-    Value start = ia.add(base, ia.index(slot.offset));
-    auto viewType =
-        MemRefType::get(slot.type.getShape(), slot.type.getElementType());
-    Value view =
-        memref::ViewOp::create(b, loc, viewType, weights, start, ValueRange{});
-    return bufferization::ToTensorOp::create(b, loc, slot.type, view,
-                                             /*restrict=*/b.getUnitAttr(),
-                                             /*writable=*/UnitAttr());
-  }
-
-  Value embed(Value tokens);
-  Value sumOfSquares(Value x);
-  /// RMSNorm of one element from its row's sum of squares.
-  Value normalize(OpBuilder &nb, Location nloc, Value x, Value sum,
-                  Value gamma);
-  Value rmsNorm(Value x, Value gamma);
-  /// The input of the matmuls after a norm: f32, or in int8 mode the norm
-  /// and the quantisation fused.
-  Activations normalizedActivations(Value x, Value gamma);
-  /// A matmul of f32 activations (quantised first in int8 mode) or of
-  /// already quantised ones.
-  Value ternaryMatmul(Activations input, const TernarySlot &slot, Value base);
-  Value rope(Value x, int64_t heads, Value start);
-  Value attention(Value q, Value keys, Value values, Value start);
-  Value silu(Value gateUp);
-  Value add(Value x, Value y);
-  Value logits(Value x, Value init);
+  Value block(Value x, Value layer, Value &keyCache, Value &valueCache,
+              Value start);
 
   OpBuilder &b;
-  Location loc;
   const LlamaConfig &c;
   const WeightsLayout &layout;
   const ModelOptions &options;
-  DenseElementsAttr inverseFrequencies;
-  IndexArith ia;
   /// The weights buffer of the function being built.
   Value weights;
 };
 
-Value ForwardBuilder::embed(Value tokens) {
-  Value table = weight(layout.embedding, ia.index(0));
-  Value init = emptyRows(tokens, {c.hiddenSize});
-  return generic(init, tokens, {map(2, {0}), map(2, {0, 1})},
-                 {utils::IteratorType::parallel, utils::IteratorType::parallel},
-                 [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                   Value row = arith::IndexCastOp::create(
-                       nb, nloc, nb.getIndexType(), args[0]);
-                   Value col = linalg::IndexOp::create(nb, nloc, 1);
-                   Value value = tensor::ExtractOp::create(
-                       nb, nloc, table, ValueRange{row, col});
-                   return extendToF32(nb, nloc, value);
-                 });
-}
-
-Value ForwardBuilder::sumOfSquares(Value x) {
-  auto par = utils::IteratorType::parallel;
-  auto red = utils::IteratorType::reduction;
-  Value sums = createZeroFilled(b, loc, emptyRows(x, {}));
-  return generic(sums, x, {map(2, {0, 1}), map(2, {0})}, {par, red},
-                 [](OpBuilder &nb, Location nloc, ValueRange args) {
-                   Value square =
-                       arith::MulFOp::create(nb, nloc, args[0], args[0]);
-                   return arith::AddFOp::create(nb, nloc, args[1], square);
-                 });
-}
-
-Value ForwardBuilder::normalize(OpBuilder &nb, Location nloc, Value x,
-                                Value sum, Value gamma) {
-  // transformers: x * rsqrt(mean(x^2) + eps), then * weight.
-  Value size = arith::ConstantOp::create(
-      nb, nloc, nb.getF32FloatAttr(static_cast<float>(c.hiddenSize)));
-  Value eps = arith::ConstantOp::create(
-      nb, nloc, nb.getF32FloatAttr(static_cast<float>(c.rmsNormEps)));
-  Value one = arith::ConstantOp::create(nb, nloc, nb.getF32FloatAttr(1.0f));
-  Value mean = arith::DivFOp::create(nb, nloc, sum, size);
-  Value root = math::SqrtOp::create(nb, nloc,
-                                    arith::AddFOp::create(nb, nloc, mean, eps));
-  Value inverse = arith::DivFOp::create(nb, nloc, one, root);
-  Value normed = arith::MulFOp::create(nb, nloc, x, inverse);
-  return arith::MulFOp::create(nb, nloc, gamma, normed);
-}
-
-Value ForwardBuilder::rmsNorm(Value x, Value gamma) {
-  auto par = utils::IteratorType::parallel;
-  Value sums = sumOfSquares(x);
-  return generic(emptyRows(x, {c.hiddenSize}), ValueRange{x, sums, gamma},
-                 {map(2, {0, 1}), map(2, {0}), map(2, {1}), map(2, {0, 1})},
-                 {par, par},
-                 [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                   return normalize(nb, nloc, args[0], args[1], args[2]);
-                 });
-}
-
-Activations ForwardBuilder::normalizedActivations(Value x, Value gamma) {
-  if (!options.int8Activations)
-    return {rmsNorm(x, gamma), Value()};
-  // int8: the normalised row is quantised as it is produced (the same
-  // arithmetic as ternary.quantize of the norm's result), so the f32 row is
-  // never stored: one pass for its absmax, one for the codes.
-  auto par = utils::IteratorType::parallel;
-  auto red = utils::IteratorType::reduction;
-  Value sums = sumOfSquares(x);
-  AffineMap element = map(2, {0, 1}), row = map(2, {0}), col = map(2, {1});
-  Value absmax =
-      generic(createZeroFilled(b, loc, emptyRows(x, {})),
-              ValueRange{x, sums, gamma}, {element, row, col, row}, {par, red},
-              [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                Value y = normalize(nb, nloc, args[0], args[1], args[2]);
-                return arith::MaximumFOp::create(
-                    nb, nloc, args[3], math::AbsFOp::create(nb, nloc, y));
-              });
-  Value scales =
-      generic(emptyRows(x, {}), absmax, {map(1, {0}), map(1, {0})}, {par},
-              [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                return quantizationScale(nb, nloc, args[0], kQuantizeEps);
-              });
-  Value codes = generic(
-      emptyRows(x, {c.hiddenSize}, b.getI8Type()),
-      ValueRange{x, sums, gamma, scales}, {element, row, col, row, element},
-      {par, par}, [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value y = normalize(nb, nloc, args[0], args[1], args[2]);
-        return quantizeToI8(nb, nloc, y, args[3]);
-      });
-  return {codes, scales};
-}
-
-Value ForwardBuilder::ternaryMatmul(Activations input, const TernarySlot &slot,
-                                    Value base) {
-  Value packed =
-      FromStorageOp::create(b, loc, slot.type, weight(slot.packed, base));
-  Value scales = weight(slot.scales, base);
-  Value x = input.values, actScales = input.scales;
+Value ForwardBuilder::linear(Value x, const TernarySlot &slot, Value layer,
+                             Location loc) {
+  Value packed = FromStorageOp::create(b, loc, slot.type,
+                                       weight(slot.packed, layer, loc));
+  Value scales = weight(slot.scales, layer, loc);
   auto xType = cast<RankedTensorType>(x.getType());
-  if (options.int8Activations && !actScales) {
+  Value actScales;
+  if (options.int8Activations) {
     auto quantized =
         QuantizeOp::create(b, loc, xType.clone(b.getI8Type()),
                            RankedTensorType::get({xType.getDimSize(0)}, f32()),
@@ -265,367 +111,184 @@ Value ForwardBuilder::ternaryMatmul(Activations input, const TernarySlot &slot,
                           slot.groups);
 }
 
-Value ForwardBuilder::rope(Value x, int64_t heads, Value start) {
-  auto par = utils::IteratorType::parallel;
-  int64_t half = c.headDim / 2;
-  Value frequencies = arith::ConstantOp::create(b, loc, inverseFrequencies);
-  return generic(
-      emptyRows(x, {heads * c.headDim}), x, {map(2, {0, 1}), map(2, {0, 1})},
-      {par, par}, [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        IndexArith na{nb, nloc};
-        Value token = linalg::IndexOp::create(nb, nloc, 0);
-        Value column = linalg::IndexOp::create(nb, nloc, 1);
-        Value d = na.rem(column, na.index(c.headDim));
-        Value firstHalf = na.lt(d, na.index(half));
-        Value frequency = tensor::ExtractOp::create(
-            nb, nloc, frequencies, ValueRange{na.rem(d, na.index(half))});
-        Value position = arith::UIToFPOp::create(
-            nb, nloc, nb.getF32Type(),
-            arith::IndexCastUIOp::create(nb, nloc, nb.getI64Type(),
-                                         na.add(start, token)));
-        Value angle = arith::MulFOp::create(nb, nloc, position, frequency);
-        Value cos = math::CosOp::create(nb, nloc, angle);
-        Value sin = math::SinOp::create(nb, nloc, angle);
-        Value partner = na.select(firstHalf, na.add(column, na.index(half)),
-                                  na.sub(column, na.index(half)));
-        Value other =
-            tensor::ExtractOp::create(nb, nloc, x, ValueRange{token, partner});
-        // rotate_half: (-x2, x1).
-        Value rotated = arith::SelectOp::create(
-            nb, nloc, firstHalf, arith::NegFOp::create(nb, nloc, other), other);
-        return arith::AddFOp::create(
-            nb, nloc, arith::MulFOp::create(nb, nloc, args[0], cos),
-            arith::MulFOp::create(nb, nloc, rotated, sin));
-      });
+Value ForwardBuilder::columns(Value x, int64_t offset, int64_t width,
+                              Location loc) {
+  return tensor::ExtractSliceOp::create(
+      b, loc, x,
+      ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(offset)},
+      ArrayRef<OpFoldResult>{tensor::getMixedSize(b, loc, x, 0),
+                             b.getIndexAttr(width)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
 }
 
-Value ForwardBuilder::attention(Value q, Value keys, Value values,
-                                Value start) {
-  // Heads run on threads. For each query row, one pass over the visible
-  // keys with an online softmax (running maximum and rescaled sums), so that
-  // no score matrix is stored; dot products and the weighted sum of values
-  // are head_dim-wide vector operations.
-  int64_t d = c.headDim, group = c.numHeads / c.numKVHeads;
-  auto rowType = VectorType::get({d}, f32());
-  Value numRows = tensor::DimOp::create(b, loc, q, 0);
-  auto headTile = [&](Value column, Value, Value slice) -> Value {
-    // transformers' repeat_kv: query head h reads key/value head h / group.
-    Value kvColumn =
-        ia.mul(ia.div(column, ia.index(c.headDim * group)), ia.index(d));
-    Value scale = f32Constant(1.0 / std::sqrt(static_cast<double>(d)));
-    Value lowest = f32Constant(-std::numeric_limits<float>::infinity());
-    Value zero = f32Constant(0.0);
-    Value zeros = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(rowType, b.getF32FloatAttr(0.0f)));
-    auto read = [&](OpBuilder &nb, Value source, Value row, Value col) {
-      return vector::TransferReadOp::create(nb, loc, rowType, source,
-                                            ValueRange{row, col}, zero,
-                                            ArrayRef<bool>{true});
-    };
-    auto rowLoop = scf::ForOp::create(
-        b, loc, ia.index(0), numRows, ia.index(1), ValueRange{slice},
-        [&](OpBuilder &b1, Location, Value i, ValueRange rowArgs) {
-          IndexArith a1{b1, loc};
-          Value query = read(b1, q, i, column);
-          // Causal: query i (position start + i) sees keys 0 .. start + i.
-          Value visible = a1.add(a1.add(start, i), a1.index(1));
-          auto keyLoop = scf::ForOp::create(
-              b1, loc, a1.index(0), visible, a1.index(1),
-              ValueRange{zeros, lowest, zero},
-              [&](OpBuilder &b2, Location, Value j, ValueRange state) {
-                Value acc = state[0], maximum = state[1], total = state[2];
-                Value product = arith::MulFOp::create(
-                    b2, loc, query, read(b2, keys, j, kvColumn));
-                Value score = arith::MulFOp::create(
-                    b2, loc,
-                    vector::ReductionOp::create(
-                        b2, loc, vector::CombiningKind::ADD, product),
-                    scale);
-                Value newMaximum =
-                    arith::MaximumFOp::create(b2, loc, maximum, score);
-                Value rescale = math::ExpOp::create(
-                    b2, loc,
-                    arith::SubFOp::create(b2, loc, maximum, newMaximum));
-                Value weight = math::ExpOp::create(
-                    b2, loc, arith::SubFOp::create(b2, loc, score, newMaximum));
-                Value scaled = arith::MulFOp::create(
-                    b2, loc, acc,
-                    vector::BroadcastOp::create(b2, loc, rowType, rescale));
-                Value newAcc = vector::FMAOp::create(
-                    b2, loc,
-                    vector::BroadcastOp::create(b2, loc, rowType, weight),
-                    read(b2, values, j, kvColumn), scaled);
-                Value newTotal = arith::AddFOp::create(
-                    b2, loc, arith::MulFOp::create(b2, loc, total, rescale),
-                    weight);
-                scf::YieldOp::create(b2, loc,
-                                     ValueRange{newAcc, newMaximum, newTotal});
-              });
-          Value result = arith::DivFOp::create(
-              b1, loc, keyLoop.getResult(0),
-              vector::BroadcastOp::create(b1, loc, rowType,
-                                          keyLoop.getResult(2)));
-          Value written = vector::TransferWriteOp::create(
-                              b1, loc, result, rowArgs[0],
-                              ValueRange{i, a1.index(0)}, ArrayRef<bool>{true})
-                              .getResult();
-          scf::YieldOp::create(b1, loc, written);
-        });
-    return rowLoop.getResult(0);
+Value ForwardBuilder::block(Value x, Value layer, Value &keyCache,
+                            Value &valueCache, Value start) {
+  const BlockSlots &slots = layout.block;
+  int64_t qWidth = c.numHeads * c.headDim;
+  int64_t kvWidth = c.numKVHeads * c.headDim;
+  auto norm = [&](Value input, const WeightSlot &slot, StringRef name) {
+    Location loc = inLayer(name);
+    return llm::RMSNormOp::create(b, loc, input.getType(), input,
+                                  weight(slot, layer, named(Twine(
+                                      "model.layers.*.") + name + ".weight")),
+                                  b.getF32FloatAttr(c.rmsNormEps));
   };
-  return columnTiles(emptyRows(q, {c.numHeads * d}), c.numHeads * d, d,
-                     headTile);
-}
+  auto projections = [&](ArrayRef<StringRef> names) {
+    SmallVector<Location> locs;
+    for (StringRef name : names)
+      locs.push_back(inLayer(name));
+    return FusedLoc::get(b.getContext(), locs);
+  };
+  auto rope = [&](Value input, StringRef name) {
+    return llm::RopeOp::create(
+        b, inLayer(name), input.getType(), input, start,
+        llm::RopeStyleAttr::get(b.getContext(), llm::RopeStyle::rotate_half),
+        b.getI64IntegerAttr(c.headDim),
+        b.getF32FloatAttr(static_cast<float>(c.ropeTheta)),
+        /*scaling=*/llm::RopeScalingAttr());
+  };
 
-Value ForwardBuilder::silu(Value gateUp) {
-  auto par = utils::IteratorType::parallel;
+  // Attention: q, k and v are one matmul over the stacked weights.
+  Value normed = norm(x, slots.inputNorm, "input_layernorm");
+  Location qkvLoc = projections(
+      {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"});
+  Value qkv = linear(normed, slots.qkv, layer, qkvLoc);
+  Value q = rope(columns(qkv, 0, qWidth, qkvLoc), "self_attn.q_rotary");
+  Value k = rope(columns(qkv, qWidth, kvWidth, qkvLoc), "self_attn.k_rotary");
+  Value v = columns(qkv, qWidth + kvWidth, kvWidth, qkvLoc);
+
+  // The layer's caches, C x kv_heads x head_dim.
+  Location attentionLoc = inLayer("self_attn");
+  auto cacheType = cast<RankedTensorType>(keyCache.getType());
+  auto layerCacheType = RankedTensorType::get(
+      cacheType.getShape().drop_front(), cacheType.getElementType());
+  SmallVector<OpFoldResult> offsets = {layer, b.getIndexAttr(0),
+                                       b.getIndexAttr(0), b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {
+      b.getIndexAttr(1), tensor::getMixedSize(b, attentionLoc, keyCache, 1),
+      b.getIndexAttr(c.numKVHeads), b.getIndexAttr(c.headDim)};
+  SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+  auto layerCache = [&](Value cache) {
+    return tensor::ExtractSliceOp::create(b, attentionLoc, layerCacheType,
+                                          cache, offsets, sizes, strides);
+  };
+  auto attention = llm::AttentionOp::create(
+      b, attentionLoc, q.getType(), layerCacheType, layerCacheType, q, k, v,
+      layerCache(keyCache), layerCache(valueCache), start,
+      /*scale=*/FloatAttr());
+  keyCache = tensor::InsertSliceOp::create(b, attentionLoc,
+                                           attention.getNewKeyCache(),
+                                           keyCache, offsets, sizes, strides);
+  valueCache = tensor::InsertSliceOp::create(
+      b, attentionLoc, attention.getNewValueCache(), valueCache, offsets,
+      sizes, strides);
+  Value attended = linear(attention.getResult(), slots.output, layer,
+                          inLayer("self_attn.o_proj"));
+  x = arith::AddFOp::create(b, inLayer("self_attn.residual"), x, attended);
+
+  // MLP: gate and up are one matmul.
+  Value mlpIn = norm(x, slots.postAttentionNorm, "post_attention_layernorm");
+  Location gateUpLoc = projections({"mlp.gate_proj", "mlp.up_proj"});
+  Value gateUp = linear(mlpIn, slots.gateUp, layer, gateUpLoc);
   int64_t f = c.intermediateSize;
-  OpFoldResult m = tensor::getMixedSize(b, loc, gateUp, 0);
-  auto half = [&](int64_t offset) {
-    return tensor::ExtractSliceOp::create(
-        b, loc, gateUp,
-        ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(offset)},
-        ArrayRef<OpFoldResult>{m, b.getIndexAttr(f)},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
-  };
-  Value gate = half(0), up = half(f);
-  Value one = f32Constant(1.0);
-  return generic(emptyRows(gateUp, {f}), ValueRange{gate, up},
-                 {map(2, {0, 1}), map(2, {0, 1}), map(2, {0, 1})}, {par, par},
-                 [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                   // silu(g) = g * sigmoid(g) = g / (1 + exp(-g)).
-                   Value e = math::ExpOp::create(
-                       nb, nloc, arith::NegFOp::create(nb, nloc, args[0]));
-                   Value s = arith::DivFOp::create(
-                       nb, nloc, args[0],
-                       arith::AddFOp::create(nb, nloc, one, e));
-                   return arith::MulFOp::create(nb, nloc, s, args[1]);
-                 });
-}
-
-Value ForwardBuilder::add(Value x, Value y) {
-  auto par = utils::IteratorType::parallel;
-  return generic(emptyRows(x, {c.hiddenSize}), ValueRange{x, y},
-                 {map(2, {0, 1}), map(2, {0, 1}), map(2, {0, 1})}, {par, par},
-                 [](OpBuilder &nb, Location nloc, ValueRange args) {
-                   return arith::AddFOp::create(nb, nloc, args[0], args[1]);
-                 });
-}
-
-Value ForwardBuilder::logits(Value x, Value init) {
-  // The lm_head reads vocab x hidden weights for every token: vocabulary
-  // tiles run on threads, and each logit is a 16-wide multiply-add loop over
-  // the hidden size (a multiple of 16 in every TriLM).
-  Value head = weight(layout.lmHead, ia.index(0));
-  constexpr int64_t kWidth = 16, kTile = 64;
-  int64_t vocab = c.vocabSize, hidden = c.hiddenSize;
-  if (hidden % kWidth != 0) {
-    auto par = utils::IteratorType::parallel;
-    auto red = utils::IteratorType::reduction;
-    Value zeros =
-        linalg::FillOp::create(b, loc, f32Constant(0.0), init).getResult(0);
-    return generic(zeros, ValueRange{x, head},
-                   {map(3, {0, 2}), map(3, {1, 2}), map(3, {0, 1})},
-                   {par, par, red}, multiplyAccumulate);
-  }
-  Type weightType = layout.lmHead.type.getElementType();
-  auto accType = VectorType::get({kWidth}, f32());
-  auto loadType = VectorType::get({kWidth}, weightType);
-  Value numRows = tensor::DimOp::create(b, loc, x, 0);
-  auto vocabTile = [&](Value first, Value count, Value slice) -> Value {
-    Value zero = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
-    Value padding = f32Constant(0.0);
-    Value weightPadding =
-        arith::ConstantOp::create(b, loc, b.getFloatAttr(weightType, 0.0));
-    auto rowLoop = scf::ForOp::create(
-        b, loc, ia.index(0), numRows, ia.index(1), ValueRange{slice},
-        [&](OpBuilder &b1, Location, Value row, ValueRange rowArgs) {
-          IndexArith a1{b1, loc};
-          auto colLoop = scf::ForOp::create(
-              b1, loc, a1.index(0), count, a1.index(1), rowArgs,
-              [&](OpBuilder &b2, Location, Value col, ValueRange colArgs) {
-                IndexArith a2{b2, loc};
-                Value vocabRow = a2.add(first, col);
-                auto dot = scf::ForOp::create(
-                    b2, loc, a2.index(0), a2.index(hidden), a2.index(kWidth),
-                    ValueRange{zero},
-                    [&](OpBuilder &b3, Location, Value k, ValueRange acc) {
-                      Value xs = vector::TransferReadOp::create(
-                          b3, loc, accType, x, ValueRange{row, k}, padding,
-                          ArrayRef<bool>{true});
-                      Value ws = vector::TransferReadOp::create(
-                          b3, loc, loadType, head, ValueRange{vocabRow, k},
-                          weightPadding, ArrayRef<bool>{true});
-                      Value wide = extendToF32(b3, loc, ws);
-                      scf::YieldOp::create(b3, loc,
-                                           ValueRange{vector::FMAOp::create(
-                                               b3, loc, xs, wide, acc[0])});
-                    });
-                Value sum = vector::ReductionOp::create(
-                    b2, loc, vector::CombiningKind::ADD, dot.getResult(0));
-                Value updated = tensor::InsertOp::create(
-                    b2, loc, sum, colArgs[0], ValueRange{row, col});
-                scf::YieldOp::create(b2, loc, updated);
-              });
-          scf::YieldOp::create(b1, loc, colLoop.getResult(0));
-        });
-    return rowLoop.getResult(0);
-  };
-  return columnTiles(init, vocab, kTile, vocabTile);
-}
-
-Value ForwardBuilder::columnTiles(
-    Value init, int64_t width, int64_t tile,
-    function_ref<Value(Value, Value, Value)> body) {
-  auto forall = scf::ForallOp::create(
-      b, loc,
-      ArrayRef<OpFoldResult>{b.getIndexAttr(llvm::divideCeil(width, tile))},
-      ValueRange{init}, std::nullopt);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(forall.getBody()->getTerminator());
-  Value first = ia.mul(forall.getInductionVars()[0], ia.index(tile));
-  // Static when the tiles divide the width, so that slices keep static types.
-  OpFoldResult count =
-      width % tile == 0 ? OpFoldResult(b.getIndexAttr(tile))
-                        : OpFoldResult(ia.min(ia.index(tile),
-                                              ia.sub(ia.index(width), first)));
-  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), first};
-  SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, init, 0),
-                                     count};
-  SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
-  Value slice = tensor::ExtractSliceOp::create(
-      b, loc, forall.getRegionIterArgs()[0], offsets, sizes, strides);
-  Value result =
-      body(first, getValueOrCreateConstantIndexOp(b, loc, count), slice);
-  b.setInsertionPointToStart(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(
-      b, loc, result, forall.getRegionIterArgs()[0], offsets, sizes, strides);
-  return forall.getResult(0);
+  Value gate = columns(gateUp, 0, f, gateUpLoc);
+  Value up = columns(gateUp, f, f, gateUpLoc);
+  Value activated = llm::GatedActivationOp::create(
+      b, inLayer("mlp.act_fn"), gate.getType(), llm::ActivationFunction::silu,
+      gate, up);
+  Value down =
+      linear(activated, slots.down, layer, inLayer("mlp.down_proj"));
+  return arith::AddFOp::create(b, inLayer("mlp.residual"), x, down);
 }
 
 void ForwardBuilder::build(StringRef name, int64_t m) {
-  int64_t qWidth = c.numHeads * c.headDim;
+  Location loc = named(name);
   int64_t kvWidth = c.numKVHeads * c.headDim;
-  auto cacheType = RankedTensorType::get(
-      {c.numLayers, ShapedType::kDynamic, kvWidth}, f32());
-  auto tokensType = RankedTensorType::get({m}, b.getI32Type());
-  // Logits of the last R tokens, R being the logits buffer's rows (from 1 to
-  // the token count): all of them for perplexity, the last for generation.
-  auto logitsType = RankedTensorType::get({m, c.vocabSize}, f32());
-  // Buffers in, nothing out: the caller owns the KV cache and the logits,
-  // which the function writes in place (materialize_in_destination).
-  auto memrefOf = [](RankedTensorType type) {
-    return MemRefType::get(type.getShape(), type.getElementType());
-  };
-  auto weightsType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());
-  auto type = b.getFunctionType({memrefOf(tokensType), b.getIndexType(),
-                                 memrefOf(cacheType), memrefOf(cacheType),
-                                 memrefOf(logitsType), weightsType},
+  Type cacheElement = options.kvCache == ModelOptions::KVCache::F16
+                          ? Type(b.getF16Type())
+                          : Type(f32());
+  // Buffers in, nothing out: the caller owns the KV caches (layers x
+  // context x kv width) and the logits (the last R tokens' rows, R from 1
+  // to the token count: all of them for perplexity, the last for
+  // generation), which the function writes in place
+  // (materialize_in_destination).
+  auto cacheMemRef = MemRefType::get(
+      {c.numLayers, ShapedType::kDynamic, kvWidth}, cacheElement);
+  auto tokensMemRef = MemRefType::get({m}, b.getI32Type());
+  auto logitsMemRef = MemRefType::get({m, c.vocabSize}, f32());
+  auto weightsMemRef = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());
+  auto type = b.getFunctionType({tokensMemRef, b.getIndexType(), cacheMemRef,
+                                 cacheMemRef, logitsMemRef, weightsMemRef},
                                 {});
   auto function = func::FuncOp::create(b, loc, name, type);
   function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                     b.getUnitAttr());
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(function.addEntryBlock());
-  auto toTensor = [&](unsigned argument, RankedTensorType tensorType,
-                      bool writable) {
+  auto toTensor = [&](unsigned argument, bool writable) -> Value {
+    auto memref = cast<MemRefType>(function.getArgument(argument).getType());
     return bufferization::ToTensorOp::create(
-        b, loc, tensorType, function.getArgument(argument), b.getUnitAttr(),
+        b, loc,
+        RankedTensorType::get(memref.getShape(), memref.getElementType()),
+        function.getArgument(argument), /*restrict=*/b.getUnitAttr(),
         writable ? b.getUnitAttr() : UnitAttr());
   };
-  Value tokens = toTensor(0, tokensType, false);
+  Value tokens = toTensor(0, false);
   Value start = function.getArgument(1);
-  Value keyCache = toTensor(2, cacheType, true);
-  Value valueCache = toTensor(3, cacheType, true);
-  Value logitsBuffer = toTensor(4, logitsType, true);
-  Value count = tensor::DimOp::create(b, loc, tokens, 0);
-  Value length = ia.add(start, count);
-  OpFoldResult mSize = tensor::getMixedSize(b, loc, tokens, 0);
-
-  auto slice = [&](Value source, int64_t offset, int64_t width) {
-    return tensor::ExtractSliceOp::create(
-        b, loc, source,
-        ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(offset)},
-        ArrayRef<OpFoldResult>{mSize, b.getIndexAttr(width)},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+  Value logitsBuffer = toTensor(4, true);
+  weights = toTensor(5, false);
+  // The caches as layers x context x kv heads x head dim.
+  SmallVector<ReassociationIndices> heads = {{0}, {1}, {2, 3}};
+  auto expandHeads = [&](unsigned argument) -> Value {
+    Value flat = toTensor(argument, true);
+    SmallVector<OpFoldResult> shape = {
+        b.getIndexAttr(c.numLayers), tensor::getMixedSize(b, loc, flat, 1),
+        b.getIndexAttr(c.numKVHeads), b.getIndexAttr(c.headDim)};
+    return tensor::ExpandShapeOp::create(
+        b, loc,
+        RankedTensorType::get({c.numLayers, ShapedType::kDynamic,
+                               c.numKVHeads, c.headDim},
+                              cacheElement),
+        flat, heads, shape);
   };
-  // The weights: the global holding them, or the caller's mapped file.
-  if (auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
-          function, b.getStringAttr(kWeightsGlobal))) {
-    Value all = memref::GetGlobalOp::create(b, loc, global.getType(),
-                                            global.getSymName());
-    weights = memref::CastOp::create(b, loc, weightsType, all);
-  } else {
-    weights = function.getArgument(5);
-  }
+  Value keyCache = expandHeads(2), valueCache = expandHeads(3);
 
-  SmallVector<OpFoldResult> unitStrides(3, b.getIndexAttr(1));
-  auto cacheWrite = [&](Value rows, Value cache, Value layer) {
-    return tensor::InsertSliceOp::create(
-        b, loc, rows, cache,
-        ArrayRef<OpFoldResult>{layer, start, b.getIndexAttr(0)},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(1), mSize,
-                               b.getIndexAttr(kvWidth)},
-        unitStrides);
-  };
-  auto cacheRead = [&](Value cache, Value layer) {
-    auto readType =
-        RankedTensorType::get({ShapedType::kDynamic, kvWidth}, f32());
-    return tensor::ExtractSliceOp::create(
-        b, loc, readType, cache,
-        ArrayRef<OpFoldResult>{layer, b.getIndexAttr(0), b.getIndexAttr(0)},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(1), length,
-                               b.getIndexAttr(kvWidth)},
-        unitStrides);
-  };
+  Location embedLoc = named("model.embed_tokens");
+  Value table = weight(layout.embedding, Value(),
+                       named("model.embed_tokens.weight"));
+  Value x = llm::EmbeddingOp::create(
+      b, embedLoc, RankedTensorType::get({m, c.hiddenSize}, f32()), table,
+      tokens);
 
-  // One loop over the blocks: same code, weights at layer * stride.
-  const BlockSlots &block = layout.block;
-  Value x = embed(tokens);
-  auto layers =
-      scf::ForOp::create(b, loc, ia.index(0), ia.index(c.numLayers),
-                         ia.index(1), ValueRange{x, keyCache, valueCache});
+  auto layers = llm::LayersOp::create(b, named("model.layers"), c.numLayers,
+                                      ValueRange{x, keyCache, valueCache});
   {
-    OpBuilder::InsertionGuard loopGuard(b);
-    b.setInsertionPointToStart(layers.getBody());
-    Value layer = layers.getInductionVar();
-    Value x = layers.getRegionIterArgs()[0];
-    Value keys = layers.getRegionIterArgs()[1];
-    Value values = layers.getRegionIterArgs()[2];
-    Value base = ia.add(ia.index(layout.firstLayer),
-                        ia.mul(layer, ia.index(layout.layerStride)));
-    Activations normed =
-        normalizedActivations(x, weight(block.inputNorm, base));
-    Value qkv = ternaryMatmul(normed, block.qkv, base);
-    Value q = rope(slice(qkv, 0, qWidth), c.numHeads, start);
-    Value k = rope(slice(qkv, qWidth, kvWidth), c.numKVHeads, start);
-    Value v = slice(qkv, qWidth + kvWidth, kvWidth);
-    keys = cacheWrite(k, keys, layer);
-    values = cacheWrite(v, values, layer);
-    Value attended =
-        attention(q, cacheRead(keys, layer), cacheRead(values, layer), start);
-    x = add(x, ternaryMatmul(attended, block.output, base));
-    Activations mlpIn =
-        normalizedActivations(x, weight(block.postAttentionNorm, base));
-    x = add(x, ternaryMatmul(silu(ternaryMatmul(mlpIn, block.gateUp, base)),
-                             block.down, base));
-    scf::YieldOp::create(b, loc, ValueRange{x, keys, values});
+    OpBuilder::InsertionGuard layerGuard(b);
+    b.setInsertionPointToStart(layers.getBodyBlock());
+    auto carried = layers.getRegionIterArgs();
+    Value layerKeys = carried[1], layerValues = carried[2];
+    Value y = block(carried[0], layers.getLayerIndex(), layerKeys,
+                    layerValues, start);
+    llm::YieldOp::create(b, named("model.layers"),
+                         ValueRange{y, layerKeys, layerValues});
   }
-  x = layers.getResult(0);
-  keyCache = layers.getResult(1);
-  valueCache = layers.getResult(2);
-  OpFoldResult logitRows = tensor::getMixedSize(b, loc, logitsBuffer, 0);
-  Value tail = tensor::ExtractSliceOp::create(
-      b, loc, x,
-      ArrayRef<OpFoldResult>{
-          ia.sub(count, getValueOrCreateConstantIndexOp(b, loc, logitRows)),
-          b.getIndexAttr(0)},
-      ArrayRef<OpFoldResult>{logitRows, b.getIndexAttr(c.hiddenSize)},
-      ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
-  Value result = logits(rmsNorm(tail, weight(layout.finalNorm, ia.index(0))),
-                        logitsBuffer);
-  Value outputs[] = {result, keyCache, valueCache};
+  Value normed = llm::RMSNormOp::create(
+      b, named("model.norm"), x.getType(), layers.getResult(0),
+      weight(layout.finalNorm, Value(), named("model.norm.weight")),
+      b.getF32FloatAttr(c.rmsNormEps));
+  Location headLoc = named("lm_head");
+  Value rows = tensor::DimOp::create(b, headLoc, logitsBuffer, 0);
+  Value logits = llm::LMHeadOp::create(
+      b, headLoc, RankedTensorType::get({m, c.vocabSize}, f32()), normed,
+      weight(layout.lmHead, Value(),
+             named(c.tieWordEmbeddings ? "model.embed_tokens.weight"
+                                       : "lm_head.weight")),
+      rows);
+  Value outputs[] = {logits,
+                     tensor::CollapseShapeOp::create(
+                         b, loc, layers.getResult(1), heads),
+                     tensor::CollapseShapeOp::create(
+                         b, loc, layers.getResult(2), heads)};
   unsigned arguments[] = {4, 2, 3};
   for (auto [value, argument] : llvm::zip_equal(outputs, arguments))
     bufferization::MaterializeInDestinationOp::create(
@@ -639,11 +302,10 @@ void ForwardBuilder::build(StringRef name, int64_t m) {
 llvm::Expected<OwningOpRef<ModuleOp>> trilm::model::buildLlamaModule(
     MLIRContext &context, const Checkpoint &checkpoint,
     const ModelOptions &options, ModelSummary *summary) {
-  context.loadDialect<
-      arith::ArithDialect, bufferization::BufferizationDialect,
-      func::FuncDialect, linalg::LinalgDialect, LLVM::LLVMDialect,
-      math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
-      tensor::TensorDialect, vector::VectorDialect, TernaryDialect>();
+  context.loadDialect<arith::ArithDialect, bufferization::BufferizationDialect,
+                      func::FuncDialect, llm::LLMDialect, LLVM::LLVMDialect,
+                      memref::MemRefDialect, tensor::TensorDialect,
+                      TernaryDialect>();
   const LlamaConfig &config = checkpoint.getConfig();
   llvm::Expected<WeightsLayout> layout =
       planWeights(context, checkpoint, options);
@@ -685,7 +347,7 @@ llvm::Expected<OwningOpRef<ModuleOp>> trilm::model::buildLlamaModule(
   if (!blob)
     stream->write_zeros(layout->totalBytes - written);
 
-  Location loc = UnknownLoc::get(&context);
+  Location loc = NameLoc::get(StringAttr::get(&context, "model"));
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   OpBuilder b(module->getBodyRegion());
 
@@ -701,9 +363,11 @@ llvm::Expected<OwningOpRef<ModuleOp>> trilm::model::buildLlamaModule(
   fields[TRILM_CONFIG_INT8_ACTIVATIONS] = options.int8Activations;
   fields[TRILM_CONFIG_BOS_TOKEN_ID] = config.bosTokenId;
   fields[TRILM_CONFIG_EOS_TOKEN_ID] = config.eosTokenId;
-  fields[TRILM_CONFIG_WEIGHTS_BYTES] =
-      options.weightsPlacement == Placement::ExternalFile ? layout->totalBytes
-                                                          : 0;
+  fields[TRILM_CONFIG_KV_CACHE_ELEMENT_BYTES] =
+      options.kvCache == ModelOptions::KVCache::F16 ? 2 : 4;
+  fields[TRILM_CONFIG_WEIGHTS_BYTES] = layout->totalBytes;
+  fields[TRILM_CONFIG_EXTERNAL_WEIGHTS] =
+      options.weightsPlacement == Placement::ExternalFile;
   auto fieldsType = MemRefType::get({TRILM_CONFIG_NUM_FIELDS}, b.getI64Type());
   memref::GlobalOp::create(
       b, loc, "trilm_model_config", b.getStringAttr("public"), fieldsType,
@@ -712,32 +376,16 @@ llvm::Expected<OwningOpRef<ModuleOp>> trilm::model::buildLlamaModule(
           ArrayRef<int64_t>(fields)),
       /*constant=*/true, /*alignment=*/nullptr);
 
-  auto bytesType = MemRefType::get({layout->totalBytes}, b.getI8Type());
-  if (blob) {
+  // Weights in the module are a public global that the runtime looks up;
+  // the code always reads the buffer it is passed.
+  if (blob)
     memref::GlobalOp::create(
-        b, loc, kWeightsGlobal, b.getStringAttr("private"), bytesType,
+        b, loc, kWeightsGlobal, b.getStringAttr("public"),
+        MemRefType::get({layout->totalBytes}, b.getI8Type()),
         DenseResourceElementsAttr::get(
             RankedTensorType::get({layout->totalBytes}, b.getI8Type()),
             "trilm_weights", std::move(*blob)),
         /*constant=*/true, b.getI64IntegerAttr(TRILM_WEIGHTS_ALIGNMENT));
-  } else if (options.weightsPlacement == Placement::LinkedObject) {
-    // A declaration: the object written from the stream defines it.
-    memref::GlobalOp::create(b, loc, kWeightsGlobal, b.getStringAttr("public"),
-                             bytesType,
-                             /*initial_value=*/Attribute(), /*constant=*/true,
-                             b.getI64IntegerAttr(TRILM_WEIGHTS_ALIGNMENT));
-  }
-
-  // As transformers computes them: 1 / theta^(2i / head_dim) in f32.
-  SmallVector<float> inverseFrequencies;
-  for (int64_t i = 0; i < config.headDim / 2; ++i)
-    inverseFrequencies.push_back(
-        1.0f / std::pow(static_cast<float>(config.ropeTheta),
-                        static_cast<float>(2 * i) /
-                            static_cast<float>(config.headDim)));
-  auto frequencies = DenseElementsAttr::get(
-      RankedTensorType::get({config.headDim / 2}, b.getF32Type()),
-      ArrayRef<float>(inverseFrequencies));
 
   if (summary) {
     const BlockSlots &block = layout->block;
@@ -756,7 +404,7 @@ llvm::Expected<OwningOpRef<ModuleOp>> trilm::model::buildLlamaModule(
     summary->weightBytes = layout->totalBytes;
   }
 
-  ForwardBuilder forward(b, loc, config, *layout, options, frequencies);
+  ForwardBuilder forward(b, config, *layout, options);
   forward.build("trilm_prefill", ShapedType::kDynamic);
   forward.build("trilm_decode", 1);
   if (failed(verify(*module)))

@@ -77,6 +77,7 @@ void trilm::buildCPUPipeline(OpPassManager &pm,
   if (int64_t rows = getWeightInterleaveRows(options); rows > 1)
     addPipeline(pm,
                 llvm::formatv("ternary-relayout-weights{{rows={0}}", rows).str());
+  addPipeline(pm, "canonicalize,convert-llm-to-cpu");
   std::string kernel =
       llvm::formatv("ternary-tile-matmul-cpu{{triple={0} cpu={1} "
                     "features={2} rows={3} int8-dot={4} l2-cache-kib={5}},"
@@ -92,8 +93,9 @@ void trilm::buildCPUPipeline(OpPassManager &pm,
                             // while its body is still a single block.
                             "finalize-memref-to-llvm"
                           : "scf-forall-to-for";
-  addPipeline(pm, llvm::formatv("{0},canonicalize,cse,{1},{2},{3}", kernel,
-                                kBufferize, loops, kToLLVM)
+  addPipeline(pm, llvm::formatv("{0},func.func(convert-elementwise-to-linalg),"
+                                "canonicalize,cse,{1},{2},{3}",
+                                kernel, kBufferize, loops, kToLLVM)
                       .str());
 }
 

@@ -38,7 +38,7 @@ typedef struct {
   int64_t offset, sizes[2], strides[2];
 } LogitsRef;
 typedef struct {
-  float *allocated, *aligned;
+  void *allocated, *aligned;
   int64_t offset, sizes[3], strides[3];
 } CacheRef;
 
@@ -54,8 +54,12 @@ typedef void (*EntryPoint)(TokensRef *tokens, int64_t start, CacheRef *keys,
 struct trilm_model {
   void *library;
   /* The mapped external weights file, or NULL when they are embedded. */
-  void *weights;
+  void *mapped;
   int64_t weightsBytes;
+  /* What the entry points read: the mapped file or the model's
+   * `trilm_weights`. */
+  const uint8_t *weights;
+  int64_t cacheElementBytes;
   trilm_model_info info;
   EntryPoint prefill;
   EntryPoint decode;
@@ -66,8 +70,8 @@ struct trilm_context {
   int64_t length;
   int32_t threads;
   int64_t position;
-  float *keyCache;
-  float *valueCache;
+  void *keyCache;
+  void *valueCache;
 };
 
 static trilm_status fail(trilm_error *error, trilm_status status,
@@ -187,7 +191,23 @@ trilm_status trilm_model_open_with_weights(const char *path,
   }
   result->library = library;
   result->weightsBytes = config[TRILM_CONFIG_WEIGHTS_BYTES];
-  if (result->weightsBytes > 0) {
+  result->cacheElementBytes = config[TRILM_CONFIG_KV_CACHE_ELEMENT_BYTES];
+  if (result->cacheElementBytes != 2 && result->cacheElementBytes != 4) {
+    trilm_model_free(result);
+    return fail(error, TRILM_ERROR_INVALID_MODEL,
+                "%s has KV-cache elements of %lld bytes; expected 2 or 4",
+                describePath(path), (long long)result->cacheElementBytes);
+  }
+  if (!config[TRILM_CONFIG_EXTERNAL_WEIGHTS]) {
+    result->weights = (const uint8_t *)dlsym(library, "trilm_weights");
+    if (!result->weights) {
+      trilm_model_free(result);
+      return fail(error, TRILM_ERROR_INVALID_MODEL,
+                  "%s has neither embedded weights (trilm_weights) nor an "
+                  "external weights file",
+                  describePath(path));
+    }
+  } else {
     char *derived = NULL;
     if (!weights_path) {
       if (!path) {
@@ -201,13 +221,14 @@ trilm_status trilm_model_open_with_weights(const char *path,
     }
     trilm_status status =
         weights_path ? mapWeights(weights_path, result->weightsBytes,
-                                  &result->weights, error)
+                                  &result->mapped, error)
                      : fail(error, TRILM_ERROR_OUT_OF_MEMORY, "out of memory");
     free(derived);
     if (status != TRILM_OK) {
       trilm_model_free(result);
       return status;
     }
+    result->weights = result->mapped;
   }
   result->prefill = prefill;
   result->decode = decode;
@@ -229,8 +250,8 @@ trilm_status trilm_model_open_with_weights(const char *path,
 void trilm_model_free(trilm_model *model) {
   if (!model)
     return;
-  if (model->weights)
-    munmap(model->weights, (size_t)model->weightsBytes);
+  if (model->mapped)
+    munmap(model->mapped, (size_t)model->weightsBytes);
   dlclose(model->library);
   free(model);
 }
@@ -260,15 +281,16 @@ trilm_status trilm_context_create(trilm_model *model, int64_t context_length,
   trilm_context *result = calloc(1, sizeof(trilm_context));
   if (!result)
     return fail(error, TRILM_ERROR_OUT_OF_MEMORY, "out of memory");
-  size_t cacheFloats = (size_t)info->num_layers * (size_t)context_length *
+  size_t cacheElements = (size_t)info->num_layers * (size_t)context_length *
                        (size_t)(info->num_kv_heads * info->head_dim);
-  result->keyCache = calloc(cacheFloats, sizeof(float));
-  result->valueCache = calloc(cacheFloats, sizeof(float));
+  size_t elementBytes = (size_t)model->cacheElementBytes;
+  result->keyCache = calloc(cacheElements, elementBytes);
+  result->valueCache = calloc(cacheElements, elementBytes);
   if (!result->keyCache || !result->valueCache) {
     trilm_context_free(result);
     return fail(error, TRILM_ERROR_OUT_OF_MEMORY,
                 "cannot allocate a KV cache of %zu bytes",
-                2 * cacheFloats * sizeof(float));
+                2 * cacheElements * elementBytes);
   }
   result->model = model;
   result->length = context_length;
@@ -291,7 +313,7 @@ int64_t trilm_context_position(const trilm_context *context) {
   return context->position;
 }
 
-static CacheRef describeCache(float *data, const trilm_model_info *info,
+static CacheRef describeCache(void *data, const trilm_model_info *info,
                               int64_t length) {
   int64_t width = info->num_kv_heads * info->head_dim;
   return (CacheRef){data, data, 0, {info->num_layers, length, width},

@@ -15,7 +15,8 @@ import pytest
 import llm_harness as llm
 from llm_harness import f32, tensor_type
 
-PIPELINES = {"reference": ["--trilm-reference-pipeline"]}
+PIPELINES = {"reference": ["--trilm-reference-pipeline"],
+             "cpu": ["--trilm-cpu-pipeline=cpu=native"]}
 TOLERANCE = 1e-5
 
 

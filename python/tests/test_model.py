@@ -232,3 +232,33 @@ def test_object_linked_into_a_program(tools, tmp_path):
     got = np.fromfile(logits_file, dtype=np.float32).reshape(len(TOKENS), -1)
     want = reference_logits(directory, TOKENS)
     assert np.all(relative_error(got, want) < 1e-4), relative_error(got, want)
+
+
+@pytest.mark.parametrize("activations", ["fp32", "int8"])
+def test_half_precision_kv_cache(tools, runtime, activations, tmp_path):
+    # --kv-cache=f16: keys and values are rounded to f16 as they are stored
+    # (relative error 2^-11 each), so with fp32 activations the logits stay
+    # within 1e-2 of the largest logit of the f32-cache model (int8
+    # activations amplify it where a code rounds the other way: 1e-1), and the
+    # top tokens agree; a prompt at once and token by token give the same
+    # logits (both read the rounded cache).
+    directory = write_checkpoint(tmp_path / "ckpt", kv_heads=2, model_parallel=3, seed=4)
+    tokens = sample_text(directory, 24, seed=4)
+    reference = reference_logits(directory, tokens)
+    exact = runtime.open(compile_model(tools, directory, tmp_path / "f32.so",
+                                       f"--activations={activations}"))
+    half = runtime.open(compile_model(tools, directory, tmp_path / "f16.so",
+                                      f"--activations={activations}", "--kv-cache=f16"))
+    want = exact.context().eval(tokens)
+    context = half.context(threads=2)
+    prompt = context.eval(tokens)
+    context.reset()
+    decoded = np.stack([context.eval([token])[0] for token in tokens])
+    tolerance = 1e-2 if activations == "fp32" else 1e-1
+    assert np.all(relative_error(prompt, want) < tolerance), relative_error(prompt, want)
+    assert np.all(relative_error(decoded, prompt) < 1e-5), relative_error(decoded, prompt)
+    assert np.mean(prompt.argmax(-1) == want.argmax(-1)) >= 0.9
+    if activations == "fp32":
+        assert np.all(relative_error(want, reference) < 1e-4)
+    half.close()
+    exact.close()

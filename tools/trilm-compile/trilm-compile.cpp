@@ -107,6 +107,11 @@ static cl::opt<std::string>
                          "TriLM semantics) or int8 (per-token absmax); "
                          "checkpoints only"),
                 cl::init("fp32"), cl::cat(toolOptions));
+static cl::opt<std::string>
+    kvCache("kv-cache",
+            cl::desc("Element type of the KV cache: f32 (exact attention) or "
+                     "f16 (half the bytes per position); checkpoints only"),
+            cl::init("f32"), cl::cat(toolOptions));
 static cl::opt<std::string> ternarize(
     "ternarize",
     cl::desc("Ternarise non-ternary block weights: none (they are an error) "
@@ -175,6 +180,11 @@ importCheckpoint(MLIRContext &context, llvm::StringRef dir,
   else if (activations != "fp32")
     return llvm::createStringError("unknown --activations '" + activations +
                                    "'; expected fp32 or int8");
+  if (kvCache == "f16")
+    options.kvCache = trilm::model::ModelOptions::KVCache::F16;
+  else if (kvCache != "f32")
+    return llvm::createStringError("unknown --kv-cache '" + kvCache +
+                                   "'; expected f32 or f16");
   if (ternarize == "absmean")
     options.ternarize = trilm::import::Ternarize::AbsMean;
   else if (ternarize != "none")
@@ -288,6 +298,8 @@ private:
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // --mlir-print-debuginfo and friends, for the textual outputs.
+  registerAsmPrinterCLOptions();
   cl::HideUnrelatedOptions(toolOptions);
   cl::ParseCommandLineOptions(
       argc, argv,

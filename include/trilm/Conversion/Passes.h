@@ -7,6 +7,7 @@
 #ifndef TRILM_CONVERSION_PASSES_H
 #define TRILM_CONVERSION_PASSES_H
 
+#include "trilm/Conversion/LLMToCPU/LLMToCPU.h"
 #include "trilm/Conversion/LLMToLinalg/LLMToLinalg.h"
 #include "trilm/Conversion/MemRefCopyToLinalg/MemRefCopyToLinalg.h"
 #include "trilm/Conversion/TernaryToCPU/TernaryToCPU.h"

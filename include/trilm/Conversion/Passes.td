@@ -31,6 +31,31 @@ def ConvertLLMToLinalg : Pass<"convert-llm-to-linalg"> {
   ];
 }
 
+def ConvertLLMToCPU : Pass<"convert-llm-to-cpu"> {
+  let summary = "Lower llm ops to vectorised, threaded code for CPUs";
+  let description = [{
+    Lowers the llm ops for CPU targets, on tensors:
+
+    - an RMSNorm feeding `ternary.quantize` becomes one pass that computes
+      each normalised row twice (for its absmax, then its codes) rather
+      than storing it;
+    - `llm.attention` runs heads on threads (`scf.forall`); each query row
+      makes one pass over its visible keys with an online softmax, with
+      head_dim-wide vector dot products and multiply-adds;
+    - `llm.lm_head` runs vocabulary tiles on threads, each logit a 16-wide
+      multiply-add loop;
+    - the other ops get the reference lowering (`convert-llm-to-linalg`).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def ConvertTernaryToLinalg : Pass<"convert-ternary-to-linalg"> {
   let summary = "Reference lowering of the ternary dialect to linalg, tensor and arith";
   let description = [{

@@ -24,16 +24,21 @@ struct ModelOptions {
   /// absmax) instead of keeping them f32.
   bool int8Activations = false;
   import::Ternarize ternarize = import::Ternarize::None;
+  /// The element type of the KV caches: f32 keeps attention exact, f16
+  /// halves the bytes decoding reads per position.
+  enum class KVCache { F32, F16 };
+  KVCache kvCache = KVCache::F32;
   /// Packed weights are stored with this many rows interleaved (when it
   /// divides their rows), the layout the CPU kernels stream best.
   int64_t interleaveRows = 1;
   /// Where the weights buffer goes (see trilm-c/ModelABI.h for its format).
   enum class WeightsPlacement {
-    /// A private global of the module, with its bytes: self-contained, but
-    /// the bytes then pass through LLVM (fine for small models).
+    /// The public global `trilm_weights` of the module, with its bytes:
+    /// self-contained, but the bytes then pass through LLVM (fine for small
+    /// models).
     InModule,
-    /// Written to `weightsStream`; the module declares the public global
-    /// `trilm_weights` for an object holding them to define at link time.
+    /// Written to `weightsStream`, for an object that defines the public
+    /// global `trilm_weights` beside the code.
     LinkedObject,
     /// Written to `weightsStream`, a file the runtime memory-maps and passes
     /// to the entry points.
@@ -55,21 +60,22 @@ struct ModelSummary {
   int64_t weightBytes = 0;
 };
 
-/// Imports `checkpoint` into a module with two entry points over the same
+/// Imports `checkpoint` into a module of target-independent model IR (llm,
+/// ternary and upstream tensor ops) with two entry points over the same
 /// weights, both appending tokens at position `start` of a KV cache:
 ///
 ///   func @trilm_prefill(%tokens: memref<?xi32>, %start: index,
-///                       %k_cache, %v_cache: memref<L x C x KV x f32>,
+///                       %k_cache, %v_cache: memref<L x C x KV x T>,
 ///                       %logits: memref<R x V x f32>, %weights: memref<?xi8>)
-///   func @trilm_decode  (the same with one token: the GEMV kernels)
+///   func @trilm_decode  (the same with one token)
 ///
 /// where L is the number of layers, C the context length (dynamic), KV the
-/// key/value width (kv heads x head dim) and V the vocabulary. They write the
-/// new tokens' keys and values into the caches and the logits of the last R
-/// tokens (1 <= R <= the token count, dynamic for prefill), and
-/// the module exports `trilm_model_config` (see trilm-c/ModelABI.h).
-/// `%weights` is the external weights file, unused when the weights are in a
-/// global (`trilm_weights`).
+/// key/value width (kv heads x head dim), T the cache element type and V the
+/// vocabulary. They write the new tokens' keys and values into the caches
+/// and the logits of the last R tokens (1 <= R <= the token count, dynamic
+/// for prefill), reading the weights from `%weights` (the external file, or
+/// the global `trilm_weights` that embedded weights define); the module
+/// exports `trilm_model_config` (see trilm-c/ModelABI.h).
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 buildLlamaModule(mlir::MLIRContext &context,
                  const import::Checkpoint &checkpoint,

@@ -188,41 +188,15 @@ struct LowerAttention : public OpRewritePattern<AttentionOp> {
     Type f32 = rewriter.getF32Type();
     int64_t headDim = op.getHeadDim(), kvHeads = op.getNumKVHeads();
     int64_t group = op.getNumHeads() / kvHeads;
-    RankedTensorType cacheType = op.getKeyCache().getType();
-    Type cacheElement = cacheType.getElementType();
     Value start = op.getStart();
     Value rows = tensor::DimOp::create(rewriter, loc, op.getQuery(), 0);
     Value length = ia.add(start, rows);
-    SmallVector<OpFoldResult> rowSizes = {OpFoldResult(rows),
-                                          rewriter.getIndexAttr(kvHeads),
-                                          rewriter.getIndexAttr(headDim)};
     SmallVector<OpFoldResult> unitStrides(3, rewriter.getIndexAttr(1));
 
-    // The new rows, in the cache's element type, written at `start`.
-    auto append = [&](Value rowsValue, Value cache) {
-      auto rowsType = cast<RankedTensorType>(rowsValue.getType());
-      Value converted = buildGeneric(
-          rewriter, loc,
-          emptyOf(rewriter, loc, rowsType.clone(cacheElement), rowsValue),
-          rowsValue,
-          {projection(context, 2, {0, 1}), projection(context, 2, {0, 1})},
-          {par, par}, [&](OpBuilder &b, Location nloc, ValueRange args) {
-            return convertFloat(b, nloc, args[0], cacheElement);
-          });
-      Value split = tensor::ExpandShapeOp::create(
-          rewriter, loc,
-          RankedTensorType::get({ShapedType::kDynamic, kvHeads, headDim},
-                                cacheElement),
-          converted, ArrayRef<ReassociationIndices>{{0}, {1, 2}}, rowSizes);
-      return tensor::InsertSliceOp::create(
-                 rewriter, loc, split, cache,
-                 ArrayRef<OpFoldResult>{start, rewriter.getIndexAttr(0),
-                                        rewriter.getIndexAttr(0)},
-                 rowSizes, unitStrides)
-          .getResult();
-    };
-    Value keyCache = append(op.getKey(), op.getKeyCache());
-    Value valueCache = append(op.getValue(), op.getValueCache());
+    Value keyCache =
+        buildCacheAppend(rewriter, loc, op.getKey(), op.getKeyCache(), start);
+    Value valueCache = buildCacheAppend(rewriter, loc, op.getValue(),
+                                        op.getValueCache(), start);
     auto visible = [&](Value cache) {
       return tensor::ExtractSliceOp::create(
           rewriter, loc, cache,
@@ -472,6 +446,33 @@ Value trilm::buildNormalized(OpBuilder &b, Location loc, Value x,
       arith::DivFOp::create(b, loc, f32Constant(b, loc, 1.0), root);
   Value normed = arith::MulFOp::create(b, loc, x, inverse);
   return arith::MulFOp::create(b, loc, extendToF32(b, loc, gamma), normed);
+}
+
+Value trilm::buildCacheAppend(OpBuilder &b, Location loc, Value rows,
+                              Value cache, Value start) {
+  MLIRContext *context = b.getContext();
+  auto cacheType = cast<RankedTensorType>(cache.getType());
+  Type element = cacheType.getElementType();
+  int64_t kvHeads = cacheType.getDimSize(1), headDim = cacheType.getDimSize(2);
+  auto rowsType = cast<RankedTensorType>(rows.getType());
+  Value converted = buildGeneric(
+      b, loc, emptyOf(b, loc, rowsType.clone(element), rows), rows,
+      {projection(context, 2, {0, 1}), projection(context, 2, {0, 1})},
+      {par, par}, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        return convertFloat(nb, nloc, args[0], element);
+      });
+  SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, rows, 0),
+                                     b.getIndexAttr(kvHeads),
+                                     b.getIndexAttr(headDim)};
+  Value split = tensor::ExpandShapeOp::create(
+      b, loc,
+      RankedTensorType::get({rowsType.getDimSize(0), kvHeads, headDim},
+                            element),
+      converted, ArrayRef<ReassociationIndices>{{0}, {1, 2}}, sizes);
+  return tensor::InsertSliceOp::create(
+      b, loc, split, cache,
+      ArrayRef<OpFoldResult>{start, b.getIndexAttr(0), b.getIndexAttr(0)},
+      sizes, SmallVector<OpFoldResult>(3, b.getIndexAttr(1)));
 }
 
 SmallVector<float> trilm::ropeInverseFrequencies(int64_t headDim, float theta,

@@ -161,8 +161,7 @@ func.func @rope_scaling(%x: tensor<?x64xf32>, %s: index) {
 // -----
 
 func.func @rope_style(%x: tensor<?x64xf32>, %s: index) {
-  // expected-error @+2 {{expected ::trilm::llm::RopeStyle to be one of: rotate_half, interleaved}}
-  // expected-error @+1 {{failed to parse LLM_RopeStyleAttr parameter 'value'}}
+  // expected-error @+1 {{expected one of [rotate_half, interleaved] for which elements of a head rotate together, got: sideways}}
   %0 = llm.rope sideways %x, %s {head_dim = 64 : i64, theta = 1.0e4 : f32} : tensor<?x64xf32>
   return
 }

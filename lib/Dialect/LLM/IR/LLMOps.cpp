@@ -18,6 +18,23 @@
 using namespace mlir;
 using namespace trilm::llm;
 
+/// An enum attribute as its bare keyword (`rotate_half`, `silu`).
+template <typename EnumAttrT>
+static ParseResult parseBareEnum(OpAsmParser &parser, EnumAttrT &attr) {
+  using Enum = decltype(std::declval<EnumAttrT>().getValue());
+  FailureOr<Enum> value = FieldParser<Enum, Enum>::parse(parser);
+  if (failed(value))
+    return failure();
+  attr = EnumAttrT::get(parser.getContext(), *value);
+  return success();
+}
+
+template <typename EnumAttrT>
+static void printBareEnum(OpAsmPrinter &printer, Operation *,
+                          EnumAttrT attr) {
+  printer << stringifyEnum(attr.getValue());
+}
+
 #define GET_OP_CLASSES
 #include "trilm/Dialect/LLM/IR/LLMOps.cpp.inc"
 

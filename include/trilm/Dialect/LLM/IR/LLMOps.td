@@ -141,7 +141,7 @@ def LLM_RopeOp : LLM_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
                        OptionalAttr<LLM_RopeScalingAttr>:$scaling);
   let results = (outs LLM_Activations:$result);
   let assemblyFormat = [{
-    $style $input `,` $start attr-dict `:` type($input)
+    custom<BareEnum>($style) $input `,` $start attr-dict `:` type($input)
   }];
   let hasVerifier = 1;
 }
@@ -223,7 +223,7 @@ def LLM_GatedActivationOp : LLM_Op<"gated_activation", [Pure,
                        LLM_Activations:$gate, LLM_Activations:$up);
   let results = (outs LLM_Activations:$result);
   let assemblyFormat = [{
-    $function $gate `,` $up attr-dict `:` type($gate)
+    custom<BareEnum>($function) $gate `,` $up attr-dict `:` type($gate)
   }];
 }
 
