@@ -10,6 +10,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "trilm/Conversion/Passes.h"
 #include "trilm/Dialect/Ternary/Transforms/Passes.h"
+#include "trilm/Dialect/TernaryCPU/Transforms/Passes.h"
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -30,7 +31,7 @@ static constexpr const char *kBufferize =
 
 static constexpr const char *kToLLVM =
     "func.func(convert-linalg-to-loops),"
-    "ternary-lower-kernel-ops,"
+    "ternary-cpu-lower-instructions,"
     "convert-vector-to-scf,"
     "func.func(lower-vector-multi-reduction),"
     "expand-strided-metadata,"
@@ -47,6 +48,7 @@ static void addPipeline(OpPassManager &pm, const std::string &text) {
   std::call_once(registered, [] {
     mlir::registerAllPasses();
     ternary::registerTernaryPasses();
+    ternary_cpu::registerTernaryCPUPasses();
     registerTrilmConversionPasses();
   });
   if (failed(parsePassPipeline(text, pm)))

@@ -11,15 +11,19 @@
 #include "trilm/Dialect/LLM/Transforms/BufferizableOpInterfaceImpl.h"
 #include "trilm/Dialect/Ternary/IR/Ternary.h"
 #include "trilm/Dialect/Ternary/Transforms/Passes.h"
+#include "trilm/Dialect/TernaryCPU/IR/TernaryCPU.h"
+#include "trilm/Dialect/TernaryCPU/Transforms/Passes.h"
 #include "trilm/Pipelines/Pipelines.h"
 
 void trilm::registerAllDialects(mlir::DialectRegistry &registry) {
-  registry.insert<llm::LLMDialect, ternary::TernaryDialect>();
+  registry.insert<llm::LLMDialect, ternary::TernaryDialect,
+                  ternary_cpu::TernaryCPUDialect>();
   llm::registerBufferizableOpInterfaceExternalModels(registry);
 }
 
 void trilm::registerAllPasses() {
   ternary::registerTernaryPasses();
+  ternary_cpu::registerTernaryCPUPasses();
   registerTrilmConversionPasses();
   registerPipelines();
 }

@@ -5,7 +5,9 @@
 // CHECK-DAG: --convert-ternary-to-cpu
 // CHECK-DAG: --ternary-tile-matmul-cpu
 // CHECK-DAG: --ternary-relayout-weights
-// CHECK-DAG: --ternary-lower-kernel-ops
+// CHECK-DAG: --ternary-cpu-lower-instructions
+// CHECK-DAG: --convert-llm-to-linalg
+// CHECK-DAG: --convert-llm-to-cpu
 // CHECK-DAG: --trilm-cpu-pipeline
 // CHECK-DAG: --ternary-raise-matmul
 // CHECK-DAG: max-groups

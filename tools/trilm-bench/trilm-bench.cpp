@@ -122,7 +122,7 @@ int runMatmul() {
   if (!host)
     return fail(llvm::toString(host.takeError()));
   llvm::outs() << "host: " << host->triple << ", cpu " << host->cpu
-               << ", int8 dot: " << ternary::stringifyInt8DotKind(host->int8Dot)
+               << ", int8 dot: " << ternary_cpu::stringifyInt8DotKind(host->int8Dot)
                << "\n";
   // Roofs for each thread count, measured in this run.
   std::map<int, std::vector<BandwidthSample>> roofs;

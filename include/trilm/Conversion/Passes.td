@@ -132,6 +132,7 @@ def TernaryTileMatmulCPU : Pass<"ternary-tile-matmul-cpu"> {
     "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect",
     "::trilm::ternary::TernaryDialect",
+    "::trilm::ternary_cpu::TernaryCPUDialect",
   ];
 }
 
@@ -163,6 +164,7 @@ def ConvertTernaryToCPU : Pass<"convert-ternary-to-cpu"> {
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect",
+    "::trilm::ternary_cpu::TernaryCPUDialect",
   ];
 }
 

@@ -22,6 +22,7 @@
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "trilm/Conversion/TernaryToLinalg/TernaryToLinalg.h"
 #include "trilm/Dialect/Ternary/IR/Ternary.h"
+#include "trilm/Dialect/TernaryCPU/IR/TernaryCPU.h"
 #include "trilm/Dialect/Ternary/Utils/LoweringUtils.h"
 #include "trilm/Target/CPU/CPUTarget.h"
 
@@ -33,6 +34,7 @@ namespace trilm {
 using namespace mlir;
 using namespace trilm;
 using namespace trilm::ternary;
+using namespace trilm::ternary_cpu;
 
 namespace {
 
@@ -896,10 +898,11 @@ struct ConvertTernaryToCPUPass
     populateTernaryToLinalgTypeConversion(converter);
     RewritePatternSet patterns(&getContext());
     populateTernaryToCPUConversionPatterns(converter, patterns);
-    // The kernels' dot products stay until after bufferization.
+    // The kernels' instructions stay until after bufferization.
     if (failed(convertTernaryOps(
             getOperation(), converter, std::move(patterns),
             [](ConversionTarget &target) {
+              target.addIllegalOp<PrepareActivationsOp, TileMatmulOp>();
               target.addLegalOp<Dot4Op, TritsToF32Op>();
             })))
       signalPassFailure();

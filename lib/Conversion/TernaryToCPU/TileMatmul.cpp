@@ -25,6 +25,7 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "trilm/Dialect/Ternary/Utils/LoweringUtils.h"
+#include "trilm/Dialect/TernaryCPU/IR/TernaryCPU.h"
 #include "trilm/Target/CPU/CPUTarget.h"
 
 namespace trilm {
@@ -35,6 +36,7 @@ namespace trilm {
 using namespace mlir;
 using namespace trilm;
 using namespace trilm::ternary;
+using namespace trilm::ternary_cpu;
 
 namespace {
 

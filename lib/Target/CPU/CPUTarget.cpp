@@ -7,6 +7,7 @@
 #include "trilm/Target/CPU/CPUTarget.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Target/LLVMIR/Dialect/ArmNeon/ArmNeonToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
@@ -101,12 +102,12 @@ llvm::Expected<CPUTarget> CPUTarget::get(llvm::StringRef triple,
   };
   if (parsed.isAArch64()) {
     if (has("dotprod"))
-      target.int8Dot = ternary::Int8DotKind::neon_dotprod;
+      target.int8Dot = ternary_cpu::Int8DotKind::neon_dotprod;
   } else {
     if (has("avx512vnni") && has("avx512vl") && has("avx512bw"))
-      target.int8Dot = ternary::Int8DotKind::avx512_vnni;
+      target.int8Dot = ternary_cpu::Int8DotKind::avx512_vnni;
     else if (has("avxvnni"))
-      target.int8Dot = ternary::Int8DotKind::avx_vnni;
+      target.int8Dot = ternary_cpu::Int8DotKind::avx_vnni;
   }
   return target;
 }
@@ -135,6 +136,7 @@ llvm::Expected<std::unique_ptr<llvm::Module>>
 trilm::cpu::translateToLLVMIR(mlir::ModuleOp module, const CPUTarget &target,
                               llvm::LLVMContext &context, unsigned optLevel) {
   mlir::DialectRegistry registry;
+  mlir::registerArmNeonDialectTranslation(registry);
   mlir::registerBuiltinDialectTranslation(registry);
   mlir::registerLLVMDialectTranslation(registry);
   mlir::registerOpenMPDialectTranslation(registry);

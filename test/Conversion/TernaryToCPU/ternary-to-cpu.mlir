@@ -11,7 +11,7 @@
 // CHECK: vector.bitcast {{.*}} : vector<64xi8> to vector<32xi16>
 // CHECK: arith.shrui {{.*}} : vector<32xi16>
 // CHECK: arith.andi {{.*}} : vector<64xi8>
-// CHECK: ternary.dot4 avx512_vnni unsigned_lhs {{.*}} : vector<64xi8> -> vector<16xi32>
+// CHECK: ternary_cpu.dot4 avx512_vnni unsigned_lhs {{.*}} : vector<64xi8> -> vector<16xi32>
 // The 8 accumulators of the 2 x 4 tile are summed by a transposed tree.
 // CHECK: vector.shuffle {{.*}} : vector<16xi32>, vector<16xi32>
 // CHECK: arith.subi {{.*}} : vector<8xi32>
@@ -19,7 +19,7 @@
 // CHECK: vector.shape_cast {{.*}} : vector<8xf32> to vector<2x4xf32>
 // CHECK-NOT: 37x700x
 func.func @tile_int8_tq2(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<2x2xf32>, %m: index, %n: index) -> vector<2x4xf32> {
-  %t = ternary.tile_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%m, %n] groups #ternary.scale_groups<n = [20], k = [300]> scales(%s : tensor<2x2xf32>) dot avx512_vnni : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> vector<2x4xf32>
+  %t = ternary_cpu.tile_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%m, %n] groups #ternary.scale_groups<n = [20], k = [300]> scales(%s : tensor<2x2xf32>) dot avx512_vnni : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> vector<2x4xf32>
   return %t : vector<2x4xf32>
 }
 
@@ -40,7 +40,7 @@ func.func @tile_int8_tq2(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: ten
 // CHECK-NOT: 8x300x
 func.func @tile_float_tq1(%p: tensor<2x640xf32>, %w: !ternary.packed<8x300, tq1>, %s: tensor<1x1xf32>, %n: index) -> vector<1x4xf32> {
   %c0 = arith.constant 0 : index
-  %t = ternary.tile_matmul %p, %w[%c0, %n] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) dot generic : tensor<2x640xf32>, !ternary.packed<8x300, tq1> -> vector<1x4xf32>
+  %t = ternary_cpu.tile_matmul %p, %w[%c0, %n] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) dot generic : tensor<2x640xf32>, !ternary.packed<8x300, tq1> -> vector<1x4xf32>
   return %t : vector<1x4xf32>
 }
 
@@ -54,7 +54,7 @@ func.func @tile_float_tq1(%p: tensor<2x640xf32>, %w: !ternary.packed<8x300, tq1>
 // CHECK: %[[E:.*]] = tensor.expand_shape %[[P]] {{\[}}[0], [1, 2]] output_shape [%{{.*}}, 4, 256] : tensor<?x1024xi8> into tensor<?x4x256xi8>
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[E]] : tensor<?x4x256xi8>) outs(%{{.*}} : tensor<?x4xi32>)
 func.func @prepare(%x: tensor<?x700xi8>) -> (tensor<?x1024xi8>, tensor<?x4xi32>) {
-  %p, %sums = ternary.prepare_activations %x groups #ternary.scale_groups<k = [300]> scheme tq2 : tensor<?x700xi8> -> tensor<?x1024xi8>, tensor<?x4xi32>
+  %p, %sums = ternary_cpu.prepare_activations %x groups #ternary.scale_groups<k = [300]> scheme tq2 : tensor<?x700xi8> -> tensor<?x1024xi8>, tensor<?x4xi32>
   return %p, %sums : tensor<?x1024xi8>, tensor<?x4xi32>
 }
 
@@ -65,14 +65,14 @@ func.func @prepare(%x: tensor<?x700xi8>) -> (tensor<?x1024xi8>, tensor<?x4xi32>)
 // CHECK-LABEL: func.func @gemv_int8_tq2
 // CHECK-NOT: arith.shrui
 // CHECK: arith.andi {{.*}} : vector<64xi8>
-// CHECK: ternary.dot4 generic unsigned_lhs {{.*}} : vector<64xi8> -> vector<16xi32>
+// CHECK: ternary_cpu.dot4 generic unsigned_lhs {{.*}} : vector<64xi8> -> vector<16xi32>
 // CHECK: scf.yield
 // CHECK: arith.shrsi {{.*}} : vector<16xi32>
 // CHECK: arith.shrsi {{.*}} : vector<16xi32>
 // CHECK: arith.shrsi {{.*}} : vector<16xi32>
 func.func @gemv_int8_tq2(%p: tensor<1x256xi8>, %sums: tensor<1x1xi32>, %as: tensor<1xf32>, %w: !ternary.packed<8x256, tq2>, %s: tensor<1x1xf32>, %n: index) -> vector<1x4xf32> {
   %c0 = arith.constant 0 : index
-  %t = ternary.tile_matmul %p block_sums(%sums : tensor<1x1xi32>) act_scales(%as : tensor<1xf32>), %w[%c0, %n] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) dot generic : tensor<1x256xi8>, !ternary.packed<8x256, tq2> -> vector<1x4xf32>
+  %t = ternary_cpu.tile_matmul %p block_sums(%sums : tensor<1x1xi32>) act_scales(%as : tensor<1xf32>), %w[%c0, %n] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) dot generic : tensor<1x256xi8>, !ternary.packed<8x256, tq2> -> vector<1x4xf32>
   return %t : vector<1x4xf32>
 }
 
@@ -89,8 +89,8 @@ func.func @gemv_int8_tq2(%p: tensor<1x256xi8>, %sums: tensor<1x1xi32>, %as: tens
 // CHECK: linalg.copy ins(%{{.*}} : tensor<?x3x4x4xi8>)
 // CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0], [1, 2, 3]] : tensor<?x3x5x64xi8> into tensor<?x960xi8>
 func.func @prepare_aligned(%x: tensor<?x700xf32>, %q: tensor<?x700xi8>) -> (tensor<?x768xf32>, tensor<?x960xi8>, tensor<?x3xi32>) {
-  %p = ternary.prepare_activations %x groups #ternary.scale_groups<k = [512]> scheme tq2 : tensor<?x700xf32> -> tensor<?x768xf32>
-  %p1, %sums = ternary.prepare_activations %q groups #ternary.scale_groups<n = [4]> scheme tq1 : tensor<?x700xi8> -> tensor<?x960xi8>, tensor<?x3xi32>
+  %p = ternary_cpu.prepare_activations %x groups #ternary.scale_groups<k = [512]> scheme tq2 : tensor<?x700xf32> -> tensor<?x768xf32>
+  %p1, %sums = ternary_cpu.prepare_activations %q groups #ternary.scale_groups<n = [4]> scheme tq1 : tensor<?x700xi8> -> tensor<?x960xi8>, tensor<?x3xi32>
   return %p, %p1, %sums : tensor<?x768xf32>, tensor<?x960xi8>, tensor<?x3xi32>
 }
 
@@ -101,12 +101,12 @@ func.func @prepare_aligned(%x: tensor<?x700xf32>, %q: tensor<?x700xi8>) -> (tens
 // CHECK-LABEL: func.func @tile_float_tq2
 // CHECK: %[[B:.*]] = vector.transfer_read {{.*}} : tensor<8x64xi8>, vector<16xi8>
 // CHECK: %[[L:.*]] = arith.extui %[[B]] : vector<16xi8> to vector<16xi32>
-// CHECK: %[[T:.*]] = ternary.trits_to_f32 avx512_vnni %[[L]] shift 0 : vector<16xi32> -> vector<16xf32>
+// CHECK: %[[T:.*]] = ternary_cpu.trits_to_f32 avx512_vnni %[[L]] shift 0 : vector<16xi32> -> vector<16xf32>
 // CHECK: vector.fma %[[T]], {{.*}} : vector<16xf32>
-// CHECK: ternary.trits_to_f32 avx512_vnni %[[L]] shift 6
+// CHECK: ternary_cpu.trits_to_f32 avx512_vnni %[[L]] shift 6
 // CHECK-NOT: vector<64xf32>
 func.func @tile_float_tq2(%p: tensor<1x256xf32>, %w: !ternary.packed<8x256, tq2>, %s: tensor<1x1xf32>, %n: index) -> vector<1x4xf32> {
   %c0 = arith.constant 0 : index
-  %t = ternary.tile_matmul %p, %w[%c0, %n] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) dot avx512_vnni : tensor<1x256xf32>, !ternary.packed<8x256, tq2> -> vector<1x4xf32>
+  %t = ternary_cpu.tile_matmul %p, %w[%c0, %n] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) dot avx512_vnni : tensor<1x256xf32>, !ternary.packed<8x256, tq2> -> vector<1x4xf32>
   return %t : vector<1x4xf32>
 }

@@ -10,26 +10,26 @@
 // activation rows (4 for int8 2-bit on the default target).
 // CHECK-LABEL: func.func @int8_tq2
 // CHECK-SAME: (%[[X:[^:]*]]: tensor<?x700xi8>, %[[AS:[^:]*]]: tensor<?xf32>, %[[W:[^:]*]]: !ternary.packed<37x700, tq2>, %[[S:[^:]*]]: tensor<2x2xf32>)
-// CHECK: %[[P:.*]], %[[SUMS:.*]] = ternary.prepare_activations %[[X]] groups #ternary.scale_groups<n = [20], k = [300]> scheme tq2 : tensor<?x700xi8> -> tensor<?x1024xi8>, tensor<?x4xi32>
+// CHECK: %[[P:.*]], %[[SUMS:.*]] = ternary_cpu.prepare_activations %[[X]] groups #ternary.scale_groups<n = [20], k = [300]> scheme tq2 : tensor<?x700xi8> -> tensor<?x1024xi8>, tensor<?x4xi32>
 // CHECK: scf.forall (%[[TILE:.*]]) in (10)
 // CHECK: %[[BLOCK:.*]] = arith.muli %[[TILE]], %{{.*}} : index
 // CHECK: scf.for %[[MB:.*]] = %{{.*}} to %{{.*}} step
 // CHECK: scf.for %[[R:.*]] = %{{.*}} to %{{.*}} step
 // CHECK: scf.for %[[M:.*]] = %[[MB]] to %{{.*}} step
 // CHECK: %[[N:.*]] = arith.addi %[[BLOCK]], %[[R]] : index
-// CHECK: %[[T:.*]] = ternary.tile_matmul %[[P]] block_sums(%[[SUMS]] : tensor<?x4xi32>) act_scales(%[[AS]] : tensor<?xf32>), %[[W]][%[[M]], %[[N]]] groups #ternary.scale_groups<n = [20], k = [300]> scales(%[[S]] : tensor<2x2xf32>) dot generic : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> vector<4x4xf32>
+// CHECK: %[[T:.*]] = ternary_cpu.tile_matmul %[[P]] block_sums(%[[SUMS]] : tensor<?x4xi32>) act_scales(%[[AS]] : tensor<?xf32>), %[[W]][%[[M]], %[[N]]] groups #ternary.scale_groups<n = [20], k = [300]> scales(%[[S]] : tensor<2x2xf32>) dot generic : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> vector<4x4xf32>
 // CHECK: vector.extract %[[T]][0] : vector<4xf32> from vector<4x4xf32>
 // CHECK: vector.transfer_write
 // CHECK: tensor.parallel_insert_slice
 // CHECK-NOT: ternary.matmul
 // OPTS-LABEL: func.func @int8_tq2
 // OPTS: scf.forall (%{{.*}}) in (5)
-// OPTS: ternary.tile_matmul {{.*}} dot avx512_vnni : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> vector<2x8xf32>
+// OPTS: ternary_cpu.tile_matmul {{.*}} dot avx512_vnni : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> vector<2x8xf32>
 // ZNVER4-LABEL: func.func @int8_tq2
-// ZNVER4: ternary.tile_matmul {{.*}} dot avx512_vnni
+// ZNVER4: ternary_cpu.tile_matmul {{.*}} dot avx512_vnni
 // NEON-LABEL: func.func @int8_tq2
-// NEON: %[[P:.*]], %{{.*}} = ternary.prepare_activations
-// NEON: ternary.tile_matmul %[[P]] act_scales({{.*}}), {{.*}} dot neon_dotprod
+// NEON: %[[P:.*]], %{{.*}} = ternary_cpu.prepare_activations
+// NEON: ternary_cpu.tile_matmul %[[P]] act_scales({{.*}}), {{.*}} dot neon_dotprod
 func.func @int8_tq2(%x: tensor<?x700xi8>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<2x2xf32>) -> tensor<?x37xf32> {
   %y = ternary.matmul %x act_scales(%as : tensor<?xf32>), %w groups #ternary.scale_groups<n = [20], k = [300]> scales(%s : tensor<2x2xf32>) : tensor<?x700xi8>, !ternary.packed<37x700, tq2> -> tensor<?x37xf32>
   return %y : tensor<?x37xf32>
@@ -41,9 +41,9 @@ func.func @int8_tq2(%x: tensor<?x700xi8>, %as: tensor<?xf32>, %w: !ternary.packe
 // end; 1.6-bit blocks take 320 prepared positions. 4 divides N = 8, so every
 // tile is full: static slices, unmasked writes.
 // CHECK-LABEL: func.func @gemv_float_tq1
-// CHECK: ternary.prepare_activations %{{.*}} groups #ternary.scale_groups<tensor> scheme tq1 : tensor<1x300xf16> -> tensor<1x640xf32>
+// CHECK: ternary_cpu.prepare_activations %{{.*}} groups #ternary.scale_groups<tensor> scheme tq1 : tensor<1x300xf16> -> tensor<1x640xf32>
 // CHECK: tensor.extract_slice %{{.*}}[0, %{{.*}}] [1, 4] [1, 1] : tensor<1x8xf32> to tensor<1x4xf32>
-// CHECK: ternary.tile_matmul {{.*}} : tensor<1x640xf32>, !ternary.packed<8x300, tq1> -> vector<1x4xf32>
+// CHECK: ternary_cpu.tile_matmul {{.*}} : tensor<1x640xf32>, !ternary.packed<8x300, tq1> -> vector<1x4xf32>
 // CHECK: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<4xf32>, tensor<1x4xf32>
 // CHECK: arith.truncf {{.*}} : f32 to f16
 func.func @gemv_float_tq1(%x: tensor<1x300xf16>, %w: !ternary.packed<8x300, tq1>, %s: tensor<1x1xf32>) -> tensor<1x8xf16> {
@@ -80,7 +80,7 @@ func.func @no_rows(%x: tensor<0x300xf32>, %w: !ternary.packed<8x300, tq2>, %s: t
 // BLOCKS: %[[END:.*]] = arith.minui
 // BLOCKS: scf.for %{{.*}} = %{{.*}} to %[[C16]] step %[[C4]]
 // BLOCKS: scf.for %{{.*}} = %[[MB]] to %[[END]] step %[[C4]]
-// BLOCKS: ternary.tile_matmul {{.*}} -> vector<4x4xf32>
+// BLOCKS: ternary_cpu.tile_matmul {{.*}} -> vector<4x4xf32>
 // BLOCKS: vector.transfer_write {{.*}} {in_bounds = [true]}
 func.func @cache_blocks(%x: tensor<64x4096xi8>, %as: tensor<64xf32>, %w: !ternary.packed<512x4096, tq2>, %s: tensor<1x1xf32>) -> tensor<64x512xf32> {
   %y = ternary.matmul %x act_scales(%as : tensor<64xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<64x4096xi8>, !ternary.packed<512x4096, tq2> -> tensor<64x512xf32>

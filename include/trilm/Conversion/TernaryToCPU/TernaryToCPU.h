@@ -16,7 +16,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Transforms/DialectConversion.h"
-#include "trilm/Dialect/Ternary/IR/Ternary.h"
+#include "trilm/Dialect/TernaryCPU/IR/TernaryCPU.h"
 
 namespace trilm {
 
@@ -32,11 +32,11 @@ inline constexpr int64_t kAccumulatorRegisterBudget = 16;
 /// `rows` weight rows take.
 int64_t accumulatorRegistersPerActivationRow(ternary::PackingScheme scheme,
                                              bool int8,
-                                             ternary::Int8DotKind dot,
+                                             ternary_cpu::Int8DotKind dot,
                                              int64_t rows);
 
-/// Adds the lowering of `ternary.prepare_activations` and
-/// `ternary.tile_matmul` to fused vector code, on top of the reference
+/// Adds the lowering of `ternary_cpu.prepare_activations` and
+/// `ternary_cpu.tile_matmul` to fused vector code, on top of the reference
 /// lowering of the other ternary ops.
 void populateTernaryToCPUConversionPatterns(mlir::TypeConverter &converter,
                                             mlir::RewritePatternSet &patterns);

@@ -8,7 +8,7 @@
 #define TRILM_TARGET_CPU_CPUTARGET_H
 
 #include "mlir/IR/BuiltinOps.h"
-#include "trilm/Dialect/Ternary/IR/Ternary.h"
+#include "trilm/Dialect/TernaryCPU/IR/TernaryCPU.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -30,7 +30,7 @@ struct CPUTarget {
   std::string cpu;
   std::string features;
   /// The int8 dot-product instructions the target has.
-  ternary::Int8DotKind int8Dot = ternary::Int8DotKind::generic;
+  ternary_cpu::Int8DotKind int8Dot = ternary_cpu::Int8DotKind::generic;
   /// Output rows per tile: enough independent accumulators to hide the
   /// latency of the dot-product instruction.
   int64_t rowsPerTile = 4;

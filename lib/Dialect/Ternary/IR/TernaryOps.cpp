@@ -50,11 +50,10 @@ static std::optional<SmallVector<int8_t>> getI8Values(Attribute attr) {
   return std::nullopt;
 }
 
-/// Verifies that `scales` has one entry per scale group of an rows x cols
-/// matrix.
-static LogicalResult verifyScales(Operation *op, ScaleGroupsAttr groups,
-                                  RankedTensorType scalesType, int64_t rows,
-                                  int64_t cols) {
+LogicalResult trilm::ternary::verifyScales(Operation *op,
+                                           ScaleGroupsAttr groups,
+                                           RankedTensorType scalesType,
+                                           int64_t rows, int64_t cols) {
   if (failed(groups.verifyShape([&] { return op->emitOpError(); }, rows, cols)))
     return failure();
   SmallVector<int64_t, 2> expected = {groups.getNumRowGroups(rows),
@@ -264,142 +263,4 @@ LogicalResult MatmulOp::verify() {
            << inputElement;
   }
   return verifyScales(*this, getGroups(), getScales().getType(), rows, cols);
-}
-
-//===----------------------------------------------------------------------===//
-// PrepareActivationsOp
-//===----------------------------------------------------------------------===//
-
-int64_t PrepareActivationsOp::getPositionsPerBlock(PackingScheme scheme) {
-  return scheme == PackingScheme::tq2 ? 256 : 320;
-}
-
-int64_t PrepareActivationsOp::getNumPreparedBlocks(ScaleGroupsAttr groups,
-                                                   int64_t cols) {
-  SmallVector<int64_t> bounds = groups.getColBounds(cols);
-  int64_t blocks = 0;
-  for (size_t g = 0; g + 1 < bounds.size(); ++g)
-    blocks += llvm::divideCeil(bounds[g + 1], packing::kBlockSize) -
-              bounds[g] / packing::kBlockSize;
-  return blocks;
-}
-
-LogicalResult PrepareActivationsOp::verify() {
-  auto inputType = cast<RankedTensorType>(getInput().getType());
-  auto preparedType = cast<RankedTensorType>(getPrepared().getType());
-  if (inputType.getRank() != 2 || ShapedType::isDynamic(inputType.getDimSize(1)))
-    return emitOpError("input must be a 2-D tensor with a static K, got ")
-           << inputType;
-  int64_t cols = inputType.getDimSize(1);
-  // Only the split along K matters here; any number of rows fits.
-  if (failed(getGroups().verifyShape([&] { return emitOpError(); },
-                                     std::numeric_limits<int64_t>::max(),
-                                     cols)))
-    return failure();
-  bool int8 = inputType.getElementType().isInteger(8);
-  if (!int8 && !isa<Float32Type, Float16Type, BFloat16Type>(
-                   inputType.getElementType()))
-    return emitOpError("activations must be f32, f16, bf16 or i8, got ")
-           << inputType.getElementType();
-  int64_t blocks = getNumPreparedBlocks(getGroups(), cols);
-  Type element = int8 ? Type(IntegerType::get(getContext(), 8))
-                      : Type(Float32Type::get(getContext()));
-  auto expected = RankedTensorType::get(
-      {inputType.getDimSize(0), blocks * getPositionsPerBlock(getScheme())},
-      element);
-  if (preparedType != expected)
-    return emitOpError("prepared type ")
-           << preparedType << " must be " << expected;
-  if (int8 != static_cast<bool>(getBlockSums()))
-    return emitOpError(int8 ? "i8 activations need a block_sums result"
-                            : "block_sums are only returned for i8 activations");
-  if (int8) {
-    auto sumsType = RankedTensorType::get({inputType.getDimSize(0), blocks},
-                                          IntegerType::get(getContext(), 32));
-    if (getBlockSums().getType() != sumsType)
-      return emitOpError("block_sums type ")
-             << getBlockSums().getType() << " must be " << sumsType;
-  }
-  return success();
-}
-
-//===----------------------------------------------------------------------===//
-// TileMatmulOp
-//===----------------------------------------------------------------------===//
-
-LogicalResult TileMatmulOp::verify() {
-  PackedType packedType = getWeights().getType();
-  auto preparedType = cast<RankedTensorType>(getPrepared().getType());
-  int64_t rows = packedType.getRows(), cols = packedType.getCols();
-  if (getTileRows() < 1 || getTileRows() > 16 || getTileActRows() < 1 ||
-      getTileActRows() > 16)
-    return emitOpError("tile must be 1 to 16 activation rows by 1 to 16 "
-                       "weight rows, got ")
-           << getResult().getType();
-  int64_t positions =
-      PrepareActivationsOp::getNumPreparedBlocks(getGroups(), cols) *
-      PrepareActivationsOp::getPositionsPerBlock(packedType.getScheme());
-  bool int8 = preparedType.getElementType().isInteger(8);
-  if (preparedType.getRank() != 2 || preparedType.getDimSize(1) != positions ||
-      !(int8 || preparedType.getElementType().isF32()))
-    return emitOpError("prepared activations of type ")
-           << preparedType << " do not match weights " << packedType
-           << " and their scale groups: expected [M, " << positions
-           << "] of i8 or f32";
-  if (int8 != static_cast<bool>(getActScales()))
-    return emitOpError(int8 ? "i8 activations need act_scales"
-                            : "act_scales are only allowed with i8 activations");
-  bool needsSums = int8 && getInt8Dot() != Int8DotKind::neon_dotprod;
-  if (needsSums != static_cast<bool>(getBlockSums()))
-    return emitOpError(needsSums
-                           ? "unsigned-code dot products need block_sums"
-                           : "block_sums are only used by i8 tiles with "
-                             "unsigned codes");
-  return verifyScales(*this, getGroups(), getScales().getType(), rows, cols);
-}
-
-//===----------------------------------------------------------------------===//
-// Dot4Op
-//===----------------------------------------------------------------------===//
-
-LogicalResult Dot4Op::verify() {
-  int64_t lanes = getAcc().getType().getDimSize(0);
-  int64_t bytes = getLhs().getType().getDimSize(0);
-  if (bytes != 4 * lanes)
-    return emitOpError("operands have ")
-           << bytes << " bytes but " << lanes << " i32 lanes need " << 4 * lanes;
-  switch (getKind()) {
-  case Int8DotKind::generic:
-    return success();
-  case Int8DotKind::avx512_vnni:
-  case Int8DotKind::avx_vnni: {
-    if (!getUnsignedLhs())
-      return emitOpError("vpdpbusd needs an unsigned lhs");
-    bool wide = getKind() == Int8DotKind::avx512_vnni;
-    if (lanes != 4 && lanes != 8 && !(wide && lanes == 16))
-      return emitOpError("vpdpbusd (")
-             << stringifyInt8DotKind(getKind()) << ") takes 4, 8"
-             << (wide ? " or 16" : "") << " lanes, got " << lanes;
-    return success();
-  }
-  case Int8DotKind::neon_dotprod:
-    if (getUnsignedLhs())
-      return emitOpError("sdot needs a signed lhs");
-    if (lanes != 4)
-      return emitOpError("sdot takes 4 lanes, got ") << lanes;
-    return success();
-  }
-  llvm_unreachable("unknown int8 dot kind");
-}
-
-//===----------------------------------------------------------------------===//
-// TritsToF32Op
-//===----------------------------------------------------------------------===//
-
-LogicalResult TritsToF32Op::verify() {
-  int64_t shift = getShift();
-  if (shift < 0 || shift > 30 || shift % 2 != 0)
-    return emitOpError("shift must be an even bit position from 0 to 30, got ")
-           << shift;
-  return success();
 }

@@ -33,6 +33,13 @@
 namespace trilm::ternary {
 /// Returns the packing library's scheme for a dialect scheme.
 ::trilm::packing::Scheme toPackingScheme(PackingScheme scheme);
+
+/// Verifies that `scalesType` has one entry per scale group of a rows x cols
+/// matrix, or emits an error on `op`.
+::llvm::LogicalResult verifyScales(::mlir::Operation *op,
+                                   ScaleGroupsAttr groups,
+                                   ::mlir::RankedTensorType scalesType,
+                                   int64_t rows, int64_t cols);
 } // namespace trilm::ternary
 
 #endif // TRILM_DIALECT_TERNARY_IR_TERNARY_H

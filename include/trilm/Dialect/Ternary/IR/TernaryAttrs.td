@@ -29,21 +29,6 @@ def Ternary_PackingSchemeAttr
 }
 
 //===----------------------------------------------------------------------===//
-// int8 dot-product instruction families
-//===----------------------------------------------------------------------===//
-
-def Ternary_Int8DotGeneric : I32EnumAttrCase<"generic", 0>;
-def Ternary_Int8DotAVX512VNNI : I32EnumAttrCase<"avx512_vnni", 1>;
-def Ternary_Int8DotAVXVNNI : I32EnumAttrCase<"avx_vnni", 2>;
-def Ternary_Int8DotNeonDotProd : I32EnumAttrCase<"neon_dotprod", 3>;
-def Ternary_Int8DotKind : I32EnumAttr<"Int8DotKind",
-    "int8 dot-product instructions a kernel is built around",
-    [Ternary_Int8DotGeneric, Ternary_Int8DotAVX512VNNI, Ternary_Int8DotAVXVNNI,
-     Ternary_Int8DotNeonDotProd]> {
-  let cppNamespace = "::trilm::ternary";
-}
-
-//===----------------------------------------------------------------------===//
 // Layout interface
 //===----------------------------------------------------------------------===//
 

@@ -43,24 +43,6 @@ def TernaryRaiseMatmul : Pass<"ternary-raise-matmul"> {
   ];
 }
 
-def TernaryLowerKernelOps : Pass<"ternary-lower-kernel-ops"> {
-  let summary = "Turn the CPU kernels' vector-level ops into instructions";
-  let description = [{
-    Lowers each `ternary.dot4` according to its kind: `avx512_vnni` and
-    `avx_vnni` to the `vpdpbusd` intrinsics (128/256/512-bit), `neon_dotprod`
-    to `sdot`, `generic` to widening multiplies and a lane-group reduction in
-    the vector dialect. Lowers each `ternary.trits_to_f32` to one `vpermps`
-    table lookup for `avx512_vnni` (16 lanes), or to shift, mask and convert.
-    Run it after bufferization: intrinsic calls are not side-effect free as
-    far as bufferization knows.
-  }];
-  let dependentDialects = [
-    "::mlir::arith::ArithDialect",
-    "::mlir::LLVM::LLVMDialect",
-    "::mlir::vector::VectorDialect",
-  ];
-}
-
 def TernaryRelayoutWeights : Pass<"ternary-relayout-weights"> {
   let summary = "Store packed constant weights row-interleaved at compile time";
   let description = [{

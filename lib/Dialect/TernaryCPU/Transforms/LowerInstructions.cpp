@@ -1,23 +1,35 @@
-//===- LowerKernelOps.cpp - CPU kernel vector ops to instructions ---------===//
+//===- LowerInstructions.cpp - CPU kernel vector ops to instructions ------===//
 //
 // Part of trilm: an MLIR compiler for ternary language models.
 //
 //===----------------------------------------------------------------------===//
 
-#include "trilm/Dialect/Ternary/Transforms/Passes.h"
+#include "trilm/Dialect/TernaryCPU/Transforms/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
+#include "llvm/IR/Intrinsics.h"
+#include "llvm/IR/IntrinsicsX86.h"
 
-namespace trilm::ternary {
-#define GEN_PASS_DEF_TERNARYLOWERKERNELOPS
-#include "trilm/Dialect/Ternary/Transforms/Passes.h.inc"
-} // namespace trilm::ternary
+namespace trilm::ternary_cpu {
+#define GEN_PASS_DEF_TERNARYCPULOWERINSTRUCTIONS
+#include "trilm/Dialect/TernaryCPU/Transforms/Passes.h.inc"
+} // namespace trilm::ternary_cpu
 
 using namespace mlir;
-using namespace trilm::ternary;
+using namespace trilm::ternary_cpu;
 
 namespace {
+
+/// A call of the LLVM intrinsic `id`, named by LLVM's own table.
+Value callIntrinsic(PatternRewriter &rewriter, Location loc, Type result,
+                    llvm::Intrinsic::ID id, ValueRange operands) {
+  return LLVM::CallIntrinsicOp::create(
+             rewriter, loc, result,
+             rewriter.getStringAttr(llvm::Intrinsic::getBaseName(id)),
+             operands)
+      .getResult(0);
+}
 
 /// Widening multiplies and a reduction over each group of four lanes.
 Value lowerGeneric(PatternRewriter &rewriter, Dot4Op op) {
@@ -44,7 +56,8 @@ struct LowerDot4Pattern : public OpRewritePattern<Dot4Op> {
   LogicalResult matchAndRewrite(Dot4Op op,
                                 PatternRewriter &rewriter) const override {
     VectorType lanesType = op.getAcc().getType();
-    int64_t bits = op.getLhs().getType().getDimSize(0) * 8;
+    int64_t lanes = lanesType.getDimSize(0);
+    SmallVector<Value, 3> operands = {op.getAcc(), op.getLhs(), op.getRhs()};
     switch (op.getKind()) {
     case Int8DotKind::generic:
       rewriter.replaceOp(op, lowerGeneric(rewriter, op));
@@ -54,17 +67,16 @@ struct LowerDot4Pattern : public OpRewritePattern<Dot4Op> {
       // One intrinsic family serves both: the backend picks the EVEX
       // (AVX-512 VNNI) or VEX (AVX-VNNI) encoding from the target features.
       // In LLVM 22 its byte operands are typed <N x i8>.
-      std::string name = "llvm.x86.avx512.vpdpbusd." + std::to_string(bits);
-      rewriter.replaceOpWithNewOp<LLVM::CallIntrinsicOp>(
-          op, lanesType, rewriter.getStringAttr(name),
-          ValueRange{op.getAcc(), op.getLhs(), op.getRhs()});
+      llvm::Intrinsic::ID id = lanes == 16  ? llvm::Intrinsic::x86_avx512_vpdpbusd_512
+                               : lanes == 8 ? llvm::Intrinsic::x86_avx512_vpdpbusd_256
+                                            : llvm::Intrinsic::x86_avx512_vpdpbusd_128;
+      rewriter.replaceOp(op, callIntrinsic(rewriter, op.getLoc(), lanesType,
+                                           id, operands));
       return success();
     }
     case Int8DotKind::neon_dotprod:
-      rewriter.replaceOpWithNewOp<LLVM::CallIntrinsicOp>(
-          op, lanesType,
-          rewriter.getStringAttr("llvm.aarch64.neon.sdot.v4i32.v16i8"),
-          ValueRange{op.getAcc(), op.getLhs(), op.getRhs()});
+      rewriter.replaceOpWithNewOp<arm_neon::SdotOp>(
+          op, lanesType, op.getAcc(), op.getLhs(), op.getRhs());
       return success();
     }
     llvm_unreachable("unknown int8 dot kind");
@@ -104,9 +116,10 @@ struct LowerTritsToF32Pattern : public OpRewritePattern<TritsToF32Op> {
       Value tableValue = arith::ConstantOp::create(
           rewriter, loc,
           DenseElementsAttr::get(resultType, ArrayRef<float>(table)));
-      rewriter.replaceOpWithNewOp<LLVM::CallIntrinsicOp>(
-          op, resultType, rewriter.getStringAttr("llvm.x86.avx512.permvar.sf.512"),
-          ValueRange{tableValue, shiftRight(op.getFields(), nibble)});
+      rewriter.replaceOp(
+          op, callIntrinsic(rewriter, loc, resultType,
+                            llvm::Intrinsic::x86_avx512_permvar_sf_512,
+                            {tableValue, shiftRight(op.getFields(), nibble)}));
       return success();
     }
     Value code = arith::AndIOp::create(
@@ -119,9 +132,9 @@ struct LowerTritsToF32Pattern : public OpRewritePattern<TritsToF32Op> {
   }
 };
 
-struct TernaryLowerKernelOpsPass
-    : public trilm::ternary::impl::TernaryLowerKernelOpsBase<
-          TernaryLowerKernelOpsPass> {
+struct TernaryCPULowerInstructionsPass
+    : public trilm::ternary_cpu::impl::TernaryCPULowerInstructionsBase<
+          TernaryCPULowerInstructionsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<LowerDot4Pattern, LowerTritsToF32Pattern>(&getContext());

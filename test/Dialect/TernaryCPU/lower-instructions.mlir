@@ -1,24 +1,24 @@
-// RUN: trilm-opt %s -ternary-lower-kernel-ops -split-input-file | FileCheck %s
+// RUN: trilm-opt %s -ternary-cpu-lower-instructions -split-input-file | FileCheck %s
 
 // CHECK-LABEL: func.func @lower
 // CHECK-SAME: (%[[ACC:.*]]: vector<16xi32>, %[[A:.*]]: vector<64xi8>, %[[B:.*]]: vector<64xi8>, %[[ACC4:.*]]: vector<4xi32>, %[[C:.*]]: vector<16xi8>)
 // CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[ACC]], %[[A]], %[[B]]) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
 // CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.128"(%[[ACC4]], %[[C]], %[[C]])
-// CHECK: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"(%[[ACC4]], %[[C]], %[[C]])
+// CHECK: arm_neon.intr.sdot %[[ACC4]], %[[C]], %[[C]] : vector<16xi8>, vector<16xi8> to vector<4xi32>
 // CHECK: %[[U:.*]] = arith.extui %[[A]] : vector<64xi8> to vector<64xi32>
 // CHECK: %[[S:.*]] = arith.extsi %[[B]] : vector<64xi8> to vector<64xi32>
 // CHECK: %[[P:.*]] = arith.muli %[[U]], %[[S]] : vector<64xi32>
 // CHECK: %[[G:.*]] = vector.shape_cast %[[P]] : vector<64xi32> to vector<16x4xi32>
 // CHECK: vector.multi_reduction <add>, %[[G]], %[[ACC]] [1] : vector<16x4xi32> to vector<16xi32>
 // CHECK: arith.extsi %[[C]] : vector<16xi8> to vector<16xi32>
-// CHECK-NOT: ternary.dot4
+// CHECK-NOT: ternary_cpu.dot4
 func.func @lower(%acc: vector<16xi32>, %a: vector<64xi8>, %b: vector<64xi8>, %acc4: vector<4xi32>, %c: vector<16xi8>)
     -> (vector<16xi32>, vector<4xi32>, vector<4xi32>, vector<16xi32>, vector<4xi32>) {
-  %0 = ternary.dot4 avx512_vnni unsigned_lhs %acc, %a, %b : vector<64xi8> -> vector<16xi32>
-  %1 = ternary.dot4 avx_vnni unsigned_lhs %acc4, %c, %c : vector<16xi8> -> vector<4xi32>
-  %2 = ternary.dot4 neon_dotprod %acc4, %c, %c : vector<16xi8> -> vector<4xi32>
-  %3 = ternary.dot4 generic unsigned_lhs %acc, %a, %b : vector<64xi8> -> vector<16xi32>
-  %4 = ternary.dot4 generic %acc4, %c, %c : vector<16xi8> -> vector<4xi32>
+  %0 = ternary_cpu.dot4 avx512_vnni unsigned_lhs %acc, %a, %b : vector<64xi8> -> vector<16xi32>
+  %1 = ternary_cpu.dot4 avx_vnni unsigned_lhs %acc4, %c, %c : vector<16xi8> -> vector<4xi32>
+  %2 = ternary_cpu.dot4 neon_dotprod %acc4, %c, %c : vector<16xi8> -> vector<4xi32>
+  %3 = ternary_cpu.dot4 generic unsigned_lhs %acc, %a, %b : vector<64xi8> -> vector<16xi32>
+  %4 = ternary_cpu.dot4 generic %acc4, %c, %c : vector<16xi8> -> vector<4xi32>
   return %0, %1, %2, %3, %4 : vector<16xi32>, vector<4xi32>, vector<4xi32>, vector<16xi32>, vector<4xi32>
 }
 
@@ -36,7 +36,7 @@ func.func @lower(%acc: vector<16xi32>, %a: vector<64xi8>, %b: vector<64xi8>, %ac
 // CHECK: %[[M:.*]] = arith.subi %[[C]], %{{.*}} : vector<16xi32>
 // CHECK: arith.sitofp %[[M]] : vector<16xi32> to vector<16xf32>
 func.func @trits(%l: vector<16xi32>) -> (vector<16xf32>, vector<16xf32>) {
-  %0 = ternary.trits_to_f32 avx512_vnni %l shift 6 : vector<16xi32> -> vector<16xf32>
-  %1 = ternary.trits_to_f32 generic %l shift 4 : vector<16xi32> -> vector<16xf32>
+  %0 = ternary_cpu.trits_to_f32 avx512_vnni %l shift 6 : vector<16xi32> -> vector<16xf32>
+  %1 = ternary_cpu.trits_to_f32 generic %l shift 4 : vector<16xi32> -> vector<16xf32>
   return %0, %1 : vector<16xf32>, vector<16xf32>
 }

@@ -1,0 +1,178 @@
+//===- TernaryCPUOps.td - CPU kernel operations ------------*- tablegen -*-===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TRILM_DIALECT_TERNARYCPU_IR_TERNARYCPUOPS_TD
+#define TRILM_DIALECT_TERNARYCPU_IR_TERNARYCPUOPS_TD
+
+include "trilm/Dialect/TernaryCPU/IR/TernaryCPUAttrs.td"
+include "trilm/Dialect/Ternary/IR/TernaryTypes.td"
+include "mlir/IR/OpBase.td"
+include "mlir/IR/CommonTypeConstraints.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+class TernaryCPU_Op<string mnemonic, list<Trait> traits = []>
+    : Op<TernaryCPU_Dialect, mnemonic, traits>;
+
+def TernaryCPU_FloatTensor : RankedTensorOf<[F32, F16, BF16]>;
+
+//===----------------------------------------------------------------------===//
+// CPU kernel ops: PrepareActivationsOp, TileMatmulOp
+//===----------------------------------------------------------------------===//
+
+def TernaryCPU_PrepareActivationsOp : TernaryCPU_Op<"prepare_activations", [Pure]> {
+  let summary = "activations arranged for the fused CPU kernels";
+  let description = [{
+    Rearranges the M x K activations of a `ternary.matmul` so that the fused
+    kernels read them with plain vector loads, once per call:
+
+    - each K scale group of `groups` gets its own run of whole 256-trit
+      blocks, holding the group's activations and zeros elsewhere (group
+      boundaries need not align with blocks);
+    - within a block the activations are reordered to the order in which
+      the packed bytes of `scheme` decode: 256 positions for tq2 (byte
+      `32h + j`, bits `2l` hold element `128h + 32l + j`), 320 for tq1
+      (digit n of byte j at `64n + j`, zero where the digit is padding).
+
+    Float activations become f32; i8 stay i8 and `block_sums` (one i32 per
+    row and prepared block) is returned for kernels that multiply unsigned
+    codes and subtract the activation sums.
+
+    ```mlir
+    %p, %sums = ternary_cpu.prepare_activations %q groups #ternary.scale_groups<k = [300]>
+                  scheme tq2 : tensor<?x700xi8> -> tensor<?x1024xi8>, tensor<?x4xi32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input,
+                       Ternary_ScaleGroupsAttr:$groups,
+                       Ternary_PackingSchemeAttr:$scheme);
+  let results = (outs AnyRankedTensor:$prepared,
+                      Optional<RankedTensorOf<[I32]>>:$block_sums);
+  let assemblyFormat = [{
+    $input `groups` qualified($groups) `scheme` `` $scheme attr-dict
+    `:` type($input) `->` type($prepared) (`,` type($block_sums)^)?
+  }];
+  let extraClassDeclaration = [{
+    /// Prepared positions per block: 256 for tq2, 320 for tq1.
+    static int64_t getPositionsPerBlock(::trilm::ternary::PackingScheme scheme);
+    /// Blocks in the prepared activations of a matrix with `cols` columns.
+    static int64_t getNumPreparedBlocks(::trilm::ternary::ScaleGroupsAttr groups,
+                                        int64_t cols);
+  }];
+  let hasVerifier = 1;
+}
+
+def TernaryCPU_TileMatmulOp : TernaryCPU_Op<"tile_matmul",
+    [Pure, AttrSizedOperandSegments]> {
+  let summary = "one register tile of a ternary matmul, for the CPU kernels";
+  let description = [{
+    Computes the outputs of `ternary.matmul` for activation rows
+    `act_row .. act_row + A - 1` and weight rows `row .. row + R - 1` as an
+    A x R vector, from activations prepared by `ternary_cpu.prepare_activations`.
+    Rows past the end (M or N) repeat the last row, so that a tile never
+    reads out of bounds; their results are meant to be dropped.
+
+    `int8_dot` names the int8 dot-product instructions the lowering uses;
+    with unsigned codes (every kind but `neon_dotprod`) i8 activations need
+    `block_sums`. i8 activations need `act_scales`, which are applied.
+
+    ```mlir
+    %t = ternary_cpu.tile_matmul %p block_sums(%sums : tensor<?x4xi32>)
+           act_scales(%as : tensor<?xf32>), %w [%m, %n]
+           groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>)
+           dot avx512_vnni
+           : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> vector<2x4xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$prepared,
+                       Optional<RankedTensorOf<[I32]>>:$block_sums,
+                       Optional<RankedTensorOf<[F32]>>:$act_scales,
+                       Ternary_PackedType:$weights,
+                       TernaryCPU_FloatTensor:$scales,
+                       Index:$act_row,
+                       Index:$row,
+                       Ternary_ScaleGroupsAttr:$groups,
+                       TernaryCPU_Int8DotKindAttr:$int8_dot);
+  let results = (outs VectorOfRankAndType<[2], [F32]>:$result);
+  let assemblyFormat = [{
+    $prepared (`block_sums` `(` $block_sums^ `:` type($block_sums) `)`)?
+    (`act_scales` `(` $act_scales^ `:` type($act_scales) `)`)? `,`
+    $weights `[` $act_row `,` $row `]` `groups` qualified($groups)
+    `scales` `(` $scales `:` type($scales) `)` `dot` $int8_dot attr-dict
+    `:` type($prepared) `,` qualified(type($weights)) `->` type($result)
+  }];
+  let extraClassDeclaration = [{
+    bool isInt8() { return static_cast<bool>(getActScales()); }
+    /// Activation rows of the tile.
+    int64_t getTileActRows() { return getResult().getType().getDimSize(0); }
+    /// Weight rows of the tile.
+    int64_t getTileRows() { return getResult().getType().getDimSize(1); }
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Dot4Op
+//===----------------------------------------------------------------------===//
+
+def TernaryCPU_Dot4Op : TernaryCPU_Op<"dot4", [Pure,
+    AllTypesMatch<["acc", "result"]>, AllTypesMatch<["lhs", "rhs"]>]> {
+  let summary = "lane-grouped int8 dot product, as CPU kernels use it";
+  let description = [{
+    `result[i] = acc[i] + sum_{j < 4} lhs[4i + j] * rhs[4i + j]` in i32, where
+    `rhs` is signed and `lhs` is unsigned with `unsigned_lhs`, signed
+    otherwise. This is x86 `vpdpbusd` (unsigned lhs) and AArch64 `sdot`
+    (signed): the fused CPU kernels emit it at the vector level, where it is
+    free of side effects and survives bufferization, and
+    `ternary-cpu-lower-instructions` turns it into the instruction named by `kind`, or
+    into portable vector arithmetic for `generic`.
+
+    ```mlir
+    %r = ternary_cpu.dot4 avx512_vnni unsigned_lhs %acc, %codes, %x
+           : vector<64xi8> -> vector<16xi32>
+    ```
+  }];
+  let arguments = (ins TernaryCPU_Int8DotKindAttr:$kind, UnitAttr:$unsigned_lhs,
+                       VectorOfRankAndType<[1], [I32]>:$acc,
+                       VectorOfRankAndType<[1], [I8]>:$lhs,
+                       VectorOfRankAndType<[1], [I8]>:$rhs);
+  let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
+  let assemblyFormat = [{
+    $kind (`unsigned_lhs` $unsigned_lhs^)? $acc `,` $lhs `,` $rhs attr-dict
+    `:` type($lhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// TritsToF32Op
+//===----------------------------------------------------------------------===//
+
+def TernaryCPU_TritsToF32Op : TernaryCPU_Op<"trits_to_f32", [Pure,
+    AllShapesMatch<["fields", "result"]>]> {
+  let summary = "2-bit codes in i32 lanes to f32 trits, as CPU kernels use it";
+  let description = [{
+    `result[i] = float(((fields[i] >> shift) & 3) - 1)`: the 2-bit code at
+    bit `shift` of each lane, as the trit -1.0, 0.0 or +1.0 (code 3 gives an
+    unspecified value). The float kernels emit it at the vector level;
+    `ternary-cpu-lower-instructions` turns it into one table permute (`vpermps`,
+    indexed by 4 bits of the lane) for `avx512_vnni` targets, or into shift,
+    mask and convert.
+
+    ```mlir
+    %t = ternary_cpu.trits_to_f32 avx512_vnni %lanes shift 4 : vector<16xi32> -> vector<16xf32>
+    ```
+  }];
+  let arguments = (ins TernaryCPU_Int8DotKindAttr:$kind,
+                       VectorOfRankAndType<[1], [I32]>:$fields,
+                       I64Attr:$shift);
+  let results = (outs VectorOfRankAndType<[1], [F32]>:$result);
+  let assemblyFormat = [{
+    $kind $fields `shift` $shift attr-dict `:` type($fields) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // TRILM_DIALECT_TERNARYCPU_IR_TERNARYCPUOPS_TD

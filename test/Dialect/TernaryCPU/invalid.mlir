@@ -1,0 +1,167 @@
+// RUN: trilm-opt %s -split-input-file -verify-diagnostics
+
+func.func @dot4_sizes(%acc: vector<4xi32>, %a: vector<32xi8>) {
+  // expected-error @+1 {{'ternary_cpu.dot4' op operands have 32 bytes but 4 i32 lanes need 16}}
+  %0 = ternary_cpu.dot4 generic %acc, %a, %a : vector<32xi8> -> vector<4xi32>
+  return
+}
+
+// -----
+
+func.func @dot4_vnni_signed(%acc: vector<16xi32>, %a: vector<64xi8>) {
+  // expected-error @+1 {{'ternary_cpu.dot4' op vpdpbusd needs an unsigned lhs}}
+  %0 = ternary_cpu.dot4 avx512_vnni %acc, %a, %a : vector<64xi8> -> vector<16xi32>
+  return
+}
+
+// -----
+
+func.func @dot4_avx_vnni_width(%acc: vector<16xi32>, %a: vector<64xi8>) {
+  // expected-error @+1 {{'ternary_cpu.dot4' op vpdpbusd (avx_vnni) takes 4, 8 lanes, got 16}}
+  %0 = ternary_cpu.dot4 avx_vnni unsigned_lhs %acc, %a, %a : vector<64xi8> -> vector<16xi32>
+  return
+}
+
+// -----
+
+func.func @dot4_neon_unsigned(%acc: vector<4xi32>, %a: vector<16xi8>) {
+  // expected-error @+1 {{'ternary_cpu.dot4' op sdot needs a signed lhs}}
+  %0 = ternary_cpu.dot4 neon_dotprod unsigned_lhs %acc, %a, %a : vector<16xi8> -> vector<4xi32>
+  return
+}
+
+// -----
+
+func.func @dot4_neon_width(%acc: vector<8xi32>, %a: vector<32xi8>) {
+  // expected-error @+1 {{'ternary_cpu.dot4' op sdot takes 4 lanes, got 8}}
+  %0 = ternary_cpu.dot4 neon_dotprod %acc, %a, %a : vector<32xi8> -> vector<8xi32>
+  return
+}
+
+// -----
+
+func.func @prepare_shape(%x: tensor<?x700xi8>) {
+  // expected-error @+1 {{'ternary_cpu.prepare_activations' op prepared type 'tensor<?x768xi8>' must be 'tensor<?x1024xi8>'}}
+  %p, %s = ternary_cpu.prepare_activations %x groups #ternary.scale_groups<k = [300]> scheme tq2 : tensor<?x700xi8> -> tensor<?x768xi8>, tensor<?x4xi32>
+  return
+}
+
+// -----
+
+func.func @prepare_dynamic_k(%x: tensor<2x?xf32>) {
+  // expected-error @+1 {{'ternary_cpu.prepare_activations' op input must be a 2-D tensor with a static K, got 'tensor<2x?xf32>'}}
+  %p = ternary_cpu.prepare_activations %x groups #ternary.scale_groups<tensor> scheme tq2 : tensor<2x?xf32> -> tensor<2x256xf32>
+  return
+}
+
+// -----
+
+func.func @prepare_element(%x: tensor<2x256xi32>) {
+  // expected-error @+1 {{'ternary_cpu.prepare_activations' op activations must be f32, f16, bf16 or i8, got 'i32'}}
+  %p = ternary_cpu.prepare_activations %x groups #ternary.scale_groups<tensor> scheme tq2 : tensor<2x256xi32> -> tensor<2x256xf32>
+  return
+}
+
+// -----
+
+func.func @prepare_split(%x: tensor<2x256xf32>) {
+  // expected-error @+1 {{'ternary_cpu.prepare_activations' op scale group split 300 along k is outside the 256 columns}}
+  %p = ternary_cpu.prepare_activations %x groups #ternary.scale_groups<k = [300]> scheme tq2 : tensor<2x256xf32> -> tensor<2x512xf32>
+  return
+}
+
+// -----
+
+func.func @prepare_missing_sums(%x: tensor<2x256xi8>) {
+  // expected-error @+1 {{'ternary_cpu.prepare_activations' op i8 activations need a block_sums result}}
+  %p = ternary_cpu.prepare_activations %x groups #ternary.scale_groups<tensor> scheme tq2 : tensor<2x256xi8> -> tensor<2x256xi8>
+  return
+}
+
+// -----
+
+func.func @prepare_float_sums(%x: tensor<2x256xf32>) {
+  // expected-error @+1 {{'ternary_cpu.prepare_activations' op block_sums are only returned for i8 activations}}
+  %p, %s = ternary_cpu.prepare_activations %x groups #ternary.scale_groups<tensor> scheme tq2 : tensor<2x256xf32> -> tensor<2x256xf32>, tensor<2x1xi32>
+  return
+}
+
+// -----
+
+func.func @prepare_sums_shape(%x: tensor<2x256xi8>) {
+  // expected-error @+1 {{'ternary_cpu.prepare_activations' op block_sums type 'tensor<2x2xi32>' must be 'tensor<2x1xi32>'}}
+  %p, %s = ternary_cpu.prepare_activations %x groups #ternary.scale_groups<tensor> scheme tq2 : tensor<2x256xi8> -> tensor<2x256xi8>, tensor<2x2xi32>
+  return
+}
+
+// -----
+
+func.func @tile_size(%p: tensor<2x256xf32>, %w: !ternary.packed<8x256, tq2>, %s: tensor<1x1xf32>, %i: index) {
+  // expected-error @+1 {{'ternary_cpu.tile_matmul' op tile must be 1 to 16 activation rows by 1 to 16 weight rows, got 'vector<1x32xf32>'}}
+  %t = ternary_cpu.tile_matmul %p, %w[%i, %i] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) dot generic : tensor<2x256xf32>, !ternary.packed<8x256, tq2> -> vector<1x32xf32>
+  return
+}
+
+// -----
+
+func.func @tile_prepared(%p: tensor<2x320xf32>, %w: !ternary.packed<8x256, tq2>, %s: tensor<1x1xf32>, %i: index) {
+  // expected-error @+1 {{'ternary_cpu.tile_matmul' op prepared activations of type 'tensor<2x320xf32>' do not match weights '!ternary.packed<8x256, tq2>' and their scale groups: expected [M, 256] of i8 or f32}}
+  %t = ternary_cpu.tile_matmul %p, %w[%i, %i] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) dot generic : tensor<2x320xf32>, !ternary.packed<8x256, tq2> -> vector<1x4xf32>
+  return
+}
+
+// -----
+
+func.func @tile_act_scales(%p: tensor<2x256xi8>, %sums: tensor<2x1xi32>, %w: !ternary.packed<8x256, tq2>, %s: tensor<1x1xf32>, %i: index) {
+  // expected-error @+1 {{'ternary_cpu.tile_matmul' op i8 activations need act_scales}}
+  %t = ternary_cpu.tile_matmul %p block_sums(%sums : tensor<2x1xi32>), %w[%i, %i] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) dot generic : tensor<2x256xi8>, !ternary.packed<8x256, tq2> -> vector<1x4xf32>
+  return
+}
+
+// -----
+
+func.func @tile_float_act_scales(%p: tensor<2x256xf32>, %as: tensor<2xf32>, %w: !ternary.packed<8x256, tq2>, %s: tensor<1x1xf32>, %i: index) {
+  // expected-error @+1 {{'ternary_cpu.tile_matmul' op act_scales are only allowed with i8 activations}}
+  %t = ternary_cpu.tile_matmul %p act_scales(%as : tensor<2xf32>), %w[%i, %i] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) dot generic : tensor<2x256xf32>, !ternary.packed<8x256, tq2> -> vector<1x4xf32>
+  return
+}
+
+// -----
+
+func.func @tile_missing_sums(%p: tensor<2x256xi8>, %as: tensor<2xf32>, %w: !ternary.packed<8x256, tq2>, %s: tensor<1x1xf32>, %i: index) {
+  // expected-error @+1 {{'ternary_cpu.tile_matmul' op unsigned-code dot products need block_sums}}
+  %t = ternary_cpu.tile_matmul %p act_scales(%as : tensor<2xf32>), %w[%i, %i] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) dot avx512_vnni : tensor<2x256xi8>, !ternary.packed<8x256, tq2> -> vector<1x4xf32>
+  return
+}
+
+// -----
+
+func.func @tile_extra_sums(%p: tensor<2x256xi8>, %sums: tensor<2x1xi32>, %as: tensor<2xf32>, %w: !ternary.packed<8x256, tq2>, %s: tensor<1x1xf32>, %i: index) {
+  // expected-error @+1 {{'ternary_cpu.tile_matmul' op block_sums are only used by i8 tiles with unsigned codes}}
+  %t = ternary_cpu.tile_matmul %p block_sums(%sums : tensor<2x1xi32>) act_scales(%as : tensor<2xf32>), %w[%i, %i] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) dot neon_dotprod : tensor<2x256xi8>, !ternary.packed<8x256, tq2> -> vector<1x4xf32>
+  return
+}
+
+// -----
+
+func.func @tile_scales(%p: tensor<2x256xf32>, %w: !ternary.packed<8x256, tq2>, %s: tensor<2x1xf32>, %i: index) {
+  // expected-error @+1 {{'ternary_cpu.tile_matmul' op scales shape [2, 1] does not match the [1, 1] scale groups of a 8x256 matrix}}
+  %t = ternary_cpu.tile_matmul %p, %w[%i, %i] groups #ternary.scale_groups<tensor> scales(%s : tensor<2x1xf32>) dot generic : tensor<2x256xf32>, !ternary.packed<8x256, tq2> -> vector<1x4xf32>
+  return
+}
+
+// -----
+
+func.func @trits_shift(%a: vector<16xi32>) {
+  // expected-error @+1 {{'ternary_cpu.trits_to_f32' op shift must be an even bit position from 0 to 30, got 3}}
+  %0 = ternary_cpu.trits_to_f32 generic %a shift 3 : vector<16xi32> -> vector<16xf32>
+  return
+}
+
+// -----
+
+func.func @trits_lanes(%a: vector<16xi32>) {
+  // expected-error @+1 {{'ternary_cpu.trits_to_f32' op failed to verify that all of {fields, result} have same shape}}
+  %0 = ternary_cpu.trits_to_f32 generic %a shift 2 : vector<16xi32> -> vector<8xf32>
+  return
+}

@@ -1,0 +1,46 @@
+// RUN: trilm-opt %s | FileCheck %s
+// RUN: trilm-opt %s | trilm-opt | FileCheck %s
+// RUN: trilm-opt %s -emit-bytecode | trilm-opt | FileCheck %s
+
+// CHECK-LABEL: func.func @cpu_kernel_ops
+// CHECK: %[[P:.*]], %[[SUMS:.*]] = ternary_cpu.prepare_activations %{{.*}} groups #ternary.scale_groups<k = [300]> scheme tq2 : tensor<?x700xi8> -> tensor<?x1024xi8>, tensor<?x4xi32>
+// CHECK: ternary_cpu.tile_matmul %[[P]] block_sums(%[[SUMS]] : tensor<?x4xi32>) act_scales(%{{.*}} : tensor<?xf32>), %{{.*}}[%{{.*}}, %{{.*}}] groups #ternary.scale_groups<k = [300]> scales(%{{.*}} : tensor<1x2xf32>) dot avx512_vnni : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> vector<2x4xf32>
+// CHECK: %[[F:.*]] = ternary_cpu.prepare_activations %{{.*}} groups #ternary.scale_groups<tensor> scheme tq1 : tensor<3x300xbf16> -> tensor<3x640xf32>
+// CHECK: ternary_cpu.tile_matmul %[[F]], %{{.*}}[%{{.*}}, %{{.*}}] groups #ternary.scale_groups<tensor> scales(%{{.*}} : tensor<1x1xf16>) dot generic : tensor<3x640xf32>, !ternary.packed<8x300, tq1> -> vector<1x8xf32>
+func.func @cpu_kernel_ops(%q: tensor<?x700xi8>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>,
+                          %x: tensor<3x300xbf16>, %w1: !ternary.packed<8x300, tq1>, %s1: tensor<1x1xf16>, %i: index) {
+  %p, %sums = ternary_cpu.prepare_activations %q groups #ternary.scale_groups<k = [300]> scheme tq2 : tensor<?x700xi8> -> tensor<?x1024xi8>, tensor<?x4xi32>
+  %t = ternary_cpu.tile_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%i, %i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx512_vnni : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> vector<2x4xf32>
+  %f = ternary_cpu.prepare_activations %x groups #ternary.scale_groups<tensor> scheme tq1 : tensor<3x300xbf16> -> tensor<3x640xf32>
+  %u = ternary_cpu.tile_matmul %f, %w1[%i, %i] groups #ternary.scale_groups<tensor> scales(%s1 : tensor<1x1xf16>) dot generic : tensor<3x640xf32>, !ternary.packed<8x300, tq1> -> vector<1x8xf32>
+  return
+}
+
+// CHECK-LABEL: func.func @trits_to_f32
+// CHECK: ternary_cpu.trits_to_f32 avx512_vnni %{{.*}} shift 6 : vector<16xi32> -> vector<16xf32>
+// CHECK: ternary_cpu.trits_to_f32 generic %{{.*}} shift 0 : vector<8xi32> -> vector<8xf32>
+func.func @trits_to_f32(%a: vector<16xi32>, %b: vector<8xi32>) {
+  %0 = ternary_cpu.trits_to_f32 avx512_vnni %a shift 6 : vector<16xi32> -> vector<16xf32>
+  %1 = ternary_cpu.trits_to_f32 generic %b shift 0 : vector<8xi32> -> vector<8xf32>
+  return
+}
+
+// CHECK-LABEL: func.func @dot4
+// CHECK: ternary_cpu.dot4 avx512_vnni unsigned_lhs %{{.*}}, %{{.*}}, %{{.*}} : vector<64xi8> -> vector<16xi32>
+// CHECK: ternary_cpu.dot4 neon_dotprod %{{.*}}, %{{.*}}, %{{.*}} : vector<16xi8> -> vector<4xi32>
+// CHECK: ternary_cpu.dot4 generic %{{.*}}, %{{.*}}, %{{.*}} : vector<12xi8> -> vector<3xi32>
+func.func @dot4(%acc16: vector<16xi32>, %a64: vector<64xi8>, %acc4: vector<4xi32>, %a16: vector<16xi8>,
+                %acc3: vector<3xi32>, %a12: vector<12xi8>) {
+  %0 = ternary_cpu.dot4 avx512_vnni unsigned_lhs %acc16, %a64, %a64 : vector<64xi8> -> vector<16xi32>
+  %1 = ternary_cpu.dot4 neon_dotprod %acc4, %a16, %a16 : vector<16xi8> -> vector<4xi32>
+  %2 = ternary_cpu.dot4 generic %acc3, %a12, %a12 : vector<12xi8> -> vector<3xi32>
+  return
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      blob: "0x010000008080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080808080"
+    }
+  }
+#-}
