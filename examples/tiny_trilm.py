@@ -28,7 +28,7 @@ def main():
     tokens = np.random.default_rng(0).integers(0, 1000, size=32)
     reference = reference_logits(checkpoint, tokens.tolist())
     runtime = Runtime(build)
-    for packing, activations in [("2-bit", "fp32"), ("1.6-bit", "fp32"), ("2-bit", "int8")]:
+    for packing, activations in [("tq2", "fp32"), ("tq1", "fp32"), ("tq2", "int8")]:
         library = work / f"tiny-trilm-{packing}-{activations}.so"
         subprocess.run([str(build / "bin" / "trilm-compile"), str(checkpoint), "--emit=lib",
                         "--cpu=native", f"--packing={packing}",

@@ -299,9 +299,46 @@ void ForwardBuilder::build(StringRef name, int64_t m) {
 
 } // namespace
 
-llvm::Expected<OwningOpRef<ModuleOp>> trilm::model::buildLlamaModule(
-    MLIRContext &context, const Checkpoint &checkpoint,
-    const ModelOptions &options, ModelSummary *summary) {
+struct LlamaImport::Impl {
+  const Checkpoint &checkpoint;
+  ModelOptions options;
+  WeightsLayout layout;
+  ModelSummary summary;
+  OwningOpRef<ModuleOp> module;
+};
+
+LlamaImport::LlamaImport(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
+LlamaImport::~LlamaImport() = default;
+
+ModuleOp LlamaImport::getModule() { return *impl->module; }
+OwningOpRef<ModuleOp> LlamaImport::takeModule() {
+  return std::move(impl->module);
+}
+const ModelSummary &LlamaImport::getSummary() const { return impl->summary; }
+
+/// What `layout` holds: parameters and bytes.
+static ModelSummary summarize(const LlamaConfig &config,
+                              const WeightsLayout &layout) {
+  ModelSummary summary;
+  const BlockSlots &block = layout.block;
+  for (const TernarySlot *slot :
+       {&block.qkv, &block.output, &block.gateUp, &block.down}) {
+    summary.ternaryParameters +=
+        config.numLayers * slot->type.getRows() * slot->type.getCols();
+    summary.ternaryBytes +=
+        config.numLayers * slot->type.getStorageType().getNumElements();
+  }
+  summary.parameters = summary.ternaryParameters +
+                       config.vocabSize * config.hiddenSize *
+                           (config.tieWordEmbeddings ? 1 : 2) +
+                       config.hiddenSize * (2 * config.numLayers + 1);
+  summary.weightBytes = layout.totalBytes;
+  return summary;
+}
+
+llvm::Expected<std::unique_ptr<LlamaImport>>
+LlamaImport::create(MLIRContext &context, const Checkpoint &checkpoint,
+                    const ModelOptions &options) {
   context.loadDialect<arith::ArithDialect, bufferization::BufferizationDialect,
                       func::FuncDialect, llm::LLMDialect, LLVM::LLVMDialect,
                       memref::MemRefDialect, tensor::TensorDialect,
@@ -312,6 +349,79 @@ llvm::Expected<OwningOpRef<ModuleOp>> trilm::model::buildLlamaModule(
   if (!layout)
     return layout.takeError();
 
+  Location loc = NameLoc::get(StringAttr::get(&context, "model"));
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  OpBuilder b(module->getBodyRegion());
+  SmallVector<int64_t> fields(TRILM_CONFIG_NUM_FIELDS);
+  fields[TRILM_CONFIG_ABI_VERSION] = TRILM_MODEL_ABI_VERSION;
+  fields[TRILM_CONFIG_VOCAB_SIZE] = config.vocabSize;
+  fields[TRILM_CONFIG_HIDDEN_SIZE] = config.hiddenSize;
+  fields[TRILM_CONFIG_NUM_LAYERS] = config.numLayers;
+  fields[TRILM_CONFIG_NUM_HEADS] = config.numHeads;
+  fields[TRILM_CONFIG_NUM_KV_HEADS] = config.numKVHeads;
+  fields[TRILM_CONFIG_HEAD_DIM] = config.headDim;
+  fields[TRILM_CONFIG_MAX_POSITIONS] = config.maxPositions;
+  fields[TRILM_CONFIG_INT8_ACTIVATIONS] = options.int8Activations;
+  fields[TRILM_CONFIG_BOS_TOKEN_ID] = config.bosTokenId;
+  fields[TRILM_CONFIG_EOS_TOKEN_ID] = config.eosTokenId;
+  fields[TRILM_CONFIG_KV_CACHE_ELEMENT_BYTES] =
+      options.kvCache == ModelOptions::KVCache::F16 ? 2 : 4;
+  fields[TRILM_CONFIG_WEIGHTS_BYTES] = layout->totalBytes;
+  fields[TRILM_CONFIG_EXTERNAL_WEIGHTS] =
+      options.weightsPlacement == ModelOptions::WeightsPlacement::ExternalFile;
+  auto fieldsType = MemRefType::get({TRILM_CONFIG_NUM_FIELDS}, b.getI64Type());
+  memref::GlobalOp::create(
+      b, loc, "trilm_model_config", b.getStringAttr("public"), fieldsType,
+      DenseElementsAttr::get(
+          RankedTensorType::get({TRILM_CONFIG_NUM_FIELDS}, b.getI64Type()),
+          ArrayRef<int64_t>(fields)),
+      /*constant=*/true, /*alignment=*/nullptr);
+
+  ForwardBuilder forward(b, config, *layout, options);
+  forward.build("trilm_prefill", ShapedType::kDynamic);
+  forward.build("trilm_decode", 1);
+  if (failed(verify(*module)))
+    return llvm::createStringError("internal error: the model module does not "
+                                   "verify");
+  ModelSummary summary = summarize(config, *layout);
+  return std::unique_ptr<LlamaImport>(new LlamaImport(std::make_unique<Impl>(
+      Impl{checkpoint, options, std::move(*layout), summary,
+           std::move(module)})));
+}
+
+/// Gives each packed weight of `layout` the type (layout included) of the
+/// ternary.from_storage that reads it in `module`.
+static llvm::Error adoptWeightLayouts(ModuleOp module, WeightsLayout &layout) {
+  llvm::DenseMap<int64_t, PackedType> chosen;
+  WalkResult walk = module.walk([&](FromStorageOp op) {
+    auto view = op.getStorage().getDefiningOp<llm::WeightOp>();
+    if (!view)
+      return WalkResult::advance();
+    auto [it, inserted] =
+        chosen.try_emplace(static_cast<int64_t>(view.getOffset()), op.getType());
+    return inserted || it->second == op.getType() ? WalkResult::advance()
+                                                  : WalkResult::interrupt();
+  });
+  if (walk.wasInterrupted())
+    return llvm::createStringError(
+        "internal error: one packed weight is read in two layouts");
+  BlockSlots &block = layout.block;
+  for (TernarySlot *slot :
+       {&block.qkv, &block.output, &block.gateUp, &block.down}) {
+    auto it = chosen.find(layout.firstLayer + slot->packed.offset);
+    if (it != chosen.end())
+      slot->type = it->second;
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error LlamaImport::writeWeights() {
+  WeightsLayout &layout = impl->layout;
+  const ModelOptions &options = impl->options;
+  ModuleOp module = *impl->module;
+  if (llvm::Error error = adoptWeightLayouts(module, layout))
+    return error;
+
   // In-module weights are filled in place in one blob; the others stream
   // out, so that the importer holds one tensor at a time.
   using Placement = ModelOptions::WeightsPlacement;
@@ -319,10 +429,10 @@ llvm::Expected<OwningOpRef<ModuleOp>> trilm::model::buildLlamaModule(
   llvm::raw_ostream *stream = options.weightsStream;
   int64_t written = 0;
   if (options.weightsPlacement == Placement::InModule) {
-    blob = HeapAsmResourceBlob::allocate(layout->totalBytes,
+    blob = HeapAsmResourceBlob::allocate(layout.totalBytes,
                                          TRILM_WEIGHTS_ALIGNMENT,
                                          /*dataIsMutable=*/true);
-    std::memset(blob->getMutableData().data(), 0, layout->totalBytes);
+    std::memset(blob->getMutableData().data(), 0, layout.totalBytes);
   } else {
     if (!stream)
       return llvm::createStringError(
@@ -342,73 +452,23 @@ llvm::Expected<OwningOpRef<ModuleOp>> trilm::model::buildLlamaModule(
     stream->write(bytes.data(), bytes.size());
     written = offset + bytes.size();
   };
-  if (llvm::Error error = importWeights(checkpoint, *layout, options, write))
-    return std::move(error);
-  if (!blob)
-    stream->write_zeros(layout->totalBytes - written);
-
-  Location loc = NameLoc::get(StringAttr::get(&context, "model"));
-  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
-  OpBuilder b(module->getBodyRegion());
-
-  SmallVector<int64_t> fields(TRILM_CONFIG_NUM_FIELDS);
-  fields[TRILM_CONFIG_ABI_VERSION] = TRILM_MODEL_ABI_VERSION;
-  fields[TRILM_CONFIG_VOCAB_SIZE] = config.vocabSize;
-  fields[TRILM_CONFIG_HIDDEN_SIZE] = config.hiddenSize;
-  fields[TRILM_CONFIG_NUM_LAYERS] = config.numLayers;
-  fields[TRILM_CONFIG_NUM_HEADS] = config.numHeads;
-  fields[TRILM_CONFIG_NUM_KV_HEADS] = config.numKVHeads;
-  fields[TRILM_CONFIG_HEAD_DIM] = config.headDim;
-  fields[TRILM_CONFIG_MAX_POSITIONS] = config.maxPositions;
-  fields[TRILM_CONFIG_INT8_ACTIVATIONS] = options.int8Activations;
-  fields[TRILM_CONFIG_BOS_TOKEN_ID] = config.bosTokenId;
-  fields[TRILM_CONFIG_EOS_TOKEN_ID] = config.eosTokenId;
-  fields[TRILM_CONFIG_KV_CACHE_ELEMENT_BYTES] =
-      options.kvCache == ModelOptions::KVCache::F16 ? 2 : 4;
-  fields[TRILM_CONFIG_WEIGHTS_BYTES] = layout->totalBytes;
-  fields[TRILM_CONFIG_EXTERNAL_WEIGHTS] =
-      options.weightsPlacement == Placement::ExternalFile;
-  auto fieldsType = MemRefType::get({TRILM_CONFIG_NUM_FIELDS}, b.getI64Type());
-  memref::GlobalOp::create(
-      b, loc, "trilm_model_config", b.getStringAttr("public"), fieldsType,
-      DenseElementsAttr::get(
-          RankedTensorType::get({TRILM_CONFIG_NUM_FIELDS}, b.getI64Type()),
-          ArrayRef<int64_t>(fields)),
-      /*constant=*/true, /*alignment=*/nullptr);
-
+  if (llvm::Error error =
+          importWeights(impl->checkpoint, layout, options, write))
+    return error;
+  if (!blob) {
+    stream->write_zeros(layout.totalBytes - written);
+    return llvm::Error::success();
+  }
   // Weights in the module are a public global that the runtime looks up;
   // the code always reads the buffer it is passed.
-  if (blob)
-    memref::GlobalOp::create(
-        b, loc, kWeightsGlobal, b.getStringAttr("public"),
-        MemRefType::get({layout->totalBytes}, b.getI8Type()),
-        DenseResourceElementsAttr::get(
-            RankedTensorType::get({layout->totalBytes}, b.getI8Type()),
-            "trilm_weights", std::move(*blob)),
-        /*constant=*/true, b.getI64IntegerAttr(TRILM_WEIGHTS_ALIGNMENT));
-
-  if (summary) {
-    const BlockSlots &block = layout->block;
-    *summary = ModelSummary();
-    for (const TernarySlot *slot :
-         {&block.qkv, &block.output, &block.gateUp, &block.down}) {
-      summary->ternaryParameters +=
-          config.numLayers * slot->type.getRows() * slot->type.getCols();
-      summary->ternaryBytes +=
-          config.numLayers * slot->type.getStorageType().getNumElements();
-    }
-    summary->parameters = summary->ternaryParameters +
-                          config.vocabSize * config.hiddenSize *
-                              (config.tieWordEmbeddings ? 1 : 2) +
-                          config.hiddenSize * (2 * config.numLayers + 1);
-    summary->weightBytes = layout->totalBytes;
-  }
-
-  ForwardBuilder forward(b, config, *layout, options);
-  forward.build("trilm_prefill", ShapedType::kDynamic);
-  forward.build("trilm_decode", 1);
-  if (failed(verify(*module)))
-    return llvm::createStringError("internal error: the model module does not "
-                                   "verify");
-  return module;
+  OpBuilder b(module.getBodyRegion());
+  Location loc = NameLoc::get(b.getStringAttr(kWeightsGlobal));
+  memref::GlobalOp::create(
+      b, loc, kWeightsGlobal, b.getStringAttr("public"),
+      MemRefType::get({layout.totalBytes}, b.getI8Type()),
+      DenseResourceElementsAttr::get(
+          RankedTensorType::get({layout.totalBytes}, b.getI8Type()),
+          "trilm_weights", std::move(*blob)),
+      /*constant=*/true, b.getI64IntegerAttr(TRILM_WEIGHTS_ALIGNMENT));
+  return llvm::Error::success();
 }

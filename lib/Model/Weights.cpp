@@ -104,13 +104,11 @@ public:
     if (axis == ShardAxis::Cols)
       for (int64_t s = 1; s < shards; ++s)
         colSplits.push_back(s * cols / shards);
-    int64_t interleave = options.interleaveRows;
-    PackedLayoutAttrInterface layout;
-    if (interleave > 1 && rows % interleave == 0)
-      layout = RowInterleaveAttr::get(b.getContext(), interleave);
+    // Row-major until a target's strategy chooses a layout (the bytes are
+    // the same size in every layout).
     TernarySlot result;
-    result.type =
-        PackedType::get(b.getContext(), rows, cols, options.packing, layout);
+    result.type = PackedType::get(b.getContext(), rows, cols, options.packing,
+                                  PackedLayoutAttrInterface());
     result.groups =
         ScaleGroupsAttr::get(b.getContext(), rowSplits, 0, colSplits, 0);
     result.packed = slot(result.type.getStorageType());

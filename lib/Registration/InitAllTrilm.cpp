@@ -14,6 +14,7 @@
 #include "trilm/Dialect/TernaryCPU/IR/TernaryCPU.h"
 #include "trilm/Dialect/TernaryCPU/Transforms/Passes.h"
 #include "trilm/Pipelines/Pipelines.h"
+#include "trilm/Target/CPU/Passes.h"
 
 void trilm::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<llm::LLMDialect, ternary::TernaryDialect,
@@ -25,5 +26,6 @@ void trilm::registerAllPasses() {
   ternary::registerTernaryPasses();
   ternary_cpu::registerTernaryCPUPasses();
   registerTrilmConversionPasses();
+  cpu::registerTrilmCPUTargetPasses();
   registerPipelines();
 }

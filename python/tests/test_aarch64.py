@@ -64,7 +64,7 @@ def compile_for_aarch64(tools, directory, output, *extra):
                     "-o", str(output), *extra], check=True, capture_output=True, text=True)
 
 
-@pytest.mark.parametrize("packing", ["2-bit", "1.6-bit"])
+@pytest.mark.parametrize("packing", ["tq2", "tq1"])
 def test_aarch64_model_program(tools, tmp_path, packing):
     # A whole tiny TriLM compiled for AArch64 (NEON dotprod) into a program
     # (--emit=exe: the model, the C runtime and a main), run under qemu: a

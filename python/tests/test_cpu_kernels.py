@@ -37,6 +37,13 @@ def cases():
                               f"-t{threads}-r{rows}")
 
 
+# The int8 instructions follow from the target: the portable kernel for a
+# generic x86-64, AVX-512 VNNI for the host, AVX-VNNI for the host without
+# AVX-512 VNNI.
+TARGETS = {"generic": "cpu=generic", "avx512_vnni": "cpu=native",
+           "avx_vnni": "cpu=native features=-avx512vnni"}
+
+
 def run_case(tools, m, n, k, packing, n_splits, k_splits, threads, rows, int8,
              dot="generic", layout=None, seed=0, l2_cache_kib=0):
     rng = np.random.default_rng(seed + m * 7 + n * 13 + k)
@@ -45,7 +52,7 @@ def run_case(tools, m, n, k, packing, n_splits, k_splits, threads, rows, int8,
     scales = rng.uniform(0.01, 0.1,
                          size=(len(n_splits) + 1, len(k_splits) + 1)).astype(f32)
     text = module(x, trits, scales, n_splits, k_splits, packing, int8, layout=layout)
-    pipeline = [f"--trilm-cpu-pipeline=threads=true rows={rows} int8-dot={dot} "
+    pipeline = [f"--trilm-cpu-pipeline=threads=true rows={rows} {TARGETS[dot]} "
                 f"l2-cache-kib={l2_cache_kib}"]
     got = execute(tools, text, fold_pack=True, pipeline=pipeline, threads=threads)
     want = reference(x, trits, scales, n_splits, k_splits, int8)

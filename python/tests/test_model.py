@@ -38,7 +38,7 @@ def model_case(request, tools, tmp_path_factory):
     return directory, reference
 
 
-@pytest.mark.parametrize("packing", ["2-bit", "1.6-bit"])
+@pytest.mark.parametrize("packing", ["tq2", "tq1"])
 def test_fp32_logits_match_transformers(tools, runtime, model_case, packing, tmp_path):
     directory, reference = model_case
     library = compile_model(tools, directory, tmp_path / "model.so",
@@ -77,7 +77,7 @@ def perplexity(logits, tokens):
 
 
 @pytest.mark.parametrize("weights", ["embedded", "external"])
-@pytest.mark.parametrize("packing", ["2-bit", "1.6-bit"])
+@pytest.mark.parametrize("packing", ["tq2", "tq1"])
 def test_int8_activations_agree_with_transformers(tools, runtime, packing, weights,
                                                   tmp_path):
     # int8 activations are an approximation of the fp32 model: on test text
@@ -102,7 +102,7 @@ def test_int8_activations_agree_with_transformers(tools, runtime, packing, weigh
     model.close()
 
 
-@pytest.mark.parametrize("packing", ["2-bit", "1.6-bit"])
+@pytest.mark.parametrize("packing", ["tq2", "tq1"])
 def test_external_weights(tools, runtime, model_case, packing, tmp_path):
     # The weights in a file next to the library, memory-mapped by the runtime.
     directory, reference = model_case

@@ -78,53 +78,62 @@ def ConvertTernaryToLinalg : Pass<"convert-ternary-to-linalg"> {
   ];
 }
 
-def TernaryTileMatmulCPU : Pass<"ternary-tile-matmul-cpu"> {
-  let summary = "Tile ternary.matmul into register tiles for the CPU kernels";
+def TernarySelectKernelsCPU : Pass<"ternary-select-kernels-cpu", "::mlir::ModuleOp"> {
+  let summary = "Choose the CPU kernel of every ternary.matmul";
   let description = [{
-    Rewrites each `ternary.matmul` into
+    The CPU strategy: from the target the module records (`llvm.target`,
+    the L2 size in DLTI; see `trilm-attach-cpu-target`), chooses for each
+    `ternary.matmul` its register tile, cache blocks, int8 instructions and
+    weight layout, and records them as its `kernel_config`
+    (`#ternary_cpu.matmul_config`), which every later pass reads:
 
-    - one `ternary.prepare_activations` (the activations rearranged once per
-      call for the kernels: per K scale group, in decode order), and
-    - an `scf.forall` over cache blocks of output rows (the unit of thread
-      parallelism), containing loops over cache blocks of activation rows,
-      over tiles of `rows` output rows and over tiles of activation rows,
-      each tile computed by one `ternary.tile_matmul` and written to the
-      result.
+    - output rows per tile: enough independent accumulators to hide the
+      latency of the dot-product instruction (`rows` overrides);
+    - activation rows per tile: as many as keep the accumulators within half
+      of the vector registers, so that a decoded weight block serves
+      several rows (GEMM), at most 4 and at most M (`act-rows` overrides);
+    - cache blocks from the L2 size: the prepared activations of an
+      activation block take half of it, so that every row tile of the output
+      block reads them from L2, and the output block's weights a quarter, so
+      that they are still there for the next activation block; output blocks
+      are also capped at a sixteenth of N, to balance threads;
+    - the int8 dot-product instructions the target's features allow;
+    - weights row-interleaved by the tile's rows when they are a power of
+      two that divides N, so that a tile streams one contiguous run.
 
-    Cache blocks are sized from the L2 cache: the prepared activations of
-    an activation block take half of it, so that every row tile of the
-    output block reads them from L2, and the output block's weights a
-    quarter, so that they are still there for the next activation block.
-    Output blocks are also capped at a sixteenth of N, to balance threads.
-    K is not split: a tile keeps each K scale group's exact sums in
-    registers until the scale is applied.
-
-    Tile sizes and the int8 dot-product instructions come from the target
-    description (triple, cpu, features): enough output rows to hide the
-    latency of the dot products, and as many activation rows as keep the
-    accumulators within half of the vector registers, so that a decoded
-    weight block serves several rows (GEMM). The options override them; a
-    tile that cannot be honoured is an error.
+    A tile that cannot be honoured, or a module without a target, is an
+    error.
   }];
   let options = [
-    Option<"triple", "triple", "std::string", /*default=*/"\"\"",
-           "Target triple (default: the host's)">,
-    Option<"cpu", "cpu", "std::string", /*default=*/"\"generic\"",
-           "Target CPU, or native for the host CPU and its features">,
-    Option<"features", "features", "std::string", /*default=*/"\"\"",
-           "Target features, LLVM style: +avx512vnni,+avx512vl,...">,
     Option<"rowsPerTile", "rows", "int64_t", /*default=*/"0",
            "Output rows per tile, 1 to 16; 0 picks it from the target">,
     Option<"actRowsPerTile", "act-rows", "int64_t", /*default=*/"0",
            "Activation rows per tile, 1 to 16; 0 picks it from the register "
            "budget">,
-    Option<"int8Dot", "int8-dot", "std::string", /*default=*/"\"auto\"",
-           "int8 dot-product instructions: auto (from the target), generic, "
-           "avx512_vnni, avx_vnni or neon_dotprod">,
-    Option<"l2CacheKiB", "l2-cache-kib", "int64_t", /*default=*/"0",
-           "L2 cache per core in KiB, which sizes the cache blocks; 0 takes "
-           "it from the target">,
   ];
+  let dependentDialects = ["::trilm::ternary_cpu::TernaryCPUDialect"];
+}
+
+def TernaryTileMatmulCPU : Pass<"ternary-tile-matmul-cpu"> {
+  let summary = "Tile ternary.matmul into register tiles for the CPU kernels";
+  let description = [{
+    Rewrites each `ternary.matmul` into
+
+    - one `ternary_cpu.prepare_activations` (the activations rearranged
+      once per call for the kernels: per K scale group, in decode order),
+      and
+    - an `scf.forall` over cache blocks of output rows (the unit of thread
+      parallelism), containing loops over cache blocks of activation rows,
+      over tiles of output rows and over tiles of activation rows, each tile
+      computed by one `ternary_cpu.tile_matmul` and written to the result,
+
+    with the tile and block sizes and the instructions of the matmul's
+    `kernel_config` (`ternary-select-kernels-cpu` chooses them). K is not
+    split: a tile keeps each K scale group's exact sums in registers. A
+    matmul without a configuration is an error; one whose weights have a
+    layout other than row-major or row-interleaved is left to the reference
+    lowering.
+  }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",

@@ -28,9 +28,6 @@ struct ModelOptions {
   /// halves the bytes decoding reads per position.
   enum class KVCache { F32, F16 };
   KVCache kvCache = KVCache::F32;
-  /// Packed weights are stored with this many rows interleaved (when it
-  /// divides their rows), the layout the CPU kernels stream best.
-  int64_t interleaveRows = 1;
   /// Where the weights buffer goes (see trilm-c/ModelABI.h for its format).
   enum class WeightsPlacement {
     /// The public global `trilm_weights` of the module, with its bytes:
@@ -60,7 +57,9 @@ struct ModelSummary {
   int64_t weightBytes = 0;
 };
 
-/// Imports `checkpoint` into a module of target-independent model IR (llm,
+/// A checkpoint being imported: its model IR first, then its weights, in the
+/// layouts a target's strategy chose for them. The IR is a module of
+/// target-independent model IR (llm,
 /// ternary and upstream tensor ops) with two entry points over the same
 /// weights, both appending tokens at position `start` of a KV cache:
 ///
@@ -76,10 +75,31 @@ struct ModelSummary {
 /// for prefill), reading the weights from `%weights` (the external file, or
 /// the global `trilm_weights` that embedded weights define); the module
 /// exports `trilm_model_config` (see trilm-c/ModelABI.h).
-llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
-buildLlamaModule(mlir::MLIRContext &context,
-                 const import::Checkpoint &checkpoint,
-                 const ModelOptions &options, ModelSummary *summary = nullptr);
+class LlamaImport {
+public:
+  /// Plans the weights buffer (from config.json and the tensors' headers:
+  /// no weight is read yet) and builds the model IR, packed weights
+  /// row-major.
+  static llvm::Expected<std::unique_ptr<LlamaImport>>
+  create(mlir::MLIRContext &context, const import::Checkpoint &checkpoint,
+         const ModelOptions &options);
+  ~LlamaImport();
+
+  mlir::ModuleOp getModule();
+  mlir::OwningOpRef<mlir::ModuleOp> takeModule();
+  const ModelSummary &getSummary() const;
+
+  /// Reads, checks, ternarises and packs every weight into the options'
+  /// placement (a stream, or the module's global `trilm_weights`), each
+  /// packed weight in the layout of the `ternary.from_storage` that reads it
+  /// in the module now: run the passes that choose layouts first.
+  llvm::Error writeWeights();
+
+private:
+  struct Impl;
+  explicit LlamaImport(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl;
+};
 
 } // namespace trilm::model
 

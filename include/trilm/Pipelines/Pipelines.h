@@ -12,9 +12,9 @@
 
 namespace trilm {
 
-/// Lowers a module of ternary, linalg, tensor, arith and func ops through the
-/// reference lowering to the LLVM dialect, ready for mlir-runner or the
-/// ExecutionEngine.
+/// Lowers a module of llm, ternary, linalg, tensor, arith and func ops
+/// through the reference lowerings to the LLVM dialect, ready for
+/// mlir-runner or the ExecutionEngine.
 void buildReferencePipeline(mlir::OpPassManager &pm);
 
 /// Options of `trilm-cpu-pipeline`.
@@ -28,34 +28,42 @@ struct CPUPipelineOptions
                           llvm::cl::init("generic")};
   Option<std::string> features{
       *this, "features",
-      llvm::cl::desc("Target features, LLVM style (+avx512vnni,...)"),
+      llvm::cl::desc("Target features, LLVM style (+avx512vnni,...); the "
+                     "kernels use the int8 instructions they allow"),
       llvm::cl::init("")};
-  Option<bool> threads{*this, "threads",
-                       llvm::cl::desc("Run tiles of output rows on OpenMP "
-                                      "threads (OMP_NUM_THREADS at run time)"),
-                       llvm::cl::init(true)};
-  Option<std::string> int8Dot{
-      *this, "int8-dot",
-      llvm::cl::desc("int8 dot-product instructions: auto (from the target), "
-                     "generic, avx512_vnni, avx_vnni or neon_dotprod"),
-      llvm::cl::init("auto")};
+  Option<int64_t> l2CacheKiB{
+      *this, "l2-cache-kib",
+      llvm::cl::desc("L2 cache per core in KiB for the cache blocks (0: the "
+                     "host's for native, else 1024)"),
+      llvm::cl::init(0)};
   Option<int64_t> rows{*this, "rows",
                        llvm::cl::desc("Output rows per tile (0: from the "
                                       "target)"),
                        llvm::cl::init(0)};
-  Option<int64_t> l2CacheKiB{
-      *this, "l2-cache-kib",
-      llvm::cl::desc("L2 cache per core in KiB for the cache blocks (0: from "
-                     "the target)"),
-      llvm::cl::init(0)};
+  Option<int64_t> actRows{*this, "act-rows",
+                          llvm::cl::desc("Activation rows per tile (0: from "
+                                         "the register budget)"),
+                          llvm::cl::init(0)};
+  Option<bool> threads{*this, "threads",
+                       llvm::cl::desc("Run tiles of output rows on OpenMP "
+                                      "threads (OMP_NUM_THREADS at run time)"),
+                       llvm::cl::init(true)};
 };
 
-/// The rows the CPU pipeline interleaves constant weights by (1: none):
-/// importers that store weights outside constants lay them out alike.
-int64_t getWeightInterleaveRows(const CPUPipelineOptions &options);
+/// The CPU strategy: records the target in the module, chooses every
+/// matmul's kernel and puts the weights in the layouts chosen; with
+/// `relayoutStorage`, also the weights that come from outside the module
+/// (`ternary.from_storage`), whose writer must then follow their types.
+void buildCPUStrategyPipeline(mlir::OpPassManager &pm,
+                              const CPUPipelineOptions &options,
+                              bool relayoutStorage = false);
 
-/// Lowers ternary ops with the fused CPU kernels, then like the reference
-/// pipeline to the LLVM dialect (OpenMP dialect for threads).
+/// After the strategy: llm and ternary ops to vectorised, threaded code,
+/// bufferization, and the LLVM dialect (OpenMP for threads).
+void buildCPULoweringPipeline(mlir::OpPassManager &pm,
+                              const CPUPipelineOptions &options);
+
+/// The strategy and the lowering: `trilm-cpu-pipeline`.
 void buildCPUPipeline(mlir::OpPassManager &pm,
                       const CPUPipelineOptions &options);
 

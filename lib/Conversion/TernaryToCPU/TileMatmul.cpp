@@ -12,11 +12,9 @@
 //       %t = ternary.tile_matmul %p ... [%m, %n] : ... -> vector<A x R x f32>
 //       (one vector.transfer_write per activation row)
 //
-// with R, A and the int8 instructions taken from the target description, and
-// Nc, Mc from its L2 cache size: the prepared activations of an Mc block stay
-// in L2 while every row tile of the Nc block passes over them, and the Nc
-// block's weights stay there for the next Mc block. K is not split: a tile
-// keeps each K scale group's exact sums in registers.
+// with R, A, Nc, Mc and the int8 instructions of the matmul's kernel_config
+// (SelectKernels.cpp). K is not split: a tile keeps each K scale group's
+// exact sums in registers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,7 +24,6 @@
 #include "mlir/IR/PatternMatch.h"
 #include "trilm/Dialect/Ternary/Utils/LoweringUtils.h"
 #include "trilm/Dialect/TernaryCPU/IR/TernaryCPU.h"
-#include "trilm/Target/CPU/CPUTarget.h"
 
 namespace trilm {
 #define GEN_PASS_DEF_TERNARYTILEMATMULCPU
@@ -39,40 +36,6 @@ using namespace trilm::ternary;
 using namespace trilm::ternary_cpu;
 
 namespace {
-
-struct TileSizes {
-  int64_t rows;
-  int64_t actRows;
-  Int8DotKind int8Dot;
-  int64_t l2CacheBytes;
-};
-
-/// A bound on the rows of a cache block along a dynamic dimension.
-constexpr int64_t kUnboundedRows = int64_t(1) << 32;
-
-/// Rows of a cache block: as many `rowBytes` rows as fit in `budget` bytes,
-/// a multiple of `tile`, at least one tile and at most `limit` rounded up to
-/// a tile.
-int64_t cacheBlockRows(int64_t budget, int64_t rowBytes, int64_t tile,
-                       int64_t limit) {
-  int64_t rows = std::max<int64_t>(budget / std::max<int64_t>(rowBytes, 1), 1);
-  rows = std::min<int64_t>(rows, llvm::divideCeil(limit, tile) * tile);
-  return std::max<int64_t>(rows / tile, 1) * tile;
-}
-
-/// Activation rows per tile: as many as keep the accumulators within the
-/// register budget, at most 4, and no more than M.
-int64_t pickActRows(MatmulOp op, const TileSizes &tile) {
-  int64_t m = op.getInput().getType().getDimSize(0);
-  if (m == 1)
-    return 1;
-  int64_t perRow = accumulatorRegistersPerActivationRow(
-      op.getWeights().getType().getScheme(), op.isInt8(), tile.int8Dot,
-      tile.rows);
-  int64_t actRows =
-      std::clamp<int64_t>(kAccumulatorRegisterBudget / perRow, 1, 4);
-  return ShapedType::isDynamic(m) ? actRows : std::min(actRows, m);
-}
 
 /// Converts an f32 result tensor to the element type of `resultType`.
 Value convertElements(OpBuilder &b, Location loc, Value result,
@@ -95,7 +58,7 @@ Value convertElements(OpBuilder &b, Location loc, Value result,
       .getResult(0);
 }
 
-void tile(MatmulOp op, const TileSizes &sizes) {
+void tile(MatmulOp op, MatmulConfigAttr config) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   IndexArith ia{b, loc};
@@ -119,8 +82,11 @@ void tile(MatmulOp op, const TileSizes &sizes) {
   }
   PackedType type = op.getWeights().getType();
   int64_t rows = type.getRows();
-  int64_t tileRows = std::min(sizes.rows, rows);
-  int64_t actRows = sizes.actRows;
+  int64_t tileRows = config.getRows();
+  int64_t actRows = config.getActRows();
+  int64_t blockRows = config.getBlockRows();
+  int64_t blockActRows = config.getBlockActRows();
+  Int8DotKind int8Dot = config.getInt8Dot();
   bool int8 = op.isInt8();
   Value input = op.getInput();
   Type f32 = b.getF32Type();
@@ -141,20 +107,9 @@ void tile(MatmulOp op, const TileSizes &sizes) {
   auto prepare = PrepareActivationsOp::create(
       b, loc, preparedType, sumsType, input, op.getGroups(),
       PackingSchemeAttr::get(b.getContext(), type.getScheme()));
-  Value blockSums = int8 && sizes.int8Dot != Int8DotKind::neon_dotprod
+  Value blockSums = int8 && int8Dot != Int8DotKind::neon_dotprod
                         ? prepare.getBlockSums()
                         : Value();
-
-  // Cache blocks: half of L2 for an Mc block of prepared activations, a
-  // quarter for the Nc block's weights; at least 16 Nc blocks where N allows,
-  // so that the threads share the work evenly.
-  int64_t preparedRowBytes = positions * (int8 ? 1 : 4);
-  int64_t blockRows = cacheBlockRows(sizes.l2CacheBytes / 4,
-                                     type.getRowBytes(), tileRows,
-                                     llvm::divideCeil(rows, 16));
-  int64_t blockActRows =
-      cacheBlockRows(sizes.l2CacheBytes / 2, preparedRowBytes, actRows,
-                     ShapedType::isDynamic(m) ? kUnboundedRows : m);
 
   Value output = createEmptyLikeRows(b, loc, input, {rows}, f32);
   int64_t numBlocks = llvm::divideCeil(rows, blockRows);
@@ -193,7 +148,7 @@ void tile(MatmulOp op, const TileSizes &sizes) {
       Value tile = TileMatmulOp::create(
           lb, loc, tileType, prepare.getPrepared(), blockSums,
           op.getActScales(), op.getWeights(), op.getScales(), actRow,
-          lia.add(blockFirstRow, tileFirstRow), op.getGroups(), sizes.int8Dot);
+          lia.add(blockFirstRow, tileFirstRow), op.getGroups(), int8Dot);
       // Activation rows past M write the (identical) values of row M-1;
       // columns past N are masked off by the transfer.
       Value written = blockOut;
@@ -248,59 +203,21 @@ void tile(MatmulOp op, const TileSizes &sizes) {
 
 struct TernaryTileMatmulCPUPass
     : public trilm::impl::TernaryTileMatmulCPUBase<TernaryTileMatmulCPUPass> {
-  using Base::Base;
-
   void runOnOperation() override {
-    llvm::Expected<cpu::CPUTarget> target =
-        cpu::CPUTarget::get(triple, cpu, features);
-    if (!target) {
-      getOperation()->emitError(llvm::toString(target.takeError()));
-      return signalPassFailure();
-    }
-    TileSizes sizes{target->rowsPerTile, actRowsPerTile, target->int8Dot,
-                    target->l2CacheBytes};
-    if (int8Dot != "auto") {
-      std::optional<Int8DotKind> dot = symbolizeInt8DotKind(int8Dot);
-      if (!dot) {
-        getOperation()->emitError("unknown int8-dot '")
-            << int8Dot
-            << "'; expected auto, generic, avx512_vnni, avx_vnni or "
-               "neon_dotprod";
-        return signalPassFailure();
-      }
-      sizes.int8Dot = *dot;
-    }
-    auto checkRange = [&](int64_t value, StringRef name) {
-      if (value >= 0 && value <= 16)
-        return true;
-      getOperation()->emitError() << name << " must be between 1 and 16, got "
-                                  << value;
-      return false;
-    };
-    if (!checkRange(rowsPerTile, "rows") || !checkRange(actRowsPerTile, "act-rows"))
-      return signalPassFailure();
-    if (rowsPerTile != 0)
-      sizes.rows = rowsPerTile;
-    if (l2CacheKiB < 0 || l2CacheKiB > (int64_t(1) << 20)) {
-      getOperation()->emitError()
-          << "l2-cache-kib must be between 1 and 1048576 (0: from the "
-             "target), got "
-          << static_cast<int64_t>(l2CacheKiB);
-      return signalPassFailure();
-    }
-    if (l2CacheKiB != 0)
-      sizes.l2CacheBytes = l2CacheKiB * 1024;
-
     SmallVector<MatmulOp> matmuls;
     getOperation()->walk([&](MatmulOp op) { matmuls.push_back(op); });
     for (MatmulOp op : matmuls) {
+      auto config =
+          dyn_cast_if_present<MatmulConfigAttr>(op.getKernelConfigAttr());
+      if (!config) {
+        op.emitOpError("has no CPU kernel configuration: run "
+                       "ternary-select-kernels-cpu first");
+        return signalPassFailure();
+      }
       auto layout = op.getWeights().getType().getLayout();
       if (layout && !isa<RowInterleaveAttr>(layout))
         continue; // the reference lowering handles other layouts
-      TileSizes opSizes = sizes;
-      if (actRowsPerTile == 0)
-        opSizes.actRows = pickActRows(op, opSizes);
-      tile(op, opSizes);
+      tile(op, config);
     }
   }
 };

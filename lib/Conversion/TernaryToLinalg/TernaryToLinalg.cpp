@@ -19,6 +19,8 @@
 #include "trilm/Dialect/Ternary/IR/Ternary.h"
 #include "trilm/Dialect/Ternary/Utils/LoweringUtils.h"
 
+#include <numeric>
+
 namespace trilm {
 #define GEN_PASS_DEF_CONVERTTERNARYTOLINALG
 #include "trilm/Conversion/Passes.h.inc"
@@ -250,7 +252,22 @@ struct FromStorageOpLowering : public OpConversionPattern<FromStorageOp> {
   LogicalResult
   matchAndRewrite(FromStorageOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, adaptor.getStorage());
+    // The same bytes, in the storage shape of the layout: a view.
+    Value storage = adaptor.getStorage();
+    RankedTensorType storageType = op.getType().getStorageType();
+    auto operandType = cast<RankedTensorType>(storage.getType());
+    if (operandType != storageType) {
+      Location loc = op.getLoc();
+      ReassociationIndices all(operandType.getRank());
+      std::iota(all.begin(), all.end(), 0);
+      Value flat = tensor::CollapseShapeOp::create(
+          rewriter, loc, storage, ArrayRef<ReassociationIndices>{all});
+      ReassociationIndices dims(storageType.getRank());
+      std::iota(dims.begin(), dims.end(), 0);
+      storage = tensor::ExpandShapeOp::create(
+          rewriter, loc, storageType, flat, ArrayRef<ReassociationIndices>{dims});
+    }
+    rewriter.replaceOp(op, storage);
     return success();
   }
 };

@@ -6,6 +6,8 @@
 
 #include "trilm/Target/CPU/CPUTarget.h"
 
+#include "mlir/Dialect/DLTI/DLTI.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Dialect/ArmNeon/ArmNeonToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -113,6 +115,52 @@ llvm::Expected<CPUTarget> CPUTarget::get(llvm::StringRef triple,
 }
 
 llvm::Expected<CPUTarget> CPUTarget::host() { return get("", "native", ""); }
+
+/// The DLTI key of the L2 size of the CPU device.
+static constexpr llvm::StringLiteral kL2CacheKey = "L2_cache_size_in_bytes";
+
+llvm::Expected<CPUTarget> CPUTarget::of(mlir::ModuleOp module) {
+  auto attr = module->getAttrOfType<mlir::LLVM::TargetAttr>(
+      mlir::LLVM::LLVMDialect::getTargetAttrName());
+  if (!attr)
+    return failure("the module records no target (llvm.target): attach one "
+                   "with trilm-attach-cpu-target");
+  std::string features =
+      attr.getFeatures() ? attr.getFeatures().getFeaturesString() : "";
+  auto target = get(attr.getTriple().getValue(), attr.getChip().getValue(),
+                    features);
+  if (!target)
+    return target.takeError();
+  mlir::FailureOr<mlir::Attribute> l2 =
+      mlir::dlti::query(module, {"CPU", kL2CacheKey});
+  if (succeeded(l2)) {
+    auto bytes = llvm::dyn_cast<mlir::IntegerAttr>(*l2);
+    if (!bytes || bytes.getInt() <= 0)
+      return failure("the module's " + kL2CacheKey +
+                     " must be a positive integer");
+    target->l2CacheBytes = bytes.getInt();
+  }
+  return target;
+}
+
+void CPUTarget::attachTo(mlir::ModuleOp module) const {
+  mlir::MLIRContext *context = module->getContext();
+  mlir::Builder b(context);
+  auto featuresAttr =
+      features.empty() ? mlir::LLVM::TargetFeaturesAttr()
+                       : mlir::LLVM::TargetFeaturesAttr::get(
+                             context, llvm::StringRef(features));
+  module->setAttr(mlir::LLVM::LLVMDialect::getTargetAttrName(),
+                  mlir::LLVM::TargetAttr::get(context, b.getStringAttr(triple),
+                                              b.getStringAttr(cpu),
+                                              featuresAttr));
+  mlir::DataLayoutEntryInterface l2 = mlir::DataLayoutEntryAttr::get(
+      b.getStringAttr(kL2CacheKey), b.getI64IntegerAttr(l2CacheBytes));
+  mlir::DataLayoutEntryInterface device = mlir::DataLayoutEntryAttr::get(
+      b.getStringAttr("CPU"), mlir::TargetDeviceSpecAttr::get(context, {l2}));
+  auto system = mlir::TargetSystemSpecAttr::get(context, {device});
+  module->setAttr(mlir::DLTIDialect::kTargetSystemDescAttrName, system);
+}
 
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 CPUTarget::createTargetMachine() const {

@@ -1,8 +1,8 @@
-// RUN: trilm-opt %s -ternary-tile-matmul-cpu -split-input-file | FileCheck %s
-// RUN: trilm-opt %s -ternary-tile-matmul-cpu="rows=8 act-rows=2 int8-dot=avx512_vnni" -split-input-file | FileCheck %s --check-prefix=OPTS
-// RUN: trilm-opt %s -ternary-tile-matmul-cpu="triple=x86_64-linux-gnu cpu=znver4" -split-input-file | FileCheck %s --check-prefix=ZNVER4
-// RUN: trilm-opt %s -ternary-tile-matmul-cpu="l2-cache-kib=64" -canonicalize -split-input-file | FileCheck %s --check-prefix=BLOCKS
-// RUN: trilm-opt %s -ternary-tile-matmul-cpu="triple=aarch64-linux-gnu features=+neon,+dotprod" -split-input-file | FileCheck %s --check-prefix=NEON
+// RUN: trilm-opt %s -trilm-attach-cpu-target="triple=x86_64-linux-gnu" -ternary-select-kernels-cpu -ternary-tile-matmul-cpu -split-input-file | FileCheck %s
+// RUN: trilm-opt %s -trilm-attach-cpu-target="triple=x86_64-linux-gnu cpu=znver4" -ternary-select-kernels-cpu="rows=8 act-rows=2" -ternary-tile-matmul-cpu -split-input-file | FileCheck %s --check-prefix=OPTS
+// RUN: trilm-opt %s -trilm-attach-cpu-target="triple=x86_64-linux-gnu cpu=znver4" -ternary-select-kernels-cpu -ternary-tile-matmul-cpu -split-input-file | FileCheck %s --check-prefix=ZNVER4
+// RUN: trilm-opt %s -trilm-attach-cpu-target="triple=x86_64-linux-gnu l2-cache-kib=64" -ternary-select-kernels-cpu -ternary-tile-matmul-cpu -canonicalize -split-input-file | FileCheck %s --check-prefix=BLOCKS
+// RUN: trilm-opt %s -trilm-attach-cpu-target="triple=aarch64-linux-gnu features=+neon,+dotprod" -ternary-select-kernels-cpu -ternary-tile-matmul-cpu -split-input-file | FileCheck %s --check-prefix=NEON
 
 // Activations are prepared once; cache blocks of output rows run in parallel
 // (here one tile of 4 rows each, a sixteenth of N rounded up to a tile), each

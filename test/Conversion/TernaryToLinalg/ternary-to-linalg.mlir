@@ -102,3 +102,16 @@ func.func @quantize(%x: tensor<?x64xf16>) -> (tensor<?x64xi8>, tensor<?xf32>) {
   %q, %s = ternary.quantize %x : tensor<?x64xf16> -> tensor<?x64xi8>, tensor<?xf32>
   return %q, %s : tensor<?x64xi8>, tensor<?xf32>
 }
+
+// -----
+
+// Storage bytes of another shape are reshaped (a view) to the layout's.
+// CHECK-LABEL: func.func @from_storage_reshaped
+// CHECK-SAME: (%[[B:.*]]: tensor<16x64xi8>)
+// CHECK: %[[FLAT:.*]] = tensor.collapse_shape %[[B]] {{\[\[}}0, 1]] : tensor<16x64xi8> into tensor<1024xi8>
+// CHECK: %[[S:.*]] = tensor.expand_shape %[[FLAT]] {{\[\[}}0, 1]] output_shape [4, 256] : tensor<1024xi8> into tensor<4x256xi8>
+// CHECK: return %[[S]] : tensor<4x256xi8>
+func.func @from_storage_reshaped(%bytes: tensor<16x64xi8>) -> !ternary.packed<16x256, tq2, #ternary.row_interleave<4>> {
+  %w = ternary.from_storage %bytes : tensor<16x64xi8> -> !ternary.packed<16x256, tq2, #ternary.row_interleave<4>>
+  return %w : !ternary.packed<16x256, tq2, #ternary.row_interleave<4>>
+}

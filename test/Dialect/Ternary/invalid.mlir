@@ -9,7 +9,7 @@ func.func @constant_wrong_storage() {
 // -----
 
 func.func @from_storage_wrong_type(%bytes: tensor<2x52xi8>) {
-  // expected-error @+1 {{'ternary.from_storage' op storage of type 'tensor<2x52xi8>' does not match the storage type 'tensor<2x64xi8>' of '!ternary.packed<2x256, tq2>'}}
+  // expected-error @+1 {{'ternary.from_storage' op storage of type 'tensor<2x52xi8>' holds 104 bytes but '!ternary.packed<2x256, tq2>' takes 128 ('tensor<2x64xi8>')}}
   %0 = ternary.from_storage %bytes : tensor<2x52xi8> -> !ternary.packed<2x256, tq2>
   return
 }

@@ -20,6 +20,14 @@ func.func @from_storage(%bytes: tensor<4x256xi8>) -> !ternary.packed<16x256, tq2
   return %0 : !ternary.packed<16x256, tq2, #ternary.row_interleave<4>>
 }
 
+// The bytes of a storage tensor of another shape, read in the result's layout.
+// CHECK-LABEL: func.func @from_storage_any_shape
+// CHECK: ternary.from_storage %{{.*}} : tensor<16x64xi8> -> !ternary.packed<16x256, tq2, #ternary.row_interleave<4>>
+func.func @from_storage_any_shape(%bytes: tensor<16x64xi8>) -> !ternary.packed<16x256, tq2, #ternary.row_interleave<4>> {
+  %w = ternary.from_storage %bytes : tensor<16x64xi8> -> !ternary.packed<16x256, tq2, #ternary.row_interleave<4>>
+  return %w : !ternary.packed<16x256, tq2, #ternary.row_interleave<4>>
+}
+
 // CHECK-LABEL: func.func @constant
 // CHECK: ternary.constant dense<1> : tensor<2x64xi8> -> !ternary.packed<2x100, tq2>
 // CHECK: ternary.constant dense_resource<blob> : tensor<1x104xi8> -> !ternary.packed<2x256, tq1, #ternary.row_interleave<2>>

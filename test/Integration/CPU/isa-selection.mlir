@@ -1,14 +1,14 @@
 // The int8 kernels compile to the dot-product instruction of each target.
 //
-// RUN: trilm-opt %s --trilm-cpu-pipeline="threads=false int8-dot=avx512_vnni" \
+// RUN: trilm-opt %s --trilm-cpu-pipeline="threads=false triple=x86_64-linux-gnu cpu=x86-64-v4 features=+avx512vnni" \
 // RUN: | mlir-translate --mlir-to-llvmir \
 // RUN: | llc -O3 -mtriple=x86_64-linux-gnu -mcpu=x86-64-v4 -mattr=+avx512vnni \
 // RUN: | FileCheck %s --check-prefix=AVX512
-// RUN: trilm-opt %s --trilm-cpu-pipeline="threads=false int8-dot=avx_vnni" \
+// RUN: trilm-opt %s --trilm-cpu-pipeline="threads=false triple=x86_64-linux-gnu cpu=x86-64-v3 features=+avxvnni" \
 // RUN: | mlir-translate --mlir-to-llvmir \
 // RUN: | llc -O3 -mtriple=x86_64-linux-gnu -mcpu=x86-64-v3 -mattr=+avxvnni \
 // RUN: | FileCheck %s --check-prefix=AVXVNNI
-// RUN: trilm-opt %s --trilm-cpu-pipeline="threads=false int8-dot=neon_dotprod" \
+// RUN: trilm-opt %s --trilm-cpu-pipeline="threads=false triple=aarch64-linux-gnu features=+neon,+dotprod" \
 // RUN: | mlir-translate --mlir-to-llvmir \
 // RUN: | llc -O3 -mtriple=aarch64-linux-gnu -mattr=+neon,+dotprod \
 // RUN: | FileCheck %s --check-prefix=NEON

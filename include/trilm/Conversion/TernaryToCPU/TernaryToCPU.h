@@ -21,6 +21,7 @@
 namespace trilm {
 
 #define GEN_PASS_DECL_CONVERTTERNARYTOCPU
+#define GEN_PASS_DECL_TERNARYSELECTKERNELSCPU
 #define GEN_PASS_DECL_TERNARYTILEMATMULCPU
 #include "trilm/Conversion/Passes.h.inc"
 

@@ -48,6 +48,13 @@ struct CPUTarget {
   /// The host: its triple, CPU and features.
   static llvm::Expected<CPUTarget> host();
 
+  /// The target `module` records (see attachTo), validated like get().
+  static llvm::Expected<CPUTarget> of(mlir::ModuleOp module);
+
+  /// Records this target on `module`: `llvm.target` (#llvm.target<triple,
+  /// chip, features>) and the L2 size in its DLTI target system spec.
+  void attachTo(mlir::ModuleOp module) const;
+
   llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
   createTargetMachine() const;
 };

@@ -98,10 +98,12 @@ OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
 LogicalResult FromStorageOp::verify() {
   RankedTensorType storageType = getType().getStorageType();
-  if (getStorage().getType() != storageType)
+  auto operandType = cast<RankedTensorType>(getStorage().getType());
+  if (operandType.getNumElements() != storageType.getNumElements())
     return emitOpError("storage of type ")
-           << getStorage().getType() << " does not match the storage type "
-           << storageType << " of " << getType();
+           << operandType << " holds " << operandType.getNumElements()
+           << " bytes but " << getType() << " takes "
+           << storageType.getNumElements() << " (" << storageType << ")";
   return success();
 }
 

@@ -197,19 +197,11 @@ struct TernaryRaiseMatmulPass
   using Base::Base;
 
   void runOnOperation() override {
-    std::optional<packing::Scheme> scheme = packing::parseScheme(packingName);
-    if (!scheme) {
-      getOperation()->emitError("unknown packing '")
-          << packingName << "'; expected tq2 or tq1";
-      return signalPassFailure();
-    }
-    PackingScheme dialectScheme =
-        *scheme == packing::Scheme::TQ2 ? PackingScheme::tq2 : PackingScheme::tq1;
     SmallVector<linalg::MatmulOp> matmuls;
     getOperation()->walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
     for (linalg::MatmulOp op : matmuls) {
       std::string why;
-      if (failed(raise(op, dialectScheme, why)) && emitRemarks)
+      if (failed(raise(op, packing, why)) && emitRemarks)
         op.emitRemark("not raised to ternary.matmul: ") << why;
     }
   }

@@ -1,4 +1,4 @@
-//===- RelayoutWeights.cpp - Row-interleave packed constants --------------===//
+//===- RelayoutWeights.cpp - Weights in the layouts their kernels chose ---===//
 //
 // Part of trilm: an MLIR compiler for ternary language models.
 //
@@ -39,48 +39,96 @@ std::optional<ArrayRef<uint8_t>> constantBytes(ConstantOp op,
   return std::nullopt;
 }
 
+/// The layout the kernels of every matmul using `weights` agree on, or a
+/// reason why there is none.
+FailureOr<PackedLayoutAttrInterface> chosenLayout(Value weights,
+                                                  std::string &why) {
+  std::optional<PackedLayoutAttrInterface> chosen;
+  for (Operation *user : weights.getUsers()) {
+    if (isa<UnpackOp>(user))
+      continue;
+    auto matmul = dyn_cast<MatmulOp>(user);
+    if (!matmul) {
+      why = "'" + user->getName().getStringRef().str() +
+            "' uses them and expects their type unchanged";
+      return failure();
+    }
+    KernelConfigAttrInterface config = matmul.getKernelConfigAttr();
+    if (!config) {
+      why = "a matmul using them has no kernel_config";
+      return failure();
+    }
+    PackedLayoutAttrInterface layout = config.getWeightLayout();
+    if (chosen && *chosen != layout) {
+      why = "their matmuls ask for different layouts";
+      return failure();
+    }
+    chosen = layout;
+  }
+  if (!chosen) {
+    why = "no matmul uses them";
+    return failure();
+  }
+  return *chosen;
+}
+
+/// `type` in `layout`, when the layout holds its matrix.
+FailureOr<PackedType> inLayout(PackedType type,
+                               PackedLayoutAttrInterface layout,
+                               std::string &why) {
+  if (layout) {
+    // The layout's own verdict becomes the reason.
+    MLIRContext *context = type.getContext();
+    ScopedDiagnosticHandler capture(context, [&](Diagnostic &diagnostic) {
+      why = diagnostic.str();
+      return success();
+    });
+    if (failed(layout.verifyLayout(
+            [&] { return mlir::emitError(UnknownLoc::get(context)); },
+            type.getRows(), type.getCols())))
+      return failure();
+  }
+  return PackedType::get(type.getContext(), type.getRows(), type.getCols(),
+                         type.getScheme(), layout);
+}
+
 struct TernaryRelayoutWeightsPass
     : public trilm::ternary::impl::TernaryRelayoutWeightsBase<
           TernaryRelayoutWeightsPass> {
   using Base::Base;
 
   void runOnOperation() override {
-    MLIRContext *context = &getContext();
-    auto layout = RowInterleaveAttr::getChecked(
-        [&] { return getOperation()->emitError(); }, context,
-        static_cast<int64_t>(rows));
-    if (!layout)
-      return signalPassFailure();
-    SmallVector<ConstantOp> constants;
-    getOperation()->walk([&](ConstantOp op) { constants.push_back(op); });
-    for (ConstantOp op : constants) {
+    SmallVector<Operation *> weights;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<ConstantOp>(op) || (relayoutStorage && isa<FromStorageOp>(op)))
+        weights.push_back(op);
+    });
+    for (Operation *op : weights) {
       std::string why;
-      if (failed(relayout(op, layout, why)) && emitRemarks)
-        op.emitRemark("weights keep their layout: ") << why;
+      if (failed(relayout(op, why)) && emitRemarks)
+        op->emitRemark("weights keep their layout: ") << why;
     }
   }
 
-  LogicalResult relayout(ConstantOp op, RowInterleaveAttr layout,
-                         std::string &why) {
-    PackedType type = op.getType();
-    if (type.getLayout()) {
-      why = "they already have a layout";
+  LogicalResult relayout(Operation *op, std::string &why) {
+    Value weights = op->getResult(0);
+    auto type = cast<PackedType>(weights.getType());
+    FailureOr<PackedLayoutAttrInterface> layout = chosenLayout(weights, why);
+    if (failed(layout))
       return failure();
-    }
-    if (type.getRows() % layout.getRows() != 0) {
-      why = llvm::formatv("{0} rows are not a multiple of {1}", type.getRows(),
-                          layout.getRows());
+    if (*layout == type.getLayout())
+      return success();
+    FailureOr<PackedType> relaid = inLayout(type, *layout, why);
+    if (failed(relaid))
       return failure();
+    if (isa<FromStorageOp>(op)) {
+      // The bytes are outside the module: their writer follows the type.
+      weights.setType(*relaid);
+      return success();
     }
-    for (Operation *user : op->getUsers()) {
-      if (!isa<MatmulOp, UnpackOp>(user)) {
-        why = "'" + user->getName().getStringRef().str() +
-              "' uses them and expects their type unchanged";
-        return failure();
-      }
-    }
+    auto constant = cast<ConstantOp>(op);
     std::vector<uint8_t> storage;
-    std::optional<ArrayRef<uint8_t>> bytes = constantBytes(op, storage);
+    std::optional<ArrayRef<uint8_t>> bytes = constantBytes(constant, storage);
     if (!bytes) {
       why = "their bytes are not available (a splat or an external blob)";
       return failure();
@@ -91,23 +139,20 @@ struct TernaryRelayoutWeightsPass
       why = status.message;
       return failure();
     }
-    PackedType interleaved = PackedType::get(op.getContext(), type.getRows(),
-                                             type.getCols(), type.getScheme(),
-                                             layout);
-    RankedTensorType storageType = interleaved.getStorageType();
+    RankedTensorType storageType = relaid->getStorageType();
     AsmResourceBlob blob = HeapAsmResourceBlob::allocate(
         storageType.getNumElements(), alignof(uint64_t));
     MutableArrayRef<char> out = blob.getMutableData();
-    (void)interleaved.pack(
+    (void)relaid->pack(
         trits, MutableArrayRef<uint8_t>(reinterpret_cast<uint8_t *>(out.data()),
                                         out.size()));
     OpBuilder builder(op);
     auto attr = DenseI8ResourceElementsAttr::get(
-        storageType, "ternary_interleaved", std::move(blob));
-    Value replacement = ConstantOp::create(builder, op.getLoc(), interleaved,
+        storageType, "ternary_relaid", std::move(blob));
+    Value replacement = ConstantOp::create(builder, op->getLoc(), *relaid,
                                            cast<ElementsAttr>(attr));
-    op.getResult().replaceAllUsesWith(replacement);
-    op.erase();
+    weights.replaceAllUsesWith(replacement);
+    op->erase();
     return success();
   }
 };

@@ -33,3 +33,22 @@ void TernaryCPUDialect::registerAttributes() {
 #include "trilm/Dialect/TernaryCPU/IR/TernaryCPUAttrs.cpp.inc"
       >();
 }
+
+LogicalResult
+MatmulConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                         int64_t rows, int64_t actRows, int64_t blockRows,
+                         int64_t blockActRows, Int8DotKind int8Dot,
+                         trilm::ternary::PackedLayoutAttrInterface layout) {
+  if (rows < 1 || rows > 16 || actRows < 1 || actRows > 16)
+    return emitError() << "the register tile must be 1 to 16 rows by 1 to 16 "
+                          "activation rows, got "
+                       << rows << " x " << actRows;
+  if (blockRows < rows || blockRows % rows != 0)
+    return emitError() << "block_rows " << blockRows
+                       << " must be a positive multiple of rows " << rows;
+  if (blockActRows < actRows || blockActRows % actRows != 0)
+    return emitError() << "block_act_rows " << blockActRows
+                       << " must be a positive multiple of act_rows "
+                       << actRows;
+  return success();
+}

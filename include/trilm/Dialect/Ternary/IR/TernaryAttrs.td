@@ -10,6 +10,7 @@
 include "trilm/Dialect/Ternary/IR/TernaryDialect.td"
 include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/EnumAttr.td"
+include "trilm/Dialect/Ternary/IR/TernaryInterfaces.td"
 
 //===----------------------------------------------------------------------===//
 // Packing schemes
@@ -26,40 +27,6 @@ def Ternary_PackingScheme : I32EnumAttr<"PackingScheme",
 def Ternary_PackingSchemeAttr
     : EnumAttr<Ternary_Dialect, Ternary_PackingScheme, "packing"> {
   let assemblyFormat = "$value";
-}
-
-//===----------------------------------------------------------------------===//
-// Layout interface
-//===----------------------------------------------------------------------===//
-
-def Ternary_PackedLayoutAttrInterface : AttrInterface<"PackedLayoutAttrInterface"> {
-  let cppNamespace = "::trilm::ternary";
-  let description = [{
-    A target-specific arrangement of the packed blocks of a `!ternary.packed`
-    value (the default, without a layout, is row-major: the blocks of row 0,
-    then those of row 1, ...). Lowerings that do not understand a layout must
-    reject it with a diagnostic.
-  }];
-  let methods = [
-    InterfaceMethod<"Checks that the layout can hold a rows x cols matrix.",
-      "::llvm::LogicalResult", "verifyLayout",
-      (ins "::llvm::function_ref<::mlir::InFlightDiagnostic()>":$emitError,
-           "int64_t":$rows, "int64_t":$cols)>,
-    InterfaceMethod<[{
-        Returns the shape of the i8 tensor holding the bytes, given the number
-        of rows and the packed bytes per row.
-      }],
-      "::llvm::SmallVector<int64_t, 2>", "getStorageShape",
-      (ins "int64_t":$rows, "int64_t":$rowBytes)>,
-    InterfaceMethod<[{
-        Returns the position in the storage tensor of the first byte of
-        block `block` of row `row`, where `blockBytes` is the size of one
-        block of codes.
-      }],
-      "std::pair<int64_t, int64_t>", "getBlockPosition",
-      (ins "int64_t":$row, "int64_t":$block, "int64_t":$blockBytes,
-           "int64_t":$rowBytes)>,
-  ];
 }
 
 class Ternary_Attr<string name, string attrMnemonic, list<Trait> traits = []>

@@ -57,7 +57,9 @@ def Ternary_FromStorageOp : Ternary_Op<"from_storage", [Pure]> {
     Reinterprets an `i8` tensor holding already packed bytes (in the scheme
     and layout of the result type) as a `!ternary.packed` value: how weights
     that live outside the module, in a memory-mapped file, enter it. The
-    operand's type must be the storage type of the result. No code is
+    operand holds as many bytes as the result's storage type, in any static
+    shape (so that a layout can be chosen after the bytes are named: the
+    bytes are then the storage in that layout, row by row). No code is
     checked: invalid codes give undefined values, as for `ternary.constant`.
 
     ```mlir
@@ -65,7 +67,7 @@ def Ternary_FromStorageOp : Ternary_Op<"from_storage", [Pure]> {
            -> !ternary.packed<512x512, tq2>
     ```
   }];
-  let arguments = (ins RankedTensorOf<[I8]>:$storage);
+  let arguments = (ins StaticShapeTensorOf<[I8]>:$storage);
   let results = (outs Ternary_PackedType:$result);
   let assemblyFormat = [{
     $storage attr-dict `:` type($storage) `->` qualified(type($result))
@@ -187,6 +189,10 @@ def Ternary_MatmulOp : Ternary_Op<"matmul", [Pure]> {
 
     M may be dynamic; N and K are those of the weight type.
 
+    `kernel_config`, set by a target's kernel selection
+    (`ternary-select-kernels-cpu`), records how the matmul is to be computed;
+    it does not change what is computed.
+
     ```mlir
     %y = ternary.matmul %x, %w groups #ternary.scale_groups<k = [1536]>
            scales(%s : tensor<1x2xf32>)
@@ -200,7 +206,8 @@ def Ternary_MatmulOp : Ternary_Op<"matmul", [Pure]> {
                        Optional<RankedTensorOf<[F32]>>:$act_scales,
                        Ternary_PackedType:$weights,
                        Ternary_FloatTensor:$scales,
-                       Ternary_ScaleGroupsAttr:$groups);
+                       Ternary_ScaleGroupsAttr:$groups,
+                       OptionalAttr<Ternary_KernelConfigAttrInterface>:$kernel_config);
   let results = (outs Ternary_FloatTensor:$result);
   let assemblyFormat = [{
     $input (`act_scales` `(` $act_scales^ `:` type($act_scales) `)`)? `,`
@@ -208,6 +215,15 @@ def Ternary_MatmulOp : Ternary_Op<"matmul", [Pure]> {
     `scales` `(` $scales `:` type($scales) `)` attr-dict
     `:` type($input) `,` qualified(type($weights)) `->` type($result)
   }];
+  let builders = [
+    // Without a kernel configuration: what frontends build.
+    OpBuilder<(ins "::mlir::Type":$result, "::mlir::Value":$input,
+                   "::mlir::Value":$act_scales, "::mlir::Value":$weights,
+                   "::mlir::Value":$scales, "ScaleGroupsAttr":$groups), [{
+      build($_builder, $_state, result, input, act_scales, weights, scales,
+            groups, /*kernel_config=*/nullptr);
+    }]>
+  ];
   let extraClassDeclaration = [{
     /// True when the activations are int8 with per-row scales.
     bool isInt8() { return static_cast<bool>(getActScales()); }

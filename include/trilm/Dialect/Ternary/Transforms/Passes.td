@@ -27,8 +27,14 @@ def TernaryRaiseMatmul : Pass<"ternary-raise-matmul"> {
     untouched; with `remarks=true` a remark on the op says why.
   }];
   let options = [
-    Option<"packingName", "packing", "std::string", /*default=*/"\"tq2\"",
-           "Packing scheme of the created weights: tq2 (2-bit) or tq1 (1.6-bit)">,
+    Option<"packing", "packing", "::trilm::ternary::PackingScheme",
+           /*default=*/"::trilm::ternary::PackingScheme::tq2",
+           "Packing scheme of the created weights",
+           [{::llvm::cl::values(
+             clEnumValN(::trilm::ternary::PackingScheme::tq2, "tq2",
+                        "2 bits per weight (llama.cpp TQ2_0 codes)"),
+             clEnumValN(::trilm::ternary::PackingScheme::tq1, "tq1",
+                        "1.6 bits per weight, 5 trits per byte (TQ1_0)"))}]>,
     Option<"maxGroups", "max-groups", "int64_t", /*default=*/"16",
            "Most scale groups accepted along each axis; weights that need more "
            "are not considered ternary">,
@@ -44,22 +50,29 @@ def TernaryRaiseMatmul : Pass<"ternary-raise-matmul"> {
 }
 
 def TernaryRelayoutWeights : Pass<"ternary-relayout-weights"> {
-  let summary = "Store packed constant weights row-interleaved at compile time";
+  let summary = "Store packed weights in the layout their kernels chose";
   let description = [{
-    Rewrites each row-major `ternary.constant` whose users all read any
-    layout (`ternary.matmul`, `ternary.unpack`) to
-    `#ternary.row_interleave<rows>`: for each group of `rows` weight rows,
-    block 0 of every row, then block 1, and so on, so that a GEMV kernel
-    tile streams one contiguous run of memory. The bytes are rearranged here,
-    once, as a pure function of the layout; the trits do not change.
-    Constants whose row count `rows` does not divide, or with other users,
-    are left alone (with a remark when `remarks=true`).
+    Gives each packed weight the layout that the `kernel_config` of the
+    `ternary.matmul`s using it asks for (`getWeightLayout`, for example
+    `#ternary.row_interleave<4>`: each group of rows stored block by block,
+    so that a GEMV tile streams one contiguous run).
+
+    - A `ternary.constant` has its bytes rearranged here, once: a pure
+      function of the two layouts; the trits do not change.
+    - A `ternary.from_storage` (with `storage=true`) only changes its result
+      type: its bytes come from outside the module, and whoever writes them
+      must write them in that layout. trilm-compile runs it so, and packs
+      the checkpoint's weights in the layouts it finds afterwards.
+
+    Weights whose matmuls disagree, that have no configuration, whose rows
+    the layout does not divide, or that have users other than matmuls and
+    `ternary.unpack` keep their layout (with a remark when `remarks=true`).
   }];
   let options = [
-    Option<"rows", "rows", "int64_t", /*default=*/"4",
-           "Rows interleaved together (a power of two, 2 to 64)">,
+    Option<"relayoutStorage", "storage", "bool", /*default=*/"false",
+           "Also retype ternary.from_storage, whose bytes the caller writes">,
     Option<"emitRemarks", "remarks", "bool", /*default=*/"false",
-           "Emit a remark on each constant that is left alone">,
+           "Emit a remark on each weight that keeps its layout">,
   ];
 }
 

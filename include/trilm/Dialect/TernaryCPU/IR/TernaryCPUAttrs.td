@@ -10,6 +10,7 @@
 include "trilm/Dialect/TernaryCPU/IR/TernaryCPUDialect.td"
 include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/EnumAttr.td"
+include "trilm/Dialect/Ternary/IR/TernaryInterfaces.td"
 
 //===----------------------------------------------------------------------===//
 // int8 dot-product instruction families
@@ -29,5 +30,43 @@ def TernaryCPU_Int8DotKind : I32EnumAttr<"Int8DotKind",
 
 def TernaryCPU_Int8DotKindAttr
     : EnumAttr<TernaryCPU_Dialect, TernaryCPU_Int8DotKind, "int8_dot">;
+
+//===----------------------------------------------------------------------===//
+// Kernel configuration
+//===----------------------------------------------------------------------===//
+
+def TernaryCPU_MatmulConfigAttr : AttrDef<TernaryCPU_Dialect, "MatmulConfig",
+    [Ternary_KernelConfigAttrInterface]> {
+  let mnemonic = "matmul_config";
+  let summary = "how the CPU kernels compute one ternary.matmul";
+  let description = [{
+    The decision `ternary-select-kernels-cpu` makes for a `ternary.matmul`
+    from the target in the IR (`llvm.target`, the L2 size in DLTI), and
+    every later pass reads:
+
+    - `rows` x `act_rows`: the register tile (output rows x activation rows)
+      of each `ternary_cpu.tile_matmul`;
+    - `block_rows`, `block_act_rows`: the cache blocks (output rows per
+      thread task, activation rows per pass over them);
+    - `int8_dot`: the int8 dot-product instructions of the kernel;
+    - `weight_layout`: the layout the weights are stored in for it
+      (`ternary-relayout-weights` applies it, importers write it).
+
+    ```mlir
+    #ternary_cpu.matmul_config<rows = 4, act_rows = 4, block_rows = 128,
+        block_act_rows = 512, int8_dot = avx512_vnni,
+        weight_layout = #ternary.row_interleave<4>>
+    ```
+  }];
+  let parameters = (ins
+    "int64_t":$rows,
+    "int64_t":$act_rows,
+    "int64_t":$block_rows,
+    "int64_t":$block_act_rows,
+    EnumParameter<TernaryCPU_Int8DotKind>:$int8_dot,
+    OptionalParameter<"::trilm::ternary::PackedLayoutAttrInterface">:$weight_layout);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
 
 #endif // TRILM_DIALECT_TERNARYCPU_IR_TERNARYCPUATTRS_TD

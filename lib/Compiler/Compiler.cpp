@@ -1,0 +1,307 @@
+//===- Compiler.cpp - trilm as a library ----------------------------------===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+// A checkpoint goes: import (model IR, weights planned) -> the target's
+// strategy (kernels and weight layouts chosen) -> the weights written in
+// those layouts -> the lowering -> LLVM -> objects, linked as asked.
+//
+//===----------------------------------------------------------------------===//
+
+#include "trilm/Compiler/Compiler.h"
+
+#include "Link.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "trilm/InitAllTrilm.h"
+#include "trilm/Pipelines/Pipelines.h"
+#include "trilm/Target/CPU/CPUTarget.h"
+#include "trilm-c/ModelABI.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+using namespace trilm;
+
+namespace {
+
+llvm::Error failure(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// Accepts an architecture alone as shorthand for its Linux triple.
+std::string expandTriple(llvm::StringRef target) {
+  if (!target.empty() && !target.contains('-'))
+    return (target + "-unknown-linux-gnu").str();
+  return target.str();
+}
+
+model::ModelOptions modelOptions(const CompileOptions &options,
+                                 model::ModelOptions::WeightsPlacement where,
+                                 llvm::raw_ostream *stream) {
+  model::ModelOptions result;
+  result.packing = options.packing;
+  result.int8Activations = options.activations == Activations::Int8;
+  result.kvCache = options.kvCache;
+  result.ternarize = options.ternarize;
+  result.weightsPlacement = where;
+  result.weightsStream = stream;
+  result.progress = options.progress;
+  return result;
+}
+
+/// Runs `build`'s passes on `module`; diagnostics go to the context.
+llvm::Error runPasses(ModuleOp module,
+                      function_ref<void(OpPassManager &)> build) {
+  PassManager pm(module->getContext());
+  build(pm);
+  if (failed(pm.run(module)))
+    return failure("compilation failed (see the diagnostics above)");
+  return llvm::Error::success();
+}
+
+llvm::Error writeText(llvm::StringRef path,
+                      function_ref<void(llvm::raw_ostream &)> print) {
+  std::string error;
+  auto output = openOutputFile(path, &error);
+  if (!output)
+    return failure(error);
+  print(output->os());
+  output->keep();
+  return llvm::Error::success();
+}
+
+/// Translates, optimises and writes `module` to `output` as the options
+/// ask: LLVM-dialect MLIR, LLVM IR, an object, or objects linked into a
+/// library or program (`weightsData`: embedded weights to link beside the
+/// code).
+llvm::Error emit(ModuleOp module, const cpu::CPUTarget &target,
+                 llvm::StringRef output, const CompileOptions &options,
+                 const TemporaryFile *weightsData, bool fromCheckpoint) {
+  switch (options.emit) {
+  case EmitKind::Imported:
+    llvm_unreachable("written before lowering");
+  case EmitKind::MLIR:
+    return writeText(output, [&](llvm::raw_ostream &os) { module.print(os); });
+  case EmitKind::LLVM: {
+    llvm::LLVMContext context;
+    auto llvmModule = cpu::translateToLLVMIR(module, target, context);
+    if (!llvmModule)
+      return llvmModule.takeError();
+    return writeText(output, [&](llvm::raw_ostream &os) {
+      (*llvmModule)->print(os, nullptr);
+    });
+  }
+  case EmitKind::Object:
+  case EmitKind::Library:
+  case EmitKind::Executable:
+    break;
+  }
+  if (options.emit == EmitKind::Object && !weightsData) {
+    std::string error;
+    auto file = openOutputFile(output, &error);
+    if (!file)
+      return failure(error);
+    if (llvm::Error error = cpu::emitObjectFile(module, target, file->os()))
+      return error;
+    file->keep();
+    return llvm::Error::success();
+  }
+  // The code and (for embedded weights) the data as objects of their own,
+  // linked into the output.
+  auto code = TemporaryFile::create("trilm-model", "o");
+  if (!code)
+    return code.takeError();
+  if (llvm::Error error = cpu::emitObjectFile(module, target, code->os()))
+    return error;
+  code->os().close();
+  std::vector<std::string> objects = {code->getPath().str()};
+  std::optional<TemporaryFile> data;
+  if (weightsData) {
+    auto created = TemporaryFile::create("trilm-weights", "o");
+    if (!created)
+      return created.takeError();
+    data.emplace(std::move(*created));
+    if (llvm::Error error = cpu::emitDataObject(
+            target, "trilm_weights", weightsData->getPath(),
+            TRILM_WEIGHTS_ALIGNMENT, data->os()))
+      return error;
+    data->os().close();
+    objects.push_back(data->getPath().str());
+  }
+  LinkKind kind = options.emit == EmitKind::Executable ? LinkKind::Executable
+                  : options.emit == EmitKind::Library  ? LinkKind::SharedLibrary
+                                                       : LinkKind::Relocatable;
+  return link(objects, output, llvm::Triple(target.triple), kind,
+              options.threads, options.linker);
+}
+
+llvm::Error checkOptions(llvm::StringRef output, const CompileOptions &options,
+                         bool fromCheckpoint) {
+  bool linked = options.emit == EmitKind::Library ||
+                options.emit == EmitKind::Executable;
+  bool external = options.weights == WeightsKind::External;
+  if (linked && output == "-")
+    return failure("--emit=lib and --emit=exe need an output file (-o)");
+  if (external && output == "-")
+    return failure("--weights=external needs an output file (-o)");
+  if (external && !fromCheckpoint)
+    return failure("--weights=external applies to checkpoint directories");
+  if (options.emit == EmitKind::Executable && !fromCheckpoint)
+    return failure("--emit=exe applies to checkpoint directories");
+  if (options.emit == EmitKind::Imported && !fromCheckpoint)
+    return failure("--emit=imported applies to checkpoint directories");
+  if (fromCheckpoint && options.emit == EmitKind::Object && output == "-")
+    return failure("compiling a checkpoint to an object needs an output file "
+                   "(-o)");
+  return llvm::Error::success();
+}
+
+} // namespace
+
+std::string trilm::externalWeightsPath(llvm::StringRef output) {
+  std::string path = output.str();
+  for (llvm::StringRef suffix : {".so", ".o"})
+    if (llvm::StringRef(path).ends_with(suffix))
+      path.resize(path.size() - suffix.size());
+  return path + ".weights";
+}
+
+llvm::Expected<CompileResult> trilm::compile(llvm::StringRef input,
+                                             llvm::StringRef output,
+                                             const CompileOptions &options) {
+  bool fromCheckpoint = llvm::sys::fs::is_directory(input);
+  if (llvm::Error error = checkOptions(output, options, fromCheckpoint))
+    return std::move(error);
+  CPUPipelineOptions pipeline;
+  pipeline.triple = expandTriple(options.triple);
+  pipeline.cpu = options.cpu;
+  pipeline.features = options.features;
+  pipeline.threads = options.threads;
+  // The target is validated up front, so that a typo fails before the
+  // weights are read.
+  auto requested = cpu::CPUTarget::get(pipeline.triple, pipeline.cpu,
+                                       pipeline.features);
+  if (!requested)
+    return requested.takeError();
+
+  DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  trilm::registerAllDialects(registry);
+  MLIRContext context(registry);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+
+  CompileResult result;
+  result.triple = requested->triple;
+  result.cpu = requested->cpu;
+  OwningOpRef<ModuleOp> module;
+  std::optional<TemporaryFile> weightsData;
+  if (fromCheckpoint) {
+    // Where the weights go: a file the runtime maps; or, for objects,
+    // libraries and programs, an object of their own that defines the
+    // global the runtime looks up (the bytes never pass through LLVM); or,
+    // for the textual outputs, the module itself.
+    using Placement = model::ModelOptions::WeightsPlacement;
+    bool objectOutput = options.emit == EmitKind::Object ||
+                        options.emit == EmitKind::Library ||
+                        options.emit == EmitKind::Executable;
+    Placement placement = options.weights == WeightsKind::External
+                              ? Placement::ExternalFile
+                          : objectOutput ? Placement::LinkedObject
+                                         : Placement::InModule;
+    std::unique_ptr<llvm::ToolOutputFile> weightsFile;
+    llvm::raw_ostream *weightsStream = nullptr;
+    if (placement == Placement::ExternalFile) {
+      result.weightsPath = externalWeightsPath(output);
+      std::string error;
+      weightsFile = openOutputFile(result.weightsPath, &error);
+      if (!weightsFile)
+        return failure(error);
+      weightsStream = &weightsFile->os();
+    } else if (placement == Placement::LinkedObject) {
+      auto temporary = TemporaryFile::create("trilm-weights", "bin");
+      if (!temporary)
+        return temporary.takeError();
+      weightsData.emplace(std::move(*temporary));
+      weightsStream = &weightsData->os();
+    }
+    auto checkpoint = import::Checkpoint::open(input);
+    if (!checkpoint)
+      return checkpoint.takeError();
+    auto imported = model::LlamaImport::create(
+        context, **checkpoint,
+        modelOptions(options, placement, weightsStream));
+    if (!imported)
+      return imported.takeError();
+    model::LlamaImport &import = **imported;
+    result.summary = import.getSummary();
+    // The model IR as the frontend wrote it: the strategy has not run, so
+    // packed weights stay row-major.
+    if (options.emit != EmitKind::Imported)
+      if (llvm::Error error =
+              runPasses(import.getModule(), [&](OpPassManager &pm) {
+                buildCPUStrategyPipeline(pm, pipeline,
+                                         /*relayoutStorage=*/true);
+              }))
+        return std::move(error);
+    if (llvm::Error error = import.writeWeights())
+      return std::move(error);
+    if (weightsFile)
+      weightsFile->keep();
+    if (weightsData)
+      weightsData->os().close();
+    module = import.takeModule();
+    if (options.emit == EmitKind::Imported) {
+      if (llvm::Error error = writeText(
+              output, [&](llvm::raw_ostream &os) { module->print(os); }))
+        return std::move(error);
+      return result;
+    }
+  } else {
+    std::string error;
+    auto file = openInputFile(input, &error);
+    if (!file)
+      return failure(error);
+    sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+    if (!module)
+      return failure("cannot parse " + input);
+    if (options.cInterface)
+      for (auto function : module->getOps<func::FuncOp>())
+        if (function.isPublic() && !function.isDeclaration())
+          function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                            UnitAttr::get(&context));
+    if (llvm::Error error = runPasses(*module, [&](OpPassManager &pm) {
+          buildCPUStrategyPipeline(pm, pipeline);
+        }))
+      return std::move(error);
+  }
+
+  if (llvm::Error error = runPasses(*module, [&](OpPassManager &pm) {
+        buildCPULoweringPipeline(pm, pipeline);
+      }))
+    return std::move(error);
+  // From here on the target is the one the module records.
+  auto target = cpu::CPUTarget::of(*module);
+  if (!target)
+    return target.takeError();
+  if (llvm::Error error =
+          emit(*module, *target, output, options,
+               weightsData ? &*weightsData : nullptr, fromCheckpoint))
+    return std::move(error);
+  return result;
+}

@@ -1,0 +1,116 @@
+//===- SelectKernels.cpp - The CPU kernel of every ternary.matmul ---------===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+// The one place where the CPU strategy is decided: from the target the
+// module records, each ternary.matmul gets a #ternary_cpu.matmul_config
+// (register tile, cache blocks, int8 instructions, weight layout) that the
+// relayout, tiling and kernel passes read.
+//
+//===----------------------------------------------------------------------===//
+
+#include "trilm/Conversion/TernaryToCPU/TernaryToCPU.h"
+
+#include "trilm/Target/CPU/CPUTarget.h"
+
+namespace trilm {
+#define GEN_PASS_DEF_TERNARYSELECTKERNELSCPU
+#include "trilm/Conversion/Passes.h.inc"
+} // namespace trilm
+
+using namespace mlir;
+using namespace trilm;
+using namespace trilm::ternary;
+using namespace trilm::ternary_cpu;
+
+namespace {
+
+/// A bound on the rows of a cache block along a dynamic dimension.
+constexpr int64_t kUnboundedRows = int64_t(1) << 32;
+
+/// Rows of a cache block: as many `rowBytes` rows as fit in `budget` bytes,
+/// a multiple of `tile`, at least one tile and at most `limit` rounded up to
+/// a tile.
+int64_t cacheBlockRows(int64_t budget, int64_t rowBytes, int64_t tile,
+                       int64_t limit) {
+  int64_t rows = std::max<int64_t>(budget / std::max<int64_t>(rowBytes, 1), 1);
+  rows = std::min<int64_t>(rows, llvm::divideCeil(limit, tile) * tile);
+  return std::max<int64_t>(rows / tile, 1) * tile;
+}
+
+/// Activation rows per tile: as many as keep the accumulators within the
+/// register budget, at most 4, and no more than M.
+int64_t pickActRows(MatmulOp op, Int8DotKind dot, int64_t rows) {
+  int64_t m = op.getInput().getType().getDimSize(0);
+  if (m == 1)
+    return 1;
+  int64_t perRow = accumulatorRegistersPerActivationRow(
+      op.getWeights().getType().getScheme(), op.isInt8(), dot, rows);
+  int64_t actRows =
+      std::clamp<int64_t>(kAccumulatorRegisterBudget / perRow, 1, 4);
+  return ShapedType::isDynamic(m) ? actRows : std::min(actRows, m);
+}
+
+/// The configuration of `op` on `target`, with `rows`/`actRows` overriding
+/// the tile when non-zero.
+MatmulConfigAttr selectKernel(MatmulOp op, const cpu::CPUTarget &target,
+                              int64_t rowsOverride, int64_t actRowsOverride) {
+  PackedType type = op.getWeights().getType();
+  Int8DotKind dot = target.int8Dot;
+  int64_t n = type.getRows();
+  int64_t rows = std::min(rowsOverride ? rowsOverride : target.rowsPerTile, n);
+  int64_t actRows =
+      actRowsOverride ? actRowsOverride : pickActRows(op, dot, rows);
+  // Cache blocks: half of L2 for a block of prepared activations, a quarter
+  // for the output block's weights; at least 16 output blocks where N
+  // allows, so that the threads share the work evenly.
+  int64_t positions =
+      PrepareActivationsOp::getNumPreparedBlocks(op.getGroups(),
+                                                 type.getCols()) *
+      PrepareActivationsOp::getPositionsPerBlock(type.getScheme());
+  int64_t preparedRowBytes = positions * (op.isInt8() ? 1 : 4);
+  int64_t m = op.getInput().getType().getDimSize(0);
+  int64_t l2 = target.l2CacheBytes;
+  int64_t blockRows = cacheBlockRows(l2 / 4, type.getRowBytes(), rows,
+                                     llvm::divideCeil(n, 16));
+  int64_t blockActRows =
+      cacheBlockRows(l2 / 2, preparedRowBytes, actRows,
+                     ShapedType::isDynamic(m) ? kUnboundedRows : m);
+  // A tile streams its rows' blocks as one run when they are interleaved.
+  PackedLayoutAttrInterface layout;
+  if (rows > 1 && llvm::isPowerOf2_64(rows) && n % rows == 0)
+    layout = RowInterleaveAttr::get(op.getContext(), rows);
+  return MatmulConfigAttr::get(op.getContext(), rows, actRows, blockRows,
+                               blockActRows, dot, layout);
+}
+
+struct TernarySelectKernelsCPUPass
+    : public trilm::impl::TernarySelectKernelsCPUBase<
+          TernarySelectKernelsCPUPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    llvm::Expected<cpu::CPUTarget> target = cpu::CPUTarget::of(getOperation());
+    if (!target) {
+      getOperation()->emitError(llvm::toString(target.takeError()));
+      return signalPassFailure();
+    }
+    auto checkRange = [&](int64_t value, StringRef name) {
+      if (value >= 0 && value <= 16)
+        return true;
+      getOperation()->emitError()
+          << name << " must be between 1 and 16 (0: from the target), got "
+          << value;
+      return false;
+    };
+    if (!checkRange(rowsPerTile, "rows") ||
+        !checkRange(actRowsPerTile, "act-rows"))
+      return signalPassFailure();
+    getOperation()->walk([&](MatmulOp op) {
+      op.setKernelConfigAttr(
+          selectKernel(op, *target, rowsPerTile, actRowsPerTile));
+    });
+  }
+};
+
+} // namespace
