@@ -48,10 +48,10 @@ std::string expandTriple(llvm::StringRef target) {
   return target.str();
 }
 
-model::ModelOptions modelOptions(const CompileOptions &options,
-                                 model::ModelOptions::WeightsPlacement where,
+frontend::ModelOptions modelOptions(const CompileOptions &options,
+                                 frontend::ModelOptions::WeightsPlacement where,
                                  llvm::raw_ostream *stream) {
-  model::ModelOptions result;
+  frontend::ModelOptions result;
   result.packing = options.packing;
   result.int8Activations = options.activations == Activations::Int8;
   result.kvCache = options.kvCache;
@@ -215,7 +215,7 @@ llvm::Expected<CompileResult> trilm::compile(llvm::StringRef input,
     // libraries and programs, an object of their own that defines the
     // global the runtime looks up (the bytes never pass through LLVM); or,
     // for the textual outputs, the module itself.
-    using Placement = model::ModelOptions::WeightsPlacement;
+    using Placement = frontend::ModelOptions::WeightsPlacement;
     bool objectOutput = options.emit == EmitKind::Object ||
                         options.emit == EmitKind::Library ||
                         options.emit == EmitKind::Executable;
@@ -242,12 +242,12 @@ llvm::Expected<CompileResult> trilm::compile(llvm::StringRef input,
     auto checkpoint = import::Checkpoint::open(input);
     if (!checkpoint)
       return checkpoint.takeError();
-    auto imported = model::LlamaImport::create(
+    auto imported = frontend::LlamaImport::create(
         context, **checkpoint,
         modelOptions(options, placement, weightsStream));
     if (!imported)
       return imported.takeError();
-    model::LlamaImport &import = **imported;
+    frontend::LlamaImport &import = **imported;
     result.summary = import.getSummary();
     // The model IR as the frontend wrote it: the strategy has not run, so
     // packed weights stay row-major.

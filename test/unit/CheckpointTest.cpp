@@ -10,7 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "trilm/Import/Checkpoint.h"
+#include "trilm/Frontend/HuggingFace/Checkpoint.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"

@@ -20,7 +20,7 @@ namespace cl = llvm::cl;
 using trilm::Activations;
 using trilm::EmitKind;
 using trilm::WeightsKind;
-using KVCache = trilm::model::ModelOptions::KVCache;
+using KVCache = trilm::frontend::ModelOptions::KVCache;
 using trilm::import::Ternarize;
 using trilm::ternary::PackingScheme;
 
@@ -165,7 +165,7 @@ int main(int argc, char **argv) {
   }
   if (quiet || !result->summary)
     return 0;
-  const trilm::model::ModelSummary &summary = *result->summary;
+  const trilm::frontend::ModelSummary &summary = *result->summary;
   double seconds = std::chrono::duration<double>(
                        std::chrono::steady_clock::now() - startTime)
                        .count();

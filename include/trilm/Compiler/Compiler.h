@@ -12,8 +12,8 @@
 #define TRILM_COMPILER_COMPILER_H
 
 #include "trilm/Dialect/Ternary/IR/Ternary.h"
-#include "trilm/Import/Checkpoint.h"
-#include "trilm/Model/LlamaModel.h"
+#include "trilm/Frontend/HuggingFace/Checkpoint.h"
+#include "trilm/Frontend/HuggingFace/LlamaImport.h"
 #include "llvm/Support/Error.h"
 
 #include <functional>
@@ -69,7 +69,7 @@ struct CompileOptions {
   // Checkpoints only.
   ternary::PackingScheme packing = ternary::PackingScheme::tq2;
   Activations activations = Activations::FP32;
-  model::ModelOptions::KVCache kvCache = model::ModelOptions::KVCache::F32;
+  frontend::ModelOptions::KVCache kvCache = frontend::ModelOptions::KVCache::F32;
   import::Ternarize ternarize = import::Ternarize::None;
   WeightsKind weights = WeightsKind::Embedded;
   /// Called with (done, total) as checkpoint tensors are imported.
@@ -81,7 +81,7 @@ struct CompileResult {
   /// The target it compiled for (`cpu` resolved for `native`).
   std::string triple, cpu;
   /// Set for checkpoints.
-  std::optional<model::ModelSummary> summary;
+  std::optional<frontend::ModelSummary> summary;
   /// The external weights file, when one was written.
   std::string weightsPath;
 };

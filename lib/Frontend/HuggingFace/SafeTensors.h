@@ -10,7 +10,7 @@
 #ifndef TRILM_LIB_IMPORT_SAFETENSORS_H
 #define TRILM_LIB_IMPORT_SAFETENSORS_H
 
-#include "trilm/Import/Checkpoint.h"
+#include "trilm/Frontend/HuggingFace/Checkpoint.h"
 
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/MemoryBuffer.h"

@@ -12,14 +12,14 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef TRILM_LIB_MODEL_WEIGHTS_H
-#define TRILM_LIB_MODEL_WEIGHTS_H
+#ifndef TRILM_LIB_FRONTEND_HUGGINGFACE_WEIGHTS_H
+#define TRILM_LIB_FRONTEND_HUGGINGFACE_WEIGHTS_H
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "trilm/Dialect/Ternary/IR/Ternary.h"
-#include "trilm/Model/LlamaModel.h"
+#include "trilm/Frontend/HuggingFace/LlamaImport.h"
 
-namespace trilm::model {
+namespace trilm::frontend {
 
 /// A tensor in the buffer: its byte offset (within a layer, for block
 /// weights) and type.
@@ -63,6 +63,6 @@ importWeights(const import::Checkpoint &checkpoint, const WeightsLayout &layout,
               const ModelOptions &options,
               llvm::function_ref<void(int64_t, llvm::ArrayRef<char>)> write);
 
-} // namespace trilm::model
+} // namespace trilm::frontend
 
-#endif // TRILM_LIB_MODEL_WEIGHTS_H
+#endif // TRILM_LIB_FRONTEND_HUGGINGFACE_WEIGHTS_H

@@ -1,22 +1,22 @@
-//===- LlamaModel.h - A TriLM checkpoint as one MLIR module -----*- C++ -*-===//
+//===- LlamaImport.h - A LLaMA-family checkpoint as model IR ----*- C++ -*-===//
 //
 // Part of trilm: an MLIR compiler for ternary language models.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef TRILM_MODEL_LLAMAMODEL_H
-#define TRILM_MODEL_LLAMAMODEL_H
+#ifndef TRILM_FRONTEND_HUGGINGFACE_LLAMAIMPORT_H
+#define TRILM_FRONTEND_HUGGINGFACE_LLAMAIMPORT_H
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "trilm/Dialect/Ternary/IR/Ternary.h"
-#include "trilm/Import/Checkpoint.h"
+#include "trilm/Frontend/HuggingFace/Checkpoint.h"
 #include "trilm-c/ModelABI.h"
 #include "llvm/Support/Error.h"
 
 #include <functional>
 
-namespace trilm::model {
+namespace trilm::frontend {
 
 struct ModelOptions {
   ternary::PackingScheme packing = ternary::PackingScheme::tq2;
@@ -101,6 +101,6 @@ private:
   std::unique_ptr<Impl> impl;
 };
 
-} // namespace trilm::model
+} // namespace trilm::frontend
 
-#endif // TRILM_MODEL_LLAMAMODEL_H
+#endif // TRILM_FRONTEND_HUGGINGFACE_LLAMAIMPORT_H

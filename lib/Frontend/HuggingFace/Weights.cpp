@@ -16,7 +16,7 @@
 
 using namespace mlir;
 using namespace trilm;
-using namespace trilm::model;
+using namespace trilm::frontend;
 using namespace trilm::ternary;
 using import::Checkpoint;
 using import::LlamaConfig;
@@ -261,7 +261,7 @@ llvm::Error Importer::run() {
 } // namespace
 
 llvm::Expected<WeightsLayout>
-trilm::model::planWeights(MLIRContext &context, const Checkpoint &checkpoint,
+trilm::frontend::planWeights(MLIRContext &context, const Checkpoint &checkpoint,
                           const ModelOptions &options) {
   const LlamaConfig &c = checkpoint.getConfig();
   int64_t qWidth = c.numHeads * c.headDim;
@@ -307,7 +307,7 @@ trilm::model::planWeights(MLIRContext &context, const Checkpoint &checkpoint,
   return layout;
 }
 
-llvm::Error trilm::model::importWeights(
+llvm::Error trilm::frontend::importWeights(
     const Checkpoint &checkpoint, const WeightsLayout &layout,
     const ModelOptions &options,
     llvm::function_ref<void(int64_t, ArrayRef<char>)> write) {

@@ -1,4 +1,4 @@
-//===- LlamaModel.cpp - A TriLM checkpoint as one MLIR module -------------===//
+//===- LlamaImport.cpp - A LLaMA-family checkpoint as model IR ------------===//
 //
 // Part of trilm: an MLIR compiler for ternary language models.
 //
@@ -11,7 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "trilm/Model/LlamaModel.h"
+#include "trilm/Frontend/HuggingFace/LlamaImport.h"
 
 #include "Weights.h"
 
@@ -32,7 +32,7 @@
 using namespace mlir;
 using namespace trilm;
 using namespace trilm::ternary;
-using namespace trilm::model;
+using namespace trilm::frontend;
 using trilm::import::Checkpoint;
 using trilm::import::LlamaConfig;
 

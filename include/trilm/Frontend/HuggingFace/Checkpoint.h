@@ -12,8 +12,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef TRILM_IMPORT_CHECKPOINT_H
-#define TRILM_IMPORT_CHECKPOINT_H
+#ifndef TRILM_FRONTEND_HUGGINGFACE_CHECKPOINT_H
+#define TRILM_FRONTEND_HUGGINGFACE_CHECKPOINT_H
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"
@@ -144,4 +144,4 @@ llvm::Expected<TernaryMatrix> extractTernary(const TensorView &tensor,
 
 } // namespace trilm::import
 
-#endif // TRILM_IMPORT_CHECKPOINT_H
+#endif // TRILM_FRONTEND_HUGGINGFACE_CHECKPOINT_H
