@@ -88,7 +88,9 @@ void trilm::buildCPULoweringPipeline(OpPassManager &pm,
   pm.addPass(createConvertTernaryToCPU());
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
+  // One table of rotary angles per call, not per rope and layer.
   pm.addPass(createCSEPass());
+  pm.addPass(createLoopInvariantCodeMotionPass());
   addBufferization(pm);
   if (options.threads) {
     pm.addPass(createForallToParallelLoopPass());

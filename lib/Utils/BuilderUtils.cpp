@@ -74,7 +74,7 @@ Value trilm::extendToF32(OpBuilder &b, Location loc, Value value) {
 
 Value trilm::truncateFromF32(OpBuilder &b, Location loc, Value value,
                                       Type type) {
-  if (type.isF32())
+  if (getElementTypeOrSelf(type).isF32())
     return value;
   return arith::TruncFOp::create(b, loc, type, value);
 }

@@ -42,7 +42,7 @@ struct IndexArith {
 mlir::Value extendToF32(mlir::OpBuilder &b, mlir::Location loc,
                         mlir::Value value);
 
-/// Truncates an f32 to `type` (a no-op for f32).
+/// Truncates an f32 scalar or vector to `type` (a no-op for f32).
 mlir::Value truncateFromF32(mlir::OpBuilder &b, mlir::Location loc,
                             mlir::Value value, mlir::Type type);
 

@@ -2,14 +2,18 @@
 //
 // Part of trilm: an MLIR compiler for ternary language models.
 //
-// Heads run on threads. For each query row, one pass over the visible keys
-// with an online softmax (running maximum and rescaled sums), so that no
-// score matrix is stored; dot products and the weighted sum of values are
-// head_dim-wide vector operations.
+// Heads run on threads. For each query row of a head, three passes over its
+// visible keys, none of them carrying a dependence from one key to the next
+// but a maximum and sums: the scores (a head_dim-wide dot product per key,
+// into a buffer of one float per key), their softmax (16 keys per vector,
+// the exponential a polynomial), and the weighted sum of the values (a
+// head_dim-wide multiply-add per key). Keys and values are read once per
+// pass from the cache (f32 or f16), in place.
 //
 //===----------------------------------------------------------------------===//
 
 #include "CPUPatterns.h"
+#include "RowLoops.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -51,16 +55,16 @@ struct VectorizedAttention : public OpRewritePattern<AttentionOp> {
     auto rowType = VectorType::get({d}, f32);
     auto cacheRowType = VectorType::get({d}, cacheElement);
     Value numRows = tensor::DimOp::create(b, loc, q, 0);
-    auto f32Constant = [&](double value) -> Value {
-      return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
+    auto f32Constant = [&](OpBuilder &nb, double value) -> Value {
+      return arith::ConstantOp::create(nb, loc, nb.getF32FloatAttr(value));
     };
-    Value scale = f32Constant(op.getScaleValue());
-    Value lowest = f32Constant(-std::numeric_limits<float>::infinity());
-    Value zero = f32Constant(0.0);
+    double lowest = -std::numeric_limits<double>::infinity();
+    Value scale = f32Constant(b, op.getScaleValue());
     Value cachePadding =
         arith::ConstantOp::create(b, loc, b.getFloatAttr(cacheElement, 0.0));
-    Value zeros = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(rowType, b.getF32FloatAttr(0.0f)));
+    // Every row of the call sees at most start + M keys.
+    Value maxVisible = ia.add(start, numRows);
+
     auto headTile = [&](Value column, Value, Value slice) -> Value {
       // transformers' repeat_kv: query head h reads key/value head h / group.
       Value kvHead = ia.div(column, ia.index(d * group));
@@ -71,58 +75,85 @@ struct VectorizedAttention : public OpRewritePattern<AttentionOp> {
             cachePadding, ArrayRef<bool>{true});
         return extendToF32(nb, loc, raw);
       };
+      Value scores = tensor::EmptyOp::create(
+          b, loc, ArrayRef<int64_t>{ShapedType::kDynamic}, f32,
+          ValueRange{maxVisible});
       auto rowLoop = scf::ForOp::create(
-          b, loc, ia.index(0), numRows, ia.index(1), ValueRange{slice},
+          b, loc, ia.index(0), numRows, ia.index(1),
+          ValueRange{slice, scores},
           [&](OpBuilder &b1, Location, Value i, ValueRange rowArgs) {
             IndexArith a1{b1, loc};
             Value query = vector::TransferReadOp::create(
-                b1, loc, rowType, q, ValueRange{i, column}, zero,
-                ArrayRef<bool>{true});
+                b1, loc, rowType, q, ValueRange{i, column},
+                f32Constant(b1, 0.0), ArrayRef<bool>{true});
             // Causal: query i (position start + i) sees keys 0 .. start + i.
             Value visible = a1.add(a1.add(start, i), a1.index(1));
-            auto keyLoop = scf::ForOp::create(
+            // Scores and their maximum.
+            auto scoreLoop = scf::ForOp::create(
                 b1, loc, a1.index(0), visible, a1.index(1),
-                ValueRange{zeros, lowest, zero},
+                ValueRange{rowArgs[1], f32Constant(b1, lowest)},
                 [&](OpBuilder &b2, Location, Value j, ValueRange state) {
-                  Value acc = state[0], maximum = state[1], total = state[2];
                   Value product = arith::MulFOp::create(
                       b2, loc, query, readCache(b2, keys, j));
                   Value score = arith::MulFOp::create(
-                      b2, loc,
-                      vector::ReductionOp::create(
-                          b2, loc, vector::CombiningKind::ADD, product),
-                      scale);
-                  Value newMaximum =
-                      arith::MaximumFOp::create(b2, loc, maximum, score);
-                  Value rescale = math::ExpOp::create(
-                      b2, loc,
-                      arith::SubFOp::create(b2, loc, maximum, newMaximum));
-                  Value weight = math::ExpOp::create(
-                      b2, loc,
-                      arith::SubFOp::create(b2, loc, score, newMaximum));
-                  Value scaled = arith::MulFOp::create(
-                      b2, loc, acc,
-                      vector::BroadcastOp::create(b2, loc, rowType, rescale));
-                  Value newAcc = vector::FMAOp::create(
+                      b2, loc, cpu::sumLanes(b2, loc, product), scale);
+                  Value stored =
+                      tensor::InsertOp::create(b2, loc, score, state[0], j);
+                  Value maximum =
+                      arith::MaximumFOp::create(b2, loc, state[1], score);
+                  scf::YieldOp::create(b2, loc, ValueRange{stored, maximum});
+                });
+            Value maximum = scoreLoop.getResult(1);
+            Value maximumChunk = vector::BroadcastOp::create(
+                b1, loc, VectorType::get({cpu::kLanes}, f32), maximum);
+            // exp(score - maximum) in place, 16 keys at a time, and its sum.
+            auto softmaxLoop = scf::ForOp::create(
+                b1, loc, a1.index(0), visible, a1.index(cpu::kLanes),
+                ValueRange{scoreLoop.getResult(0), cpu::splatChunk(b1, loc, 0.0)},
+                [&](OpBuilder &b2, Location, Value j, ValueRange state) {
+                  IndexArith a2{b2, loc};
+                  // Keys past `visible` weigh nothing.
+                  auto maskType = VectorType::get({cpu::kLanes}, b2.getI1Type());
+                  Value valid = vector::CreateMaskOp::create(
+                      b2, loc, maskType, ValueRange{a2.sub(visible, j)});
+                  Value chunk = cpu::readChunk(b2, loc, state[0], Value(), j);
+                  Value weights = math::ExpOp::create(
+                      b2, loc, arith::SubFOp::create(b2, loc, chunk,
+                                                     maximumChunk));
+                  Value kept = arith::SelectOp::create(
+                      b2, loc, valid, weights, cpu::splatChunk(b2, loc, 0.0));
+                  Value written = cpu::writeChunk(b2, loc, kept, state[0],
+                                                  Value(), j);
+                  Value total = arith::AddFOp::create(b2, loc, state[1], kept);
+                  scf::YieldOp::create(b2, loc, ValueRange{written, total});
+                });
+            Value probabilities = softmaxLoop.getResult(0);
+            Value total =
+                cpu::sumLanes(b1, loc, softmaxLoop.getResult(1));
+            // The weighted sum of the values.
+            auto valueLoop = scf::ForOp::create(
+                b1, loc, a1.index(0), visible, a1.index(1),
+                ValueRange{arith::ConstantOp::create(
+                    b1, loc,
+                    DenseElementsAttr::get(rowType, b1.getF32FloatAttr(0.0f)))},
+                [&](OpBuilder &b2, Location, Value j, ValueRange acc) {
+                  Value weight =
+                      tensor::ExtractOp::create(b2, loc, probabilities, j);
+                  Value sum = vector::FMAOp::create(
                       b2, loc,
                       vector::BroadcastOp::create(b2, loc, rowType, weight),
-                      readCache(b2, values, j), scaled);
-                  Value newTotal = arith::AddFOp::create(
-                      b2, loc, arith::MulFOp::create(b2, loc, total, rescale),
-                      weight);
-                  scf::YieldOp::create(
-                      b2, loc, ValueRange{newAcc, newMaximum, newTotal});
+                      readCache(b2, values, j), acc[0]);
+                  scf::YieldOp::create(b2, loc, sum);
                 });
             Value result = arith::DivFOp::create(
-                b1, loc, keyLoop.getResult(0),
-                vector::BroadcastOp::create(b1, loc, rowType,
-                                            keyLoop.getResult(2)));
+                b1, loc, valueLoop.getResult(0),
+                vector::BroadcastOp::create(b1, loc, rowType, total));
             Value written =
                 vector::TransferWriteOp::create(
-                    b1, loc, result, rowArgs[0],
-                    ValueRange{i, a1.index(0)}, ArrayRef<bool>{true})
+                    b1, loc, result, rowArgs[0], ValueRange{i, a1.index(0)},
+                    ArrayRef<bool>{true})
                     .getResult();
-            scf::YieldOp::create(b1, loc, written);
+            scf::YieldOp::create(b1, loc, ValueRange{written, probabilities});
           });
       return rowLoop.getResult(0);
     };

@@ -24,6 +24,11 @@ mlir::Value buildColumnTiles(
 
 void populateAttentionPatterns(mlir::RewritePatternSet &patterns);
 void populateLMHeadPatterns(mlir::RewritePatternSet &patterns);
+/// RMSNorm feeding ternary.quantize as one pass (before ops are lowered).
+void populateRowWiseFusionPatterns(mlir::RewritePatternSet &patterns);
+/// RMSNorm, ternary.quantize, rotate-half RoPE, the gated activation and
+/// residual adds as vector loops over rows.
+void populateRowWisePatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace trilm::cpu
 

@@ -2,9 +2,10 @@
 //
 // Part of trilm: an MLIR compiler for ternary language models.
 //
-// Two phases: fusions that need to see llm ops whole (an RMSNorm feeding
+// Three phases: fusions that need to see llm ops whole (an RMSNorm feeding
 // int8 quantisation), then one pattern per op, the vectorised and threaded
-// ones (Attention.cpp, LMHead.cpp) preferred to the reference lowering.
+// ones (Attention.cpp, LMHead.cpp, RowWise.cpp) preferred to the reference
+// lowering, then vector exponentials as polynomials.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +20,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "trilm/Conversion/LLMToLinalg/LLMToLinalg.h"
 #include "trilm/Dialect/LLM/IR/LLM.h"
@@ -37,68 +39,6 @@ using utils::IteratorType;
 
 namespace {
 
-/// ternary.quantize of an RMSNorm: the normalised row is recomputed in the
-/// absmax reduction and in the rounding pass and never stored, with the
-/// same arithmetic as the two ops apart (bit-identical).
-struct FuseNormQuantize : public OpRewritePattern<ternary::QuantizeOp> {
-  using OpRewritePattern::OpRewritePattern;
-
-  LogicalResult matchAndRewrite(ternary::QuantizeOp op,
-                                PatternRewriter &rewriter) const override {
-    auto norm = op.getInput().getDefiningOp<RMSNormOp>();
-    if (!norm || !norm.getType().getElementType().isF32())
-      return failure();
-    Location loc = op.getLoc();
-    MLIRContext *context = op.getContext();
-    IteratorType par = IteratorType::parallel, red = IteratorType::reduction;
-    Value x = norm.getInput(), gamma = norm.getWeight();
-    int64_t width = norm.getType().getDimSize(1);
-    float epsilon = norm.getEpsilon().convertToFloat();
-    float quantizeEps = op.getEps().convertToFloat();
-    Type f32 = rewriter.getF32Type();
-    Value sums = buildSumOfSquares(rewriter, loc, x);
-    AffineMap element = projection(context, 2, {0, 1});
-    AffineMap row = projection(context, 2, {0});
-    AffineMap col = projection(context, 2, {1});
-    auto normalize = [&](OpBuilder &b, Location nloc, ValueRange args) {
-      return buildNormalized(b, nloc, args[0], args[1], args[2], width,
-                             epsilon);
-    };
-    Value absmax = buildGeneric(
-        rewriter, loc,
-        createZeroFilled(rewriter, loc,
-                         createEmptyLikeRows(rewriter, loc, x, {}, f32)),
-        ValueRange{x, sums, gamma}, {element, row, col, row}, {par, red},
-        [&](OpBuilder &b, Location nloc, ValueRange args) {
-          Value y = normalize(b, nloc, args);
-          return arith::MaximumFOp::create(b, nloc, args[3],
-                                           math::AbsFOp::create(b, nloc, y));
-        });
-    Value scales = buildGeneric(
-        rewriter, loc, createEmptyLikeRows(rewriter, loc, x, {}, f32), absmax,
-        {projection(context, 1, {0}), projection(context, 1, {0})}, {par},
-        [&](OpBuilder &b, Location nloc, ValueRange args) {
-          return ternary::quantizationScale(b, nloc, args[0], quantizeEps);
-        });
-    Value codes = buildGeneric(
-        rewriter, loc,
-        createEmptyLikeRows(rewriter, loc, x, {width}, rewriter.getI8Type()),
-        ValueRange{x, sums, gamma, scales}, {element, row, col, row, element},
-        {par, par}, [&](OpBuilder &b, Location nloc, ValueRange args) {
-          Value y = normalize(b, nloc, args);
-          return ternary::quantizeToI8(b, nloc, y, args[3]);
-        });
-    auto cast = [&](Value value, Type type) -> Value {
-      return value.getType() == type
-                 ? value
-                 : tensor::CastOp::create(rewriter, loc, type, value);
-    };
-    rewriter.replaceOp(op, {cast(codes, op.getQuantized().getType()),
-                            cast(scales, op.getScales().getType())});
-    return success();
-  }
-};
-
 struct ConvertLLMToCPUPass
     : public trilm::impl::ConvertLLMToCPUBase<ConvertLLMToCPUPass> {
   void runOnOperation() override {
@@ -110,6 +50,14 @@ struct ConvertLLMToCPUPass
     RewritePatternSet patterns(context);
     populateLLMToCPUPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+    // The exponentials of softmax and SiLU, on vectors, as polynomials
+    // rather than one libm call per lane.
+    RewritePatternSet exponentials(context);
+    populateMathPolynomialApproximationPatterns(
+        exponentials,
+        [](StringRef name) { return name == math::ExpOp::getOperationName(); });
+    if (failed(applyPatternsGreedily(getOperation(), std::move(exponentials))))
       return signalPassFailure();
   }
 };
@@ -147,11 +95,12 @@ Value trilm::cpu::buildColumnTiles(
 }
 
 void trilm::populateLLMToCPUFusionPatterns(RewritePatternSet &patterns) {
-  patterns.add<FuseNormQuantize>(patterns.getContext());
+  cpu::populateRowWiseFusionPatterns(patterns);
 }
 
 void trilm::populateLLMToCPUPatterns(RewritePatternSet &patterns) {
   cpu::populateAttentionPatterns(patterns);
   cpu::populateLMHeadPatterns(patterns);
+  cpu::populateRowWisePatterns(patterns);
   populateLLMToLinalgPatterns(patterns);
 }

@@ -3,12 +3,15 @@
 // Part of trilm: an MLIR compiler for ternary language models.
 //
 // The output projection reads vocab x hidden weights for every token:
-// vocabulary tiles run on threads, and each logit is a 16-wide
-// multiply-add loop over the hidden size.
+// vocabulary tiles run on threads; within a tile, groups of vocabulary rows
+// share each 16-wide chunk of the input and accumulate in their own
+// registers, so that the multiply-adds of a group do not wait on one another
+// and the weights stream at the speed of memory.
 //
 //===----------------------------------------------------------------------===//
 
 #include "CPUPatterns.h"
+#include "RowLoops.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -23,8 +26,9 @@ using namespace trilm::llm;
 
 namespace {
 
-/// Lanes of the multiply-adds, and vocabulary rows per thread tile.
-constexpr int64_t kWidth = 16, kTile = 64;
+/// Vocabulary rows per thread tile, and per group of independent
+/// accumulators (a divisor of the tile).
+constexpr int64_t kTile = 64, kGroup = 4;
 
 struct VectorizedLMHead : public OpRewritePattern<LMHeadOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -33,10 +37,11 @@ struct VectorizedLMHead : public OpRewritePattern<LMHeadOp> {
                                 PatternRewriter &rewriter) const override {
     RankedTensorType weightType = op.getWeight().getType();
     int64_t vocab = weightType.getDimSize(0), hidden = weightType.getDimSize(1);
-    if (hidden % kWidth != 0 ||
+    if (hidden % cpu::kLanes != 0 || vocab % kGroup != 0 ||
         !op.getInput().getType().getElementType().isF32())
       return rewriter.notifyMatchFailure(
-          op, "f32 inputs whose width is a multiple of the vector width");
+          op, "f32 inputs whose width is a multiple of the vector width, a "
+              "vocabulary that groups divide");
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;
     IndexArith ia{b, loc};
@@ -56,48 +61,42 @@ struct VectorizedLMHead : public OpRewritePattern<LMHeadOp> {
           ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
     }
     Value head = op.getWeight();
-    Type weightElement = weightType.getElementType();
-    auto accType = VectorType::get({kWidth}, f32);
-    auto loadType = VectorType::get({kWidth}, weightElement);
     Value numRows = tensor::DimOp::create(b, loc, x, 0);
     auto vocabTile = [&](Value first, Value count, Value slice) -> Value {
-      Value zero = arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
-      Value padding = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
-      Value weightPadding =
-          arith::ConstantOp::create(b, loc, b.getFloatAttr(weightElement, 0.0));
+      Value zero = cpu::splatChunk(b, loc, 0.0);
       auto rowLoop = scf::ForOp::create(
           b, loc, ia.index(0), numRows, ia.index(1), ValueRange{slice},
           [&](OpBuilder &b1, Location, Value row, ValueRange rowArgs) {
             IndexArith a1{b1, loc};
-            auto colLoop = scf::ForOp::create(
-                b1, loc, a1.index(0), count, a1.index(1), rowArgs,
+            auto groupLoop = scf::ForOp::create(
+                b1, loc, a1.index(0), count, a1.index(kGroup), rowArgs,
                 [&](OpBuilder &b2, Location, Value col, ValueRange colArgs) {
                   IndexArith a2{b2, loc};
                   Value vocabRow = a2.add(first, col);
+                  SmallVector<Value> zeros(kGroup, zero);
                   auto dot = scf::ForOp::create(
                       b2, loc, a2.index(0), a2.index(hidden),
-                      a2.index(kWidth), ValueRange{zero},
+                      a2.index(cpu::kLanes), zeros,
                       [&](OpBuilder &b3, Location, Value k, ValueRange acc) {
-                        Value xs = vector::TransferReadOp::create(
-                            b3, loc, accType, x, ValueRange{row, k}, padding,
-                            ArrayRef<bool>{true});
-                        Value ws = vector::TransferReadOp::create(
-                            b3, loc, loadType, head, ValueRange{vocabRow, k},
-                            weightPadding, ArrayRef<bool>{true});
-                        Value wide = extendToF32(b3, loc, ws);
-                        scf::YieldOp::create(
-                            b3, loc,
-                            ValueRange{vector::FMAOp::create(b3, loc, xs, wide,
-                                                             acc[0])});
+                        IndexArith a3{b3, loc};
+                        Value xs = cpu::readChunk(b3, loc, x, row, k);
+                        SmallVector<Value> sums;
+                        for (int64_t r = 0; r < kGroup; ++r) {
+                          Value ws = cpu::readChunk(
+                              b3, loc, head, a3.add(vocabRow, a3.index(r)), k);
+                          sums.push_back(
+                              vector::FMAOp::create(b3, loc, xs, ws, acc[r]));
+                        }
+                        scf::YieldOp::create(b3, loc, sums);
                       });
-                  Value sum = vector::ReductionOp::create(
-                      b2, loc, vector::CombiningKind::ADD, dot.getResult(0));
-                  Value updated = tensor::InsertOp::create(
-                      b2, loc, sum, colArgs[0], ValueRange{row, col});
+                  Value updated = colArgs[0];
+                  for (int64_t r = 0; r < kGroup; ++r)
+                    updated = tensor::InsertOp::create(
+                        b2, loc, cpu::sumLanes(b2, loc, dot.getResult(r)),
+                        updated, ValueRange{row, a2.add(col, a2.index(r))});
                   scf::YieldOp::create(b2, loc, updated);
                 });
-            scf::YieldOp::create(b1, loc, colLoop.getResult(0));
+            scf::YieldOp::create(b1, loc, groupLoop.getResult(0));
           });
       return rowLoop.getResult(0);
     };

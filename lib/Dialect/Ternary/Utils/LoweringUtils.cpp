@@ -22,11 +22,21 @@ Value trilm::ternary::quantizationScale(OpBuilder &b, Location loc,
 
 Value trilm::ternary::quantizeToI8(OpBuilder &b, Location loc, Value value,
                                    Value scale) {
+  // Scalars or vectors alike: constants and the result take value's shape.
+  auto constant = [&](float number) -> Value {
+    Attribute attr = b.getF32FloatAttr(number);
+    if (auto vectorType = dyn_cast<VectorType>(value.getType()))
+      return arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(vectorType, attr));
+    return arith::ConstantOp::create(b, loc, cast<TypedAttr>(attr));
+  };
   Value rounded = math::RoundEvenOp::create(
       b, loc, arith::DivFOp::create(b, loc, value, scale));
-  Value low = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(-127.0f));
-  Value high = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(127.0f));
   Value clamped = arith::MinimumFOp::create(
-      b, loc, arith::MaximumFOp::create(b, loc, rounded, low), high);
-  return arith::FPToSIOp::create(b, loc, b.getI8Type(), clamped);
+      b, loc, arith::MaximumFOp::create(b, loc, rounded, constant(-127.0f)),
+      constant(127.0f));
+  Type i8 = b.getI8Type();
+  if (auto vectorType = dyn_cast<VectorType>(value.getType()))
+    i8 = vectorType.clone(i8);
+  return arith::FPToSIOp::create(b, loc, i8, clamped);
 }

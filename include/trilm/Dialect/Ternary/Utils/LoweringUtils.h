@@ -16,8 +16,9 @@ namespace trilm::ternary {
 mlir::Value quantizationScale(mlir::OpBuilder &b, mlir::Location loc,
                               mlir::Value absmax, float eps);
 
-/// ternary.quantize's code of an f32 value: clamp(round_half_to_even(value /
-/// scale), -127, 127) as i8.
+/// ternary.quantize's code of an f32 value (or of each lane of a vector,
+/// `scale` of the same shape): clamp(round_half_to_even(value / scale),
+/// -127, 127) as i8.
 mlir::Value quantizeToI8(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value value, mlir::Value scale);
 
