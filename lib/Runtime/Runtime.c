@@ -39,7 +39,7 @@ typedef struct {
 } LogitsRef;
 typedef struct {
   void *allocated, *aligned;
-  int64_t offset, sizes[3], strides[3];
+  int64_t offset, sizes[4], strides[4];
 } CacheRef;
 
 typedef struct {
@@ -313,11 +313,13 @@ int64_t trilm_context_position(const trilm_context *context) {
   return context->position;
 }
 
+/* layers x kv heads x positions x head dim: each head's positions
+ * contiguous. */
 static CacheRef describeCache(void *data, const trilm_model_info *info,
                               int64_t length) {
-  int64_t width = info->num_kv_heads * info->head_dim;
-  return (CacheRef){data, data, 0, {info->num_layers, length, width},
-                    {length * width, width, 1}};
+  int64_t heads = info->num_kv_heads, dim = info->head_dim;
+  return (CacheRef){data, data, 0, {info->num_layers, heads, length, dim},
+                    {heads * length * dim, length * dim, dim, 1}};
 }
 
 /* Evaluates `count` tokens and writes the logits of the last `logitRows`. */

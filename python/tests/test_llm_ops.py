@@ -90,8 +90,8 @@ def test_attention(tools, pipeline, m, heads, kv_heads, head_dim, start, cache_d
     v = rng.standard_normal((m, kv_heads * head_dim)).astype(f32)
     # Rows before `start` hold earlier tokens; rows after the new ones hold
     # garbage that causality must hide.
-    key_cache = (rng.standard_normal((context, kv_heads, head_dim)) * 2).astype(cache_dtype)
-    value_cache = (rng.standard_normal((context, kv_heads, head_dim)) * 2).astype(cache_dtype)
+    key_cache = (rng.standard_normal((kv_heads, context, head_dim)) * 2).astype(cache_dtype)
+    value_cache = (rng.standard_normal((kv_heads, context, head_dim)) * 2).astype(cache_dtype)
     element = llm.MLIR_TYPES[np.dtype(cache_dtype)]
     cty = tensor_type(key_cache.shape, element)
     cast_q, qdyn = dynamic_rows("q", q.shape)

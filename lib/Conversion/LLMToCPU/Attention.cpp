@@ -8,7 +8,8 @@
 // into a buffer of one float per key), their softmax (16 keys per vector,
 // the exponential a polynomial), and the weighted sum of the values (a
 // head_dim-wide multiply-add per key). Keys and values are read once per
-// pass from the cache (f32 or f16), in place.
+// pass from the cache (f32 or f16), in place, a head's positions one after
+// another.
 //
 //===----------------------------------------------------------------------===//
 
@@ -71,7 +72,7 @@ struct VectorizedAttention : public OpRewritePattern<AttentionOp> {
       auto readCache = [&](OpBuilder &nb, Value cache, Value row) {
         Value raw = vector::TransferReadOp::create(
             nb, loc, cacheRowType, cache,
-            ValueRange{row, kvHead, IndexArith{nb, loc}.index(0)},
+            ValueRange{kvHead, row, IndexArith{nb, loc}.index(0)},
             cachePadding, ArrayRef<bool>{true});
         return extendToF32(nb, loc, raw);
       };

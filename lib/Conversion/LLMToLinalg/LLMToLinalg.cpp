@@ -203,7 +203,7 @@ struct LowerAttention : public OpRewritePattern<AttentionOp> {
           ArrayRef<OpFoldResult>{rewriter.getIndexAttr(0),
                                  rewriter.getIndexAttr(0),
                                  rewriter.getIndexAttr(0)},
-          ArrayRef<OpFoldResult>{length, rewriter.getIndexAttr(kvHeads),
+          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(kvHeads), length,
                                  rewriter.getIndexAttr(headDim)},
           unitStrides);
     };
@@ -232,7 +232,7 @@ struct LowerAttention : public OpRewritePattern<AttentionOp> {
         rewriter, loc,
         filled({kvHeads, group, dyn, dyn}, {rows, length}, 0.0),
         ValueRange{queries, keys},
-        {projection(context, 5, {2, 0, 1, 4}), projection(context, 5, {3, 0, 4}),
+        {projection(context, 5, {2, 0, 1, 4}), projection(context, 5, {0, 3, 4}),
          projection(context, 5, {0, 1, 2, 3})},
         {par, par, par, par, red},
         [&](OpBuilder &b, Location nloc, ValueRange args) {
@@ -281,7 +281,7 @@ struct LowerAttention : public OpRewritePattern<AttentionOp> {
         filled({dyn, kvHeads, group, headDim}, {rows}, 0.0),
         ValueRange{exponentials, sums, values},
         {projection(context, 5, {1, 2, 0, 4}), projection(context, 5, {1, 2, 0}),
-         projection(context, 5, {4, 1, 3}), projection(context, 5, {0, 1, 2, 3})},
+         projection(context, 5, {1, 4, 3}), projection(context, 5, {0, 1, 2, 3})},
         {par, par, par, par, red},
         [&](OpBuilder &b, Location nloc, ValueRange args) {
           Value probability = arith::DivFOp::create(b, nloc, args[0], args[1]);
@@ -453,25 +453,33 @@ Value trilm::buildCacheAppend(OpBuilder &b, Location loc, Value rows,
   MLIRContext *context = b.getContext();
   auto cacheType = cast<RankedTensorType>(cache.getType());
   Type element = cacheType.getElementType();
-  int64_t kvHeads = cacheType.getDimSize(1), headDim = cacheType.getDimSize(2);
+  int64_t kvHeads = cacheType.getDimSize(0), headDim = cacheType.getDimSize(2);
   auto rowsType = cast<RankedTensorType>(rows.getType());
-  Value converted = buildGeneric(
-      b, loc, emptyOf(b, loc, rowsType.clone(element), rows), rows,
-      {projection(context, 2, {0, 1}), projection(context, 2, {0, 1})},
-      {par, par}, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+  int64_t m = rowsType.getDimSize(0);
+  // rows[i, g * head_dim + d] -> heads[g, i, d], in the cache's type.
+  Value split = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get({m, kvHeads, headDim},
+                                    rowsType.getElementType()),
+      rows, ArrayRef<ReassociationIndices>{{0}, {1, 2}},
+      ArrayRef<OpFoldResult>{tensor::getMixedSize(b, loc, rows, 0),
+                             b.getIndexAttr(kvHeads), b.getIndexAttr(headDim)});
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(kvHeads),
+                                     tensor::getMixedSize(b, loc, rows, 0),
+                                     b.getIndexAttr(headDim)};
+  SmallVector<Value> dynamicRows;
+  if (ShapedType::isDynamic(m))
+    dynamicRows.push_back(tensor::DimOp::create(b, loc, rows, 0));
+  Value init = tensor::EmptyOp::create(b, loc, {kvHeads, m, headDim}, element,
+                                       dynamicRows);
+  Value heads = buildGeneric(
+      b, loc, init, split,
+      {projection(context, 3, {1, 0, 2}), projection(context, 3, {0, 1, 2})},
+      {par, par, par}, [&](OpBuilder &nb, Location nloc, ValueRange args) {
         return convertFloat(nb, nloc, args[0], element);
       });
-  SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, rows, 0),
-                                     b.getIndexAttr(kvHeads),
-                                     b.getIndexAttr(headDim)};
-  Value split = tensor::ExpandShapeOp::create(
-      b, loc,
-      RankedTensorType::get({rowsType.getDimSize(0), kvHeads, headDim},
-                            element),
-      converted, ArrayRef<ReassociationIndices>{{0}, {1, 2}}, sizes);
   return tensor::InsertSliceOp::create(
-      b, loc, split, cache,
-      ArrayRef<OpFoldResult>{start, b.getIndexAttr(0), b.getIndexAttr(0)},
+      b, loc, heads, cache,
+      ArrayRef<OpFoldResult>{b.getIndexAttr(0), start, b.getIndexAttr(0)},
       sizes, SmallVector<OpFoldResult>(3, b.getIndexAttr(1)));
 }
 

@@ -157,7 +157,7 @@ Value ForwardBuilder::block(Value x, Value layer, Value &keyCache,
   Value k = rope(columns(qkv, qWidth, kvWidth, qkvLoc), "self_attn.k_rotary");
   Value v = columns(qkv, qWidth + kvWidth, kvWidth, qkvLoc);
 
-  // The layer's caches, C x kv_heads x head_dim.
+  // The layer's caches, kv_heads x C x head_dim.
   Location attentionLoc = inLayer("self_attn");
   auto cacheType = cast<RankedTensorType>(keyCache.getType());
   auto layerCacheType = RankedTensorType::get(
@@ -165,8 +165,9 @@ Value ForwardBuilder::block(Value x, Value layer, Value &keyCache,
   SmallVector<OpFoldResult> offsets = {layer, b.getIndexAttr(0),
                                        b.getIndexAttr(0), b.getIndexAttr(0)};
   SmallVector<OpFoldResult> sizes = {
-      b.getIndexAttr(1), tensor::getMixedSize(b, attentionLoc, keyCache, 1),
-      b.getIndexAttr(c.numKVHeads), b.getIndexAttr(c.headDim)};
+      b.getIndexAttr(1), b.getIndexAttr(c.numKVHeads),
+      tensor::getMixedSize(b, attentionLoc, keyCache, 2),
+      b.getIndexAttr(c.headDim)};
   SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
   auto layerCache = [&](Value cache) {
     return tensor::ExtractSliceOp::create(b, attentionLoc, layerCacheType,
@@ -203,17 +204,17 @@ Value ForwardBuilder::block(Value x, Value layer, Value &keyCache,
 
 void ForwardBuilder::build(StringRef name, int64_t m) {
   Location loc = named(name);
-  int64_t kvWidth = c.numKVHeads * c.headDim;
   Type cacheElement = options.kvCache == ModelOptions::KVCache::F16
                           ? Type(b.getF16Type())
                           : Type(f32());
-  // Buffers in, nothing out: the caller owns the KV caches (layers x
-  // context x kv width) and the logits (the last R tokens' rows, R from 1
-  // to the token count: all of them for perplexity, the last for
+  // Buffers in, nothing out: the caller owns the KV caches (layers x kv
+  // heads x context x head dim) and the logits (the last R tokens' rows, R
+  // from 1 to the token count: all of them for perplexity, the last for
   // generation), which the function writes in place
   // (materialize_in_destination).
   auto cacheMemRef = MemRefType::get(
-      {c.numLayers, ShapedType::kDynamic, kvWidth}, cacheElement);
+      {c.numLayers, c.numKVHeads, ShapedType::kDynamic, c.headDim},
+      cacheElement);
   auto tokensMemRef = MemRefType::get({m}, b.getI32Type());
   auto logitsMemRef = MemRefType::get({m, c.vocabSize}, f32());
   auto weightsMemRef = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());
@@ -237,21 +238,7 @@ void ForwardBuilder::build(StringRef name, int64_t m) {
   Value start = function.getArgument(1);
   Value logitsBuffer = toTensor(4, true);
   weights = toTensor(5, false);
-  // The caches as layers x context x kv heads x head dim.
-  SmallVector<ReassociationIndices> heads = {{0}, {1}, {2, 3}};
-  auto expandHeads = [&](unsigned argument) -> Value {
-    Value flat = toTensor(argument, true);
-    SmallVector<OpFoldResult> shape = {
-        b.getIndexAttr(c.numLayers), tensor::getMixedSize(b, loc, flat, 1),
-        b.getIndexAttr(c.numKVHeads), b.getIndexAttr(c.headDim)};
-    return tensor::ExpandShapeOp::create(
-        b, loc,
-        RankedTensorType::get({c.numLayers, ShapedType::kDynamic,
-                               c.numKVHeads, c.headDim},
-                              cacheElement),
-        flat, heads, shape);
-  };
-  Value keyCache = expandHeads(2), valueCache = expandHeads(3);
+  Value keyCache = toTensor(2, true), valueCache = toTensor(3, true);
 
   Location embedLoc = named("model.embed_tokens");
   Value table = weight(layout.embedding, Value(),
@@ -284,11 +271,7 @@ void ForwardBuilder::build(StringRef name, int64_t m) {
              named(c.tieWordEmbeddings ? "model.embed_tokens.weight"
                                        : "lm_head.weight")),
       rows);
-  Value outputs[] = {logits,
-                     tensor::CollapseShapeOp::create(
-                         b, loc, layers.getResult(1), heads),
-                     tensor::CollapseShapeOp::create(
-                         b, loc, layers.getResult(2), heads)};
+  Value outputs[] = {logits, layers.getResult(1), layers.getResult(2)};
   unsigned arguments[] = {4, 2, 3};
   for (auto [value, argument] : llvm::zip_equal(outputs, arguments))
     bufferization::MaterializeInDestinationOp::create(

@@ -168,73 +168,73 @@ func.func @rope_style(%x: tensor<?x64xf32>, %s: index) {
 
 // -----
 
-func.func @attention_dynamic_cache(%q: tensor<?x64xf32>, %k: tensor<?x64xf32>, %c: tensor<16x?x16xf32>, %s: index) {
-  // expected-error @+1 {{'llm.attention' op the caches' kv_heads and head_dim dimensions (1 and 2) must be static}}
-  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x64xf32>, tensor<?x64xf32>, tensor<16x?x16xf32>
+func.func @attention_dynamic_cache(%q: tensor<?x64xf32>, %k: tensor<?x64xf32>, %c: tensor<?x16x16xf32>, %s: index) {
+  // expected-error @+1 {{'llm.attention' op the caches' kv_heads and head_dim dimensions (0 and 2) must be static}}
+  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x16x16xf32>
   return
 }
 
 // -----
 
-func.func @attention_no_heads(%q: tensor<?x64xf32>, %k: tensor<?x0xf32>, %c: tensor<16x0x16xf32>, %s: index) {
+func.func @attention_no_heads(%q: tensor<?x64xf32>, %k: tensor<?x0xf32>, %c: tensor<0x16x16xf32>, %s: index) {
   // expected-error @+1 {{'llm.attention' op the caches must have at least one kv head and a positive head_dim}}
-  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x64xf32>, tensor<?x0xf32>, tensor<16x0x16xf32>
+  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x64xf32>, tensor<?x0xf32>, tensor<0x16x16xf32>
   return
 }
 
 // -----
 
-func.func @attention_query_width(%q: tensor<?x40xf32>, %k: tensor<?x32xf32>, %c: tensor<16x2x16xf32>, %s: index) {
+func.func @attention_query_width(%q: tensor<?x40xf32>, %k: tensor<?x32xf32>, %c: tensor<2x16x16xf32>, %s: index) {
   // expected-error @+1 {{'llm.attention' op query width 40 is not a multiple of head_dim 16 (the caches' dimension 2)}}
-  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x40xf32>, tensor<?x32xf32>, tensor<16x2x16xf32>
+  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x40xf32>, tensor<?x32xf32>, tensor<2x16x16xf32>
   return
 }
 
 // -----
 
-func.func @attention_dynamic_query(%q: tensor<?x?xf32>, %k: tensor<?x32xf32>, %c: tensor<16x2x16xf32>, %s: index) {
+func.func @attention_dynamic_query(%q: tensor<?x?xf32>, %k: tensor<?x32xf32>, %c: tensor<2x16x16xf32>, %s: index) {
   // expected-error @+1 {{'llm.attention' op query and key widths must be static}}
-  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x?xf32>, tensor<?x32xf32>, tensor<16x2x16xf32>
+  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x?xf32>, tensor<?x32xf32>, tensor<2x16x16xf32>
   return
 }
 
 // -----
 
-func.func @attention_groups(%q: tensor<?x48xf32>, %k: tensor<?x32xf32>, %c: tensor<16x2x16xf32>, %s: index) {
+func.func @attention_groups(%q: tensor<?x48xf32>, %k: tensor<?x32xf32>, %c: tensor<2x16x16xf32>, %s: index) {
   // expected-error @+1 {{'llm.attention' op 3 query heads are not a multiple of 2 kv heads}}
-  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x48xf32>, tensor<?x32xf32>, tensor<16x2x16xf32>
+  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x48xf32>, tensor<?x32xf32>, tensor<2x16x16xf32>
   return
 }
 
 // -----
 
-func.func @attention_key_width(%q: tensor<?x64xf32>, %k: tensor<?x16xf32>, %c: tensor<16x2x16xf32>, %s: index) {
+func.func @attention_key_width(%q: tensor<?x64xf32>, %k: tensor<?x16xf32>, %c: tensor<2x16x16xf32>, %s: index) {
   // expected-error @+1 {{'llm.attention' op key and value width 16 does not match the caches' 2 kv heads of 16}}
-  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x64xf32>, tensor<?x16xf32>, tensor<16x2x16xf32>
+  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x64xf32>, tensor<?x16xf32>, tensor<2x16x16xf32>
   return
 }
 
 // -----
 
-func.func @attention_rows(%q: tensor<3x64xf32>, %k: tensor<4x32xf32>, %c: tensor<16x2x16xf32>, %s: index) {
+func.func @attention_rows(%q: tensor<3x64xf32>, %k: tensor<4x32xf32>, %c: tensor<2x16x16xf32>, %s: index) {
   // expected-error @+1 {{'llm.attention' op query has 3 rows but key and value have 4}}
-  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<3x64xf32>, tensor<4x32xf32>, tensor<16x2x16xf32>
+  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<3x64xf32>, tensor<4x32xf32>, tensor<2x16x16xf32>
   return
 }
 
 // -----
 
-func.func @attention_overflow(%q: tensor<32x64xf32>, %k: tensor<32x32xf32>, %c: tensor<16x2x16xf32>, %s: index) {
+func.func @attention_overflow(%q: tensor<32x64xf32>, %k: tensor<32x32xf32>, %c: tensor<2x16x16xf32>, %s: index) {
   // expected-error @+1 {{'llm.attention' op 32 new rows do not fit in a cache of 16}}
-  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<32x64xf32>, tensor<32x32xf32>, tensor<16x2x16xf32>
+  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<32x64xf32>, tensor<32x32xf32>, tensor<2x16x16xf32>
   return
 }
 
 // -----
 
-func.func @attention_scale(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %c: tensor<16x2x16xf32>, %s: index) {
+func.func @attention_scale(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %c: tensor<2x16x16xf32>, %s: index) {
   // expected-error @+1 {{'llm.attention' op scale must be positive and finite, got 0}}
-  %0:3 = llm.attention %q, %k, %k, %c, %c, %s {scale = 0.0 : f32} : tensor<?x64xf32>, tensor<?x32xf32>, tensor<16x2x16xf32>
+  %0:3 = llm.attention %q, %k, %k, %c, %c, %s {scale = 0.0 : f32} : tensor<?x64xf32>, tensor<?x32xf32>, tensor<2x16x16xf32>
   return
 }
 

@@ -44,9 +44,10 @@ mlir::Value buildNormalized(mlir::OpBuilder &b, mlir::Location loc,
 llvm::SmallVector<float> ropeInverseFrequencies(int64_t headDim, float theta,
                                                 float linearScaling);
 
-/// `cache` (C x kv_heads x head_dim) with the rows of `rows` (M x kv_heads *
+/// `cache` (kv_heads x C x head_dim) with the rows of `rows` (M x kv_heads *
 /// head_dim, any float type) converted to its element type and written at
-/// rows `start` to `start + M - 1`: how llm.attention appends to its caches.
+/// positions `start` to `start + M - 1`: how llm.attention appends to its
+/// caches.
 mlir::Value buildCacheAppend(mlir::OpBuilder &b, mlir::Location loc,
                              mlir::Value rows, mlir::Value cache,
                              mlir::Value start);

@@ -64,12 +64,12 @@ struct ModelSummary {
 /// weights, both appending tokens at position `start` of a KV cache:
 ///
 ///   func @trilm_prefill(%tokens: memref<?xi32>, %start: index,
-///                       %k_cache, %v_cache: memref<L x C x KV x T>,
+///                       %k_cache, %v_cache: memref<L x H x C x D x T>,
 ///                       %logits: memref<R x V x f32>, %weights: memref<?xi8>)
 ///   func @trilm_decode  (the same with one token)
 ///
-/// where L is the number of layers, C the context length (dynamic), KV the
-/// key/value width (kv heads x head dim), T the cache element type and V the
+/// where L is the number of layers, H the number of kv heads, C the context
+/// length (dynamic), D the head dim, T the cache element type and V the
 /// vocabulary. They write the new tokens' keys and values into the caches
 /// and the logits of the last R tokens (1 <= R <= the token count, dynamic
 /// for prefill), reading the weights from `%weights` (the external file, or

@@ -160,10 +160,10 @@ float AttentionOp::getScaleValue() {
 
 LogicalResult AttentionOp::verify() {
   RankedTensorType cache = getKeyCache().getType();
-  if (cache.isDynamicDim(1) || cache.isDynamicDim(2))
-    return emitOpError("the caches' kv_heads and head_dim dimensions (1 and "
+  if (cache.isDynamicDim(0) || cache.isDynamicDim(2))
+    return emitOpError("the caches' kv_heads and head_dim dimensions (0 and "
                        "2) must be static");
-  int64_t headDim = cache.getDimSize(2), kvHeads = cache.getDimSize(1);
+  int64_t headDim = cache.getDimSize(2), kvHeads = cache.getDimSize(0);
   if (headDim <= 0 || kvHeads <= 0)
     return emitOpError("the caches must have at least one kv head and a "
                        "positive head_dim");
@@ -188,7 +188,7 @@ LogicalResult AttentionOp::verify() {
   if (!compatible(queryRows, keyRows))
     return emitOpError("query has ")
            << queryRows << " rows but key and value have " << keyRows;
-  int64_t cacheRows = cache.getDimSize(0);
+  int64_t cacheRows = cache.getDimSize(1);
   if (!ShapedType::isDynamic(cacheRows) && !ShapedType::isDynamic(queryRows) &&
       queryRows > cacheRows)
     return emitOpError() << queryRows << " new rows do not fit in a cache of "

@@ -158,14 +158,15 @@ def LLM_AttentionOp : LLM_Op<"attention", [Pure,
   let summary = "causal scaled dot-product attention over a KV cache";
   let description = [{
     Appends the M rows of `key` and `value` (kv_heads * head_dim wide) to the
-    caches (C x kv_heads x head_dim, rows `start` to `start + M - 1`, in the
+    caches (kv_heads x C x head_dim: each head's positions contiguous, so
+    that attending streams them; positions `start` to `start + M - 1`, in the
     caches' element type) and attends: query row `i`, at position
-    `start + i`, head `h`, sees cache rows 0 to `start + i` of kv head
-    `h / (heads / kv_heads)` (MHA, GQA and MQA alike, in transformers'
+    `start + i`, head `h`, sees positions 0 to `start + i` of kv head
+    `g = h / (heads / kv_heads)` (MHA, GQA and MQA alike, in transformers'
     `repeat_kv` order):
 
-        s[j]  = scale * dot(q[i, h], K[j, g])
-        out[i, h] = sum_j softmax(s)[j] * V[j, g]
+        s[j]  = scale * dot(q[i, h], K[g, j])
+        out[i, h] = sum_j softmax(s)[j] * V[g, j]
 
     in f32, where K and V are the updated caches (so new keys and values are
     read back rounded to the cache's element type). `scale` defaults to
@@ -174,7 +175,7 @@ def LLM_AttentionOp : LLM_Op<"attention", [Pure,
 
     ```mlir
     %o, %kc, %vc = llm.attention %q, %k, %v, %key_cache, %value_cache, %start
-                     : tensor<?x256xf32>, tensor<?x128xf32>, tensor<64x2x64xf16>
+                     : tensor<?x256xf32>, tensor<?x128xf32>, tensor<2x64x64xf16>
     ```
   }];
   let arguments = (ins LLM_Activations:$query,
@@ -193,7 +194,7 @@ def LLM_AttentionOp : LLM_Op<"attention", [Pure,
   }];
   let extraClassDeclaration = [{
     int64_t getHeadDim() { return getKeyCache().getType().getDimSize(2); }
-    int64_t getNumKVHeads() { return getKeyCache().getType().getDimSize(1); }
+    int64_t getNumKVHeads() { return getKeyCache().getType().getDimSize(0); }
     int64_t getNumHeads() {
       return getQuery().getType().getDimSize(1) / getHeadDim();
     }
