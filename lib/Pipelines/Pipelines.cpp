@@ -20,6 +20,7 @@
 #include "trilm/Dialect/Ternary/Transforms/Passes.h"
 #include "trilm/Dialect/TernaryCPU/Transforms/Passes.h"
 #include "trilm/Target/CPU/Passes.h"
+#include "trilm/Transforms/Passes.h"
 
 using namespace mlir;
 using namespace trilm;
@@ -33,6 +34,9 @@ static void addBufferization(OpPassManager &pm) {
   options.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(options));
+  // Temporaries whose size does not change from one layer to the next are
+  // allocated once, not once per layer (and per page fault).
+  pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createMemRefCopyToLinalg());
@@ -88,7 +92,10 @@ void trilm::buildCPULoweringPipeline(OpPassManager &pm,
   pm.addPass(createConvertTernaryToCPU());
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
-  // One table of rotary angles per call, not per rope and layer.
+  // One table of rotary angles per call, not per rope and layer; the
+  // temporaries of the layer loop allocated once.
+  pm.addPass(createCSEPass());
+  pm.addPass(createTrilmLoopInvariantSizes());
   pm.addPass(createCSEPass());
   pm.addPass(createLoopInvariantCodeMotionPass());
   addBufferization(pm);

@@ -15,6 +15,7 @@
 #include "trilm/Dialect/TernaryCPU/Transforms/Passes.h"
 #include "trilm/Pipelines/Pipelines.h"
 #include "trilm/Target/CPU/Passes.h"
+#include "trilm/Transforms/Passes.h"
 
 void trilm::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<llm::LLMDialect, ternary::TernaryDialect,
@@ -27,5 +28,6 @@ void trilm::registerAllPasses() {
   ternary_cpu::registerTernaryCPUPasses();
   registerTrilmConversionPasses();
   cpu::registerTrilmCPUTargetPasses();
+  registerTrilmPasses();
   registerPipelines();
 }
