@@ -79,6 +79,18 @@ def test_cache_blocks(tools, packing, int8):
              l2_cache_kib=8)
 
 
+@pytest.mark.parametrize("int8", [False, True], ids=["f32", "int8"])
+@pytest.mark.parametrize("packing", ["tq2", "tq1"])
+@pytest.mark.parametrize("n", [256, 1024])
+def test_gemv_streams(tools, packing, int8, n):
+    # A GEMV whose output blocks (16 and 64 rows) the tiles of 4 rows divide
+    # into 4 streams: each task takes the tiles of its block's quarters in
+    # turn (kernel_config streams = 4); row-interleaved weights as compiled
+    # models store them.
+    run_case(tools, 1, n, 700, packing, (n // 2,), (300,), 2, 4, int8,
+             layout="#ternary.row_interleave<4>")
+
+
 @pytest.mark.skipif(not HAS_AVX512_VNNI, reason="this CPU has no AVX-512 VNNI")
 @pytest.mark.parametrize("packing", ["tq2", "tq1"])
 @pytest.mark.parametrize("m", [1, 5])

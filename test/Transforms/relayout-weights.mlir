@@ -1,7 +1,7 @@
 // RUN: trilm-opt %s -canonicalize -ternary-relayout-weights="remarks=true" -split-input-file -verify-diagnostics | FileCheck %s
 // RUN: trilm-opt %s -canonicalize -ternary-relayout-weights="storage=true" -split-input-file | FileCheck %s --check-prefix=STORAGE
 
-#config = #ternary_cpu.matmul_config<rows = 2, act_rows = 1, block_rows = 2, block_act_rows = 1, int8_dot = generic, weight_layout = #ternary.row_interleave<2>>
+#config = #ternary_cpu.matmul_config<rows = 2, act_rows = 1, block_rows = 2, block_act_rows = 1, streams = 1, int8_dot = generic, weight_layout = #ternary.row_interleave<2>>
 
 // Rows 0 and 1 (codes 0x56 0x55 0x54 0x56 ... and 0x55 0x55 0x56 0x54 ...)
 // become one storage row: block 0 of row 0, then block 0 of row 1.
@@ -28,7 +28,7 @@ func.func @interleave(%x: tensor<1x4xf32>, %s: tensor<1x1xf32>) -> tensor<1x2xf3
 // STORAGE: ternary.from_storage %{{.*}} : tensor<2x64xi8> -> !ternary.packed<2x4, tq2, #ternary.row_interleave<2>>
 func.func @storage(%bytes: tensor<2x64xi8>, %x: tensor<1x4xf32>, %s: tensor<1x1xf32>) -> tensor<1x2xf32> {
   %w = ternary.from_storage %bytes : tensor<2x64xi8> -> !ternary.packed<2x4, tq2>
-  %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 2, act_rows = 1, block_rows = 2, block_act_rows = 1, int8_dot = generic, weight_layout = #ternary.row_interleave<2>>} : tensor<1x4xf32>, !ternary.packed<2x4, tq2> -> tensor<1x2xf32>
+  %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 2, act_rows = 1, block_rows = 2, block_act_rows = 1, streams = 1, int8_dot = generic, weight_layout = #ternary.row_interleave<2>>} : tensor<1x4xf32>, !ternary.packed<2x4, tq2> -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
 }
 
@@ -37,7 +37,7 @@ func.func @storage(%bytes: tensor<2x64xi8>, %x: tensor<1x4xf32>, %s: tensor<1x1x
 func.func @odd_rows(%x: tensor<1x4xf32>, %s: tensor<1x1xf32>) -> tensor<1x3xf32> {
   // expected-remark @+1 {{weights keep their layout: row_interleave<2> needs a number of rows divisible by 2, got 3}}
   %w = ternary.constant dense<85> : tensor<3x64xi8> -> !ternary.packed<3x4, tq2>
-  %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 2, act_rows = 1, block_rows = 2, block_act_rows = 1, int8_dot = generic, weight_layout = #ternary.row_interleave<2>>} : tensor<1x4xf32>, !ternary.packed<3x4, tq2> -> tensor<1x3xf32>
+  %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 2, act_rows = 1, block_rows = 2, block_act_rows = 1, streams = 1, int8_dot = generic, weight_layout = #ternary.row_interleave<2>>} : tensor<1x4xf32>, !ternary.packed<3x4, tq2> -> tensor<1x3xf32>
   return %y : tensor<1x3xf32>
 }
 
@@ -63,8 +63,8 @@ func.func @unconfigured(%x: tensor<1x4xf32>, %s: tensor<1x1xf32>) -> tensor<1x2x
 func.func @disagreeing(%x: tensor<1x4xf32>, %s: tensor<1x1xf32>) -> (tensor<1x2xf32>, tensor<1x2xf32>) {
   // expected-remark @+1 {{weights keep their layout: their matmuls ask for different layouts}}
   %w = ternary.constant dense<85> : tensor<2x64xi8> -> !ternary.packed<2x4, tq2>
-  %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 2, act_rows = 1, block_rows = 2, block_act_rows = 1, int8_dot = generic, weight_layout = #ternary.row_interleave<2>>} : tensor<1x4xf32>, !ternary.packed<2x4, tq2> -> tensor<1x2xf32>
-  %z = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 1, act_rows = 1, block_rows = 1, block_act_rows = 1, int8_dot = generic>} : tensor<1x4xf32>, !ternary.packed<2x4, tq2> -> tensor<1x2xf32>
+  %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 2, act_rows = 1, block_rows = 2, block_act_rows = 1, streams = 1, int8_dot = generic, weight_layout = #ternary.row_interleave<2>>} : tensor<1x4xf32>, !ternary.packed<2x4, tq2> -> tensor<1x2xf32>
+  %z = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 1, act_rows = 1, block_rows = 1, block_act_rows = 1, streams = 1, int8_dot = generic>} : tensor<1x4xf32>, !ternary.packed<2x4, tq2> -> tensor<1x2xf32>
   return %y, %z : tensor<1x2xf32>, tensor<1x2xf32>
 }
 
@@ -73,6 +73,6 @@ func.func @disagreeing(%x: tensor<1x4xf32>, %s: tensor<1x1xf32>) -> (tensor<1x2x
 func.func @invalid_codes(%x: tensor<1x4xf32>, %s: tensor<1x1xf32>) -> tensor<1x2xf32> {
   // expected-remark @+1 {{weights keep their layout: byte 0 (row 0, block 0, qs[0]) has value 255 with invalid 2-bit code 3}}
   %w = ternary.constant dense<-1> : tensor<2x64xi8> -> !ternary.packed<2x4, tq2>
-  %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 2, act_rows = 1, block_rows = 2, block_act_rows = 1, int8_dot = generic, weight_layout = #ternary.row_interleave<2>>} : tensor<1x4xf32>, !ternary.packed<2x4, tq2> -> tensor<1x2xf32>
+  %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 2, act_rows = 1, block_rows = 2, block_act_rows = 1, streams = 1, int8_dot = generic, weight_layout = #ternary.row_interleave<2>>} : tensor<1x4xf32>, !ternary.packed<2x4, tq2> -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
 }

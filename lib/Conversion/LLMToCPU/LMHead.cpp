@@ -5,8 +5,10 @@
 // The output projection reads vocab x hidden weights for every token:
 // vocabulary tiles run on threads; within a tile, groups of vocabulary rows
 // share each 16-wide chunk of the input and accumulate in their own
-// registers, so that the multiply-adds of a group do not wait on one another
-// and the weights stream at the speed of memory.
+// registers, so that the multiply-adds of a group do not wait on one another.
+// The rows of a group come from the tile's four quarters: four streams the
+// hardware prefetches in parallel, which one thread needs to read memory at
+// its full speed.
 //
 //===----------------------------------------------------------------------===//
 
@@ -68,11 +70,15 @@ struct VectorizedLMHead : public OpRewritePattern<LMHeadOp> {
           b, loc, ia.index(0), numRows, ia.index(1), ValueRange{slice},
           [&](OpBuilder &b1, Location, Value row, ValueRange rowArgs) {
             IndexArith a1{b1, loc};
+            Value part = a1.div(count, a1.index(kGroup));
             auto groupLoop = scf::ForOp::create(
-                b1, loc, a1.index(0), count, a1.index(kGroup), rowArgs,
+                b1, loc, a1.index(0), part, a1.index(1), rowArgs,
                 [&](OpBuilder &b2, Location, Value col, ValueRange colArgs) {
                   IndexArith a2{b2, loc};
-                  Value vocabRow = a2.add(first, col);
+                  // Row r of the group: column col of quarter r.
+                  auto column = [&](IndexArith &a, int64_t r) {
+                    return a.add(a.mul(a.index(r), part), col);
+                  };
                   SmallVector<Value> zeros(kGroup, zero);
                   auto dot = scf::ForOp::create(
                       b2, loc, a2.index(0), a2.index(hidden),
@@ -83,7 +89,7 @@ struct VectorizedLMHead : public OpRewritePattern<LMHeadOp> {
                         SmallVector<Value> sums;
                         for (int64_t r = 0; r < kGroup; ++r) {
                           Value ws = cpu::readChunk(
-                              b3, loc, head, a3.add(vocabRow, a3.index(r)), k);
+                              b3, loc, head, a3.add(first, column(a3, r)), k);
                           sums.push_back(
                               vector::FMAOp::create(b3, loc, xs, ws, acc[r]));
                         }
@@ -93,7 +99,7 @@ struct VectorizedLMHead : public OpRewritePattern<LMHeadOp> {
                   for (int64_t r = 0; r < kGroup; ++r)
                     updated = tensor::InsertOp::create(
                         b2, loc, cpu::sumLanes(b2, loc, dot.getResult(r)),
-                        updated, ValueRange{row, a2.add(col, a2.index(r))});
+                        updated, ValueRange{row, column(a2, r)});
                   scf::YieldOp::create(b2, loc, updated);
                 });
             scf::YieldOp::create(b1, loc, groupLoop.getResult(0));

@@ -28,6 +28,10 @@ namespace {
 /// A bound on the rows of a cache block along a dynamic dimension.
 constexpr int64_t kUnboundedRows = int64_t(1) << 32;
 
+/// Read streams per GEMV task: one stream per core reaches about 70% of the
+/// DRAM bandwidth that four reach (docs/benchmarks.md).
+constexpr int64_t kGemvStreams = 4;
+
 /// Rows of a cache block: as many `rowBytes` rows as fit in `budget` bytes,
 /// a multiple of `tile`, at least one tile and at most `limit` rounded up to
 /// a tile.
@@ -76,12 +80,17 @@ MatmulConfigAttr selectKernel(MatmulOp op, const cpu::CPUTarget &target,
   int64_t blockActRows =
       cacheBlockRows(l2 / 2, preparedRowBytes, actRows,
                      ShapedType::isDynamic(m) ? kUnboundedRows : m);
+  // A GEMV is bound by memory: each task reads its block as several
+  // streams, which the hardware prefetches in parallel.
+  int64_t streams = actRows == 1 && blockRows % (kGemvStreams * rows) == 0
+                        ? kGemvStreams
+                        : 1;
   // A tile streams its rows' blocks as one run when they are interleaved.
   PackedLayoutAttrInterface layout;
   if (rows > 1 && llvm::isPowerOf2_64(rows) && n % rows == 0)
     layout = RowInterleaveAttr::get(op.getContext(), rows);
   return MatmulConfigAttr::get(op.getContext(), rows, actRows, blockRows,
-                               blockActRows, dot, layout);
+                               blockActRows, streams, dot, layout);
 }
 
 struct TernarySelectKernelsCPUPass

@@ -180,9 +180,23 @@ void tile(MatmulOp op, MatmulConfigAttr config) {
           IndexArith ia1{b1, loc};
           Value actEnd =
               ia1.min(ia1.add(actBlock, ia1.index(blockActRows)), numInputRows);
+          // With several streams (full blocks only), the j-th tile is tile
+          // j / streams of part j % streams of the block.
+          int64_t streams = fullBlocks ? config.getStreams() : 1;
+          int64_t partRows = blockRows / streams;
           return forRange(
               b1, ia1.index(0), numBlockRows, tileRows, out1,
-              [&](OpBuilder &b2, Value tileFirstRow, Value out2) {
+              [&](OpBuilder &b2, Value position, Value out2) {
+                IndexArith ia2{b2, loc};
+                Value tileFirstRow = position;
+                if (streams > 1) {
+                  Value tile = ia2.div(position, ia2.index(tileRows));
+                  tileFirstRow = ia2.add(
+                      ia2.mul(ia2.rem(tile, ia2.index(streams)),
+                              ia2.index(partRows)),
+                      ia2.mul(ia2.div(tile, ia2.index(streams)),
+                              ia2.index(tileRows)));
+                }
                 return forRange(b2, actBlock, actEnd, actRows, out2,
                                 [&](OpBuilder &b3, Value actRow, Value out3) {
                                   return tileLoop(b3, tileFirstRow, actRow,

@@ -165,3 +165,35 @@ func.func @trits_lanes(%a: vector<16xi32>) {
   %0 = ternary_cpu.trits_to_f32 generic %a shift 2 : vector<16xi32> -> vector<8xf32>
   return
 }
+
+// -----
+
+func.func @config_tile(%x: tensor<1x256xf32>, %w: !ternary.packed<64x256, tq2>, %s: tensor<1x1xf32>) {
+  // expected-error @+1 {{the register tile must be 1 to 16 rows by 1 to 16 activation rows, got 32 x 1}}
+  %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 32, act_rows = 1, block_rows = 64, block_act_rows = 1, streams = 1, int8_dot = generic>} : tensor<1x256xf32>, !ternary.packed<64x256, tq2> -> tensor<1x64xf32>
+  return
+}
+
+// -----
+
+func.func @config_block(%x: tensor<1x256xf32>, %w: !ternary.packed<64x256, tq2>, %s: tensor<1x1xf32>) {
+  // expected-error @+1 {{block_rows 6 must be a positive multiple of rows 4}}
+  %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 6, block_act_rows = 1, streams = 1, int8_dot = generic>} : tensor<1x256xf32>, !ternary.packed<64x256, tq2> -> tensor<1x64xf32>
+  return
+}
+
+// -----
+
+func.func @config_act_block(%x: tensor<1x256xf32>, %w: !ternary.packed<64x256, tq2>, %s: tensor<1x1xf32>) {
+  // expected-error @+1 {{block_act_rows 3 must be a positive multiple of act_rows 2}}
+  %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 2, block_rows = 8, block_act_rows = 3, streams = 1, int8_dot = generic>} : tensor<1x256xf32>, !ternary.packed<64x256, tq2> -> tensor<1x64xf32>
+  return
+}
+
+// -----
+
+func.func @config_streams(%x: tensor<1x256xf32>, %w: !ternary.packed<64x256, tq2>, %s: tensor<1x1xf32>) {
+  // expected-error @+1 {{streams 3 must be positive and divide block_rows 8 into whole tiles of 4}}
+  %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 8, block_act_rows = 1, streams = 3, int8_dot = generic>} : tensor<1x256xf32>, !ternary.packed<64x256, tq2> -> tensor<1x64xf32>
+  return
+}

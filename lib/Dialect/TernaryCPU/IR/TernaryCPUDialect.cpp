@@ -37,7 +37,8 @@ void TernaryCPUDialect::registerAttributes() {
 LogicalResult
 MatmulConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                          int64_t rows, int64_t actRows, int64_t blockRows,
-                         int64_t blockActRows, Int8DotKind int8Dot,
+                         int64_t blockActRows, int64_t streams,
+                         Int8DotKind int8Dot,
                          trilm::ternary::PackedLayoutAttrInterface layout) {
   if (rows < 1 || rows > 16 || actRows < 1 || actRows > 16)
     return emitError() << "the register tile must be 1 to 16 rows by 1 to 16 "
@@ -50,5 +51,9 @@ MatmulConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "block_act_rows " << blockActRows
                        << " must be a positive multiple of act_rows "
                        << actRows;
+  if (streams < 1 || blockRows % (rows * streams) != 0)
+    return emitError() << "streams " << streams
+                       << " must be positive and divide block_rows "
+                       << blockRows << " into whole tiles of " << rows;
   return success();
 }

@@ -48,13 +48,16 @@ def TernaryCPU_MatmulConfigAttr : AttrDef<TernaryCPU_Dialect, "MatmulConfig",
       of each `ternary_cpu.tile_matmul`;
     - `block_rows`, `block_act_rows`: the cache blocks (output rows per
       thread task, activation rows per pass over them);
+    - `streams`: how many parts of an output block a task reads at once,
+      taking their tiles in turn, so that a memory-bound GEMV keeps several
+      hardware prefetch streams busy (1: the tiles in order);
     - `int8_dot`: the int8 dot-product instructions of the kernel;
     - `weight_layout`: the layout the weights are stored in for it
       (`ternary-relayout-weights` applies it, importers write it).
 
     ```mlir
-    #ternary_cpu.matmul_config<rows = 4, act_rows = 4, block_rows = 128,
-        block_act_rows = 512, int8_dot = avx512_vnni,
+    #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 128,
+        block_act_rows = 1, streams = 4, int8_dot = avx512_vnni,
         weight_layout = #ternary.row_interleave<4>>
     ```
   }];
@@ -63,6 +66,7 @@ def TernaryCPU_MatmulConfigAttr : AttrDef<TernaryCPU_Dialect, "MatmulConfig",
     "int64_t":$act_rows,
     "int64_t":$block_rows,
     "int64_t":$block_act_rows,
+    "int64_t":$streams,
     EnumParameter<TernaryCPU_Int8DotKind>:$int8_dot,
     OptionalParameter<"::trilm::ternary::PackedLayoutAttrInterface">:$weight_layout);
   let assemblyFormat = "`<` struct(params) `>`";
