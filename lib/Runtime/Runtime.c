@@ -313,13 +313,14 @@ int64_t trilm_context_position(const trilm_context *context) {
   return context->position;
 }
 
-/* layers x kv heads x positions x head dim: each head's positions
- * contiguous. */
+/* Values: layers x kv heads x positions x head dim; keys (`transposed`):
+ * layers x kv heads x head dim x positions. */
 static CacheRef describeCache(void *data, const trilm_model_info *info,
-                              int64_t length) {
+                              int64_t length, int transposed) {
   int64_t heads = info->num_kv_heads, dim = info->head_dim;
-  return (CacheRef){data, data, 0, {info->num_layers, heads, length, dim},
-                    {heads * length * dim, length * dim, dim, 1}};
+  int64_t inner = transposed ? length : dim, outer = transposed ? dim : length;
+  return (CacheRef){data, data, 0, {info->num_layers, heads, outer, inner},
+                    {heads * length * dim, length * dim, inner, 1}};
 }
 
 /* Evaluates `count` tokens and writes the logits of the last `logitRows`. */
@@ -347,8 +348,9 @@ static trilm_status evaluate(trilm_context *context, const int32_t *tokens,
                   (long long)info->vocab_size);
 
   TokensRef tokenRef = {tokens, tokens, 0, {count}, {1}};
-  CacheRef keys = describeCache(context->keyCache, info, context->length);
-  CacheRef values = describeCache(context->valueCache, info, context->length);
+  CacheRef keys = describeCache(context->keyCache, info, context->length, 1);
+  CacheRef values =
+      describeCache(context->valueCache, info, context->length, 0);
   LogitsRef logitRef = {logits, logits, 0, {logitRows, info->vocab_size},
                         {info->vocab_size, 1}};
 

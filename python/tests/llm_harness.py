@@ -46,13 +46,14 @@ def rope(x, start, head_dim, theta, style, factor=1.0):
 
 
 def attention(q, k, v, key_cache, value_cache, start, scale=None):
-    """Returns the output and the updated caches (in the caches' dtype)."""
+    """Returns the output and the updated caches (in the caches' dtype): keys
+    kv_heads x head_dim x positions, values kv_heads x positions x head_dim."""
     m = q.shape[0]
-    kv_heads, _, head_dim = key_cache.shape
+    kv_heads, _, head_dim = value_cache.shape
     heads = q.shape[1] // head_dim
     group = heads // kv_heads
     keys, values = key_cache.copy(), value_cache.copy()
-    keys[:, start:start + m] = k.reshape(m, kv_heads, head_dim).transpose(1, 0, 2).astype(keys.dtype)
+    keys[:, :, start:start + m] = k.reshape(m, kv_heads, head_dim).transpose(1, 2, 0).astype(keys.dtype)
     values[:, start:start + m] = v.reshape(m, kv_heads, head_dim).transpose(1, 0, 2).astype(values.dtype)
     scale = 1 / np.sqrt(head_dim) if scale is None else scale
     out = np.zeros((m, heads * head_dim), dtype=np.float64)
@@ -61,7 +62,7 @@ def attention(q, k, v, key_cache, value_cache, start, scale=None):
         for h in range(heads):
             g = h // group
             query = q[i, h * head_dim:(h + 1) * head_dim].astype(np.float64)
-            scores = keys[g, :visible].astype(np.float64) @ query * scale
+            scores = query @ keys[g, :, :visible].astype(np.float64) * scale
             p = np.exp(scores - scores.max())
             p /= p.sum()
             out[i, h * head_dim:(h + 1) * head_dim] = p @ values[g, :visible].astype(np.float64)

@@ -90,16 +90,17 @@ def test_attention(tools, pipeline, m, heads, kv_heads, head_dim, start, cache_d
     v = rng.standard_normal((m, kv_heads * head_dim)).astype(f32)
     # Rows before `start` hold earlier tokens; rows after the new ones hold
     # garbage that causality must hide.
-    key_cache = (rng.standard_normal((kv_heads, context, head_dim)) * 2).astype(cache_dtype)
+    key_cache = (rng.standard_normal((kv_heads, head_dim, context)) * 2).astype(cache_dtype)
     value_cache = (rng.standard_normal((kv_heads, context, head_dim)) * 2).astype(cache_dtype)
     element = llm.MLIR_TYPES[np.dtype(cache_dtype)]
-    cty = tensor_type(key_cache.shape, element)
+    kty = tensor_type(key_cache.shape, element)
+    vty = tensor_type(value_cache.shape, element)
     cast_q, qdyn = dynamic_rows("q", q.shape)
     cast_k, kdyn = dynamic_rows("k", k.shape)
     cast_v, _ = dynamic_rows("v", v.shape)
     body = (cast_q + cast_k + cast_v + f"  %start = arith.constant {start} : index\n"
             f"  %o_d, %kc2, %vc2 = llm.attention %q_d, %k_d, %v_d, %kc, %vc, %start"
-            f" : {qdyn}, {kdyn}, {cty}\n" + static_rows("o_d", "o", q.shape))
+            f" : {qdyn}, {kdyn}, {kty}, {vty}\n" + static_rows("o_d", "o", q.shape))
     outputs = [("o", q.shape, "f32"), ("kc2", key_cache.shape, element),
                ("vc2", value_cache.shape, element)]
     got_o, got_k, got_v = llm.run(

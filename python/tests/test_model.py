@@ -240,8 +240,9 @@ def test_half_precision_kv_cache(tools, runtime, activations, tmp_path):
     # (relative error 2^-11 each), so with fp32 activations the logits stay
     # within 1e-2 of the largest logit of the f32-cache model (int8
     # activations amplify it where a code rounds the other way: 1e-1), and the
-    # top tokens agree; a prompt at once and token by token give the same
-    # logits (both read the rounded cache).
+    # top tokens agree; a prompt at once and token by token agree within 1e-3
+    # (the GEMM and GEMV kernels sum in other orders, which can round a key
+    # or value to the neighbouring f16).
     directory = write_checkpoint(tmp_path / "ckpt", kv_heads=2, model_parallel=3, seed=4)
     tokens = sample_text(directory, 24, seed=4)
     reference = reference_logits(directory, tokens)
@@ -256,7 +257,7 @@ def test_half_precision_kv_cache(tools, runtime, activations, tmp_path):
     decoded = np.stack([context.eval([token])[0] for token in tokens])
     tolerance = 1e-2 if activations == "fp32" else 1e-1
     assert np.all(relative_error(prompt, want) < tolerance), relative_error(prompt, want)
-    assert np.all(relative_error(decoded, prompt) < 1e-5), relative_error(decoded, prompt)
+    assert np.all(relative_error(decoded, prompt) < 1e-3), relative_error(decoded, prompt)
     assert np.mean(prompt.argmax(-1) == want.argmax(-1)) >= 0.9
     if activations == "fp32":
         assert np.all(relative_error(want, reference) < 1e-4)

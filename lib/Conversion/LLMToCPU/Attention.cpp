@@ -3,13 +3,13 @@
 // Part of trilm: an MLIR compiler for ternary language models.
 //
 // Heads run on threads. For each query row of a head, three passes over its
-// visible keys, none of them carrying a dependence from one key to the next
-// but a maximum and sums: the scores (a head_dim-wide dot product per key,
-// into a buffer of one float per key), their softmax (16 keys per vector,
-// the exponential a polynomial), and the weighted sum of the values (a
-// head_dim-wide multiply-add per key). Keys and values are read once per
-// pass from the cache (f32 or f16), in place, a head's positions one after
-// another.
+// visible positions, none of them carrying a dependence from one position
+// to the next but a maximum and sums: the scores of 16 positions at a time
+// (head_dim multiply-adds of a broadcast query element with 16 keys: the
+// key cache holds each dimension's positions contiguously), their softmax
+// (the exponential a polynomial), and the weighted sum of the values (a
+// head_dim-wide multiply-add per position). The caches (f32 or f16) are
+// read in place, each pass streaming a head's positions in order.
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,9 +45,10 @@ struct VectorizedAttention : public OpRewritePattern<AttentionOp> {
     IndexArith ia{b, loc};
     Type f32 = b.getF32Type();
     Value start = op.getStart();
-    Value keys = buildCacheAppend(b, loc, op.getKey(), op.getKeyCache(), start);
-    Value values =
-        buildCacheAppend(b, loc, op.getValue(), op.getValueCache(), start);
+    Value keys = buildCacheAppend(b, loc, op.getKey(), op.getKeyCache(), start,
+                                  /*positionsLast=*/true);
+    Value values = buildCacheAppend(b, loc, op.getValue(), op.getValueCache(),
+                                    start, /*positionsLast=*/false);
     Value q = op.getQuery();
     int64_t d = op.getHeadDim(), heads = op.getNumHeads();
     int64_t group = heads / op.getNumKVHeads();
@@ -89,22 +90,56 @@ struct VectorizedAttention : public OpRewritePattern<AttentionOp> {
                 f32Constant(b1, 0.0), ArrayRef<bool>{true});
             // Causal: query i (position start + i) sees keys 0 .. start + i.
             Value visible = a1.add(a1.add(start, i), a1.index(1));
-            // Scores and their maximum.
+            // Scores and their maximum, 16 positions at a time; positions
+            // past `visible` score -inf.
+            auto chunkType = VectorType::get({cpu::kLanes}, f32);
+            auto keyChunkType = VectorType::get({cpu::kLanes}, cacheElement);
+            Value lowestChunk = cpu::splatChunk(b1, loc, lowest);
             auto scoreLoop = scf::ForOp::create(
-                b1, loc, a1.index(0), visible, a1.index(1),
-                ValueRange{rowArgs[1], f32Constant(b1, lowest)},
+                b1, loc, a1.index(0), visible, a1.index(cpu::kLanes),
+                ValueRange{rowArgs[1], lowestChunk},
                 [&](OpBuilder &b2, Location, Value j, ValueRange state) {
-                  Value product = arith::MulFOp::create(
-                      b2, loc, query, readCache(b2, keys, j));
-                  Value score = arith::MulFOp::create(
-                      b2, loc, cpu::sumLanes(b2, loc, product), scale);
+                  IndexArith a2{b2, loc};
+                  auto dot = scf::ForOp::create(
+                      b2, loc, a2.index(0), a2.index(d), a2.index(1),
+                      ValueRange{cpu::splatChunk(b2, loc, 0.0)},
+                      [&](OpBuilder &b3, Location, Value e, ValueRange acc) {
+                        IndexArith a3{b3, loc};
+                        Value element = tensor::ExtractOp::create(
+                            b3, loc, q, ValueRange{i, a3.add(column, e)});
+                        Value keyChunk = extendToF32(
+                            b3, loc,
+                            vector::TransferReadOp::create(
+                                b3, loc, keyChunkType, keys,
+                                ValueRange{kvHead, e, j}, cachePadding,
+                                ArrayRef<bool>{false}));
+                        Value sum = vector::FMAOp::create(
+                            b3, loc,
+                            vector::BroadcastOp::create(b3, loc, chunkType,
+                                                        element),
+                            keyChunk, acc[0]);
+                        scf::YieldOp::create(b3, loc, sum);
+                      });
+                  auto maskType =
+                      VectorType::get({cpu::kLanes}, b2.getI1Type());
+                  Value valid = vector::CreateMaskOp::create(
+                      b2, loc, maskType, ValueRange{a2.sub(visible, j)});
+                  Value scores = arith::SelectOp::create(
+                      b2, loc, valid,
+                      arith::MulFOp::create(
+                          b2, loc, dot.getResult(0),
+                          vector::BroadcastOp::create(b2, loc, chunkType,
+                                                      scale)),
+                      lowestChunk);
                   Value stored =
-                      tensor::InsertOp::create(b2, loc, score, state[0], j);
+                      cpu::writeChunk(b2, loc, scores, state[0], Value(), j);
                   Value maximum =
-                      arith::MaximumFOp::create(b2, loc, state[1], score);
+                      arith::MaximumFOp::create(b2, loc, state[1], scores);
                   scf::YieldOp::create(b2, loc, ValueRange{stored, maximum});
                 });
-            Value maximum = scoreLoop.getResult(1);
+            Value maximum = vector::ReductionOp::create(
+                b1, loc, vector::CombiningKind::MAXIMUMF,
+                scoreLoop.getResult(1));
             Value maximumChunk = vector::BroadcastOp::create(
                 b1, loc, VectorType::get({cpu::kLanes}, f32), maximum);
             // exp(score - maximum) in place, 16 keys at a time, and its sum.

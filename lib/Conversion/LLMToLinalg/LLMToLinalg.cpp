@@ -193,21 +193,24 @@ struct LowerAttention : public OpRewritePattern<AttentionOp> {
     Value length = ia.add(start, rows);
     SmallVector<OpFoldResult> unitStrides(3, rewriter.getIndexAttr(1));
 
-    Value keyCache =
-        buildCacheAppend(rewriter, loc, op.getKey(), op.getKeyCache(), start);
+    Value keyCache = buildCacheAppend(rewriter, loc, op.getKey(),
+                                      op.getKeyCache(), start,
+                                      /*positionsLast=*/true);
     Value valueCache = buildCacheAppend(rewriter, loc, op.getValue(),
-                                        op.getValueCache(), start);
-    auto visible = [&](Value cache) {
-      return tensor::ExtractSliceOp::create(
-          rewriter, loc, cache,
-          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(0),
-                                 rewriter.getIndexAttr(0),
-                                 rewriter.getIndexAttr(0)},
-          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(kvHeads), length,
-                                 rewriter.getIndexAttr(headDim)},
-          unitStrides);
-    };
-    Value keys = visible(keyCache), values = visible(valueCache);
+                                        op.getValueCache(), start,
+                                        /*positionsLast=*/false);
+    // Positions 0 .. start + M - 1 of each cache.
+    auto zeros = SmallVector<OpFoldResult>(3, rewriter.getIndexAttr(0));
+    Value keys = tensor::ExtractSliceOp::create(
+        rewriter, loc, keyCache, zeros,
+        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(kvHeads),
+                               rewriter.getIndexAttr(headDim), length},
+        unitStrides);
+    Value values = tensor::ExtractSliceOp::create(
+        rewriter, loc, valueCache, zeros,
+        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(kvHeads), length,
+                               rewriter.getIndexAttr(headDim)},
+        unitStrides);
 
     // Query head h = g * group + r reads kv head g.
     Value queries = tensor::ExpandShapeOp::create(
@@ -232,7 +235,7 @@ struct LowerAttention : public OpRewritePattern<AttentionOp> {
         rewriter, loc,
         filled({kvHeads, group, dyn, dyn}, {rows, length}, 0.0),
         ValueRange{queries, keys},
-        {projection(context, 5, {2, 0, 1, 4}), projection(context, 5, {0, 3, 4}),
+        {projection(context, 5, {2, 0, 1, 4}), projection(context, 5, {0, 4, 3}),
          projection(context, 5, {0, 1, 2, 3})},
         {par, par, par, par, red},
         [&](OpBuilder &b, Location nloc, ValueRange args) {
@@ -449,11 +452,12 @@ Value trilm::buildNormalized(OpBuilder &b, Location loc, Value x,
 }
 
 Value trilm::buildCacheAppend(OpBuilder &b, Location loc, Value rows,
-                              Value cache, Value start) {
+                              Value cache, Value start, bool positionsLast) {
   MLIRContext *context = b.getContext();
   auto cacheType = cast<RankedTensorType>(cache.getType());
   Type element = cacheType.getElementType();
-  int64_t kvHeads = cacheType.getDimSize(0), headDim = cacheType.getDimSize(2);
+  int64_t kvHeads = cacheType.getDimSize(0);
+  int64_t headDim = cacheType.getDimSize(positionsLast ? 1 : 2);
   auto rowsType = cast<RankedTensorType>(rows.getType());
   int64_t m = rowsType.getDimSize(0);
   // rows[i, g * head_dim + d] -> heads[g, i, d], in the cache's type.
@@ -463,24 +467,32 @@ Value trilm::buildCacheAppend(OpBuilder &b, Location loc, Value rows,
       rows, ArrayRef<ReassociationIndices>{{0}, {1, 2}},
       ArrayRef<OpFoldResult>{tensor::getMixedSize(b, loc, rows, 0),
                              b.getIndexAttr(kvHeads), b.getIndexAttr(headDim)});
-  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(kvHeads),
-                                     tensor::getMixedSize(b, loc, rows, 0),
+  // heads[g, i, d] (or [g, d, i]) = split[i, g, d].
+  OpFoldResult count = tensor::getMixedSize(b, loc, rows, 0);
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(kvHeads), count,
                                      b.getIndexAttr(headDim)};
+  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), start,
+                                       b.getIndexAttr(0)};
+  SmallVector<int64_t> shape = {kvHeads, m, headDim};
+  AffineMap fromRows = projection(context, 3, {1, 0, 2});
+  if (positionsLast) {
+    std::swap(sizes[1], sizes[2]);
+    std::swap(offsets[1], offsets[2]);
+    std::swap(shape[1], shape[2]);
+    fromRows = projection(context, 3, {2, 0, 1});
+  }
   SmallVector<Value> dynamicRows;
   if (ShapedType::isDynamic(m))
     dynamicRows.push_back(tensor::DimOp::create(b, loc, rows, 0));
-  Value init = tensor::EmptyOp::create(b, loc, {kvHeads, m, headDim}, element,
-                                       dynamicRows);
+  Value init = tensor::EmptyOp::create(b, loc, shape, element, dynamicRows);
   Value heads = buildGeneric(
-      b, loc, init, split,
-      {projection(context, 3, {1, 0, 2}), projection(context, 3, {0, 1, 2})},
+      b, loc, init, split, {fromRows, projection(context, 3, {0, 1, 2})},
       {par, par, par}, [&](OpBuilder &nb, Location nloc, ValueRange args) {
         return convertFloat(nb, nloc, args[0], element);
       });
   return tensor::InsertSliceOp::create(
-      b, loc, heads, cache,
-      ArrayRef<OpFoldResult>{b.getIndexAttr(0), start, b.getIndexAttr(0)},
-      sizes, SmallVector<OpFoldResult>(3, b.getIndexAttr(1)));
+      b, loc, heads, cache, offsets, sizes,
+      SmallVector<OpFoldResult>(3, b.getIndexAttr(1)));
 }
 
 SmallVector<float> trilm::ropeInverseFrequencies(int64_t headDim, float theta,

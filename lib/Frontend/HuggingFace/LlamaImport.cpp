@@ -157,32 +157,40 @@ Value ForwardBuilder::block(Value x, Value layer, Value &keyCache,
   Value k = rope(columns(qkv, qWidth, kvWidth, qkvLoc), "self_attn.k_rotary");
   Value v = columns(qkv, qWidth + kvWidth, kvWidth, qkvLoc);
 
-  // The layer's caches, kv_heads x C x head_dim.
+  // The layer's caches: keys kv_heads x head_dim x C, values kv_heads x C x
+  // head_dim.
   Location attentionLoc = inLayer("self_attn");
-  auto cacheType = cast<RankedTensorType>(keyCache.getType());
-  auto layerCacheType = RankedTensorType::get(
-      cacheType.getShape().drop_front(), cacheType.getElementType());
   SmallVector<OpFoldResult> offsets = {layer, b.getIndexAttr(0),
                                        b.getIndexAttr(0), b.getIndexAttr(0)};
-  SmallVector<OpFoldResult> sizes = {
-      b.getIndexAttr(1), b.getIndexAttr(c.numKVHeads),
-      tensor::getMixedSize(b, attentionLoc, keyCache, 2),
-      b.getIndexAttr(c.headDim)};
   SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
-  auto layerCache = [&](Value cache) {
-    return tensor::ExtractSliceOp::create(b, attentionLoc, layerCacheType,
-                                          cache, offsets, sizes, strides);
+  auto sizesOf = [&](Value cache) {
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
+    for (int64_t dim = 1; dim < 4; ++dim)
+      sizes.push_back(tensor::getMixedSize(b, attentionLoc, cache, dim));
+    return sizes;
   };
+  auto layerTypeOf = [](Value cache) {
+    auto type = cast<RankedTensorType>(cache.getType());
+    return RankedTensorType::get(type.getShape().drop_front(),
+                                 type.getElementType());
+  };
+  SmallVector<OpFoldResult> keySizes = sizesOf(keyCache);
+  SmallVector<OpFoldResult> valueSizes = sizesOf(valueCache);
+  RankedTensorType keyType = layerTypeOf(keyCache);
+  RankedTensorType valueType = layerTypeOf(valueCache);
   auto attention = llm::AttentionOp::create(
-      b, attentionLoc, q.getType(), layerCacheType, layerCacheType, q, k, v,
-      layerCache(keyCache), layerCache(valueCache), start,
-      /*scale=*/FloatAttr());
+      b, attentionLoc, q.getType(), keyType, valueType, q, k, v,
+      tensor::ExtractSliceOp::create(b, attentionLoc, keyType, keyCache,
+                                     offsets, keySizes, strides),
+      tensor::ExtractSliceOp::create(b, attentionLoc, valueType, valueCache,
+                                     offsets, valueSizes, strides),
+      start, /*scale=*/FloatAttr());
   keyCache = tensor::InsertSliceOp::create(b, attentionLoc,
                                            attention.getNewKeyCache(),
-                                           keyCache, offsets, sizes, strides);
+                                           keyCache, offsets, keySizes, strides);
   valueCache = tensor::InsertSliceOp::create(
       b, attentionLoc, attention.getNewValueCache(), valueCache, offsets,
-      sizes, strides);
+      valueSizes, strides);
   Value attended = linear(attention.getResult(), slots.output, layer,
                           inLayer("self_attn.o_proj"));
   x = arith::AddFOp::create(b, inLayer("self_attn.residual"), x, attended);
@@ -208,18 +216,20 @@ void ForwardBuilder::build(StringRef name, int64_t m) {
                           ? Type(b.getF16Type())
                           : Type(f32());
   // Buffers in, nothing out: the caller owns the KV caches (layers x kv
-  // heads x context x head dim) and the logits (the last R tokens' rows, R
-  // from 1 to the token count: all of them for perplexity, the last for
-  // generation), which the function writes in place
-  // (materialize_in_destination).
-  auto cacheMemRef = MemRefType::get(
-      {c.numLayers, c.numKVHeads, ShapedType::kDynamic, c.headDim},
-      cacheElement);
+  // heads x head dim x context for keys, layers x kv heads x context x head
+  // dim for values) and the logits (the last R tokens' rows, R from 1 to the
+  // token count: all of them for perplexity, the last for generation), which
+  // the function writes in place (materialize_in_destination).
+  int64_t context = ShapedType::kDynamic;
+  auto keysMemRef = MemRefType::get(
+      {c.numLayers, c.numKVHeads, c.headDim, context}, cacheElement);
+  auto valuesMemRef = MemRefType::get(
+      {c.numLayers, c.numKVHeads, context, c.headDim}, cacheElement);
   auto tokensMemRef = MemRefType::get({m}, b.getI32Type());
   auto logitsMemRef = MemRefType::get({m, c.vocabSize}, f32());
   auto weightsMemRef = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());
-  auto type = b.getFunctionType({tokensMemRef, b.getIndexType(), cacheMemRef,
-                                 cacheMemRef, logitsMemRef, weightsMemRef},
+  auto type = b.getFunctionType({tokensMemRef, b.getIndexType(), keysMemRef,
+                                 valuesMemRef, logitsMemRef, weightsMemRef},
                                 {});
   auto function = func::FuncOp::create(b, loc, name, type);
   function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),

@@ -22,22 +22,23 @@ func.func @layers(%x: tensor<?x64xf32>, %buffer: tensor<?xi8>) -> tensor<?x64xf3
 // the scores are materialised, masked, normalised and contracted with the
 // values.
 // CHECK-LABEL: func.func @attention
-// CHECK-SAME: %[[KC:[^:]*]]: tensor<2x16x8xf16>, %[[VC:[^:]*]]: tensor<2x16x8xf16>, %[[S:.*]]: index
+// CHECK-SAME: %[[KC:[^:]*]]: tensor<2x8x16xf16>, %[[VC:[^:]*]]: tensor<2x16x8xf16>, %[[S:.*]]: index
 // CHECK: %[[ROWS:.*]] = tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2]] output_shape
-// CHECK: %[[K:.*]] = linalg.generic {{.*}} ins(%[[ROWS]] : tensor<?x2x8xf32>) outs(%{{.*}} : tensor<2x?x8xf16>)
+// CHECK: %[[K:.*]] = linalg.generic {{.*}} ins(%[[ROWS]] : tensor<?x2x8xf32>) outs(%{{.*}} : tensor<2x8x?xf16>)
 // CHECK: arith.truncf
-// CHECK: %[[NEWK:.*]] = tensor.insert_slice %[[K]] into %[[KC]][0, %[[S]], 0]
-// CHECK: %[[NEWV:.*]] = tensor.insert_slice %{{.*}} into %[[VC]][0, %[[S]], 0]
+// CHECK: %[[NEWK:.*]] = tensor.insert_slice %[[K]] into %[[KC]][0, 0, %[[S]]]
+// CHECK: %[[V:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<2x?x8xf16>)
+// CHECK: %[[NEWV:.*]] = tensor.insert_slice %[[V]] into %[[VC]][0, %[[S]], 0]
 // CHECK: %[[SCORES:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
 // CHECK: math.exp
 // CHECK: %[[OUT:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
 // CHECK: %[[FLAT:.*]] = tensor.collapse_shape %[[OUT]] {{\[\[}}0], [1, 2, 3]]
 // CHECK: return %[[FLAT]], %[[NEWK]], %[[NEWV]]
-func.func @attention(%q: tensor<?x32xf32>, %k: tensor<?x16xf32>, %kc: tensor<2x16x8xf16>,
+func.func @attention(%q: tensor<?x32xf32>, %k: tensor<?x16xf32>, %kc: tensor<2x8x16xf16>,
                      %vc: tensor<2x16x8xf16>, %start: index)
-    -> (tensor<?x32xf32>, tensor<2x16x8xf16>, tensor<2x16x8xf16>) {
-  %o, %k2, %v2 = llm.attention %q, %k, %k, %kc, %vc, %start : tensor<?x32xf32>, tensor<?x16xf32>, tensor<2x16x8xf16>
-  return %o, %k2, %v2 : tensor<?x32xf32>, tensor<2x16x8xf16>, tensor<2x16x8xf16>
+    -> (tensor<?x32xf32>, tensor<2x8x16xf16>, tensor<2x16x8xf16>) {
+  %o, %k2, %v2 = llm.attention %q, %k, %k, %kc, %vc, %start : tensor<?x32xf32>, tensor<?x16xf32>, tensor<2x8x16xf16>, tensor<2x16x8xf16>
+  return %o, %k2, %v2 : tensor<?x32xf32>, tensor<2x8x16xf16>, tensor<2x16x8xf16>
 }
 
 // -----

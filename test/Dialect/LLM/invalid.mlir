@@ -169,8 +169,8 @@ func.func @rope_style(%x: tensor<?x64xf32>, %s: index) {
 // -----
 
 func.func @attention_dynamic_cache(%q: tensor<?x64xf32>, %k: tensor<?x64xf32>, %c: tensor<?x16x16xf32>, %s: index) {
-  // expected-error @+1 {{'llm.attention' op the caches' kv_heads and head_dim dimensions (0 and 2) must be static}}
-  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x16x16xf32>
+  // expected-error @+1 {{'llm.attention' op the value cache's kv_heads and head_dim dimensions (0 and 2) must be static}}
+  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x16x16xf32>, tensor<?x16x16xf32>
   return
 }
 
@@ -178,15 +178,15 @@ func.func @attention_dynamic_cache(%q: tensor<?x64xf32>, %k: tensor<?x64xf32>, %
 
 func.func @attention_no_heads(%q: tensor<?x64xf32>, %k: tensor<?x0xf32>, %c: tensor<0x16x16xf32>, %s: index) {
   // expected-error @+1 {{'llm.attention' op the caches must have at least one kv head and a positive head_dim}}
-  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x64xf32>, tensor<?x0xf32>, tensor<0x16x16xf32>
+  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x64xf32>, tensor<?x0xf32>, tensor<0x16x16xf32>, tensor<0x16x16xf32>
   return
 }
 
 // -----
 
 func.func @attention_query_width(%q: tensor<?x40xf32>, %k: tensor<?x32xf32>, %c: tensor<2x16x16xf32>, %s: index) {
-  // expected-error @+1 {{'llm.attention' op query width 40 is not a multiple of head_dim 16 (the caches' dimension 2)}}
-  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x40xf32>, tensor<?x32xf32>, tensor<2x16x16xf32>
+  // expected-error @+1 {{'llm.attention' op query width 40 is not a multiple of head_dim 16 (the value cache's dimension 2)}}
+  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x40xf32>, tensor<?x32xf32>, tensor<2x16x16xf32>, tensor<2x16x16xf32>
   return
 }
 
@@ -194,7 +194,7 @@ func.func @attention_query_width(%q: tensor<?x40xf32>, %k: tensor<?x32xf32>, %c:
 
 func.func @attention_dynamic_query(%q: tensor<?x?xf32>, %k: tensor<?x32xf32>, %c: tensor<2x16x16xf32>, %s: index) {
   // expected-error @+1 {{'llm.attention' op query and key widths must be static}}
-  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x?xf32>, tensor<?x32xf32>, tensor<2x16x16xf32>
+  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x?xf32>, tensor<?x32xf32>, tensor<2x16x16xf32>, tensor<2x16x16xf32>
   return
 }
 
@@ -202,7 +202,7 @@ func.func @attention_dynamic_query(%q: tensor<?x?xf32>, %k: tensor<?x32xf32>, %c
 
 func.func @attention_groups(%q: tensor<?x48xf32>, %k: tensor<?x32xf32>, %c: tensor<2x16x16xf32>, %s: index) {
   // expected-error @+1 {{'llm.attention' op 3 query heads are not a multiple of 2 kv heads}}
-  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x48xf32>, tensor<?x32xf32>, tensor<2x16x16xf32>
+  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x48xf32>, tensor<?x32xf32>, tensor<2x16x16xf32>, tensor<2x16x16xf32>
   return
 }
 
@@ -210,7 +210,7 @@ func.func @attention_groups(%q: tensor<?x48xf32>, %k: tensor<?x32xf32>, %c: tens
 
 func.func @attention_key_width(%q: tensor<?x64xf32>, %k: tensor<?x16xf32>, %c: tensor<2x16x16xf32>, %s: index) {
   // expected-error @+1 {{'llm.attention' op key and value width 16 does not match the caches' 2 kv heads of 16}}
-  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x64xf32>, tensor<?x16xf32>, tensor<2x16x16xf32>
+  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<?x64xf32>, tensor<?x16xf32>, tensor<2x16x16xf32>, tensor<2x16x16xf32>
   return
 }
 
@@ -218,7 +218,7 @@ func.func @attention_key_width(%q: tensor<?x64xf32>, %k: tensor<?x16xf32>, %c: t
 
 func.func @attention_rows(%q: tensor<3x64xf32>, %k: tensor<4x32xf32>, %c: tensor<2x16x16xf32>, %s: index) {
   // expected-error @+1 {{'llm.attention' op query has 3 rows but key and value have 4}}
-  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<3x64xf32>, tensor<4x32xf32>, tensor<2x16x16xf32>
+  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<3x64xf32>, tensor<4x32xf32>, tensor<2x16x16xf32>, tensor<2x16x16xf32>
   return
 }
 
@@ -226,7 +226,7 @@ func.func @attention_rows(%q: tensor<3x64xf32>, %k: tensor<4x32xf32>, %c: tensor
 
 func.func @attention_overflow(%q: tensor<32x64xf32>, %k: tensor<32x32xf32>, %c: tensor<2x16x16xf32>, %s: index) {
   // expected-error @+1 {{'llm.attention' op 32 new rows do not fit in a cache of 16}}
-  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<32x64xf32>, tensor<32x32xf32>, tensor<2x16x16xf32>
+  %0:3 = llm.attention %q, %k, %k, %c, %c, %s : tensor<32x64xf32>, tensor<32x32xf32>, tensor<2x16x16xf32>, tensor<2x16x16xf32>
   return
 }
 
@@ -234,7 +234,31 @@ func.func @attention_overflow(%q: tensor<32x64xf32>, %k: tensor<32x32xf32>, %c: 
 
 func.func @attention_scale(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %c: tensor<2x16x16xf32>, %s: index) {
   // expected-error @+1 {{'llm.attention' op scale must be positive and finite, got 0}}
-  %0:3 = llm.attention %q, %k, %k, %c, %c, %s {scale = 0.0 : f32} : tensor<?x64xf32>, tensor<?x32xf32>, tensor<2x16x16xf32>
+  %0:3 = llm.attention %q, %k, %k, %c, %c, %s {scale = 0.0 : f32} : tensor<?x64xf32>, tensor<?x32xf32>, tensor<2x16x16xf32>, tensor<2x16x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_cache_types(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %kc: tensor<2x16x8xf16>, %vc: tensor<2x8x16xf32>, %s: index) {
+  // expected-error @+1 {{'llm.attention' op the caches hold 'f16' keys but 'f32' values}}
+  %0:3 = llm.attention %q, %k, %k, %kc, %vc, %s : tensor<?x64xf32>, tensor<?x32xf32>, tensor<2x16x8xf16>, tensor<2x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_key_layout(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %kc: tensor<2x8x16xf32>, %vc: tensor<2x8x16xf32>, %s: index) {
+  // expected-error @+1 {{'llm.attention' op the key cache 'tensor<2x8x16xf32>' is not kv_heads x head_dim x positions for the value cache 'tensor<2x8x16xf32>'}}
+  %0:3 = llm.attention %q, %k, %k, %kc, %vc, %s : tensor<?x64xf32>, tensor<?x32xf32>, tensor<2x8x16xf32>, tensor<2x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_positions(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %kc: tensor<2x16x8xf32>, %vc: tensor<2x9x16xf32>, %s: index) {
+  // expected-error @+1 {{'llm.attention' op the key cache holds 8 positions but the value cache 9}}
+  %0:3 = llm.attention %q, %k, %k, %kc, %vc, %s : tensor<?x64xf32>, tensor<?x32xf32>, tensor<2x16x8xf32>, tensor<2x9x16xf32>
   return
 }
 

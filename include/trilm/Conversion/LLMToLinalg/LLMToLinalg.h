@@ -44,13 +44,14 @@ mlir::Value buildNormalized(mlir::OpBuilder &b, mlir::Location loc,
 llvm::SmallVector<float> ropeInverseFrequencies(int64_t headDim, float theta,
                                                 float linearScaling);
 
-/// `cache` (kv_heads x C x head_dim) with the rows of `rows` (M x kv_heads *
-/// head_dim, any float type) converted to its element type and written at
-/// positions `start` to `start + M - 1`: how llm.attention appends to its
-/// caches.
+/// `cache` with the rows of `rows` (M x kv_heads * head_dim, any float type)
+/// converted to its element type and written at positions `start` to
+/// `start + M - 1`: how llm.attention appends to its caches. The cache is
+/// kv_heads x C x head_dim, or kv_heads x head_dim x C with
+/// `positionsLast` (the key cache).
 mlir::Value buildCacheAppend(mlir::OpBuilder &b, mlir::Location loc,
                              mlir::Value rows, mlir::Value cache,
-                             mlir::Value start);
+                             mlir::Value start, bool positionsLast);
 
 /// The gated activation `function(gate) * up` of f32 scalars or vectors.
 mlir::Value buildGatedActivation(mlir::OpBuilder &b, mlir::Location loc,

@@ -64,7 +64,8 @@ struct ModelSummary {
 /// weights, both appending tokens at position `start` of a KV cache:
 ///
 ///   func @trilm_prefill(%tokens: memref<?xi32>, %start: index,
-///                       %k_cache, %v_cache: memref<L x H x C x D x T>,
+///                       %k_cache: memref<L x H x D x C x T>,
+///                       %v_cache: memref<L x H x C x D x T>,
 ///                       %logits: memref<R x V x f32>, %weights: memref<?xi8>)
 ///   func @trilm_decode  (the same with one token)
 ///

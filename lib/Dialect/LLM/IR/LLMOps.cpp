@@ -159,10 +159,24 @@ float AttentionOp::getScaleValue() {
 }
 
 LogicalResult AttentionOp::verify() {
-  RankedTensorType cache = getKeyCache().getType();
+  RankedTensorType keys = getKeyCache().getType();
+  RankedTensorType cache = getValueCache().getType();
   if (cache.isDynamicDim(0) || cache.isDynamicDim(2))
-    return emitOpError("the caches' kv_heads and head_dim dimensions (0 and "
-                       "2) must be static");
+    return emitOpError("the value cache's kv_heads and head_dim dimensions "
+                       "(0 and 2) must be static");
+  if (keys.getElementType() != cache.getElementType())
+    return emitOpError("the caches hold ")
+           << keys.getElementType() << " keys but "
+           << cache.getElementType() << " values";
+  if (keys.getDimSize(0) != cache.getDimSize(0) ||
+      keys.getDimSize(1) != cache.getDimSize(2))
+    return emitOpError("the key cache ")
+           << keys << " is not kv_heads x head_dim x positions for the value "
+           << "cache " << cache;
+  if (!compatible(keys.getDimSize(2), cache.getDimSize(1)))
+    return emitOpError("the key cache holds ")
+           << keys.getDimSize(2) << " positions but the value cache "
+           << cache.getDimSize(1);
   int64_t headDim = cache.getDimSize(2), kvHeads = cache.getDimSize(0);
   if (headDim <= 0 || kvHeads <= 0)
     return emitOpError("the caches must have at least one kv head and a "
@@ -174,7 +188,7 @@ LogicalResult AttentionOp::verify() {
   if (queryWidth % headDim != 0)
     return emitOpError("query width ")
            << queryWidth << " is not a multiple of head_dim " << headDim
-           << " (the caches' dimension 2)";
+           << " (the value cache's dimension 2)";
   int64_t heads = queryWidth / headDim;
   if (heads % kvHeads != 0)
     return emitOpError() << heads << " query heads are not a multiple of "

@@ -153,20 +153,23 @@ def LLM_RopeOp : LLM_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
 def LLM_AttentionOp : LLM_Op<"attention", [Pure,
     AllTypesMatch<["query", "result"]>,
     AllTypesMatch<["key", "value"]>,
-    AllTypesMatch<["key_cache", "value_cache", "new_key_cache",
-                   "new_value_cache"]>]> {
+    AllTypesMatch<["key_cache", "new_key_cache"]>,
+    AllTypesMatch<["value_cache", "new_value_cache"]>]> {
   let summary = "causal scaled dot-product attention over a KV cache";
   let description = [{
     Appends the M rows of `key` and `value` (kv_heads * head_dim wide) to the
-    caches (kv_heads x C x head_dim: each head's positions contiguous, so
-    that attending streams them; positions `start` to `start + M - 1`, in the
-    caches' element type) and attends: query row `i`, at position
-    `start + i`, head `h`, sees positions 0 to `start + i` of kv head
-    `g = h / (heads / kv_heads)` (MHA, GQA and MQA alike, in transformers'
-    `repeat_kv` order):
+    caches at positions `start` to `start + M - 1`, in the caches' element
+    type, and attends: query row `i`, at position `start + i`, head `h`,
+    sees positions 0 to `start + i` of kv head `g = h / (heads / kv_heads)`
+    (MHA, GQA and MQA alike, in transformers' `repeat_kv` order):
 
-        s[j]  = scale * dot(q[i, h], K[g, j])
-        out[i, h] = sum_j softmax(s)[j] * V[g, j]
+        s[j]  = scale * sum_d q[i, h, d] * K[g, d, j]
+        out[i, h, :] = sum_j softmax(s)[j] * V[g, j, :]
+
+    The key cache is kv_heads x head_dim x C (each dimension's positions
+    contiguous: the scores of consecutive positions are vector
+    multiply-adds), the value cache kv_heads x C x head_dim (each position's
+    values contiguous: the weighted sum is vector multiply-adds).
 
     in f32, where K and V are the updated caches (so new keys and values are
     read back rounded to the cache's element type). `scale` defaults to
@@ -175,7 +178,8 @@ def LLM_AttentionOp : LLM_Op<"attention", [Pure,
 
     ```mlir
     %o, %kc, %vc = llm.attention %q, %k, %v, %key_cache, %value_cache, %start
-                     : tensor<?x256xf32>, tensor<?x128xf32>, tensor<2x64x64xf16>
+                     : tensor<?x256xf32>, tensor<?x128xf32>, tensor<2x64x512xf16>,
+                       tensor<2x512x64xf16>
     ```
   }];
   let arguments = (ins LLM_Activations:$query,
@@ -190,11 +194,12 @@ def LLM_AttentionOp : LLM_Op<"attention", [Pure,
                       3DTensorOf<[F32, F16, BF16]>:$new_value_cache);
   let assemblyFormat = [{
     $query `,` $key `,` $value `,` $key_cache `,` $value_cache `,` $start
-    attr-dict `:` type($query) `,` type($key) `,` type($key_cache)
+    attr-dict `:` type($query) `,` type($key) `,` type($key_cache) `,`
+    type($value_cache)
   }];
   let extraClassDeclaration = [{
-    int64_t getHeadDim() { return getKeyCache().getType().getDimSize(2); }
-    int64_t getNumKVHeads() { return getKeyCache().getType().getDimSize(0); }
+    int64_t getHeadDim() { return getValueCache().getType().getDimSize(2); }
+    int64_t getNumKVHeads() { return getValueCache().getType().getDimSize(0); }
     int64_t getNumHeads() {
       return getQuery().getType().getDimSize(1) / getHeadDim();
     }
