@@ -2,14 +2,16 @@
 //
 // Part of trilm: an MLIR compiler for ternary language models.
 //
-// Heads run on threads. For each query row of a head, three passes over its
-// visible positions, none of them carrying a dependence from one position
-// to the next but a maximum and sums: the scores of 16 positions at a time
-// (head_dim multiply-adds of a broadcast query element with 16 keys: the
-// key cache holds each dimension's positions contiguously), their softmax
-// (the exponential a polynomial), and the weighted sum of the values (a
-// head_dim-wide multiply-add per position). The caches (f32 or f16) are
-// read in place, each pass streaming a head's positions in order.
+// Heads run on threads. Within a head, blocks of query rows (4 for a prompt,
+// 1 for a token) make three passes over the visible positions, none of them
+// carrying a dependence from one position to the next but maxima and sums:
+// the scores of 16 positions at a time (head_dim multiply-adds of broadcast
+// query elements with 16 keys: the key cache holds each dimension's
+// positions contiguously), their softmax (the exponential a polynomial), and
+// the weighted sum of the values (a head_dim-wide multiply-add per position).
+// Each key and value loaded serves every row of the block. The caches (f32
+// or f16) are read in place, each pass streaming a head's positions in
+// order.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +35,9 @@ using namespace trilm::llm;
 
 namespace {
 
+/// Query rows that share each key and value load, for a prompt.
+constexpr int64_t kPromptRows = 4;
+
 struct VectorizedAttention : public OpRewritePattern<AttentionOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -52,143 +57,176 @@ struct VectorizedAttention : public OpRewritePattern<AttentionOp> {
     Value q = op.getQuery();
     int64_t d = op.getHeadDim(), heads = op.getNumHeads();
     int64_t group = heads / op.getNumKVHeads();
+    int64_t block =
+        op.getQuery().getType().getDimSize(0) == 1 ? 1 : kPromptRows;
     Type cacheElement =
         cast<RankedTensorType>(keys.getType()).getElementType();
     auto rowType = VectorType::get({d}, f32);
-    auto cacheRowType = VectorType::get({d}, cacheElement);
+    auto chunkType = VectorType::get({cpu::kLanes}, f32);
+    auto maskType = VectorType::get({cpu::kLanes}, b.getI1Type());
     Value numRows = tensor::DimOp::create(b, loc, q, 0);
-    auto f32Constant = [&](OpBuilder &nb, double value) -> Value {
-      return arith::ConstantOp::create(nb, loc, nb.getF32FloatAttr(value));
-    };
+    Value lastRow = ia.sub(numRows, ia.index(1));
     double lowest = -std::numeric_limits<double>::infinity();
-    Value scale = f32Constant(b, op.getScaleValue());
+    Value scale = arith::ConstantOp::create(
+        b, loc, b.getF32FloatAttr(op.getScaleValue()));
     Value cachePadding =
         arith::ConstantOp::create(b, loc, b.getFloatAttr(cacheElement, 0.0));
-    // Every row of the call sees at most start + M keys.
+    // Every row of the call sees at most start + M positions.
     Value maxVisible = ia.add(start, numRows);
 
     auto headTile = [&](Value column, Value, Value slice) -> Value {
       // transformers' repeat_kv: query head h reads key/value head h / group.
       Value kvHead = ia.div(column, ia.index(d * group));
-      auto readCache = [&](OpBuilder &nb, Value cache, Value row) {
-        Value raw = vector::TransferReadOp::create(
-            nb, loc, cacheRowType, cache,
-            ValueRange{kvHead, row, IndexArith{nb, loc}.index(0)},
-            cachePadding, ArrayRef<bool>{true});
-        return extendToF32(nb, loc, raw);
-      };
       Value scores = tensor::EmptyOp::create(
-          b, loc, ArrayRef<int64_t>{ShapedType::kDynamic}, f32,
+          b, loc, ArrayRef<int64_t>{block, ShapedType::kDynamic}, f32,
           ValueRange{maxVisible});
       auto rowLoop = scf::ForOp::create(
-          b, loc, ia.index(0), numRows, ia.index(1),
+          b, loc, ia.index(0), numRows, ia.index(block),
           ValueRange{slice, scores},
-          [&](OpBuilder &b1, Location, Value i, ValueRange rowArgs) {
+          [&](OpBuilder &b1, Location, Value first, ValueRange rowArgs) {
             IndexArith a1{b1, loc};
-            Value query = vector::TransferReadOp::create(
-                b1, loc, rowType, q, ValueRange{i, column},
-                f32Constant(b1, 0.0), ArrayRef<bool>{true});
-            // Causal: query i (position start + i) sees keys 0 .. start + i.
-            Value visible = a1.add(a1.add(start, i), a1.index(1));
-            // Scores and their maximum, 16 positions at a time; positions
-            // past `visible` score -inf.
-            auto chunkType = VectorType::get({cpu::kLanes}, f32);
-            auto keyChunkType = VectorType::get({cpu::kLanes}, cacheElement);
+            // Rows past M repeat row M - 1 (and rewrite its result).
+            // Causal: row i (position start + i) sees positions 0..start + i.
+            SmallVector<Value> rows, visible;
+            for (int64_t r = 0; r < block; ++r) {
+              rows.push_back(a1.min(a1.add(first, a1.index(r)), lastRow));
+              visible.push_back(a1.add(a1.add(start, rows.back()), a1.index(1)));
+            }
+            Value span = visible.back();
+            auto validLanes = [&](OpBuilder &nb, int64_t r, Value position) {
+              IndexArith na{nb, loc};
+              return vector::CreateMaskOp::create(
+                  nb, loc, maskType, ValueRange{na.sub(visible[r], position)});
+            };
             Value lowestChunk = cpu::splatChunk(b1, loc, lowest);
+
+            // Scores and their maxima, 16 positions at a time.
+            SmallVector<Value> scoreInits = {rowArgs[1]};
+            scoreInits.append(block, lowestChunk);
             auto scoreLoop = scf::ForOp::create(
-                b1, loc, a1.index(0), visible, a1.index(cpu::kLanes),
-                ValueRange{rowArgs[1], lowestChunk},
+                b1, loc, a1.index(0), span, a1.index(cpu::kLanes), scoreInits,
                 [&](OpBuilder &b2, Location, Value j, ValueRange state) {
                   IndexArith a2{b2, loc};
+                  SmallVector<Value> zeros(block, cpu::splatChunk(b2, loc, 0.0));
                   auto dot = scf::ForOp::create(
-                      b2, loc, a2.index(0), a2.index(d), a2.index(1),
-                      ValueRange{cpu::splatChunk(b2, loc, 0.0)},
+                      b2, loc, a2.index(0), a2.index(d), a2.index(1), zeros,
                       [&](OpBuilder &b3, Location, Value e, ValueRange acc) {
                         IndexArith a3{b3, loc};
-                        Value element = tensor::ExtractOp::create(
-                            b3, loc, q, ValueRange{i, a3.add(column, e)});
-                        Value keyChunk = extendToF32(
+                        Value key = extendToF32(
                             b3, loc,
                             vector::TransferReadOp::create(
-                                b3, loc, keyChunkType, keys,
-                                ValueRange{kvHead, e, j}, cachePadding,
+                                b3, loc,
+                                VectorType::get({cpu::kLanes}, cacheElement),
+                                keys, ValueRange{kvHead, e, j}, cachePadding,
                                 ArrayRef<bool>{false}));
-                        Value sum = vector::FMAOp::create(
-                            b3, loc,
-                            vector::BroadcastOp::create(b3, loc, chunkType,
-                                                        element),
-                            keyChunk, acc[0]);
-                        scf::YieldOp::create(b3, loc, sum);
+                        SmallVector<Value> sums;
+                        for (int64_t r = 0; r < block; ++r) {
+                          Value element = tensor::ExtractOp::create(
+                              b3, loc, q,
+                              ValueRange{rows[r], a3.add(column, e)});
+                          sums.push_back(vector::FMAOp::create(
+                              b3, loc,
+                              vector::BroadcastOp::create(b3, loc, chunkType,
+                                                          element),
+                              key, acc[r]));
+                        }
+                        scf::YieldOp::create(b3, loc, sums);
                       });
-                  auto maskType =
-                      VectorType::get({cpu::kLanes}, b2.getI1Type());
-                  Value valid = vector::CreateMaskOp::create(
-                      b2, loc, maskType, ValueRange{a2.sub(visible, j)});
-                  Value scores = arith::SelectOp::create(
-                      b2, loc, valid,
-                      arith::MulFOp::create(
-                          b2, loc, dot.getResult(0),
-                          vector::BroadcastOp::create(b2, loc, chunkType,
-                                                      scale)),
-                      lowestChunk);
-                  Value stored =
-                      cpu::writeChunk(b2, loc, scores, state[0], Value(), j);
-                  Value maximum =
-                      arith::MaximumFOp::create(b2, loc, state[1], scores);
-                  scf::YieldOp::create(b2, loc, ValueRange{stored, maximum});
+                  Value stored = state[0];
+                  SmallVector<Value> results;
+                  for (int64_t r = 0; r < block; ++r) {
+                    Value scaled = arith::SelectOp::create(
+                        b2, loc, validLanes(b2, r, j),
+                        arith::MulFOp::create(
+                            b2, loc, dot.getResult(r),
+                            vector::BroadcastOp::create(b2, loc, chunkType,
+                                                        scale)),
+                        lowestChunk);
+                    stored = cpu::writeChunk(b2, loc, scaled, stored,
+                                             a2.index(r), j);
+                    results.push_back(arith::MaximumFOp::create(
+                        b2, loc, state[1 + r], scaled));
+                  }
+                  results.insert(results.begin(), stored);
+                  scf::YieldOp::create(b2, loc, results);
                 });
-            Value maximum = vector::ReductionOp::create(
-                b1, loc, vector::CombiningKind::MAXIMUMF,
-                scoreLoop.getResult(1));
-            Value maximumChunk = vector::BroadcastOp::create(
-                b1, loc, VectorType::get({cpu::kLanes}, f32), maximum);
-            // exp(score - maximum) in place, 16 keys at a time, and its sum.
+
+            // exp(score - maximum) in place, and the sums.
+            SmallVector<Value> maxima;
+            for (int64_t r = 0; r < block; ++r)
+              maxima.push_back(vector::BroadcastOp::create(
+                  b1, loc, chunkType,
+                  vector::ReductionOp::create(
+                      b1, loc, vector::CombiningKind::MAXIMUMF,
+                      scoreLoop.getResult(1 + r))));
+            SmallVector<Value> softmaxInits = {scoreLoop.getResult(0)};
+            softmaxInits.append(block, cpu::splatChunk(b1, loc, 0.0));
             auto softmaxLoop = scf::ForOp::create(
-                b1, loc, a1.index(0), visible, a1.index(cpu::kLanes),
-                ValueRange{scoreLoop.getResult(0), cpu::splatChunk(b1, loc, 0.0)},
+                b1, loc, a1.index(0), span, a1.index(cpu::kLanes),
+                softmaxInits,
                 [&](OpBuilder &b2, Location, Value j, ValueRange state) {
                   IndexArith a2{b2, loc};
-                  // Keys past `visible` weigh nothing.
-                  auto maskType = VectorType::get({cpu::kLanes}, b2.getI1Type());
-                  Value valid = vector::CreateMaskOp::create(
-                      b2, loc, maskType, ValueRange{a2.sub(visible, j)});
-                  Value chunk = cpu::readChunk(b2, loc, state[0], Value(), j);
-                  Value weights = math::ExpOp::create(
-                      b2, loc, arith::SubFOp::create(b2, loc, chunk,
-                                                     maximumChunk));
-                  Value kept = arith::SelectOp::create(
-                      b2, loc, valid, weights, cpu::splatChunk(b2, loc, 0.0));
-                  Value written = cpu::writeChunk(b2, loc, kept, state[0],
-                                                  Value(), j);
-                  Value total = arith::AddFOp::create(b2, loc, state[1], kept);
-                  scf::YieldOp::create(b2, loc, ValueRange{written, total});
+                  Value stored = state[0];
+                  SmallVector<Value> totals;
+                  for (int64_t r = 0; r < block; ++r) {
+                    Value chunk =
+                        cpu::readChunk(b2, loc, stored, a2.index(r), j);
+                    Value weights = math::ExpOp::create(
+                        b2, loc,
+                        arith::SubFOp::create(b2, loc, chunk, maxima[r]));
+                    Value kept = arith::SelectOp::create(
+                        b2, loc, validLanes(b2, r, j), weights,
+                        cpu::splatChunk(b2, loc, 0.0));
+                    stored = cpu::writeChunk(b2, loc, kept, stored,
+                                             a2.index(r), j);
+                    totals.push_back(
+                        arith::AddFOp::create(b2, loc, state[1 + r], kept));
+                  }
+                  totals.insert(totals.begin(), stored);
+                  scf::YieldOp::create(b2, loc, totals);
                 });
             Value probabilities = softmaxLoop.getResult(0);
-            Value total =
-                cpu::sumLanes(b1, loc, softmaxLoop.getResult(1));
-            // The weighted sum of the values.
+
+            // The weighted sums of the values.
+            SmallVector<Value> valueInits(
+                block, arith::ConstantOp::create(
+                           b1, loc,
+                           DenseElementsAttr::get(rowType,
+                                                  b1.getF32FloatAttr(0.0f))));
             auto valueLoop = scf::ForOp::create(
-                b1, loc, a1.index(0), visible, a1.index(1),
-                ValueRange{arith::ConstantOp::create(
-                    b1, loc,
-                    DenseElementsAttr::get(rowType, b1.getF32FloatAttr(0.0f)))},
+                b1, loc, a1.index(0), span, a1.index(1), valueInits,
                 [&](OpBuilder &b2, Location, Value j, ValueRange acc) {
-                  Value weight =
-                      tensor::ExtractOp::create(b2, loc, probabilities, j);
-                  Value sum = vector::FMAOp::create(
+                  IndexArith a2{b2, loc};
+                  Value value = extendToF32(
                       b2, loc,
-                      vector::BroadcastOp::create(b2, loc, rowType, weight),
-                      readCache(b2, values, j), acc[0]);
-                  scf::YieldOp::create(b2, loc, sum);
+                      vector::TransferReadOp::create(
+                          b2, loc, VectorType::get({d}, cacheElement), values,
+                          ValueRange{kvHead, j, a2.index(0)}, cachePadding,
+                          ArrayRef<bool>{true}));
+                  SmallVector<Value> sums;
+                  for (int64_t r = 0; r < block; ++r) {
+                    Value weight = tensor::ExtractOp::create(
+                        b2, loc, probabilities, ValueRange{a2.index(r), j});
+                    sums.push_back(vector::FMAOp::create(
+                        b2, loc,
+                        vector::BroadcastOp::create(b2, loc, rowType, weight),
+                        value, acc[r]));
+                  }
+                  scf::YieldOp::create(b2, loc, sums);
                 });
-            Value result = arith::DivFOp::create(
-                b1, loc, valueLoop.getResult(0),
-                vector::BroadcastOp::create(b1, loc, rowType, total));
-            Value written =
-                vector::TransferWriteOp::create(
-                    b1, loc, result, rowArgs[0], ValueRange{i, a1.index(0)},
-                    ArrayRef<bool>{true})
-                    .getResult();
+            Value written = rowArgs[0];
+            for (int64_t r = 0; r < block; ++r) {
+              Value total =
+                  cpu::sumLanes(b1, loc, softmaxLoop.getResult(1 + r));
+              Value result = arith::DivFOp::create(
+                  b1, loc, valueLoop.getResult(r),
+                  vector::BroadcastOp::create(b1, loc, rowType, total));
+              written = vector::TransferWriteOp::create(
+                            b1, loc, result, written,
+                            ValueRange{rows[r], a1.index(0)},
+                            ArrayRef<bool>{true})
+                            .getResult();
+            }
             scf::YieldOp::create(b1, loc, ValueRange{written, probabilities});
           });
       return rowLoop.getResult(0);
