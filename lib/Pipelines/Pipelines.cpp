@@ -78,6 +78,7 @@ void trilm::buildCPUStrategyPipeline(OpPassManager &pm,
   TernarySelectKernelsCPUOptions kernels;
   kernels.rowsPerTile = options.rows;
   kernels.actRowsPerTile = options.actRows;
+  kernels.prefetchBytes = options.prefetchBytes;
   pm.addPass(createTernarySelectKernelsCPU(kernels));
   ternary::TernaryRelayoutWeightsOptions relayout;
   relayout.relayoutStorage = relayoutStorage;

@@ -12,6 +12,7 @@
 #include "trilm/Dialect/Ternary/IR/Ternary.h"
 #include "trilm/Dialect/Ternary/Transforms/Passes.h"
 #include "trilm/Dialect/TernaryCPU/IR/TernaryCPU.h"
+#include "trilm/Dialect/TernaryCPU/Transforms/BufferizableOpInterfaceImpl.h"
 #include "trilm/Dialect/TernaryCPU/Transforms/Passes.h"
 #include "trilm/Pipelines/Pipelines.h"
 #include "trilm/Target/CPU/Passes.h"
@@ -21,6 +22,7 @@ void trilm::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<llm::LLMDialect, ternary::TernaryDialect,
                   ternary_cpu::TernaryCPUDialect>();
   llm::registerBufferizableOpInterfaceExternalModels(registry);
+  ternary_cpu::registerBufferizableOpInterfaceExternalModels(registry);
 }
 
 void trilm::registerAllPasses() {

@@ -34,17 +34,27 @@ def ConvertLLMToLinalg : Pass<"convert-llm-to-linalg"> {
 def ConvertLLMToCPU : Pass<"convert-llm-to-cpu"> {
   let summary = "Lower llm ops to vectorised, threaded code for CPUs";
   let description = [{
-    Lowers the llm ops for CPU targets, on tensors:
+    Lowers the llm ops for CPU targets, on tensors, in vectors of 16 f32
+    lanes, threaded with `scf.forall`:
 
     - an RMSNorm feeding `ternary.quantize` becomes one pass that computes
       each normalised row twice (for its absmax, then its codes) rather
-      than storing it;
-    - `llm.attention` runs heads on threads (`scf.forall`); each query row
-      makes one pass over its visible keys with an online softmax, with
-      head_dim-wide vector dot products and multiply-adds;
-    - `llm.lm_head` runs vocabulary tiles on threads, each logit a 16-wide
-      multiply-add loop;
-    - the other ops get the reference lowering (`convert-llm-to-linalg`).
+      than storing it; other RMSNorms, quantisations, residual `arith.addf`s
+      and gated activations are one pass over rows each (a polynomial `exp`
+      for SiLU);
+    - a rotate-half `llm.rope` reads cos/sin tables of the rows' positions,
+      computed by one op that CSE and loop-invariant code motion share
+      between layers;
+    - `llm.attention` runs heads on threads; blocks of query rows (4 in a
+      prompt, 1 when decoding) share each key and value load in three passes
+      over the visible positions: scores 16 positions at a time from the
+      transposed key cache, a masked softmax, and the weighted value rows;
+    - `llm.lm_head` runs vocabulary tiles on threads; a group of 4 logits
+      from the tile's quarters accumulates independently, and each of the 4
+      weight streams is prefetched ahead of its reads
+      (`ternary_cpu.prefetch`);
+    - the other ops (interleaved RoPE, non-f32 element types) get the
+      reference lowering (`convert-llm-to-linalg`).
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -52,6 +62,7 @@ def ConvertLLMToCPU : Pass<"convert-llm-to-cpu"> {
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
+    "::trilm::ternary_cpu::TernaryCPUDialect",
     "::mlir::vector::VectorDialect",
   ];
 }
@@ -99,7 +110,10 @@ def TernarySelectKernelsCPU : Pass<"ternary-select-kernels-cpu", "::mlir::Module
       are also capped at a sixteenth of N, to balance threads;
     - the int8 dot-product instructions the target's features allow;
     - weights row-interleaved by the tile's rows when they are a power of
-      two that divides N, so that a tile streams one contiguous run.
+      two that divides N, so that a tile streams one contiguous run;
+    - for a GEMV (M = 1), which memory bounds, several read streams per
+      task and software prefetches a fixed distance ahead of each tile's
+      reads (`prefetch-bytes` overrides the distance; 0 turns them off).
 
     A tile that cannot be honoured, or a module without a target, is an
     error.
@@ -110,6 +124,9 @@ def TernarySelectKernelsCPU : Pass<"ternary-select-kernels-cpu", "::mlir::Module
     Option<"actRowsPerTile", "act-rows", "int64_t", /*default=*/"0",
            "Activation rows per tile, 1 to 16; 0 picks it from the register "
            "budget">,
+    Option<"prefetchBytes", "prefetch-bytes", "int64_t", /*default=*/"-1",
+           "How far ahead a GEMV's tiles prefetch their weights, 0 to 65536 "
+           "bytes (0: no prefetches); -1 picks it from the target">,
   ];
   let dependentDialects = ["::trilm::ternary_cpu::TernaryCPUDialect"];
 }

@@ -44,6 +44,11 @@ struct CPUPipelineOptions
                           llvm::cl::desc("Activation rows per tile (0: from "
                                          "the register budget)"),
                           llvm::cl::init(0)};
+  Option<int64_t> prefetchBytes{
+      *this, "prefetch-bytes",
+      llvm::cl::desc("How far ahead a GEMV prefetches its weights in bytes "
+                     "(0: none; -1: from the target)"),
+      llvm::cl::init(-1)};
   Option<bool> threads{*this, "threads",
                        llvm::cl::desc("Run tiles of output rows on OpenMP "
                                       "threads (OMP_NUM_THREADS at run time)"),

@@ -25,6 +25,7 @@
 #include "trilm/Conversion/LLMToLinalg/LLMToLinalg.h"
 #include "trilm/Dialect/LLM/IR/LLM.h"
 #include "trilm/Dialect/Ternary/IR/Ternary.h"
+#include "trilm/Dialect/TernaryCPU/IR/TernaryCPU.h"
 #include "trilm/Dialect/Ternary/Utils/LoweringUtils.h"
 
 namespace trilm {

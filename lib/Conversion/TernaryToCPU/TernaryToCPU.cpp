@@ -39,6 +39,8 @@ using namespace trilm::ternary_cpu;
 namespace {
 
 constexpr int64_t kBlock = packing::kBlockSize;
+/// The unit a prefetch fetches (every x86-64 and AArch64 core trilm targets).
+constexpr int64_t kCacheLineBytes = 64;
 
 /// One K scale group, widened to whole blocks.
 struct Segment {
@@ -675,6 +677,35 @@ private:
                       nia.index(blockBytes))};
     };
 
+    // Each block's bytes are requested `prefetch_bytes` ahead in the
+    // storage, which runs on into the tiles that follow; the position is
+    // clamped to the last byte so the prefetch stays in bounds.
+    std::optional<int64_t> prefetchBytes = op.getPrefetchBytes();
+    auto storageType = cast<RankedTensorType>(weights.getType());
+    int64_t storageCols = storageType.getDimSize(1);
+    int64_t lastStorageByte = storageType.getNumElements() - 1;
+    auto prefetchAhead = [&](OpBuilder &nb, Value weightBlock) {
+      IndexArith nia{nb, loc};
+      // Interleaved rows store a tile's blocks as one run.
+      int64_t runs = interleave ? 1 : tileRows;
+      int64_t runBytes =
+          interleave ? interleave.getRows() * blockBytes : blockBytes;
+      for (int64_t r = 0; r < runs; ++r) {
+        SmallVector<Value> position =
+            blockPosition(nb, weightRows[r], weightBlock);
+        Value start = nia.add(nia.mul(position[0], nia.index(storageCols)),
+                              position[1]);
+        for (int64_t line = 0; line < runBytes; line += kCacheLineBytes) {
+          Value byte = nia.min(
+              nia.add(start, nia.index(*prefetchBytes + line)),
+              nia.index(lastStorageByte));
+          PrefetchOp::create(nb, loc, weights,
+                             ValueRange{nia.div(byte, nia.index(storageCols)),
+                                        nia.rem(byte, nia.index(storageCols))});
+        }
+      }
+    };
+
     // The results, lane p = r * A + i for weight row r and activation row i.
     int64_t numResults = tileRows * actRows;
     auto resultsType = VectorType::get({numResults}, f32);
@@ -731,6 +762,8 @@ private:
                 Value weightBlock = bia.add(weightBlock0, block);
                 Value bufferBlock = bia.add(bufferBlock0, block);
                 Value base = bia.mul(bufferBlock, bia.index(blockPositions));
+                if (prefetchBytes)
+                  prefetchAhead(bb, weightBlock);
                 if (floatFields) {
                   Value pad =
                       arith::ConstantOp::create(bb, loc, bb.getF32FloatAttr(0));

@@ -148,7 +148,10 @@ void tile(MatmulOp op, MatmulConfigAttr config) {
       Value tile = TileMatmulOp::create(
           lb, loc, tileType, prepare.getPrepared(), blockSums,
           op.getActScales(), op.getWeights(), op.getScales(), actRow,
-          lia.add(blockFirstRow, tileFirstRow), op.getGroups(), int8Dot);
+          lia.add(blockFirstRow, tileFirstRow), op.getGroups(), int8Dot,
+          config.getPrefetchBytes()
+              ? lb.getI64IntegerAttr(config.getPrefetchBytes())
+              : IntegerAttr());
       // Activation rows past M write the (identical) values of row M-1;
       // columns past N are masked off by the transfer.
       Value written = blockOut;

@@ -1,6 +1,7 @@
 // RUN: not trilm-opt %s -ternary-select-kernels-cpu 2>&1 | FileCheck %s --check-prefix=NOTARGET
 // RUN: not trilm-opt %s -trilm-attach-cpu-target -ternary-select-kernels-cpu=rows=17 2>&1 | FileCheck %s --check-prefix=ROWS
 // RUN: not trilm-opt %s -trilm-attach-cpu-target -ternary-select-kernels-cpu=act-rows=-1 2>&1 | FileCheck %s --check-prefix=ACTROWS
+// RUN: not trilm-opt %s -trilm-attach-cpu-target -ternary-select-kernels-cpu=prefetch-bytes=70000 2>&1 | FileCheck %s --check-prefix=PREFETCH
 // RUN: not trilm-opt %s -trilm-attach-cpu-target=l2-cache-kib=-4 2>&1 | FileCheck %s --check-prefix=L2
 // RUN: not trilm-opt %s -trilm-attach-cpu-target=triple=sparc-sun-solaris 2>&1 | FileCheck %s --check-prefix=ARCH
 // RUN: not trilm-opt %s -trilm-attach-cpu-target=triple=foo-bar-baz 2>&1 | FileCheck %s --check-prefix=TRIPLE
@@ -12,6 +13,7 @@
 // NOTARGET: error: the module records no target (llvm.target): attach one with trilm-attach-cpu-target
 // ROWS: error: rows must be between 1 and 16 (0: from the target), got 17
 // ACTROWS: error: act-rows must be between 1 and 16 (0: from the target), got -1
+// PREFETCH: error: prefetch-bytes must be between 0 and 65536 (-1: from the target), got 70000
 // L2: error: l2-cache-kib must be between 1 and 1048576 (0: the host's or 1024), got -4
 // ARCH: error: unsupported target 'sparc-sun-solaris': trilm generates code for x86-64 and AArch64
 // TRIPLE: error: unknown target triple 'foo-bar-baz'

@@ -1,14 +1,17 @@
 // RUN: trilm-opt %s -trilm-attach-cpu-target="triple=x86_64-linux-gnu cpu=znver4 l2-cache-kib=64" -ternary-select-kernels-cpu -split-input-file | FileCheck %s
 // RUN: trilm-opt %s -trilm-attach-cpu-target="triple=aarch64-linux-gnu features=+neon,+dotprod" -ternary-select-kernels-cpu="rows=2" -split-input-file | FileCheck %s --check-prefix=NEON
+// RUN: trilm-opt %s -trilm-attach-cpu-target="triple=x86_64-linux-gnu cpu=znver4" -ternary-select-kernels-cpu="prefetch-bytes=0" -split-input-file | FileCheck %s --check-prefix=NOPREFETCH
 
 // The target travels in the module; each matmul records the kernel chosen
 // for it: a 4-row tile (interleaved weights), 4 activation rows for a
-// prompt and 1 for a token (whose blocks are read as 4 streams), AVX-512
-// VNNI, cache blocks from a 64 KiB L2.
+// prompt and 1 for a token (whose blocks are read as 4 streams, with
+// prefetches 2 KiB ahead), AVX-512 VNNI, cache blocks from a 64 KiB L2.
 // CHECK: module attributes {dlti.target_system_spec = #dlti.target_system_spec<"CPU" = #dlti.target_device_spec<"L2_cache_size_in_bytes" = 65536 : i64>>, llvm.target = #llvm.target<triple = "x86_64-unknown-linux-gnu", chip = "znver4"
 // CHECK-LABEL: func.func @configs
 // CHECK: ternary.matmul {{.*}} {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 4, block_rows = 16, block_act_rows = 32, streams = 1, int8_dot = avx512_vnni, weight_layout = #ternary.row_interleave<4>>}
-// CHECK: ternary.matmul {{.*}} {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 16, block_act_rows = 1, streams = 4, int8_dot = avx512_vnni, weight_layout = #ternary.row_interleave<4>>}
+// CHECK: ternary.matmul {{.*}} {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 16, block_act_rows = 1, streams = 4, prefetch_bytes = 2048, int8_dot = avx512_vnni, weight_layout = #ternary.row_interleave<4>>}
+// NOPREFETCH-LABEL: func.func @configs
+// NOPREFETCH-NOT: prefetch_bytes
 // NEON: llvm.target = #llvm.target<triple = "aarch64-unknown-linux-gnu", chip = "generic", features = <["+neon", "+dotprod"]>>
 // NEON: kernel_config = #ternary_cpu.matmul_config<rows = 2, {{.*}}int8_dot = neon_dotprod, weight_layout = #ternary.row_interleave<2>>
 func.func @configs(%x: tensor<?x1024xi8>, %as: tensor<?xf32>, %x1: tensor<1x1024xi8>, %as1: tensor<1xf32>,
@@ -22,7 +25,7 @@ func.func @configs(%x: tensor<?x1024xi8>, %as: tensor<?xf32>, %x1: tensor<1x1024
 
 // Rows that the tile does not divide keep their rows apart.
 // CHECK-LABEL: func.func @odd_rows
-// CHECK: kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 4, block_act_rows = 1, streams = 1, int8_dot = avx512_vnni>}
+// CHECK: kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 4, block_act_rows = 1, streams = 1, prefetch_bytes = 2048, int8_dot = avx512_vnni>}
 func.func @odd_rows(%x: tensor<1x256xf32>, %w: !ternary.packed<37x256, tq1>, %s: tensor<1x1xf32>) -> tensor<1x37xf32> {
   %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x256xf32>, !ternary.packed<37x256, tq1> -> tensor<1x37xf32>
   return %y : tensor<1x37xf32>

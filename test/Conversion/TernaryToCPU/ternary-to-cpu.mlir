@@ -110,3 +110,24 @@ func.func @tile_float_tq2(%p: tensor<1x256xf32>, %w: !ternary.packed<8x256, tq2>
   %t = ternary_cpu.tile_matmul %p, %w[%c0, %n] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) dot avx512_vnni : tensor<1x256xf32>, !ternary.packed<8x256, tq2> -> vector<1x4xf32>
   return %t : vector<1x4xf32>
 }
+
+// -----
+
+// With a prefetch distance, each block's run of 4 interleaved rows (4 cache
+// lines) is prefetched 1024 bytes ahead in the storage, clamped to its last
+// byte and wrapped into the storage rows that follow.
+// CHECK-LABEL: func.func @gemv_prefetch
+// CHECK-SAME: %[[W:[^:]*]]: tensor<2x512xi8>
+// CHECK: scf.for
+// CHECK: %[[BYTE:.*]] = arith.minui %{{.*}}, %{{.*}} : index
+// CHECK: %[[ROW:.*]] = arith.divui %[[BYTE]], %{{.*}} : index
+// CHECK: %[[COL:.*]] = arith.remui %[[BYTE]], %{{.*}} : index
+// CHECK: ternary_cpu.prefetch %[[W]][%[[ROW]], %[[COL]]] : tensor<2x512xi8>
+// CHECK-COUNT-3: ternary_cpu.prefetch %[[W]]
+// CHECK-NOT: ternary_cpu.prefetch
+// CHECK: scf.yield
+func.func @gemv_prefetch(%p: tensor<1x512xi8>, %sums: tensor<1x2xi32>, %as: tensor<1xf32>, %w: !ternary.packed<8x512, tq2, #ternary.row_interleave<4>>, %s: tensor<1x1xf32>, %n: index) -> vector<1x4xf32> {
+  %c0 = arith.constant 0 : index
+  %t = ternary_cpu.tile_matmul %p block_sums(%sums : tensor<1x2xi32>) act_scales(%as : tensor<1xf32>), %w[%c0, %n] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) dot generic prefetch 1024 : tensor<1x512xi8>, !ternary.packed<8x512, tq2, #ternary.row_interleave<4>> -> vector<1x4xf32>
+  return %t : vector<1x4xf32>
+}

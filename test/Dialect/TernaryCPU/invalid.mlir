@@ -197,3 +197,27 @@ func.func @config_streams(%x: tensor<1x256xf32>, %w: !ternary.packed<64x256, tq2
   %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 8, block_act_rows = 1, streams = 3, int8_dot = generic>} : tensor<1x256xf32>, !ternary.packed<64x256, tq2> -> tensor<1x64xf32>
   return
 }
+
+// -----
+
+func.func @config_prefetch(%x: tensor<1x256xf32>, %w: !ternary.packed<64x256, tq2>, %s: tensor<1x1xf32>) {
+  // expected-error @+1 {{prefetch_bytes must be between 0 and 65536, got -64}}
+  %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 8, block_act_rows = 1, streams = 1, prefetch_bytes = -64, int8_dot = generic>} : tensor<1x256xf32>, !ternary.packed<64x256, tq2> -> tensor<1x64xf32>
+  return
+}
+
+// -----
+
+func.func @tile_prefetch(%f: tensor<3x640xf32>, %w: !ternary.packed<8x300, tq1>, %s: tensor<1x1xf16>, %i: index) {
+  // expected-error @+1 {{prefetch distance must be 1 to 65536 bytes, got 0}}
+  %u = ternary_cpu.tile_matmul %f, %w[%i, %i] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf16>) dot generic prefetch 0 : tensor<3x640xf32>, !ternary.packed<8x300, tq1> -> vector<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @prefetch_indices(%w: tensor<64x256xi8>, %i: index) {
+  // expected-error @+1 {{takes one index per dimension of its 2-D source, got 1}}
+  ternary_cpu.prefetch %w[%i] : tensor<64x256xi8>
+  return
+}

@@ -6,13 +6,13 @@
 // CHECK: %[[P:.*]], %[[SUMS:.*]] = ternary_cpu.prepare_activations %{{.*}} groups #ternary.scale_groups<k = [300]> scheme tq2 : tensor<?x700xi8> -> tensor<?x1024xi8>, tensor<?x4xi32>
 // CHECK: ternary_cpu.tile_matmul %[[P]] block_sums(%[[SUMS]] : tensor<?x4xi32>) act_scales(%{{.*}} : tensor<?xf32>), %{{.*}}[%{{.*}}, %{{.*}}] groups #ternary.scale_groups<k = [300]> scales(%{{.*}} : tensor<1x2xf32>) dot avx512_vnni : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> vector<2x4xf32>
 // CHECK: %[[F:.*]] = ternary_cpu.prepare_activations %{{.*}} groups #ternary.scale_groups<tensor> scheme tq1 : tensor<3x300xbf16> -> tensor<3x640xf32>
-// CHECK: ternary_cpu.tile_matmul %[[F]], %{{.*}}[%{{.*}}, %{{.*}}] groups #ternary.scale_groups<tensor> scales(%{{.*}} : tensor<1x1xf16>) dot generic : tensor<3x640xf32>, !ternary.packed<8x300, tq1> -> vector<1x8xf32>
+// CHECK: ternary_cpu.tile_matmul %[[F]], %{{.*}}[%{{.*}}, %{{.*}}] groups #ternary.scale_groups<tensor> scales(%{{.*}} : tensor<1x1xf16>) dot generic prefetch 512 : tensor<3x640xf32>, !ternary.packed<8x300, tq1> -> vector<1x8xf32>
 func.func @cpu_kernel_ops(%q: tensor<?x700xi8>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>,
                           %x: tensor<3x300xbf16>, %w1: !ternary.packed<8x300, tq1>, %s1: tensor<1x1xf16>, %i: index) {
   %p, %sums = ternary_cpu.prepare_activations %q groups #ternary.scale_groups<k = [300]> scheme tq2 : tensor<?x700xi8> -> tensor<?x1024xi8>, tensor<?x4xi32>
   %t = ternary_cpu.tile_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%i, %i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx512_vnni : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> vector<2x4xf32>
   %f = ternary_cpu.prepare_activations %x groups #ternary.scale_groups<tensor> scheme tq1 : tensor<3x300xbf16> -> tensor<3x640xf32>
-  %u = ternary_cpu.tile_matmul %f, %w1[%i, %i] groups #ternary.scale_groups<tensor> scales(%s1 : tensor<1x1xf16>) dot generic : tensor<3x640xf32>, !ternary.packed<8x300, tq1> -> vector<1x8xf32>
+  %u = ternary_cpu.tile_matmul %f, %w1[%i, %i] groups #ternary.scale_groups<tensor> scales(%s1 : tensor<1x1xf16>) dot generic prefetch 512 : tensor<3x640xf32>, !ternary.packed<8x300, tq1> -> vector<1x8xf32>
   return
 }
 
@@ -37,6 +37,13 @@ func.func @dot4(%acc16: vector<16xi32>, %a64: vector<64xi8>, %acc4: vector<4xi32
   return
 }
 
+// CHECK-LABEL: func.func @prefetch
+// CHECK: ternary_cpu.prefetch %{{.*}}[%{{.*}}, %{{.*}}] : tensor<64x256xi8>
+func.func @prefetch(%w: tensor<64x256xi8>, %i: index) {
+  ternary_cpu.prefetch %w[%i, %i] : tensor<64x256xi8>
+  return
+}
+
 {-#
   dialect_resources: {
     builtin: {
@@ -46,8 +53,8 @@ func.func @dot4(%acc16: vector<16xi32>, %a64: vector<64xi8>, %acc4: vector<4xi32
 #-}
 
 // CHECK-LABEL: func.func @kernel_config
-// CHECK: kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 64, block_act_rows = 1, streams = 4, int8_dot = avx512_vnni, weight_layout = #ternary.row_interleave<4>>
+// CHECK: kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 64, block_act_rows = 1, streams = 4, prefetch_bytes = 2048, int8_dot = avx512_vnni, weight_layout = #ternary.row_interleave<4>>
 func.func @kernel_config(%x: tensor<1x256xf32>, %w: !ternary.packed<64x256, tq2>, %s: tensor<1x1xf32>) -> tensor<1x64xf32> {
-  %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 64, block_act_rows = 1, streams = 4, int8_dot = avx512_vnni, weight_layout = #ternary.row_interleave<4>>} : tensor<1x256xf32>, !ternary.packed<64x256, tq2> -> tensor<1x64xf32>
+  %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 64, block_act_rows = 1, streams = 4, prefetch_bytes = 2048, int8_dot = avx512_vnni, weight_layout = #ternary.row_interleave<4>>} : tensor<1x256xf32>, !ternary.packed<64x256, tq2> -> tensor<1x64xf32>
   return %y : tensor<1x64xf32>
 }

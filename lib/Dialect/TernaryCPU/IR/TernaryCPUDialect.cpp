@@ -38,7 +38,7 @@ LogicalResult
 MatmulConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                          int64_t rows, int64_t actRows, int64_t blockRows,
                          int64_t blockActRows, int64_t streams,
-                         Int8DotKind int8Dot,
+                         int64_t prefetchBytes, Int8DotKind int8Dot,
                          trilm::ternary::PackedLayoutAttrInterface layout) {
   if (rows < 1 || rows > 16 || actRows < 1 || actRows > 16)
     return emitError() << "the register tile must be 1 to 16 rows by 1 to 16 "
@@ -55,5 +55,8 @@ MatmulConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "streams " << streams
                        << " must be positive and divide block_rows "
                        << blockRows << " into whole tiles of " << rows;
+  if (prefetchBytes < 0 || prefetchBytes > kMaxPrefetchBytes)
+    return emitError() << "prefetch_bytes must be between 0 and "
+                       << kMaxPrefetchBytes << ", got " << prefetchBytes;
   return success();
 }

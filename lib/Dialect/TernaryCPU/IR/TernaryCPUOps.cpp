@@ -107,6 +107,10 @@ LogicalResult TileMatmulOp::verify() {
                            ? "unsigned-code dot products need block_sums"
                            : "block_sums are only used by i8 tiles with "
                              "unsigned codes");
+  if (std::optional<int64_t> prefetch = getPrefetchBytes();
+      prefetch && (*prefetch < 1 || *prefetch > kMaxPrefetchBytes))
+    return emitOpError("prefetch distance must be 1 to ")
+           << kMaxPrefetchBytes << " bytes, got " << *prefetch;
   return verifyScales(*this, getGroups(), getScales().getType(), rows, cols);
 }
 
@@ -153,5 +157,17 @@ LogicalResult TritsToF32Op::verify() {
   if (shift < 0 || shift > 30 || shift % 2 != 0)
     return emitOpError("shift must be an even bit position from 0 to 30, got ")
            << shift;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// PrefetchOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PrefetchOp::verify() {
+  int64_t rank = getSource().getType().getRank();
+  if (static_cast<int64_t>(getIndices().size()) != rank)
+    return emitOpError("takes one index per dimension of its ")
+           << rank << "-D source, got " << getIndices().size();
   return success();
 }

@@ -11,6 +11,12 @@
 
 #include "trilm/Dialect/TernaryCPU/IR/TernaryCPUOpsDialect.h.inc"
 
+namespace trilm::ternary_cpu {
+/// The farthest a kernel configuration may prefetch ahead of its reads: more
+/// would only evict what is about to be read.
+constexpr int64_t kMaxPrefetchBytes = 65536;
+} // namespace trilm::ternary_cpu
+
 #include "trilm/Dialect/TernaryCPU/IR/TernaryCPUEnums.h.inc"
 
 #define GET_ATTRDEF_CLASSES

@@ -51,13 +51,17 @@ def TernaryCPU_MatmulConfigAttr : AttrDef<TernaryCPU_Dialect, "MatmulConfig",
     - `streams`: how many parts of an output block a task reads at once,
       taking their tiles in turn, so that a memory-bound GEMV keeps several
       hardware prefetch streams busy (1: the tiles in order);
+    - `prefetch_bytes`: how far ahead of its weight reads a tile asks for
+      the weight bytes (`ternary_cpu.prefetch`), which keeps more DRAM reads
+      in flight than the hardware prefetchers alone (0, the default: none);
     - `int8_dot`: the int8 dot-product instructions of the kernel;
     - `weight_layout`: the layout the weights are stored in for it
       (`ternary-relayout-weights` applies it, importers write it).
 
     ```mlir
     #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 128,
-        block_act_rows = 1, streams = 4, int8_dot = avx512_vnni,
+        block_act_rows = 1, streams = 4, prefetch_bytes = 1024,
+        int8_dot = avx512_vnni,
         weight_layout = #ternary.row_interleave<4>>
     ```
   }];
@@ -67,6 +71,7 @@ def TernaryCPU_MatmulConfigAttr : AttrDef<TernaryCPU_Dialect, "MatmulConfig",
     "int64_t":$block_rows,
     "int64_t":$block_act_rows,
     "int64_t":$streams,
+    DefaultValuedParameter<"int64_t", "0">:$prefetch_bytes,
     EnumParameter<TernaryCPU_Int8DotKind>:$int8_dot,
     OptionalParameter<"::trilm::ternary::PackedLayoutAttrInterface">:$weight_layout);
   let assemblyFormat = "`<` struct(params) `>`";

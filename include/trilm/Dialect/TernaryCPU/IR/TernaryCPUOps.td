@@ -76,7 +76,9 @@ def TernaryCPU_TileMatmulOp : TernaryCPU_Op<"tile_matmul",
 
     `int8_dot` names the int8 dot-product instructions the lowering uses;
     with unsigned codes (every kind but `neon_dotprod`) i8 activations need
-    `block_sums`. i8 activations need `act_scales`, which are applied.
+    `block_sums`. i8 activations need `act_scales`, which are applied. With
+    `prefetch`, each block's weight bytes are prefetched that many bytes
+    ahead in the weights' storage (`ternary_cpu.prefetch`).
 
     ```mlir
     %t = ternary_cpu.tile_matmul %p block_sums(%sums : tensor<?x4xi32>)
@@ -94,13 +96,15 @@ def TernaryCPU_TileMatmulOp : TernaryCPU_Op<"tile_matmul",
                        Index:$act_row,
                        Index:$row,
                        Ternary_ScaleGroupsAttr:$groups,
-                       TernaryCPU_Int8DotKindAttr:$int8_dot);
+                       TernaryCPU_Int8DotKindAttr:$int8_dot,
+                       OptionalAttr<I64Attr>:$prefetch_bytes);
   let results = (outs VectorOfRankAndType<[2], [F32]>:$result);
   let assemblyFormat = [{
     $prepared (`block_sums` `(` $block_sums^ `:` type($block_sums) `)`)?
     (`act_scales` `(` $act_scales^ `:` type($act_scales) `)`)? `,`
     $weights `[` $act_row `,` $row `]` `groups` qualified($groups)
-    `scales` `(` $scales `:` type($scales) `)` `dot` $int8_dot attr-dict
+    `scales` `(` $scales `:` type($scales) `)` `dot` $int8_dot
+    (`prefetch` $prefetch_bytes^)? attr-dict
     `:` type($prepared) `,` qualified(type($weights)) `->` type($result)
   }];
   let extraClassDeclaration = [{
@@ -171,6 +175,34 @@ def TernaryCPU_TritsToF32Op : TernaryCPU_Op<"trits_to_f32", [Pure,
   let results = (outs VectorOfRankAndType<[1], [F32]>:$result);
   let assemblyFormat = [{
     $kind $fields `shift` $shift attr-dict `:` type($fields) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// PrefetchOp
+//===----------------------------------------------------------------------===//
+
+// No memory effects are declared: an op that only reads would be dead
+// without uses, and a prefetch has none.
+def TernaryCPU_PrefetchOp : TernaryCPU_Op<"prefetch"> {
+  let summary = "asks the cache for the line holding one element of a tensor";
+  let description = [{
+    A hint with no result: the cache line that holds
+    `source[indices]` is fetched ahead of its use, into every cache level.
+    Memory-bound kernels issue it a fixed distance ahead of their reads,
+    which keeps more DRAM reads in flight than the hardware prefetchers
+    alone. The indices must be in bounds. It reads no value, so it orders
+    nothing on tensors; it bufferizes to `memref.prefetch` on the tensor's
+    buffer.
+
+    ```mlir
+    ternary_cpu.prefetch %weights[%position] : tensor<65536xi8>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$source, Variadic<Index>:$indices);
+  let assemblyFormat = [{
+    $source `[` $indices `]` attr-dict `:` type($source)
   }];
   let hasVerifier = 1;
 }
