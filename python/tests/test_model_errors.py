@@ -2,6 +2,7 @@
 non-zero exit (or an error status), never a crash."""
 
 import json
+import os
 import pathlib
 import shutil
 import struct
@@ -29,7 +30,7 @@ def broken(checkpoint, tmp_path):
 def compile_error(tools, directory, *extra):
     result = subprocess.run([tools["compile"], str(directory), "--emit=obj",
                              "-o", "/dev/null", "--quiet", *extra],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -93,6 +94,65 @@ def test_shape_disagrees_with_config(tools, broken):
     config["intermediate_size"] = 384
     (broken / "config.json").write_text(json.dumps(config))
     assert "config.json implies" in compile_error(tools, broken)
+
+
+def edit_config(directory, **fields):
+    config = json.loads((directory / "config.json").read_text())
+    config.update(fields)
+    (directory / "config.json").write_text(json.dumps(config))
+
+
+@pytest.mark.parametrize("emit", ["imported", "mlir", "obj"])
+def test_absurd_layer_count(tools, broken, emit):
+    # Sizes derived from config.json overflowed before the tensors were read.
+    edit_config(broken, num_hidden_layers=2**62)
+    message = compile_error(tools, broken, f"--emit={emit}")
+    assert "num_hidden_layers (4611686018427387904) exceeds 4096" in message
+
+
+def test_layer_count_beyond_the_tensors(tools, broken):
+    # Within the limits but more layers than the file has: refused by the
+    # tensor check, before the weights buffer is sized.
+    edit_config(broken, num_hidden_layers=4096)
+    message = compile_error(tools, broken, "--emit=imported")
+    assert "has no tensor 'model.layers.1.self_attn.q_proj.weight'" in message
+
+
+def test_odd_head_dim(tools, broken):
+    edit_config(broken, head_dim=1)
+    assert "head_dim (1) must be even" in compile_error(tools, broken)
+
+
+def test_tied_embeddings_with_a_different_lm_head(tools, broken):
+    # transformers would load lm_head.weight into the shared tensor; trilm
+    # refuses the ambiguity instead of using the embedding silently.
+    edit_config(broken, tie_word_embeddings=True)
+    assert ("sets tie_word_embeddings, but the checkpoint's lm_head.weight "
+            "differs from model.embed_tokens.weight") in compile_error(tools, broken)
+    # An lm_head.weight equal to the embedding is what tied checkpoints hold.
+    path = broken / "model.safetensors"
+    header, payload = read_safetensors(path)
+    begin, end = header["model.embed_tokens.weight"]["data_offsets"]
+    head_begin, head_end = header["lm_head.weight"]["data_offsets"]
+    payload = payload[:head_begin] + payload[begin:end] + payload[head_end:]
+    write_safetensors(path, header, payload)
+    subprocess.run([tools["compile"], str(broken), "--emit=obj", "-o", "/dev/null",
+                    "--quiet"], check=True)
+
+
+def test_shard_outside_the_checkpoint(tools, broken, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.copy(broken / "model.safetensors", outside / "x.safetensors")
+    (broken / "model.safetensors.index.json").write_text(json.dumps(
+        {"weight_map": {"model.norm.weight": "../outside/x.safetensors"}}))
+    assert "outside the checkpoint directory" in compile_error(tools, broken)
+
+
+def test_fifo_in_the_checkpoint(tools, broken):
+    (broken / "model.safetensors").unlink()
+    os.mkfifo(broken / "model.safetensors")
+    assert "model.safetensors: not a regular file" in compile_error(tools, broken)
 
 
 def test_truncated_file(tools, broken):

@@ -23,11 +23,15 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 using namespace trilm::import;
@@ -324,6 +328,57 @@ TEST(LlamaConfigTest, RejectsNonPositiveValues) {
                "config.json: rms_norm_eps (0) must be positive");
 }
 
+TEST(LlamaConfigTest, RejectsValuesBeyondLimits) {
+  // Sizes are derived from these before the tensors are read; absurd values
+  // must stop here rather than overflow or exhaust memory later.
+  for (auto [key, value, limit] :
+       {std::tuple<const char *, int64_t, const char *>{
+            "num_hidden_layers", int64_t(1) << 62, "4096"},
+        {"num_hidden_layers", 1000000000, "4096"},
+        {"intermediate_size", std::numeric_limits<int64_t>::max(), "262144"},
+        {"intermediate_size", int64_t(1) << 40, "262144"},
+        {"head_dim", int64_t(1) << 40, "1024"},
+        {"vocab_size", int64_t(1) << 40, "16777216"},
+        {"max_position_embeddings", int64_t(1) << 62, "16777216"}}) {
+    std::string expected = std::string("config.json: ") + key + " (" +
+                           std::to_string(value) + ") exceeds " + limit +
+                           ", the largest trilm compiles";
+    EXPECT_ERROR(parseLlamaConfig(configText([&](llvm::json::Object &c) {
+                                    c[key] = value;
+                                  }),
+                                  "config.json"),
+                 expected);
+  }
+}
+
+TEST(LlamaConfigTest, RejectsOddHeadDim) {
+  for (int64_t headDim : {1, 15})
+    EXPECT_ERROR(parseLlamaConfig(configText([&](llvm::json::Object &c) {
+                                    c["head_dim"] = headDim;
+                                  }),
+                                  "config.json"),
+                 "config.json: head_dim (" + std::to_string(headDim) +
+                     ") must be even: rotate-half RoPE rotates pairs");
+  // Derived from hidden_size / num_attention_heads: 64 / 64 = 1.
+  EXPECT_ERROR(parseLlamaConfig(configText([](llvm::json::Object &c) {
+                                  c["num_attention_heads"] = 64;
+                                }),
+                                "config.json"),
+               "config.json: head_dim (1) must be even");
+}
+
+TEST(LlamaConfigTest, RejectsDeeplyNestedJSON) {
+  std::string deep = std::string(50000, '[') + std::string(50000, ']');
+  EXPECT_ERROR(parseLlamaConfig(deep, "config.json"),
+               "config.json: invalid JSON at line 1: nested deeper than 64 "
+               "levels");
+  // Brackets inside strings do not nest.
+  std::string quoted = configText([](llvm::json::Object &c) {
+    c["comment"] = std::string(1000, '[') + "\\\"{";
+  });
+  EXPECT_TRUE(static_cast<bool>(parseLlamaConfig(quoted, "config.json")));
+}
+
 TEST(LlamaConfigTest, RejectsInconsistentAttentionShapes) {
   EXPECT_ERROR(parseLlamaConfig(configText([](llvm::json::Object &c) {
                                   c["num_attention_heads"] = 7;
@@ -603,6 +658,32 @@ TEST_F(CheckpointTest, DirectoryErrors) {
                    dir.str().str());
 }
 
+TEST_F(CheckpointTest, OpensOnlyRegularFiles) {
+  // A FIFO would block the reader forever, /dev/zero would grow it without
+  // end; both are refused before they are opened.
+  ASSERT_EQ(mkfifo(path("config.json").c_str(), 0600), 0);
+  EXPECT_ERROR(Checkpoint::open(dir),
+               path("config.json") + ": not a regular file");
+  ASSERT_EQ(::unlink(path("config.json").c_str()), 0);
+  writeConfig();
+  ASSERT_FALSE(llvm::sys::fs::create_link("/dev/zero",
+                                          path("model.safetensors")));
+  EXPECT_ERROR(Checkpoint::open(dir),
+               path("model.safetensors") + ": not a regular file");
+}
+
+TEST_F(CheckpointTest, RejectsDeeplyNestedHeaders) {
+  std::string deep = std::string(100000, '{');
+  EXPECT_ERROR(openWithWeights(safetensorsBytes(deep)),
+               path("model.safetensors") +
+                   ": header: invalid JSON at line 1: nested deeper than 64 "
+                   "levels");
+  writeFile("model.safetensors.index.json", "{\"weight_map\": " + deep);
+  EXPECT_ERROR(Checkpoint::open(dir),
+               path("model.safetensors.index.json") +
+                   ": invalid JSON at line 1: nested deeper than 64 levels");
+}
+
 TEST_F(CheckpointTest, IndexErrors) {
   writeConfig();
   std::string indexPath = path("model.safetensors.index.json");
@@ -634,6 +715,17 @@ TEST_F(CheckpointTest, IndexErrors) {
   writeFile("model-00001-of-00002.safetensors", "short");
   EXPECT_ERROR(Checkpoint::open(dir),
                path("model-00001-of-00002.safetensors") + ": file is 5 bytes");
+  // Shards are read from the checkpoint directory only.
+  for (const char *outside :
+       {"../outside/x.safetensors", "../../etc/passwd", "/etc/passwd",
+        "sub/../../x.safetensors"}) {
+    writeFile("model.safetensors.index.json",
+              (llvm::Twine(R"({"weight_map": {"a": ")") + outside + "\"}}")
+                  .str());
+    EXPECT_ERROR(Checkpoint::open(dir),
+                 indexPath + ": weight_map puts tensor 'a' in " + outside +
+                     ", outside the checkpoint directory");
+  }
 }
 
 TEST_F(CheckpointTest, SafeTensorsFramingErrors) {

@@ -50,16 +50,16 @@ static std::string joinPath(llvm::StringRef dir, llvm::StringRef name) {
   return std::string(path);
 }
 
-/// Maps `path` for reading.
-static llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
-readFile(llvm::StringRef path) {
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
-      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                  /*RequiresNullTerminator=*/false,
-                                  /*IsVolatile=*/false);
-  if (!buffer)
-    return failure(path + ": cannot read: " + buffer.getError().message());
-  return std::move(*buffer);
+/// Whether the relative path `fileName` stays inside the directory it is
+/// relative to: an index must not make the importer read other files.
+static bool isInsideDirectory(llvm::StringRef fileName) {
+  if (fileName.empty() || llvm::sys::path::is_absolute(fileName) ||
+      llvm::sys::path::has_root_name(fileName))
+    return false;
+  return llvm::none_of(
+      llvm::make_range(llvm::sys::path::begin(fileName),
+                       llvm::sys::path::end(fileName)),
+      [](llvm::StringRef component) { return component == ".."; });
 }
 
 void Checkpoint::Impl::addAllTensors(SafeTensorsFile file) {
@@ -71,13 +71,12 @@ void Checkpoint::Impl::addAllTensors(SafeTensorsFile file) {
 
 llvm::Error Checkpoint::Impl::addIndexedTensors(llvm::StringRef indexPath) {
   llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> buffer =
-      readFile(indexPath);
+      mapFile(indexPath);
   if (!buffer)
     return buffer.takeError();
-  llvm::Expected<llvm::json::Value> index =
-      llvm::json::parse((*buffer)->getBuffer());
+  llvm::Expected<llvm::json::Value> index = parseJSON((*buffer)->getBuffer());
   if (!index)
-    return failure(indexPath + ": " + describeJSONError(index.takeError()));
+    return failure(indexPath + ": " + llvm::toString(index.takeError()));
   const llvm::json::Object *root = index->getAsObject();
   const llvm::json::Object *weightMap =
       root ? root->getObject("weight_map") : nullptr;
@@ -104,6 +103,10 @@ llvm::Error Checkpoint::Impl::addIndexedTensors(llvm::StringRef indexPath) {
   for (auto [name, fileName] : entries) {
     auto [it, isNew] = fileIndexByName.try_emplace(fileName, files.size());
     if (isNew) {
+      if (!isInsideDirectory(fileName))
+        return failure(indexPath + ": weight_map puts tensor '" + name +
+                       "' in " + fileName +
+                       ", outside the checkpoint directory");
       std::string path = joinPath(dir, fileName);
       if (!llvm::sys::fs::exists(path))
         return failure(indexPath + ": weight_map puts tensor '" + name +
@@ -140,7 +143,7 @@ Checkpoint::open(llvm::StringRef dir) {
   std::unique_ptr<Checkpoint> checkpoint(new Checkpoint());
   {
     llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> buffer =
-        readFile(configPath);
+        mapFile(configPath);
     if (!buffer)
       return buffer.takeError();
     llvm::Expected<LlamaConfig> config =

@@ -18,7 +18,6 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
-#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
@@ -188,9 +187,9 @@ static llvm::Error checkUnsupported(const ConfigReader &reader) {
 llvm::Expected<LlamaConfig>
 trilm::import::parseLlamaConfig(llvm::StringRef json,
                                 llvm::StringRef fileName) {
-  llvm::Expected<Value> parsed = llvm::json::parse(json);
+  llvm::Expected<Value> parsed = parseJSON(json);
   if (!parsed)
-    return failure(fileName + ": " + describeJSONError(parsed.takeError()));
+    return failure(fileName + ": " + llvm::toString(parsed.takeError()));
   const Object *object = parsed->getAsObject();
   if (!object)
     return failure(fileName + ": not a JSON object");
@@ -204,29 +203,42 @@ trilm::import::parseLlamaConfig(llvm::StringRef json,
   // num_key_value_heads and head_dim default to other fields, below.
   bool hasKVHeads = reader.find("num_key_value_heads");
   bool hasHeadDim = reader.find("head_dim");
+  // The limits are far above published models and low enough that every
+  // size derived from them (weights, layouts, KV caches per position) fits
+  // in 64 bits, so that nothing is sized from an absurd config before the
+  // tensors confirm it.
   struct IntegerField {
     llvm::StringRef key;
     int64_t &value;
     bool required;
+    int64_t limit;
   };
   IntegerField fields[] = {
-      {"vocab_size", config.vocabSize, true},
-      {"hidden_size", config.hiddenSize, true},
-      {"intermediate_size", config.intermediateSize, true},
-      {"num_hidden_layers", config.numLayers, true},
-      {"num_attention_heads", config.numHeads, true},
-      {"num_key_value_heads", config.numKVHeads, false},
-      {"head_dim", config.headDim, false},
-      {"max_position_embeddings", config.maxPositions, false},
+      {"vocab_size", config.vocabSize, true, int64_t(1) << 24},
+      {"hidden_size", config.hiddenSize, true, int64_t(1) << 16},
+      {"intermediate_size", config.intermediateSize, true, int64_t(1) << 18},
+      {"num_hidden_layers", config.numLayers, true, 4096},
+      {"num_attention_heads", config.numHeads, true, 1024},
+      {"num_key_value_heads", config.numKVHeads, false, 1024},
+      {"head_dim", config.headDim, false, 1024},
+      {"max_position_embeddings", config.maxPositions, false,
+       int64_t(1) << 24},
   };
   for (IntegerField &field : fields)
     if (llvm::Error error =
             reader.readInteger(field.key, field.required, field.value))
       return std::move(error);
-  for (IntegerField &field : fields)
-    if ((field.required || reader.find(field.key)) && field.value <= 0)
+  for (IntegerField &field : fields) {
+    if (!field.required && !reader.find(field.key))
+      continue;
+    if (field.value <= 0)
       return reader.error(field.key + " (" + llvm::Twine(field.value) +
                           ") must be positive");
+    if (field.value > field.limit)
+      return reader.error(field.key + " (" + llvm::Twine(field.value) +
+                          ") exceeds " + llvm::Twine(field.limit) +
+                          ", the largest trilm compiles");
+  }
   if (llvm::Error error =
           reader.readInteger("pretraining_model_parallel",
                              /*required=*/false, config.modelParallel))
@@ -269,6 +281,10 @@ trilm::import::parseLlamaConfig(llvm::StringRef json,
                           llvm::Twine(config.hiddenSize) + ")");
     config.headDim = config.hiddenSize / config.numHeads;
   }
+  if (config.headDim % 2 != 0)
+    return reader.error("head_dim (" + llvm::Twine(config.headDim) +
+                        ") must be even: rotate-half RoPE rotates pairs of "
+                        "elements");
   if (!hasKVHeads)
     config.numKVHeads = config.numHeads;
   if (config.numHeads % config.numKVHeads != 0)
@@ -276,10 +292,9 @@ trilm::import::parseLlamaConfig(llvm::StringRef json,
                         llvm::Twine(config.numKVHeads) +
                         ") does not divide num_attention_heads (" +
                         llvm::Twine(config.numHeads) + ")");
-  int64_t queryExtent = 0, keyValueExtent = 0;
-  if (llvm::MulOverflow(config.numHeads, config.headDim, queryExtent) ||
-      llvm::MulOverflow(config.numKVHeads, config.headDim, keyValueExtent))
-    return reader.error("num_attention_heads * head_dim overflows");
+  // Within the limits above, so no overflow.
+  int64_t queryExtent = config.numHeads * config.headDim;
+  int64_t keyValueExtent = config.numKVHeads * config.headDim;
 
   // TriLM scales: one per model-parallel shard, so every sharded extent must
   // split evenly (column-parallel rows of q, k, v, gate, up; row-parallel

@@ -258,6 +258,61 @@ llvm::Error Importer::run() {
   return llvm::Error::success();
 }
 
+/// Checks that every tensor the model reads exists with the shape
+/// config.json implies, before anything is sized from the config.
+llvm::Error checkTensors(const Checkpoint &checkpoint) {
+  const LlamaConfig &c = checkpoint.getConfig();
+  int64_t qWidth = c.numHeads * c.headDim;
+  int64_t kvWidth = c.numKVHeads * c.headDim;
+  auto check = [&](StringRef name, ArrayRef<int64_t> shape) {
+    return checkpoint.getTensor(name, shape).takeError();
+  };
+  if (auto error = check("model.norm.weight", {c.hiddenSize}))
+    return error;
+  for (int64_t layer = 0; layer < c.numLayers; ++layer) {
+    BlockNames names(layer);
+    std::pair<StringRef, SmallVector<int64_t, 2>> expected[] = {
+        {names.q, {qWidth, c.hiddenSize}},
+        {names.k, {kvWidth, c.hiddenSize}},
+        {names.v, {kvWidth, c.hiddenSize}},
+        {names.o, {c.hiddenSize, qWidth}},
+        {names.gate, {c.intermediateSize, c.hiddenSize}},
+        {names.up, {c.intermediateSize, c.hiddenSize}},
+        {names.down, {c.hiddenSize, c.intermediateSize}},
+        {names.inputNorm, {c.hiddenSize}},
+        {names.postNorm, {c.hiddenSize}},
+    };
+    for (auto &[name, shape] : expected)
+      if (auto error = check(name, shape))
+        return error;
+  }
+  return llvm::Error::success();
+}
+
+/// With tie_word_embeddings, transformers loads a checkpoint's
+/// lm_head.weight into the tensor shared with the embedding; trilm uses the
+/// embedding for both, so a different lm_head.weight is refused rather than
+/// silently ignored.
+llvm::Error checkTiedOutput(const Checkpoint &checkpoint) {
+  const LlamaConfig &c = checkpoint.getConfig();
+  if (!c.tieWordEmbeddings || !checkpoint.hasTensor("lm_head.weight"))
+    return llvm::Error::success();
+  auto embedding = checkpoint.getTensor("model.embed_tokens.weight");
+  auto lmHead = checkpoint.getTensor("lm_head.weight");
+  if (!embedding)
+    return embedding.takeError();
+  if (!lmHead)
+    return lmHead.takeError();
+  if (embedding->dtype == lmHead->dtype && embedding->shape == lmHead->shape &&
+      llvm::equal(embedding->bytes, lmHead->bytes))
+    return llvm::Error::success();
+  return llvm::createStringError(
+      "config.json sets tie_word_embeddings, but the checkpoint's "
+      "lm_head.weight differs from model.embed_tokens.weight (transformers "
+      "would use lm_head.weight for both): drop one of them or set "
+      "tie_word_embeddings to false");
+}
+
 } // namespace
 
 llvm::Expected<WeightsLayout>
@@ -266,6 +321,10 @@ trilm::frontend::planWeights(MLIRContext &context, const Checkpoint &checkpoint,
   const LlamaConfig &c = checkpoint.getConfig();
   int64_t qWidth = c.numHeads * c.headDim;
   int64_t kvWidth = c.numKVHeads * c.headDim;
+  if (auto error = checkTensors(checkpoint))
+    return std::move(error);
+  if (auto error = checkTiedOutput(checkpoint))
+    return std::move(error);
   Planner plan(context, options, c.modelParallel);
   WeightsLayout layout;
 
