@@ -14,7 +14,7 @@
 
 /** The version of the entry points and of the config layout; the runtime
  *  refuses models of other versions. */
-#define TRILM_MODEL_ABI_VERSION 2
+#define TRILM_MODEL_ABI_VERSION 3
 
 enum trilm_model_config_field {
   TRILM_CONFIG_ABI_VERSION,
@@ -35,12 +35,19 @@ enum trilm_model_config_field {
   /** 1: the weights are a file of that size, memory-mapped by the runtime;
    *  0: the model defines them as the global `trilm_weights`. */
   TRILM_CONFIG_EXTERNAL_WEIGHTS,
+  /** A digest of the model's configuration, weights layout and weights:
+   *  the weights file written with the model records the same value, so
+   *  that the runtime refuses the weights of any other model. */
+  TRILM_CONFIG_WEIGHTS_DIGEST,
   TRILM_CONFIG_NUM_FIELDS
 };
 
-/** An external weights file starts with this magic, then the weights at the
- *  64-byte aligned offsets the model's code reads them from. */
+/** A weights buffer starts with a 64-byte header: this magic, the 8-byte
+ *  little-endian TRILM_CONFIG_WEIGHTS_DIGEST of its model, zeros; then the
+ *  weights at the 64-byte aligned offsets the model's code reads them
+ *  from. */
 #define TRILM_WEIGHTS_MAGIC "TRILMWTS"
+#define TRILM_WEIGHTS_DIGEST_OFFSET 8
 #define TRILM_WEIGHTS_HEADER_BYTES 64
 #define TRILM_WEIGHTS_ALIGNMENT 64
 

@@ -62,29 +62,37 @@ typedef struct trilm_model_info {
 const char *trilm_status_string(trilm_status status);
 
 /** Loads the shared library `path` written by trilm-compile --emit=lib
- *  (NULL: a model linked into this program). A model compiled with
+ *  (NULL: a model linked into this program; a path without a slash names a
+ *  file in the working directory, as in a shell). A model compiled with
  *  --weights=external maps its weights from `path` without a trailing .so,
- *  plus .weights (model.so: model.weights). */
+ *  plus .weights (model.so: model.weights; the program's path plus .weights
+ *  for a linked model), and refuses a weights file written for another
+ *  model. */
 trilm_status trilm_model_open(const char *path, trilm_model **model,
                               trilm_error *error);
-/** The same with the external weights file named explicitly. */
+/** The same with the external weights file named explicitly; naming one
+ *  for a model that embeds its weights is an error. */
 trilm_status trilm_model_open_with_weights(const char *path,
                                            const char *weights_path,
                                            trilm_model **model,
                                            trilm_error *error);
 void trilm_model_free(trilm_model *model);
+/** The model's shape; all zeros for NULL. */
 trilm_model_info trilm_model_get_info(const trilm_model *model);
+
+/** The most threads a context runs on. */
+#define TRILM_MAX_THREADS 1024
 
 /** A context of `context_length` positions (at most the model's maximum;
  *  0 takes the maximum) that runs on `threads` threads (0: the OpenMP
- *  default). */
+ *  default; at most TRILM_MAX_THREADS). */
 trilm_status trilm_context_create(trilm_model *model, int64_t context_length,
                                   int32_t threads, trilm_context **context,
                                   trilm_error *error);
 void trilm_context_free(trilm_context *context);
-/** Forgets every evaluated token. */
+/** Forgets every evaluated token (nothing for NULL). */
 void trilm_context_reset(trilm_context *context);
-/** How many tokens the context holds. */
+/** How many tokens the context holds; -1 for NULL. */
 int64_t trilm_context_position(const trilm_context *context);
 
 /** Appends `count` tokens and writes their logits to `logits`

@@ -50,7 +50,7 @@ std::string expandTriple(llvm::StringRef target) {
 
 frontend::ModelOptions modelOptions(const CompileOptions &options,
                                  frontend::ModelOptions::WeightsPlacement where,
-                                 llvm::raw_ostream *stream) {
+                                 llvm::raw_pwrite_stream *stream) {
   frontend::ModelOptions result;
   result.packing = options.packing;
   result.int8Activations = options.activations == Activations::Int8;
@@ -224,7 +224,7 @@ llvm::Expected<CompileResult> trilm::compile(llvm::StringRef input,
                           : objectOutput ? Placement::LinkedObject
                                          : Placement::InModule;
     std::unique_ptr<llvm::ToolOutputFile> weightsFile;
-    llvm::raw_ostream *weightsStream = nullptr;
+    llvm::raw_pwrite_stream *weightsStream = nullptr;
     if (placement == Placement::ExternalFile) {
       result.weightsPath = externalWeightsPath(output);
       std::string error;

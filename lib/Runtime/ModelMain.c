@@ -12,7 +12,7 @@
 // prints them, space separated. --logits writes the f32 logits of every
 // evaluated position. --timing 1 prints the prompt time and the decoding
 // speed to stderr. External weights are read from --weights, by default
-// the program's path plus .weights. Tokenisation is
+// the program's path plus .weights (see trilm_model_open). Tokenisation is
 // not its job: it reads and prints ids. Built without a model, it runs the
 // shared library named by --model.
 //
@@ -20,12 +20,12 @@
 
 #include "trilm-c/Runtime.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 static int usage(const char *program) {
   fprintf(stderr,
@@ -36,20 +36,13 @@ static int usage(const char *program) {
   return 2;
 }
 
-/* Parses a non-negative integer option value; -1 when it is not one. */
+/* Parses a non-negative integer option value; -1 when it is not one or
+ * does not fit in a long long. */
 static long long count(const char *text) {
   char *end;
+  errno = 0;
   long long value = strtoll(text, &end, 10);
-  return *text && !*end && value >= 0 ? value : -1;
-}
-
-/* This program's path plus .weights. */
-static void defaultWeightsPath(char *path, size_t size) {
-  ssize_t length = readlink("/proc/self/exe", path, size - sizeof(".weights"));
-  if (length < 0)
-    length = 0;
-  path[length] = 0;
-  strcat(path, ".weights");
+  return *text && !*end && errno == 0 && value >= 0 ? value : -1;
 }
 
 static double now(void) {
@@ -92,22 +85,22 @@ int main(int argc, char **argv) {
   int64_t prompt = argc - first;
   if (prompt < 1)
     return usage(program);
-  int64_t total = prompt + generate;
-  int32_t *tokens = malloc(sizeof(int32_t) * total);
+  if (threads > INT32_MAX) {
+    fprintf(stderr, "%s: --threads %lld exceeds %d\n", program, threads,
+            TRILM_MAX_THREADS);
+    return 2;
+  }
   for (int64_t i = 0; i < prompt; ++i) {
     long long token = count(argv[first + i]);
     if (token < 0 || token > INT32_MAX) {
       fprintf(stderr, "%s: '%s' is not a token id\n", program, argv[first + i]);
       return 2;
     }
-    tokens[i] = (int32_t)token;
   }
+  // The context holds prompt and generated tokens; it refuses more than the
+  // model's positions before anything is sized from --generate.
+  int64_t total = generate > INT64_MAX - prompt ? INT64_MAX : prompt + generate;
 
-  char derivedWeights[PATH_MAX];
-  if (!weightsPath && !libraryPath) {
-    defaultWeightsPath(derivedWeights, sizeof(derivedWeights));
-    weightsPath = derivedWeights;
-  }
   trilm_error error;
   trilm_model *model;
   trilm_context *context;
@@ -118,11 +111,19 @@ int main(int argc, char **argv) {
       TRILM_OK)
     return failed(program, &error);
   int64_t vocab = trilm_model_get_info(model).vocab_size;
-  float *logits = malloc(sizeof(float) * vocab * total);
+  size_t logitBytes;
+  int32_t *tokens = malloc(sizeof(int32_t) * (size_t)total);
+  float *logits =
+      __builtin_mul_overflow((size_t)vocab * sizeof(float), (size_t)total,
+                             &logitBytes)
+          ? NULL
+          : malloc(logitBytes);
   if (!tokens || !logits) {
     fprintf(stderr, "%s: out of memory\n", program);
     return 1;
   }
+  for (int64_t i = 0; i < prompt; ++i)
+    tokens[i] = (int32_t)count(argv[first + i]);
 
   double promptSeconds = 0, decodeSeconds = 0;
   for (int64_t done = 0; done < total;) {

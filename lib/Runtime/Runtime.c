@@ -14,6 +14,7 @@
 #include "trilm-c/ModelABI.h"
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,10 +24,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-// Weak, so that the runtime works with models compiled without OpenMP; a
-// model built with it brings libomp along.
-extern void omp_set_num_threads(int) __attribute__((weak));
-extern int omp_get_max_threads(void) __attribute__((weak));
+// The OpenMP thread-count functions, looked up in the model's library (which
+// brings libomp along when it was compiled with OpenMP) rather than bound
+// when the runtime loads, before any model has brought libomp in.
+typedef void (*SetNumThreads)(int);
+typedef int (*GetMaxThreads)(void);
 
 // The memref descriptors of the entry points' arguments.
 typedef struct {
@@ -63,6 +65,9 @@ struct trilm_model {
   trilm_model_info info;
   EntryPoint prefill;
   EntryPoint decode;
+  /* NULL for models compiled without OpenMP. */
+  SetNumThreads setNumThreads;
+  GetMaxThreads getMaxThreads;
 };
 
 struct trilm_context {
@@ -107,15 +112,23 @@ const char *trilm_status_string(trilm_status status) {
   return "unknown status";
 }
 
-/* Maps `path` and checks that it is the weights file the model expects. */
+/* Maps `path` and checks that it is the weights file the model was compiled
+ * with: its size, magic and digest. */
 static trilm_status mapWeights(const char *path, int64_t expectedBytes,
-                               void **weights, trilm_error *error) {
+                               int64_t expectedDigest, void **weights,
+                               trilm_error *error) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return fail(error, TRILM_ERROR_IO, "cannot open the weights file %s",
                 path);
   struct stat info;
-  if (fstat(fd, &info) != 0 || info.st_size != expectedBytes) {
+  if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    close(fd);
+    return fail(error, TRILM_ERROR_IO, "the weights file %s is not a regular "
+                "file", path);
+  }
+  if (info.st_size != expectedBytes ||
+      expectedBytes < TRILM_WEIGHTS_HEADER_BYTES) {
     close(fd);
     return fail(error, TRILM_ERROR_INVALID_MODEL,
                 "the weights file %s has %lld bytes; the model expects %lld",
@@ -130,15 +143,94 @@ static trilm_status mapWeights(const char *path, int64_t expectedBytes,
     return fail(error, TRILM_ERROR_INVALID_MODEL,
                 "%s is not a trilm weights file", path);
   }
+  const uint8_t *digestBytes =
+      (const uint8_t *)mapped + TRILM_WEIGHTS_DIGEST_OFFSET;
+  uint64_t digest = 0;
+  for (int i = 7; i >= 0; --i)
+    digest = digest << 8 | digestBytes[i];
+  if ((int64_t)digest != expectedDigest) {
+    munmap(mapped, (size_t)expectedBytes);
+    return fail(error, TRILM_ERROR_INVALID_MODEL,
+                "the weights file %s belongs to another model (digest "
+                "%016llx; the model expects %016llx)",
+                path, (unsigned long long)digest,
+                (unsigned long long)expectedDigest);
+  }
   *weights = mapped;
   return TRILM_OK;
 }
 
+#if defined(__x86_64__)
+#define HOST_ELF_MACHINE EM_X86_64
+#elif defined(__aarch64__)
+#define HOST_ELF_MACHINE EM_AARCH64
+#endif
+
+/* Checks that the file `path` is a whole 64-bit ELF shared library for this
+ * machine before dlopen maps it: a truncated one would fault (SIGBUS) on
+ * first touch instead of failing. */
+static trilm_status checkLibraryFile(const char *path, trilm_error *error) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return fail(error, TRILM_ERROR_IO, "cannot load %s: cannot open it", path);
+  struct stat info;
+  Elf64_Ehdr header;
+  trilm_status status = TRILM_OK;
+  if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    status = fail(error, TRILM_ERROR_IO, "cannot load %s: not a regular file",
+                  path);
+  } else if (pread(fd, &header, sizeof(header), 0) != sizeof(header) ||
+             memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 ||
+             header.e_ident[EI_CLASS] != ELFCLASS64 ||
+             header.e_type != ET_DYN ||
+             header.e_phentsize != sizeof(Elf64_Phdr)) {
+    status = fail(error, TRILM_ERROR_INVALID_MODEL,
+                  "%s is not a 64-bit ELF shared library", path);
+#ifdef HOST_ELF_MACHINE
+  } else if (header.e_machine != HOST_ELF_MACHINE) {
+    status = fail(error, TRILM_ERROR_INVALID_MODEL,
+                  "%s was compiled for another architecture (ELF machine "
+                  "%u)",
+                  path, (unsigned)header.e_machine);
+#endif
+  } else {
+    uint64_t size = (uint64_t)info.st_size;
+    uint64_t tableEnd = header.e_phoff + (uint64_t)header.e_phnum *
+                                             sizeof(Elf64_Phdr);
+    if (header.e_phoff > size || tableEnd > size)
+      status = fail(error, TRILM_ERROR_INVALID_MODEL,
+                    "%s is truncated: its program headers end past its %llu "
+                    "bytes",
+                    path, (unsigned long long)size);
+    for (unsigned i = 0; status == TRILM_OK && i < header.e_phnum; ++i) {
+      Elf64_Phdr segment;
+      off_t at = (off_t)(header.e_phoff + i * sizeof(Elf64_Phdr));
+      if (pread(fd, &segment, sizeof(segment), at) != sizeof(segment) ||
+          segment.p_offset > size || segment.p_filesz > size - segment.p_offset)
+        status = fail(error, TRILM_ERROR_INVALID_MODEL,
+                      "%s is truncated: segment %u ends past its %llu bytes",
+                      path, i, (unsigned long long)size);
+    }
+  }
+  close(fd);
+  return status;
+}
+
 /* `library` without a trailing .so, plus .weights: what trilm-compile
- * --weights=external writes next to it. */
+ * --weights=external writes next to it; for the model linked into this
+ * program (NULL), the program's path plus .weights. */
 static char *defaultWeightsPath(const char *library) {
+  char program[4096];
+  if (!library) {
+    ssize_t length = readlink("/proc/self/exe", program, sizeof(program) - 1);
+    if (length < 0)
+      return NULL;
+    program[length] = 0;
+    library = program;
+  }
   size_t length = strlen(library);
-  if (length > 3 && strcmp(library + length - 3, ".so") == 0)
+  if (library != program && length > 3 &&
+      strcmp(library + length - 3, ".so") == 0)
     length -= 3;
   char *path = malloc(length + sizeof(".weights"));
   if (path) {
@@ -146,6 +238,16 @@ static char *defaultWeightsPath(const char *library) {
     strcpy(path + length, ".weights");
   }
   return path;
+}
+
+/* dlopen searches the library path for a name without a slash; a model named
+ * so is a file in the working directory. */
+static char *libraryFilePath(const char *path) {
+  int hasSlash = strchr(path, '/') != NULL;
+  char *result = malloc(strlen(path) + 3);
+  if (result)
+    sprintf(result, "%s%s", hasSlash ? "" : "./", path);
+  return result;
 }
 
 trilm_status trilm_model_open(const char *path, trilm_model **model,
@@ -162,7 +264,19 @@ trilm_status trilm_model_open_with_weights(const char *path,
   *model = NULL;
   // NULL: the model was linked into this program (export its symbols with
   // -rdynamic).
-  void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  char *file = NULL;
+  if (path) {
+    file = libraryFilePath(path);
+    if (!file)
+      return fail(error, TRILM_ERROR_OUT_OF_MEMORY, "out of memory");
+    trilm_status status = checkLibraryFile(file, error);
+    if (status != TRILM_OK) {
+      free(file);
+      return status;
+    }
+  }
+  void *library = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+  free(file);
   if (!library)
     return fail(error, TRILM_ERROR_IO, "cannot load %s: %s",
                 describePath(path), dlerror());
@@ -198,7 +312,15 @@ trilm_status trilm_model_open_with_weights(const char *path,
                 "%s has KV-cache elements of %lld bytes; expected 2 or 4",
                 describePath(path), (long long)result->cacheElementBytes);
   }
+  result->setNumThreads = (SetNumThreads)dlsym(library, "omp_set_num_threads");
+  result->getMaxThreads = (GetMaxThreads)dlsym(library, "omp_get_max_threads");
   if (!config[TRILM_CONFIG_EXTERNAL_WEIGHTS]) {
+    if (weights_path) {
+      trilm_model_free(result);
+      return fail(error, TRILM_ERROR_INVALID_ARGUMENT,
+                  "%s embeds its weights; a weights file (%s) does not apply",
+                  describePath(path), weights_path);
+    }
     result->weights = (const uint8_t *)dlsym(library, "trilm_weights");
     if (!result->weights) {
       trilm_model_free(result);
@@ -210,19 +332,16 @@ trilm_status trilm_model_open_with_weights(const char *path,
   } else {
     char *derived = NULL;
     if (!weights_path) {
-      if (!path) {
-        trilm_model_free(result);
-        return fail(error, TRILM_ERROR_INVALID_ARGUMENT,
-                    "the program's model has external weights: name the "
-                    "file with trilm_model_open_with_weights");
-      }
       derived = defaultWeightsPath(path);
       weights_path = derived;
     }
     trilm_status status =
-        weights_path ? mapWeights(weights_path, result->weightsBytes,
-                                  &result->mapped, error)
-                     : fail(error, TRILM_ERROR_OUT_OF_MEMORY, "out of memory");
+        weights_path
+            ? mapWeights(weights_path, result->weightsBytes,
+                         config[TRILM_CONFIG_WEIGHTS_DIGEST], &result->mapped,
+                         error)
+            : fail(error, TRILM_ERROR_IO,
+                   "cannot name the weights file of %s", describePath(path));
     free(derived);
     if (status != TRILM_OK) {
       trilm_model_free(result);
@@ -257,6 +376,8 @@ void trilm_model_free(trilm_model *model) {
 }
 
 trilm_model_info trilm_model_get_info(const trilm_model *model) {
+  if (!model)
+    return (trilm_model_info){0};
   return model->info;
 }
 
@@ -278,19 +399,29 @@ trilm_status trilm_context_create(trilm_model *model, int64_t context_length,
   if (threads < 0)
     return fail(error, TRILM_ERROR_INVALID_ARGUMENT,
                 "thread count %d is negative", threads);
+  if (threads > TRILM_MAX_THREADS)
+    return fail(error, TRILM_ERROR_INVALID_ARGUMENT,
+                "thread count %d exceeds %d", threads, TRILM_MAX_THREADS);
+  // Each of the two caches: layers x kv heads x positions x head_dim.
+  size_t cacheBytes = 1;
+  int64_t extents[] = {info->num_layers, info->num_kv_heads, context_length,
+                       info->head_dim, model->cacheElementBytes};
+  for (size_t i = 0; i < sizeof(extents) / sizeof(extents[0]); ++i)
+    if (extents[i] < 0 ||
+        __builtin_mul_overflow(cacheBytes, (size_t)extents[i], &cacheBytes) ||
+        cacheBytes > (size_t)INT64_MAX / 2)
+      return fail(error, TRILM_ERROR_OUT_OF_MEMORY,
+                  "a KV cache of %lld positions exceeds the address space",
+                  (long long)context_length);
   trilm_context *result = calloc(1, sizeof(trilm_context));
   if (!result)
     return fail(error, TRILM_ERROR_OUT_OF_MEMORY, "out of memory");
-  size_t cacheElements = (size_t)info->num_layers * (size_t)context_length *
-                       (size_t)(info->num_kv_heads * info->head_dim);
-  size_t elementBytes = (size_t)model->cacheElementBytes;
-  result->keyCache = calloc(cacheElements, elementBytes);
-  result->valueCache = calloc(cacheElements, elementBytes);
+  result->keyCache = calloc(1, cacheBytes);
+  result->valueCache = calloc(1, cacheBytes);
   if (!result->keyCache || !result->valueCache) {
     trilm_context_free(result);
     return fail(error, TRILM_ERROR_OUT_OF_MEMORY,
-                "cannot allocate a KV cache of %zu bytes",
-                2 * cacheElements * elementBytes);
+                "cannot allocate a KV cache of %zu bytes", 2 * cacheBytes);
   }
   result->model = model;
   result->length = context_length;
@@ -307,10 +438,13 @@ void trilm_context_free(trilm_context *context) {
   free(context);
 }
 
-void trilm_context_reset(trilm_context *context) { context->position = 0; }
+void trilm_context_reset(trilm_context *context) {
+  if (context)
+    context->position = 0;
+}
 
 int64_t trilm_context_position(const trilm_context *context) {
-  return context->position;
+  return context ? context->position : -1;
 }
 
 /* Values: layers x kv heads x positions x head dim; keys (`transposed`):
@@ -356,19 +490,18 @@ static trilm_status evaluate(trilm_context *context, const int32_t *tokens,
 
   // The thread count is set on the calling thread only and restored, so
   // contexts used from different threads do not disturb each other.
-  int previousThreads = 0;
-  if (context->threads > 0 && omp_set_num_threads && omp_get_max_threads) {
-    previousThreads = omp_get_max_threads();
-    omp_set_num_threads(context->threads);
-  }
-  EntryPoint entry =
-      count == 1 ? context->model->decode : context->model->prefill;
   const trilm_model *model = context->model;
+  int previousThreads = 0;
+  if (context->threads > 0 && model->setNumThreads && model->getMaxThreads) {
+    previousThreads = model->getMaxThreads();
+    model->setNumThreads(context->threads);
+  }
+  EntryPoint entry = count == 1 ? model->decode : model->prefill;
   WeightsRef weights = {model->weights, model->weights, 0,
                         {model->weightsBytes}, {1}};
   entry(&tokenRef, context->position, &keys, &values, &logitRef, &weights);
   if (previousThreads > 0)
-    omp_set_num_threads(previousThreads);
+    model->setNumThreads(previousThreads);
   context->position += count;
   return TRILM_OK;
 }

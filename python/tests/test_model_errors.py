@@ -7,6 +7,7 @@ import pathlib
 import shutil
 import struct
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -290,3 +291,115 @@ def test_runtime_errors(tools, checkpoint, tmp_path):
     assert context.position == 3
     context.close()
     model.close()
+
+
+def test_weights_of_another_model(tools, checkpoint, tmp_path):
+    # Size and magic matched before; the digest recorded in the model and in
+    # its weights file tells a same-shaped model's weights, or noise, apart.
+    runtime = Runtime(tools["build"])
+    other = write_checkpoint(tmp_path / "other", layers=1, seed=7)
+    library = compile_model(tools, checkpoint, tmp_path / "model.so", "--weights=external")
+    compile_model(tools, other, tmp_path / "other.so", "--weights=external")
+    own = (tmp_path / "model.weights").read_bytes()
+    foreign = (tmp_path / "other.weights").read_bytes()
+    assert len(own) == len(foreign)
+    (tmp_path / "model.weights").write_bytes(foreign)
+    with pytest.raises(RuntimeError_) as error:
+        runtime.open(library)
+    assert error.value.status == 2 and "belongs to another model" in error.value.message
+    noise = np.random.default_rng(0).integers(0, 256, len(own) - 8, dtype=np.uint8)
+    (tmp_path / "model.weights").write_bytes(own[:8] + noise.tobytes())
+    with pytest.raises(RuntimeError_) as error:
+        runtime.open(library)
+    assert error.value.status == 2 and "belongs to another model" in error.value.message
+    (tmp_path / "model.weights").write_bytes(own)
+    runtime.open(library).close()
+
+
+def test_library_checks(tools, checkpoint, tmp_path, monkeypatch):
+    runtime = Runtime(tools["build"])
+    library = compile_model(tools, checkpoint, tmp_path / "model.so")
+    data = library.read_bytes()
+    # Truncated: dlopen would map it and fault on first touch (SIGBUS).
+    truncated = tmp_path / "truncated.so"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(RuntimeError_) as error:
+        runtime.open(truncated)
+    assert error.value.status == 2 and "is truncated" in error.value.message
+    not_elf = tmp_path / "text.so"
+    not_elf.write_text("hello\n")
+    with pytest.raises(RuntimeError_) as error:
+        runtime.open(not_elf)
+    assert error.value.status == 2 and "not a 64-bit ELF shared library" in error.value.message
+    # A name without a slash is a file in the working directory.
+    monkeypatch.chdir(tmp_path)
+    runtime.open("model.so").close()
+    # A weights file named for a model that embeds its weights.
+    with pytest.raises(RuntimeError_) as error:
+        runtime.open(library, weights=tmp_path / "x.weights")
+    assert error.value.status == 3 and "embeds its weights" in error.value.message
+
+
+def test_api_arguments(tools, checkpoint, tmp_path):
+    runtime = Runtime(tools["build"])
+    model = runtime.open(compile_model(tools, checkpoint, tmp_path / "model.so"))
+    with pytest.raises(RuntimeError_) as error:
+        model.context(threads=100000)
+    assert error.value.status == 3 and "thread count 100000 exceeds 1024" in error.value.message
+    lib = runtime.lib
+    assert lib.trilm_model_get_info(None).vocab_size == 0
+    lib.trilm_context_reset(None)
+    assert lib.trilm_context_position(None) == -1
+    model.close()
+
+
+THREAD_PROBE = """
+import os, sys
+sys.path.insert(0, {harness!r})
+from model_harness import Runtime
+model = Runtime({build!r}).open({library!r})
+context = model.context(threads={threads})
+before = len(os.listdir("/proc/self/task"))
+context.eval([1, 2, 3])
+print(len(os.listdir("/proc/self/task")) - before)
+"""
+
+
+def test_thread_count_reaches_the_model(tools, checkpoint, tmp_path):
+    # The runtime is not linked with libomp; the model brings it in. The
+    # thread count must reach the model's OpenMP, seen as worker threads.
+    library = compile_model(tools, checkpoint, tmp_path / "model.so")
+    workers = {}
+    for threads in (1, 4):
+        probe = THREAD_PROBE.format(harness=str(pathlib.Path(__file__).parent),
+                                    build=str(tools["build"]), library=str(library),
+                                    threads=threads)
+        result = subprocess.run([sys.executable, "-c", probe], capture_output=True,
+                                text=True, check=True)
+        workers[threads] = int(result.stdout.strip())
+    assert workers == {1: 0, 4: 3}
+
+
+def test_program_arguments(tools, checkpoint, tmp_path):
+    program = tmp_path / "model"
+    subprocess.run([tools["compile"], str(checkpoint), "--emit=exe", "--quiet",
+                    "-o", str(program)], check=True)
+
+    def run(*args):
+        result = subprocess.run([str(program), *args], capture_output=True, text=True)
+        assert result.returncode != 0 and "Segmentation" not in result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        return result.returncode, lines[0]
+
+    for generate in (2**61, 2**63 - 1):
+        status, message = run("--generate", str(generate), "1")
+        assert status == 1 and "outside 1 to 64" in message
+    assert run("--generate", str(2**64), "1")[0] == 2
+    for threads in (2**31, 2**32):
+        status, message = run("--threads", str(threads), "1")
+        assert status == 2 and f"--threads {threads} exceeds 1024" in message
+    status, message = run("--threads", str(2**31 - 1), "1")
+    assert status == 1 and "thread count 2147483647 exceeds 1024" in message
+    status, message = run("--weights", str(tmp_path / "x.weights"), "1")
+    assert status == 1 and "embeds its weights" in message

@@ -23,10 +23,15 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/Verifier.h"
 #include "trilm/Dialect/LLM/IR/LLM.h"
 #include "trilm/Dialect/Ternary/IR/Ternary.h"
 
+#include "llvm/Support/Endian.h"
+#include "llvm/Support/xxhash.h"
+
+#include <array>
 #include <cstring>
 
 using namespace mlir;
@@ -408,18 +413,75 @@ static llvm::Error adoptWeightLayouts(ModuleOp module, WeightsLayout &layout) {
   return llvm::Error::success();
 }
 
+namespace {
+
+/// TRILM_CONFIG_WEIGHTS_DIGEST: the model's config fields and every weight
+/// written (with its offset), folded chunk by chunk.
+class WeightsDigest {
+public:
+  explicit WeightsDigest(ArrayRef<int64_t> configFields)
+      : state(llvm::xxh3_64bits(ArrayRef<uint8_t>(
+            reinterpret_cast<const uint8_t *>(configFields.data()),
+            configFields.size() * sizeof(int64_t)))) {}
+
+  void add(int64_t offset, ArrayRef<char> bytes) {
+    uint64_t parts[] = {state, static_cast<uint64_t>(offset),
+                        llvm::xxh3_64bits(ArrayRef<uint8_t>(
+                            reinterpret_cast<const uint8_t *>(bytes.data()),
+                            bytes.size()))};
+    state = llvm::xxh3_64bits(ArrayRef<uint8_t>(
+        reinterpret_cast<const uint8_t *>(parts), sizeof(parts)));
+  }
+
+  /// Non-negative, as the config is an i64 array.
+  int64_t value() const { return static_cast<int64_t>(state >> 1); }
+
+private:
+  uint64_t state;
+};
+
+} // namespace
+
+/// The weights buffer's header: the magic and `digest`.
+static std::array<char, TRILM_WEIGHTS_HEADER_BYTES>
+weightsHeader(int64_t digest) {
+  std::array<char, TRILM_WEIGHTS_HEADER_BYTES> header = {};
+  std::memcpy(header.data(), TRILM_WEIGHTS_MAGIC,
+              std::strlen(TRILM_WEIGHTS_MAGIC));
+  llvm::support::endian::write64le(header.data() + TRILM_WEIGHTS_DIGEST_OFFSET,
+                                   static_cast<uint64_t>(digest));
+  return header;
+}
+
+/// The module's trilm_model_config global, whose initial value holds the
+/// config fields.
+static memref::GlobalOp findModelConfig(ModuleOp module) {
+  auto config = dyn_cast_or_null<memref::GlobalOp>(
+      SymbolTable::lookupSymbolIn(module, "trilm_model_config"));
+  if (!config || !isa_and_nonnull<DenseIntElementsAttr>(
+                     config.getInitialValueAttr()))
+    return {};
+  return config;
+}
+
 llvm::Error LlamaImport::writeWeights() {
   WeightsLayout &layout = impl->layout;
   const ModelOptions &options = impl->options;
   ModuleOp module = *impl->module;
   if (llvm::Error error = adoptWeightLayouts(module, layout))
     return error;
+  memref::GlobalOp config = findModelConfig(module);
+  if (!config)
+    return llvm::createStringError(
+        "internal error: the module has no trilm_model_config");
+  auto configAttr = cast<DenseIntElementsAttr>(config.getInitialValueAttr());
+  SmallVector<int64_t> configFields(configAttr.getValues<int64_t>());
 
   // In-module weights are filled in place in one blob; the others stream
   // out, so that the importer holds one tensor at a time.
   using Placement = ModelOptions::WeightsPlacement;
   std::optional<AsmResourceBlob> blob;
-  llvm::raw_ostream *stream = options.weightsStream;
+  llvm::raw_pwrite_stream *stream = options.weightsStream;
   int64_t written = 0;
   if (options.weightsPlacement == Placement::InModule) {
     blob = HeapAsmResourceBlob::allocate(layout.totalBytes,
@@ -430,12 +492,14 @@ llvm::Error LlamaImport::writeWeights() {
     if (!stream)
       return llvm::createStringError(
           "internal error: no stream for the model's weights");
-    char header[TRILM_WEIGHTS_HEADER_BYTES] = {};
-    std::memcpy(header, TRILM_WEIGHTS_MAGIC, std::strlen(TRILM_WEIGHTS_MAGIC));
-    stream->write(header, sizeof(header));
-    written = sizeof(header);
+    // The digest is known at the end; its place is written then.
+    auto header = weightsHeader(0);
+    stream->write(header.data(), header.size());
+    written = header.size();
   }
+  WeightsDigest digest(configFields);
   auto write = [&](int64_t offset, ArrayRef<char> bytes) {
+    digest.add(offset, bytes);
     if (blob) {
       std::memcpy(blob->getMutableData().data() + offset, bytes.data(),
                   bytes.size());
@@ -448,10 +512,16 @@ llvm::Error LlamaImport::writeWeights() {
   if (llvm::Error error =
           importWeights(impl->checkpoint, layout, options, write))
     return error;
+  auto header = weightsHeader(digest.value());
+  configFields[TRILM_CONFIG_WEIGHTS_DIGEST] = digest.value();
+  config.setInitialValueAttr(DenseElementsAttr::get(
+      configAttr.getType(), ArrayRef<int64_t>(configFields)));
   if (!blob) {
     stream->write_zeros(layout.totalBytes - written);
+    stream->pwrite(header.data(), header.size(), 0);
     return llvm::Error::success();
   }
+  std::memcpy(blob->getMutableData().data(), header.data(), header.size());
   // Weights in the module are a public global that the runtime looks up;
   // the code always reads the buffer it is passed.
   OpBuilder b(module.getBodyRegion());

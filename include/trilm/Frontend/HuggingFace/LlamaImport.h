@@ -42,7 +42,8 @@ struct ModelOptions {
     ExternalFile,
   };
   WeightsPlacement weightsPlacement = WeightsPlacement::InModule;
-  llvm::raw_ostream *weightsStream = nullptr;
+  /// Seekable: the header's digest is written last.
+  llvm::raw_pwrite_stream *weightsStream = nullptr;
   /// Called after each imported tensor with (done, total).
   std::function<void(int64_t, int64_t)> progress;
 };
