@@ -14,6 +14,7 @@
 #include "trilm/Packing/Packing.h"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cmath>
 #include <cstring>
@@ -491,6 +492,58 @@ Status unpackMatrix(Scheme s, const uint8_t *packed, int64_t n, int64_t k,
                                   r * rowBytes);
         !st.ok())
       return st;
+  return Status::success();
+}
+
+Status checkCodes(Scheme s, const uint8_t *codes, int64_t bytes) {
+  const int64_t blockBytes = codeBytesPerBlock(s);
+  if (s != Scheme::TQ2 && s != Scheme::TQ1)
+    return invalidArgument("unknown packing scheme " +
+                           std::to_string(static_cast<int>(s)));
+  if (bytes < 0 || bytes % blockBytes != 0)
+    return invalidArgument(std::to_string(bytes) +
+                           " bytes are not whole blocks of " +
+                           std::to_string(blockBytes));
+  if (bytes > 0 && !codes)
+    return invalidArgument("null packed pointer for " + std::to_string(bytes) +
+                           " bytes");
+  // A fast scan finds the first suspect block; the decoder then names the
+  // byte and the reason.
+  int64_t firstSuspect = bytes / blockBytes;
+  if (s == Scheme::TQ2) {
+    for (int64_t i = 0; i < bytes; i += 8) {
+      uint64_t word;
+      std::memcpy(&word, codes + i, 8); // blocks are 64 bytes: whole words
+      if (word & (word >> 1) & 0x5555555555555555ull) {
+        firstSuspect = i / blockBytes;
+        break;
+      }
+    }
+  } else {
+    // Whether each byte value re-encodes to itself, for qs (5 digits) and
+    // qh (4 digits) positions.
+    static const auto valid = [] {
+      std::array<std::array<bool, 256>, 2> table{};
+      uint8_t digits[5];
+      for (int q = 0; q < 256; ++q)
+        for (int qh = 0; qh < 2; ++qh)
+          table[qh][q] = decodeTQ1Byte(static_cast<uint8_t>(q),
+                                       qh ? 4 : 5, digits) == q;
+      return table;
+    }();
+    for (int64_t i = 0; i < bytes && firstSuspect == bytes / blockBytes; ++i)
+      if (!valid[i % blockBytes >= kTQ1QsBytes][codes[i]])
+        firstSuspect = i / blockBytes;
+  }
+  int8_t trits[kBlockSize];
+  for (int64_t b = firstSuspect; b < bytes / blockBytes; ++b) {
+    DecodeError err = decodeCodes(s, codes + b * blockBytes, trits, kBlockSize);
+    if (err.kind != DecodeErrorKind::None) {
+      const int64_t index = b * blockBytes + err.byte;
+      return makeError(index, decodeErrorMessage(s, err, index, /*row=*/-1,
+                                                 b, /*k=*/0));
+    }
+  }
   return Status::success();
 }
 

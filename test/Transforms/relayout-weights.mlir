@@ -70,9 +70,11 @@ func.func @disagreeing(%x: tensor<1x4xf32>, %s: tensor<1x1xf32>) -> (tensor<1x2x
 
 // -----
 
-func.func @invalid_codes(%x: tensor<1x4xf32>, %s: tensor<1x1xf32>) -> tensor<1x2xf32> {
-  // expected-remark @+1 {{weights keep their layout: byte 0 (row 0, block 0, qs[0]) has value 255 with invalid 2-bit code 3}}
-  %w = ternary.constant dense<-1> : tensor<2x64xi8> -> !ternary.packed<2x4, tq2>
+// Codes are verified with the constant; padding trits (beyond K) only when
+// the rows are unpacked here.
+func.func @nonzero_padding(%x: tensor<1x4xf32>, %s: tensor<1x1xf32>) -> tensor<1x2xf32> {
+  // expected-remark @+1 {{weights keep their layout: byte 4 (row 0, block 0, qs[4]): padding trit for element 4 (beyond k = 4) is not zero}}
+  %w = ternary.constant dense<86> : tensor<2x64xi8> -> !ternary.packed<2x4, tq2>
   %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 2, act_rows = 1, block_rows = 2, block_act_rows = 1, streams = 1, int8_dot = generic, weight_layout = #ternary.row_interleave<2>>} : tensor<1x4xf32>, !ternary.packed<2x4, tq2> -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
 }

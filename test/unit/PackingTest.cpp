@@ -738,6 +738,33 @@ TEST(PackingTest, RejectsInvalidTQ1Bytes) {
   }
 }
 
+TEST(PackingTest, CheckCodesFindsCodesNoEncoderProduces) {
+  // Three blocks of random trits, then one bad byte at a time.
+  std::mt19937 rng(3);
+  std::uniform_int_distribution<int> trit(-1, 1);
+  std::vector<int8_t> trits(3 * 256);
+  for (int8_t &t : trits)
+    t = static_cast<int8_t>(trit(rng));
+  for (Scheme s : kSchemes) {
+    std::vector<uint8_t> codes(3 * codeBytesPerBlock(s));
+    ASSERT_TRUE(packRow(s, trits.data(), 3 * 256, codes.data()).ok());
+    EXPECT_TRUE(checkCodes(s, codes.data(), codes.size()).ok());
+    // Padding is not its concern: a short last row's junk decodes anyway.
+    EXPECT_TRUE(checkCodes(s, nullptr, 0).ok());
+    std::vector<uint8_t> bad = codes;
+    int64_t index = s == Scheme::TQ2 ? 64 + 5 : 52 + 50; // block 1
+    bad[index] = s == Scheme::TQ2 ? 0x7F : 255;
+    Status st = checkCodes(s, bad.data(), bad.size());
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.index, index);
+    EXPECT_NE(st.message.find("block 1"), std::string::npos) << st.message;
+    st = checkCodes(s, codes.data(), codes.size() - 1);
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.message.find("not whole blocks"), std::string::npos)
+        << st.message;
+  }
+}
+
 TEST(PackingTest, RejectsNonZeroPadding) {
   // Element 400 of a 512-trit row is local element 144 of block 1.
   //  TQ2: 144 = 128 + 16 -> qs[32 + 16] = qs[48]; byte 64 + 48 = 112.

@@ -128,7 +128,8 @@ def TernarySelectKernelsCPU : Pass<"ternary-select-kernels-cpu", "::mlir::Module
            "How far ahead a GEMV's tiles prefetch their weights, 0 to 65536 "
            "bytes (0: no prefetches); -1 picks it from the target">,
   ];
-  let dependentDialects = ["::trilm::ternary_cpu::TernaryCPUDialect"];
+  let dependentDialects = ["::mlir::tensor::TensorDialect",
+                           "::trilm::ternary_cpu::TernaryCPUDialect"];
 }
 
 def TernaryTileMatmulCPU : Pass<"ternary-tile-matmul-cpu"> {

@@ -96,6 +96,13 @@ Status packMatrix(Scheme s, const int8_t *trits, int64_t n, int64_t k,
 Status unpackMatrix(Scheme s, const uint8_t *packed, int64_t n, int64_t k,
                     int8_t *trits);
 
+/// Checks `bytes` bytes of code blocks, in any order of whole blocks (as the
+/// compiler's layouts store them), for codes no encoder produces: a TQ2
+/// code 3, a TQ1 byte outside the encoder's image. Padding trits are not
+/// checked (their position depends on the matrix). Linear and allocation
+/// free, for verifying constant weights.
+Status checkCodes(Scheme s, const uint8_t *codes, int64_t bytes);
+
 //===----------------------------------------------------------------------===//
 // Exact llama.cpp blocks
 //===----------------------------------------------------------------------===//

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "trilm/Conversion/TernaryToCPU/TernaryToCPU.h"
+#include "trilm/Dialect/Ternary/Utils/LoweringUtils.h"
 
 #include "trilm/Target/CPU/CPUTarget.h"
 
@@ -136,9 +137,11 @@ struct TernarySelectKernelsCPUPass
           << static_cast<int64_t>(prefetchBytes);
       return signalPassFailure();
     }
+    IRRewriter rewriter(&getContext());
     getOperation()->walk([&](MatmulOp op) {
-      op.setKernelConfigAttr(selectKernel(op, *target, rowsPerTile,
-                                          actRowsPerTile, prefetchBytes));
+      if (!replaceZeroRowMatmul(rewriter, op))
+        op.setKernelConfigAttr(selectKernel(op, *target, rowsPerTile,
+                                            actRowsPerTile, prefetchBytes));
     });
   }
 };

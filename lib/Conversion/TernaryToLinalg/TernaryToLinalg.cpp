@@ -396,6 +396,8 @@ struct MatmulOpLowering : public OpConversionPattern<MatmulOp> {
   LogicalResult
   matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    if (replaceZeroRowMatmul(rewriter, op))
+      return success();
     Location loc = op.getLoc();
     MLIRContext *context = rewriter.getContext();
     PackedType type = op.getWeights().getType();

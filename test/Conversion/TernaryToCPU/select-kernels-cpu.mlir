@@ -30,3 +30,15 @@ func.func @odd_rows(%x: tensor<1x256xf32>, %w: !ternary.packed<37x256, tq1>, %s:
   %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x256xf32>, !ternary.packed<37x256, tq1> -> tensor<1x37xf32>
   return %y : tensor<1x37xf32>
 }
+
+// -----
+
+// A matmul of no rows computes nothing: its result is an empty tensor.
+// CHECK-LABEL: func.func @zero_rows
+// CHECK-NOT: ternary.matmul
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<0x4xf32>
+// CHECK: return %[[E]]
+func.func @zero_rows(%x: tensor<0x256xf32>, %w: !ternary.packed<4x256, tq2>, %s: tensor<1x1xf32>) -> tensor<0x4xf32> {
+  %0 = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<0x256xf32>, !ternary.packed<4x256, tq2> -> tensor<0x4xf32>
+  return %0 : tensor<0x4xf32>
+}

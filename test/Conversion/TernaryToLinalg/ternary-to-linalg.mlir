@@ -115,3 +115,15 @@ func.func @from_storage_reshaped(%bytes: tensor<16x64xi8>) -> !ternary.packed<16
   %w = ternary.from_storage %bytes : tensor<16x64xi8> -> !ternary.packed<16x256, tq2, #ternary.row_interleave<4>>
   return %w : !ternary.packed<16x256, tq2, #ternary.row_interleave<4>>
 }
+
+// -----
+
+// A matmul of no rows computes nothing: its result is an empty tensor.
+// CHECK-LABEL: func.func @zero_rows
+// CHECK-NOT: linalg
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<0x4xf32>
+// CHECK: return %[[E]]
+func.func @zero_rows(%x: tensor<0x256xf32>, %w: !ternary.packed<4x256, tq2>, %s: tensor<1x1xf32>) -> tensor<0x4xf32> {
+  %0 = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<0x256xf32>, !ternary.packed<4x256, tq2> -> tensor<0x4xf32>
+  return %0 : tensor<0x4xf32>
+}

@@ -17,7 +17,7 @@ func.func @from_storage_wrong_type(%bytes: tensor<2x52xi8>) {
 // -----
 
 func.func @constant_short_blob() {
-  // expected-error @+1 {{'ternary.constant' op resource blob 'short' holds 4 bytes but 64 are needed}}
+  // expected-error @+1 {{'ternary.constant' op resource blob 'short' holds 4 bytes but 'tensor<1x64xi8>' needs 64}}
   %0 = ternary.constant dense_resource<short> : tensor<1x64xi8> -> !ternary.packed<1x256, tq2>
   return
 }
@@ -29,6 +29,68 @@ func.func @constant_short_blob() {
     }
   }
 #-}
+
+// -----
+
+// A tq2 code 3 would be computed as a trit of +2 by every lowering.
+func.func @constant_tq2_code_3() {
+  // expected-error @+1 {{'ternary.constant' op packed bytes hold a code no packer produces: byte 0 (block 0, qs[0]) has value 255 with invalid 2-bit code 3}}
+  %0 = ternary.constant dense<-1> : tensor<1x64xi8> -> !ternary.packed<1x256, tq2>
+  return
+}
+
+// -----
+
+func.func @constant_tq1_byte() {
+  %0 = ternary.constant dense<0> : tensor<1x52xi8> -> !ternary.packed<1x256, tq1>
+  // expected-error @+1 {{'ternary.constant' op packed bytes hold a code no packer produces: byte 0 (block 0, qs[0]) has value 1, which the TQ1 encoder never produces}}
+  %1 = ternary.constant dense<1> : tensor<1x52xi8> -> !ternary.packed<1x256, tq1>
+  return
+}
+
+// -----
+
+func.func @from_storage_of_a_bad_constant() {
+  %bytes = arith.constant dense_resource<code3> : tensor<1x64xi8>
+  // expected-error @+1 {{'ternary.from_storage' op packed bytes hold a code no packer produces: byte 2 (block 0, qs[2])}}
+  %0 = ternary.from_storage %bytes : tensor<1x64xi8> -> !ternary.packed<1x256, tq2>
+  return
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      code3: "0x0100000055550355555555555555555555555555555555555555555555555555555555555555555555555555555555555555555555555555555555555555555555555555"
+    }
+  }
+#-}
+
+// -----
+
+func.func @pack_short_blob() {
+  %t = arith.constant dense_resource<short_trits> : tensor<2x256xi8>
+  // expected-error @+1 {{'ternary.pack' op resource blob 'short_trits' holds 4 bytes but 'tensor<2x256xi8>' needs 512}}
+  %0 = ternary.pack %t : tensor<2x256xi8> -> !ternary.packed<2x256, tq2>
+  return
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      short_trits: "0x0100000001000000"
+    }
+  }
+#-}
+
+// -----
+
+// A 64Ki x 64Ki splat is checked through its one value, not 4 Gi of them.
+func.func @pack_huge_non_ternary_splat() {
+  %t = arith.constant dense<2> : tensor<65536x65536xi8>
+  // expected-error @+1 {{'ternary.pack' op constant trits hold 2 at [0, 0]; trits must be -1, 0 or +1}}
+  %0 = ternary.pack %t : tensor<65536x65536xi8> -> !ternary.packed<65536x65536, tq2>
+  return
+}
 
 // -----
 
@@ -204,5 +266,14 @@ func.func @matmul_element_type(%x: tensor<2x300xi32>, %w: !ternary.packed<4x300,
 func.func @matmul_scales_shape(%x: tensor<2x300xf32>, %w: !ternary.packed<4x300, tq2>, %s: tensor<1x1xf32>) {
   // expected-error @+1 {{'ternary.matmul' op scales shape [1, 1] does not match the [4, 2] scale groups of a 4x300 matrix}}
   %0 = ternary.matmul %x, %w groups #ternary.scale_groups<n = block 1, k = block 256> scales(%s : tensor<1x1xf32>) : tensor<2x300xf32>, !ternary.packed<4x300, tq2> -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+// Block 1 along K = 2^40 would enumerate 2^40 groups.
+func.func @matmul_too_many_groups(%x: tensor<1x1099511627776xf32>, %w: !ternary.packed<1x1099511627776, tq2>, %s: tensor<1x1099511627776xf32>) {
+  // expected-error @+1 {{'ternary.matmul' op 1099511627776 scale groups along k exceed the limit of 1048576}}
+  %0 = ternary.matmul %x, %w groups #ternary.scale_groups<k = block 1> scales(%s : tensor<1x1099511627776xf32>) : tensor<1x1099511627776xf32>, !ternary.packed<1x1099511627776, tq2> -> tensor<1x1xf32>
   return
 }

@@ -73,3 +73,15 @@ func.func @matmul(%x: tensor<?x1536xf16>, %xb: tensor<7x1536xbf16>, %q: tensor<?
   %4 = ternary.matmul %xf, %w groups #ternary.scale_groups<k = [768], n = [448]> scales(%s5 : tensor<2x2xf32>) : tensor<?x1536xf32>, !ternary.packed<896x1536, tq2> -> tensor<?x896xf32>
   return
 }
+
+// -----
+
+// Verifying a pack of a huge splat, or groups whose block exceeds the
+// matrix, neither materialises nor enumerates anything.
+// CHECK-LABEL: func.func @huge_splat_and_block
+func.func @huge_splat_and_block(%x: tensor<1x256xf32>, %w: !ternary.packed<4x256, tq2>, %s: tensor<1x1xf32>) -> tensor<1x4xf32> {
+  %t = arith.constant dense<1> : tensor<65536x65536xi8>
+  %p = ternary.pack %t : tensor<65536x65536xi8> -> !ternary.packed<65536x65536, tq2>
+  %0 = ternary.matmul %x, %w groups #ternary.scale_groups<k = block 4611686018427387904> scales(%s : tensor<1x1xf32>) : tensor<1x256xf32>, !ternary.packed<4x256, tq2> -> tensor<1x4xf32>
+  return %0 : tensor<1x4xf32>
+}

@@ -52,3 +52,8 @@ func.func private @zero_split() attributes {g = #ternary.scale_groups<n = [0, 4]
 
 // expected-error @+1 {{scale group block along k must be positive, got -256}}
 func.func private @block() attributes {g = #ternary.scale_groups<k = block -256>}
+
+// -----
+
+// expected-error @+1 {{packed ternary matrix 2097152x1048576 exceeds 2^40 trits}}
+func.func private @huge(!ternary.packed<2097152x1048576, tq2>)

@@ -106,8 +106,13 @@ static SmallVector<int64_t> axisBounds(ArrayRef<int64_t> splits, int64_t block,
                                        int64_t size) {
   SmallVector<int64_t> bounds = {0};
   if (block > 0) {
-    for (int64_t start = block; start < size; start += block)
+    // `size - start > block` rather than `start + block < size`: no overflow
+    // for blocks near 2^63.
+    for (int64_t start = block; start < size; start += block) {
       bounds.push_back(start);
+      if (size - start <= block)
+        break;
+    }
   } else {
     llvm::append_range(bounds, splits);
   }
@@ -141,6 +146,12 @@ int64_t ScaleGroupsAttr::getNumColGroups(int64_t cols) const {
 LogicalResult
 ScaleGroupsAttr::verifyShape(function_ref<InFlightDiagnostic()> emitError,
                              int64_t rows, int64_t cols) const {
+  for (auto [axis, groups] :
+       {std::pair<char, int64_t>{'n', getNumRowGroups(rows)},
+        {'k', getNumColGroups(cols)}})
+    if (groups > kMaxScaleGroups)
+      return emitError() << groups << " scale groups along " << axis
+                         << " exceed the limit of " << kMaxScaleGroups;
   if (!getRowSplits().empty() && getRowSplits().back() >= rows)
     return emitError() << "scale group split " << getRowSplits().back()
                        << " along n is outside the " << rows << " rows";

@@ -12,6 +12,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
+#include "trilm/Utils/ResourceUtils.h"
 
 #include <limits>
 
@@ -36,18 +37,90 @@ static std::string shapeString(ArrayRef<int64_t> shape) {
   return result;
 }
 
-/// Returns the i8 values of a dense or dense-resource elements attribute.
+/// Constant trits are folded into packed bytes only up to this many, so that
+/// folding never holds gigabytes (larger packs run in the program).
+constexpr int64_t kMaxFoldedTrits = int64_t(1) << 26;
+
+/// Returns the i8 values of a dense or dense-resource elements attribute of
+/// at most kMaxFoldedTrits elements.
 static std::optional<SmallVector<int8_t>> getI8Values(Attribute attr) {
-  if (auto dense = dyn_cast_if_present<DenseIntElementsAttr>(attr)) {
+  auto elements = dyn_cast_if_present<ElementsAttr>(attr);
+  if (!elements || elements.getNumElements() > kMaxFoldedTrits)
+    return std::nullopt;
+  if (auto dense = dyn_cast<DenseIntElementsAttr>(attr)) {
     if (!dense.getElementType().isInteger(8))
       return std::nullopt;
     return llvm::to_vector(dense.getValues<int8_t>());
   }
-  if (auto resource = dyn_cast_if_present<DenseI8ResourceElementsAttr>(attr)) {
-    if (std::optional<ArrayRef<int8_t>> data = resource.tryGetAsArrayRef())
+  if (auto resource = dyn_cast<DenseI8ResourceElementsAttr>(attr)) {
+    if (std::optional<ArrayRef<int8_t>> data = trilm::getResourceElements(resource))
       return SmallVector<int8_t>(*data);
   }
   return std::nullopt;
+}
+
+/// The first element of an i8 constant outside {-1, 0, 1}, as (flat index,
+/// value), without materialising a splat.
+static std::optional<std::pair<int64_t, int8_t>> findNonTrit(Attribute attr) {
+  auto check = [](auto values) -> std::optional<std::pair<int64_t, int8_t>> {
+    for (auto [index, value] : llvm::enumerate(values))
+      if (value < -1 || value > 1)
+        return std::make_pair(static_cast<int64_t>(index), value);
+    return std::nullopt;
+  };
+  if (auto dense = dyn_cast_if_present<DenseIntElementsAttr>(attr)) {
+    if (!dense.getElementType().isInteger(8))
+      return std::nullopt;
+    if (dense.isSplat())
+      return check(ArrayRef<int8_t>(dense.getSplatValue<int8_t>()));
+    return check(dense.getValues<int8_t>());
+  }
+  if (auto resource = dyn_cast_if_present<DenseI8ResourceElementsAttr>(attr))
+    if (std::optional<ArrayRef<int8_t>> data = trilm::getResourceElements(resource))
+      return check(*data);
+  return std::nullopt;
+}
+
+/// Verifies the bytes of a constant that holds packed `type` storage: a
+/// resource blob of the right size, and only codes the packer produces.
+static LogicalResult verifyPackedBytes(Operation *op, PackedType type,
+                                       Attribute bytes) {
+  auto emitError = [&] { return op->emitOpError(); };
+  std::vector<uint8_t> splatBlock;
+  ArrayRef<uint8_t> codes;
+  if (auto resource = dyn_cast_if_present<DenseResourceElementsAttr>(bytes)) {
+    if (failed(trilm::verifyResourceSize(resource, emitError)))
+      return failure();
+    auto i8 = dyn_cast<DenseI8ResourceElementsAttr>(resource);
+    std::optional<ArrayRef<int8_t>> data =
+        i8 ? trilm::getResourceElements(i8) : std::nullopt;
+    if (!data)
+      return success();
+    codes = ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(data->data()),
+                              data->size());
+  } else if (auto dense = dyn_cast_if_present<DenseIntElementsAttr>(bytes)) {
+    if (!dense.getElementType().isInteger(8))
+      return success();
+    ArrayRef<char> raw = dense.getRawData();
+    if (dense.isSplat()) {
+      // One block of the repeated byte says as much as all of them.
+      splatBlock.assign(trilm::packing::codeBytesPerBlock(
+                            toPackingScheme(type.getScheme())),
+                        static_cast<uint8_t>(raw.front()));
+      codes = splatBlock;
+    } else {
+      codes = ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(raw.data()),
+                                raw.size());
+    }
+  } else {
+    return success();
+  }
+  trilm::packing::Status status = trilm::packing::checkCodes(
+      toPackingScheme(type.getScheme()), codes.data(), codes.size());
+  if (!status.ok())
+    return op->emitOpError("packed bytes hold a code no packer produces: ")
+           << status.message;
+  return success();
 }
 
 LogicalResult trilm::ternary::verifyScales(Operation *op,
@@ -76,18 +149,9 @@ LogicalResult ConstantOp::verify() {
     return emitOpError("value of type ")
            << getValue().getType() << " does not match the storage type "
            << storageType << " of " << getType();
-  // A short blob would be read past its end by every lowering.
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(getValue())) {
-    if (AsmResourceBlob *blob = resource.getRawHandle().getBlob()) {
-      if (static_cast<int64_t>(blob->getData().size()) !=
-          storageType.getNumElements())
-        return emitOpError("resource blob '")
-               << resource.getRawHandle().getKey() << "' holds "
-               << blob->getData().size() << " bytes but "
-               << storageType.getNumElements() << " are needed";
-    }
-  }
-  return success();
+  // A short blob would be read past its end by every lowering; a code the
+  // packer never produces (a tq2 code 3) would be computed as a trit of 2.
+  return verifyPackedBytes(*this, getType(), getValue());
 }
 
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
@@ -104,6 +168,9 @@ LogicalResult FromStorageOp::verify() {
            << operandType << " holds " << operandType.getNumElements()
            << " bytes but " << getType() << " takes "
            << storageType.getNumElements() << " (" << storageType << ")";
+  Attribute constant;
+  if (matchPattern(getStorage(), m_Constant(&constant)))
+    return verifyPackedBytes(*this, getType(), constant);
   return success();
 }
 
@@ -120,20 +187,16 @@ LogicalResult PackOp::verify() {
   Attribute constant;
   if (!matchPattern(getTrits(), m_Constant(&constant)))
     return success();
-  std::optional<SmallVector<int8_t>> values = getI8Values(constant);
-  if (!values)
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(constant))
+    if (failed(trilm::verifyResourceSize(resource, [&] { return emitOpError(); })))
+      return failure();
+  std::optional<std::pair<int64_t, int8_t>> bad = findNonTrit(constant);
+  if (!bad)
     return success();
-  for (auto [index, value] : llvm::enumerate(*values)) {
-    if (value >= -1 && value <= 1)
-      continue;
-    int64_t cols = packedType.getCols();
-    return emitOpError("constant trits hold ")
-           << static_cast<int>(value) << " at ["
-           << static_cast<int64_t>(index) / cols << ", "
-           << static_cast<int64_t>(index) % cols
-           << "]; trits must be -1, 0 or +1";
-  }
-  return success();
+  int64_t cols = packedType.getCols();
+  return emitOpError("constant trits hold ")
+         << static_cast<int>(bad->second) << " at [" << bad->first / cols
+         << ", " << bad->first % cols << "]; trits must be -1, 0 or +1";
 }
 
 OpFoldResult PackOp::fold(FoldAdaptor adaptor) {

@@ -34,6 +34,12 @@ LogicalResult PackedType::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "packed ternary matrix must have positive static "
                           "dimensions, got "
                        << rows << "x" << cols;
+  // Far beyond any layer; keeps every size derived from the type (storage
+  // bytes, block counts) within 64 bits.
+  constexpr int64_t kMaxTrits = int64_t(1) << 40;
+  if (cols > kMaxTrits / rows)
+    return emitError() << "packed ternary matrix " << rows << "x" << cols
+                       << " exceeds 2^40 trits";
   if (layout)
     return layout.verifyLayout(emitError, rows, cols);
   return success();

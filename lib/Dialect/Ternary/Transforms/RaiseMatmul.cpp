@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "trilm/Dialect/Ternary/Transforms/Passes.h"
+#include "trilm/Utils/ResourceUtils.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Matchers.h"
@@ -175,7 +176,8 @@ static FailureOr<SmallVector<double>> readFloats(Attribute attr,
     return values;
   }
   if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(attr)) {
-    if (std::optional<ArrayRef<float>> data = resource.tryGetAsArrayRef())
+    if (std::optional<ArrayRef<float>> data =
+            trilm::getResourceElements(resource))
       return SmallVector<double>(data->begin(), data->end());
   }
   why = "the weights are a constant the pass cannot read (dense f32, f16 or "
@@ -200,6 +202,15 @@ struct TernaryRaiseMatmulPass
     SmallVector<linalg::MatmulOp> matmuls;
     getOperation()->walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
     for (linalg::MatmulOp op : matmuls) {
+      // A blob that does not hold its type's bytes is malformed IR that
+      // upstream does not verify; reading it would overrun it.
+      Attribute weights;
+      if (op.getInputs().size() == 2 &&
+          matchPattern(op.getInputs()[1], m_Constant(&weights)))
+        if (auto resource = dyn_cast<DenseResourceElementsAttr>(weights))
+          if (failed(trilm::verifyResourceSize(
+                  resource, [&] { return op.emitError("weights: "); })))
+            return signalPassFailure();
       std::string why;
       if (failed(raise(op, packing, why)) && emitRemarks)
         op.emitRemark("not raised to ternary.matmul: ") << why;

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "trilm/Dialect/Ternary/Transforms/Passes.h"
+#include "trilm/Utils/ResourceUtils.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -25,7 +26,7 @@ namespace {
 std::optional<ArrayRef<uint8_t>> constantBytes(ConstantOp op,
                                                std::vector<uint8_t> &storage) {
   if (auto resource = dyn_cast<DenseI8ResourceElementsAttr>(op.getValue())) {
-    std::optional<ArrayRef<int8_t>> data = resource.tryGetAsArrayRef();
+    std::optional<ArrayRef<int8_t>> data = trilm::getResourceElements(resource);
     if (!data)
       return std::nullopt;
     return ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(data->data()),

@@ -8,6 +8,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
 using namespace trilm::ternary;
@@ -39,4 +40,15 @@ Value trilm::ternary::quantizeToI8(OpBuilder &b, Location loc, Value value,
   if (auto vectorType = dyn_cast<VectorType>(value.getType()))
     i8 = vectorType.clone(i8);
   return arith::FPToSIOp::create(b, loc, i8, clamped);
+}
+
+bool trilm::ternary::replaceZeroRowMatmul(RewriterBase &rewriter,
+                                          MatmulOp op) {
+  if (op.getInput().getType().getDimSize(0) != 0)
+    return false;
+  RankedTensorType type = op.getResult().getType();
+  rewriter.setInsertionPoint(op);
+  rewriter.replaceOpWithNewOp<tensor::EmptyOp>(op, type.getShape(),
+                                               type.getElementType());
+  return true;
 }

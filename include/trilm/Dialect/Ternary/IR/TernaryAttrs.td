@@ -82,6 +82,9 @@ def Ternary_ScaleGroupsAttr : Ternary_Attr<"ScaleGroups", "scale_groups"> {
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
+    /// The most groups along one axis: a scale per row of any layer and per
+    /// 256-block of any K, and few enough to enumerate.
+    static constexpr int64_t kMaxScaleGroups = int64_t(1) << 20;
     /// Returns the attribute with one scale for the whole matrix.
     static ScaleGroupsAttr getPerTensor(::mlir::MLIRContext *context);
     /// Number of groups along N for `rows` rows.
@@ -92,7 +95,8 @@ def Ternary_ScaleGroupsAttr : Ternary_Attr<"ScaleGroups", "scale_groups"> {
     ::llvm::SmallVector<int64_t> getRowBounds(int64_t rows) const;
     /// Group boundaries along K: first column of each group, then `cols`.
     ::llvm::SmallVector<int64_t> getColBounds(int64_t cols) const;
-    /// Checks that the groups fit a rows x cols matrix.
+    /// Checks that the groups fit a rows x cols matrix, at most
+    /// kMaxScaleGroups along each axis.
     ::llvm::LogicalResult verifyShape(
         ::llvm::function_ref<::mlir::InFlightDiagnostic()> emitError,
         int64_t rows, int64_t cols) const;

@@ -30,10 +30,10 @@ def Ternary_ConstantOp : Ternary_Op<"constant", [ConstantLike, Pure]> {
     `i8` elements attribute whose type is the storage type of the result. Use a
     `dense_resource` blob for real models: resources are written to bytecode as
     raw bytes and never pass through the textual form of the elements. The
-    verifier checks the size of the bytes, not each code (that would read
-    gigabytes on every verification): producers use the packing library,
-    whose decoder rejects invalid codes, and the value of an invalid code
-    (TQ2 code 3, a TQ1 byte the encoder never writes) is undefined.
+    verifier checks the size of the bytes and that every code is one the
+    packer writes (no TQ2 code 3, no TQ1 byte outside the encoder's image),
+    with a word-wise scan; padding trits beyond K are checked where rows are
+    unpacked. `ternary.from_storage` of a constant is verified alike.
 
     ```mlir
     %w = ternary.constant dense_resource<layer0_q> : tensor<512x128xi8>

@@ -74,6 +74,9 @@ def TernaryRelayoutWeights : Pass<"ternary-relayout-weights"> {
     Option<"emitRemarks", "remarks", "bool", /*default=*/"false",
            "Emit a remark on each weight that keeps its layout">,
   ];
+  // The layouts it creates are ternary attributes, even in a module that
+  // holds no ternary op yet.
+  let dependentDialects = ["::trilm::ternary::TernaryDialect"];
 }
 
 #endif // TRILM_DIALECT_TERNARY_TRANSFORMS_PASSES_TD
