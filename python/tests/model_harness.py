@@ -8,6 +8,7 @@ import pathlib
 import subprocess
 
 import numpy as np
+import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -120,6 +121,9 @@ class Runtime:
     """libtrilm_runtime through ctypes."""
 
     def __init__(self, build_dir):
+        if os.environ.get("TRILM_SANITIZED"):
+            # An uninstrumented Python cannot load an AddressSanitizer library.
+            pytest.skip("the sanitized runtime library is not loadable through ctypes")
         lib = ctypes.CDLL(str(pathlib.Path(build_dir) / "lib" / "libtrilm_runtime.so"))
         p = ctypes.c_void_p
         lib.trilm_model_open.argtypes = [ctypes.c_char_p, ctypes.POINTER(p), ctypes.POINTER(Error)]

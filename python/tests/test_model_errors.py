@@ -368,6 +368,7 @@ print(len(os.listdir("/proc/self/task")) - before)
 def test_thread_count_reaches_the_model(tools, checkpoint, tmp_path):
     # The runtime is not linked with libomp; the model brings it in. The
     # thread count must reach the model's OpenMP, seen as worker threads.
+    Runtime(tools["build"])  # the probes load the runtime library as it does
     library = compile_model(tools, checkpoint, tmp_path / "model.so")
     workers = {}
     for threads in (1, 4):

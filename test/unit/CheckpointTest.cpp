@@ -351,6 +351,17 @@ TEST(LlamaConfigTest, RejectsValuesBeyondLimits) {
   }
 }
 
+TEST(LlamaConfigTest, BoundsDerivedHeadDim) {
+  // Found by the llama-config fuzz target: one head of the whole width.
+  EXPECT_ERROR(parseLlamaConfig(configText([](llvm::json::Object &c) {
+                                  c["hidden_size"] = 1536;
+                                  c["num_attention_heads"] = 1;
+                                }),
+                                "config.json"),
+               "config.json: head_dim (1536, hidden_size / "
+               "num_attention_heads) exceeds 1024");
+}
+
 TEST(LlamaConfigTest, RejectsOddHeadDim) {
   for (int64_t headDim : {1, 15})
     EXPECT_ERROR(parseLlamaConfig(configText([&](llvm::json::Object &c) {

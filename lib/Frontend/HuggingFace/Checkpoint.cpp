@@ -50,18 +50,6 @@ static std::string joinPath(llvm::StringRef dir, llvm::StringRef name) {
   return std::string(path);
 }
 
-/// Whether the relative path `fileName` stays inside the directory it is
-/// relative to: an index must not make the importer read other files.
-static bool isInsideDirectory(llvm::StringRef fileName) {
-  if (fileName.empty() || llvm::sys::path::is_absolute(fileName) ||
-      llvm::sys::path::has_root_name(fileName))
-    return false;
-  return llvm::none_of(
-      llvm::make_range(llvm::sys::path::begin(fileName),
-                       llvm::sys::path::end(fileName)),
-      [](llvm::StringRef component) { return component == ".."; });
-}
-
 void Checkpoint::Impl::addAllTensors(SafeTensorsFile file) {
   size_t fileIndex = files.size();
   for (TensorView &view : file.tensors)
@@ -74,39 +62,17 @@ llvm::Error Checkpoint::Impl::addIndexedTensors(llvm::StringRef indexPath) {
       mapFile(indexPath);
   if (!buffer)
     return buffer.takeError();
-  llvm::Expected<llvm::json::Value> index = parseJSON((*buffer)->getBuffer());
-  if (!index)
-    return failure(indexPath + ": " + llvm::toString(index.takeError()));
-  const llvm::json::Object *root = index->getAsObject();
-  const llvm::json::Object *weightMap =
-      root ? root->getObject("weight_map") : nullptr;
-  if (!weightMap)
-    return failure(indexPath + ": no 'weight_map' object");
-  if (weightMap->empty())
-    return failure(indexPath + ": 'weight_map' is empty");
-
-  // Sorted, so that which error is reported does not depend on hashing.
-  std::vector<std::pair<llvm::StringRef, llvm::StringRef>> entries;
-  for (const auto &[key, value] : *weightMap) {
-    llvm::StringRef name = key;
-    std::optional<llvm::StringRef> fileName = value.getAsString();
-    if (!fileName)
-      return failure(indexPath + ": weight_map entry for tensor '" + name +
-                     "' is not a file name");
-    entries.emplace_back(name, *fileName);
-  }
-  llvm::sort(entries);
+  llvm::Expected<std::vector<IndexEntry>> entries =
+      parseSafeTensorsIndex((*buffer)->getBuffer(), indexPath);
+  if (!entries)
+    return entries.takeError();
 
   // Each shard is opened once; its tensors are found by name.
   llvm::StringMap<size_t> fileIndexByName;
   std::vector<llvm::StringMap<size_t>> tensorIndexByFile;
-  for (auto [name, fileName] : entries) {
+  for (const auto &[name, fileName] : *entries) {
     auto [it, isNew] = fileIndexByName.try_emplace(fileName, files.size());
     if (isNew) {
-      if (!isInsideDirectory(fileName))
-        return failure(indexPath + ": weight_map puts tensor '" + name +
-                       "' in " + fileName +
-                       ", outside the checkpoint directory");
       std::string path = joinPath(dir, fileName);
       if (!llvm::sys::fs::exists(path))
         return failure(indexPath + ": weight_map puts tensor '" + name +

@@ -184,6 +184,9 @@ static llvm::Error checkUnsupported(const ConfigReader &reader) {
   return llvm::Error::success();
 }
 
+/// The largest head_dim, given or derived.
+constexpr int64_t kMaxHeadDim = 1024;
+
 llvm::Expected<LlamaConfig>
 trilm::import::parseLlamaConfig(llvm::StringRef json,
                                 llvm::StringRef fileName) {
@@ -220,7 +223,7 @@ trilm::import::parseLlamaConfig(llvm::StringRef json,
       {"num_hidden_layers", config.numLayers, true, 4096},
       {"num_attention_heads", config.numHeads, true, 1024},
       {"num_key_value_heads", config.numKVHeads, false, 1024},
-      {"head_dim", config.headDim, false, 1024},
+      {"head_dim", config.headDim, false, kMaxHeadDim},
       {"max_position_embeddings", config.maxPositions, false,
        int64_t(1) << 24},
   };
@@ -280,6 +283,11 @@ trilm::import::parseLlamaConfig(llvm::StringRef json,
                           ") does not divide hidden_size (" +
                           llvm::Twine(config.hiddenSize) + ")");
     config.headDim = config.hiddenSize / config.numHeads;
+    if (config.headDim > kMaxHeadDim)
+      return reader.error("head_dim (" + llvm::Twine(config.headDim) +
+                          ", hidden_size / num_attention_heads) exceeds " +
+                          llvm::Twine(kMaxHeadDim) +
+                          ", the largest trilm compiles");
   }
   if (config.headDim % 2 != 0)
     return reader.error("head_dim (" + llvm::Twine(config.headDim) +

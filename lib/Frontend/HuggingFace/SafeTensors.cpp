@@ -21,6 +21,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MathExtras.h"
+#include "llvm/Support/Path.h"
 
 #include <algorithm>
 #include <cassert>
@@ -410,4 +411,52 @@ trilm::import::detail::openSafeTensors(llvm::StringRef path) {
     return tensors.takeError();
   file.tensors = std::move(*tensors);
   return file;
+}
+
+//===----------------------------------------------------------------------===//
+// model.safetensors.index.json
+//===----------------------------------------------------------------------===//
+
+/// Whether the relative path `fileName` stays inside the directory it is
+/// relative to: an index must not make the importer read other files.
+static bool isInsideDirectory(llvm::StringRef fileName) {
+  if (fileName.empty() || llvm::sys::path::is_absolute(fileName) ||
+      llvm::sys::path::has_root_name(fileName))
+    return false;
+  return llvm::none_of(
+      llvm::make_range(llvm::sys::path::begin(fileName),
+                       llvm::sys::path::end(fileName)),
+      [](llvm::StringRef component) { return component == ".."; });
+}
+
+llvm::Expected<std::vector<IndexEntry>>
+trilm::import::detail::parseSafeTensorsIndex(llvm::StringRef json,
+                                             llvm::StringRef path) {
+  llvm::Expected<llvm::json::Value> index = parseJSON(json);
+  if (!index)
+    return failure(path + ": " + llvm::toString(index.takeError()));
+  const llvm::json::Object *root = index->getAsObject();
+  const llvm::json::Object *weightMap =
+      root ? root->getObject("weight_map") : nullptr;
+  if (!weightMap)
+    return failure(path + ": no 'weight_map' object");
+  if (weightMap->empty())
+    return failure(path + ": 'weight_map' is empty");
+
+  std::vector<IndexEntry> entries;
+  for (const auto &[key, value] : *weightMap) {
+    std::optional<llvm::StringRef> fileName = value.getAsString();
+    if (!fileName)
+      return failure(path + ": weight_map entry for tensor '" + key.str() +
+                     "' is not a file name");
+    entries.push_back({key.str(), fileName->str()});
+  }
+  // Sorted, so that which error is reported does not depend on hashing.
+  llvm::sort(entries);
+  for (const IndexEntry &entry : entries)
+    if (!isInsideDirectory(entry.fileName))
+      return failure(path + ": weight_map puts tensor '" + entry.tensor +
+                     "' in " + entry.fileName +
+                     ", outside the checkpoint directory");
+  return entries;
 }

@@ -18,6 +18,7 @@
 
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace trilm::import::detail {
@@ -57,6 +58,21 @@ struct SafeTensorsFile {
 /// `path` prefixes errors. The views point into `bytes`.
 llvm::Expected<std::vector<TensorView>>
 parseSafeTensors(llvm::ArrayRef<uint8_t> bytes, llvm::StringRef path);
+
+/// One weight_map entry of model.safetensors.index.json.
+struct IndexEntry {
+  std::string tensor;
+  std::string fileName;
+  bool operator<(const IndexEntry &other) const {
+    return std::tie(tensor, fileName) < std::tie(other.tensor, other.fileName);
+  }
+};
+
+/// Parses model.safetensors.index.json text (`path` prefixes errors): the
+/// weight_map's entries sorted by tensor name, each shard a relative path
+/// that stays inside the checkpoint directory.
+llvm::Expected<std::vector<IndexEntry>>
+parseSafeTensorsIndex(llvm::StringRef json, llvm::StringRef path);
 
 /// Memory-maps `path` and parses it.
 llvm::Expected<SafeTensorsFile> openSafeTensors(llvm::StringRef path);
