@@ -10,7 +10,7 @@ build="${1:-$root/build}"
 packages=(
   cmake ninja-build git python3 python3-venv
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22 lld-22
-  libclang-rt-22-dev
+  libclang-rt-22-dev libpcre2-dev libicu-dev pkg-config
   libomp-22-dev libgtest-dev
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
   # The reference for whole-model tests: transformers (from PyPI) runs on

@@ -21,6 +21,7 @@ def tools():
         "build": str(build),
         "opt": str(opt),
         "compile": str(build / "bin" / "trilm-compile"),
+        "run": str(build / "bin" / "trilm-run"),
         "runner": str(llvm / "bin" / "mlir-runner"),
         "libs": ",".join(
             str(llvm / "lib" / name)

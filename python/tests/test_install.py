@@ -52,3 +52,8 @@ def test_installed_compiler_builds_programs_and_libraries(tools, tmp_path):
     assert np.all(relative_error(got, want) < 1e-4), relative_error(got, want)
     context.close()
     model.close()
+    # The installed runner finds the installed runtime library.
+    bench = subprocess.run([str(prefix / "bin" / "trilm-run"), str(library), "--bench",
+                            "--bench-prompt", "4", "--bench-decode", "1", "--bench-repeats", "1"],
+                           check=True, cwd=work, env=environment, capture_output=True, text=True)
+    assert "| pp4 " in bench.stdout

@@ -21,6 +21,8 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include "ErrorMatchers.h"
+
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
@@ -35,6 +37,7 @@
 #include <vector>
 
 using namespace trilm::import;
+using trilm::testing::errorText;
 
 namespace {
 
@@ -175,19 +178,6 @@ std::string configText(llvm::function_ref<void(llvm::json::Object &)> edit =
   return llvm::formatv("{0:2}", llvm::json::Value(std::move(config))).str();
 }
 
-template <typename T> std::string errorText(llvm::Expected<T> value) {
-  if (value)
-    return "(no error)";
-  return llvm::toString(value.takeError());
-}
-
-/// The substring check, printing the whole message when it fails.
-#define EXPECT_ERROR(expected, substring)                                      \
-  do {                                                                         \
-    std::string message = errorText(expected);                                 \
-    EXPECT_NE(message.find(substring), std::string::npos)                      \
-        << "message: " << message << "\nexpected to contain: " << substring;   \
-  } while (false)
 
 //===----------------------------------------------------------------------===//
 // config.json
@@ -343,8 +333,10 @@ TEST(LlamaConfigTest, RejectsValuesBeyondLimits) {
     std::string expected = std::string("config.json: ") + key + " (" +
                            std::to_string(value) + ") exceeds " + limit +
                            ", the largest trilm compiles";
+    const char *field = key;
+    int64_t fieldValue = value;
     EXPECT_ERROR(parseLlamaConfig(configText([&](llvm::json::Object &c) {
-                                    c[key] = value;
+                                    c[field] = fieldValue;
                                   }),
                                   "config.json"),
                  expected);

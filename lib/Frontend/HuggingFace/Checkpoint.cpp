@@ -12,6 +12,9 @@
 
 #include "SafeTensors.h"
 
+#include "trilm/Support/Files.h"
+#include "trilm/Support/JSON.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringMap.h"
@@ -59,7 +62,7 @@ void Checkpoint::Impl::addAllTensors(SafeTensorsFile file) {
 
 llvm::Error Checkpoint::Impl::addIndexedTensors(llvm::StringRef indexPath) {
   llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> buffer =
-      mapFile(indexPath);
+      trilm::mapRegularFile(indexPath);
   if (!buffer)
     return buffer.takeError();
   llvm::Expected<std::vector<IndexEntry>> entries =
@@ -109,7 +112,7 @@ Checkpoint::open(llvm::StringRef dir) {
   std::unique_ptr<Checkpoint> checkpoint(new Checkpoint());
   {
     llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> buffer =
-        mapFile(configPath);
+        trilm::mapRegularFile(configPath);
     if (!buffer)
       return buffer.takeError();
     llvm::Expected<LlamaConfig> config =

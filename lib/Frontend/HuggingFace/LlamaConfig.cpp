@@ -13,6 +13,8 @@
 
 #include "SafeTensors.h"
 
+#include "trilm/Support/JSON.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Format.h"
@@ -190,7 +192,7 @@ constexpr int64_t kMaxHeadDim = 1024;
 llvm::Expected<LlamaConfig>
 trilm::import::parseLlamaConfig(llvm::StringRef json,
                                 llvm::StringRef fileName) {
-  llvm::Expected<Value> parsed = parseJSON(json);
+  llvm::Expected<Value> parsed = trilm::parseJSON(json);
   if (!parsed)
     return failure(fileName + ": " + llvm::toString(parsed.takeError()));
   const Object *object = parsed->getAsObject();

@@ -14,6 +14,9 @@
 
 #include "SafeTensors.h"
 
+#include "trilm/Support/Files.h"
+#include "trilm/Support/JSON.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/bit.h"
@@ -141,80 +144,6 @@ std::string trilm::import::detail::formatShape(llvm::ArrayRef<int64_t> shape) {
       shape, [&](int64_t extent) { text += std::to_string(extent); },
       [&] { text += ", "; });
   return text + "]";
-}
-
-/// Rewrites an llvm::json::parse error ("[line:col, byte=N]: msg") as
-/// "invalid JSON at line L: msg".
-static std::string describeJSONError(llvm::Error error) {
-  // llvm::json::ParseError has no accessors; its text is
-  // "[LINE:COLUMN, byte=OFFSET]: MESSAGE".
-  std::string text = llvm::toString(std::move(error));
-  llvm::StringRef rest = text;
-  llvm::StringRef line;
-  if (rest.consume_front("[")) {
-    std::tie(line, rest) = rest.split(':');
-    size_t end = rest.find("]: ");
-    if (!line.empty() && llvm::all_of(line, llvm::isDigit) &&
-        end != llvm::StringRef::npos)
-      return ("invalid JSON at line " + line + ": " + rest.drop_front(end + 3))
-          .str();
-  }
-  return "invalid JSON: " + text;
-}
-
-/// The line of the first bracket that nests deeper than kMaxJSONDepth, if
-/// any; brackets inside strings do not count.
-static std::optional<int64_t> findExcessiveNesting(llvm::StringRef text) {
-  int depth = 0;
-  int64_t line = 1;
-  bool inString = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '\n') {
-      ++line;
-    } else if (inString) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        inString = false;
-    } else if (c == '"') {
-      inString = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxJSONDepth)
-        return line;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return std::nullopt;
-}
-
-llvm::Expected<llvm::json::Value>
-trilm::import::detail::parseJSON(llvm::StringRef text) {
-  if (std::optional<int64_t> line = findExcessiveNesting(text))
-    return failure("invalid JSON at line " + llvm::Twine(*line) +
-                   ": nested deeper than " + llvm::Twine(kMaxJSONDepth) +
-                   " levels");
-  llvm::Expected<llvm::json::Value> value = llvm::json::parse(text);
-  if (!value)
-    return failure(describeJSONError(value.takeError()));
-  return value;
-}
-
-llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
-trilm::import::detail::mapFile(llvm::StringRef path) {
-  llvm::sys::fs::file_status status;
-  if (std::error_code error = llvm::sys::fs::status(path, status))
-    return failure(path + ": cannot read: " + error.message());
-  if (status.type() != llvm::sys::fs::file_type::regular_file)
-    return failure(path + ": not a regular file");
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
-      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                  /*RequiresNullTerminator=*/false,
-                                  /*IsVolatile=*/false);
-  if (!buffer)
-    return failure(path + ": cannot read: " + buffer.getError().message());
-  return std::move(*buffer);
 }
 
 //===----------------------------------------------------------------------===//
@@ -345,7 +274,7 @@ trilm::import::detail::parseSafeTensors(llvm::ArrayRef<uint8_t> bytes,
   llvm::ArrayRef<uint8_t> data = bytes.drop_front(8 + headerSize);
   const int64_t dataSize = static_cast<int64_t>(data.size());
 
-  llvm::Expected<llvm::json::Value> header = parseJSON(headerText);
+  llvm::Expected<llvm::json::Value> header = trilm::parseJSON(headerText);
   if (!header)
     return failure(path + ": header: " + llvm::toString(header.takeError()));
   const llvm::json::Object *entries = header->getAsObject();
@@ -396,7 +325,7 @@ llvm::Expected<SafeTensorsFile>
 trilm::import::detail::openSafeTensors(llvm::StringRef path) {
   // Memory-mapped and read-only: a 3.9B model's fp16 weights never need to be
   // resident at once.
-  llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> buffer = mapFile(path);
+  llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> buffer = trilm::mapRegularFile(path);
   if (!buffer)
     return buffer.takeError();
   SafeTensorsFile file;
@@ -432,7 +361,7 @@ static bool isInsideDirectory(llvm::StringRef fileName) {
 llvm::Expected<std::vector<IndexEntry>>
 trilm::import::detail::parseSafeTensorsIndex(llvm::StringRef json,
                                              llvm::StringRef path) {
-  llvm::Expected<llvm::json::Value> index = parseJSON(json);
+  llvm::Expected<llvm::json::Value> index = trilm::parseJSON(json);
   if (!index)
     return failure(path + ": " + llvm::toString(index.takeError()));
   const llvm::json::Object *root = index->getAsObject();

@@ -13,7 +13,6 @@
 #include "trilm/Frontend/HuggingFace/Checkpoint.h"
 
 #include "llvm/ADT/Twine.h"
-#include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <memory>
@@ -30,21 +29,6 @@ inline llvm::Error failure(const llvm::Twine &message) {
 
 /// "[2, 3]".
 std::string formatShape(llvm::ArrayRef<int64_t> shape);
-
-/// The deepest nesting of arrays and objects parseJSON accepts: the files it
-/// reads nest a few levels, and llvm::json recurses once per level.
-constexpr int kMaxJSONDepth = 64;
-
-/// Parses JSON text; an error is one line without a file name: "invalid JSON
-/// at line L: msg", or a nesting deeper than kMaxJSONDepth (rejected before
-/// parsing, so that hostile input cannot exhaust the stack).
-llvm::Expected<llvm::json::Value> parseJSON(llvm::StringRef text);
-
-/// Maps `path` for reading; only a regular file (or a link to one) is
-/// opened, so that a FIFO cannot block the reader and a device such as
-/// /dev/zero cannot grow it without end.
-llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
-mapFile(llvm::StringRef path);
 
 /// A memory-mapped safetensors file and the tensors in it; the views point
 /// into `buffer`.
