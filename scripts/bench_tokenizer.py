@@ -46,13 +46,13 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         work = pathlib.Path(work)
         text_path = work / "text.txt"
-        text_path.write_text(corpus(args.bytes))
+        text = corpus(args.bytes)
+        text_path.write_bytes(text.encode())  # no newline translation
         for style in ("gpt2", "llama3"):
             tokenizer_path = work / f"{style}.json"
             train(style).save(str(tokenizer_path))
             command = [str(run), "--tokenizer", str(tokenizer_path), "--tokenize", "--no-bos",
                        "-f", str(text_path)]
-            text = text_path.read_text()
             expected = Tokenizer.from_file(str(tokenizer_path)).encode(
                 text, add_special_tokens=False).ids
             got = json.loads(subprocess.run(command, capture_output=True, check=True).stdout)
