@@ -16,9 +16,9 @@ ninja -C "$build" trilm-opt trilm-compile trilm-run trilm_runtime
 echo "== 0. the trained tiny TriLM (models/tiny-trilm): text from a prompt =="
 tiny="$build/demo/trained"
 mkdir -p "$tiny"
+# Compiling copies the checkpoint's tokenizer.json to model.tokenizer.json.
 "$build/bin/trilm-compile" "$root/models/tiny-trilm" --emit=lib --cpu=native \
   --activations=int8 --quiet -o "$tiny/model.so"
-cp "$root/models/tiny-trilm/tokenizer.json" "$tiny/"
 "$build/bin/trilm-run" "$tiny/model.so" -p "Return the number of" -n 48 --seed 1 --threads 2
 "$build/bin/trilm-run" "$tiny/model.so" --perplexity "$root/models/tiny-trilm/heldout.txt" \
   --ctx 128 --threads 2

@@ -46,6 +46,11 @@ enum trilm_model_config_field {
  *  little-endian TRILM_CONFIG_WEIGHTS_DIGEST of its model, zeros; then the
  *  weights at the 64-byte aligned offsets the model's code reads them
  *  from. */
+/** A model also exports the NUL-terminated string `trilm_model_cpu_features`:
+ *  the CPU features its code was compiled for, LLVM names separated by
+ *  commas ("avx2,fma,avx512f,..."), which the runtime requires of its host
+ *  before it runs the model's code. */
+
 #define TRILM_WEIGHTS_MAGIC "TRILMWTS"
 #define TRILM_WEIGHTS_DIGEST_OFFSET 8
 #define TRILM_WEIGHTS_HEADER_BYTES 64

@@ -29,6 +29,7 @@
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
@@ -171,12 +172,21 @@ llvm::Error checkOptions(llvm::StringRef output, const CompileOptions &options,
 
 } // namespace
 
-std::string trilm::externalWeightsPath(llvm::StringRef output) {
+/// `output` without a trailing .so or .o.
+static std::string outputStem(llvm::StringRef output) {
   std::string path = output.str();
   for (llvm::StringRef suffix : {".so", ".o"})
     if (llvm::StringRef(path).ends_with(suffix))
       path.resize(path.size() - suffix.size());
-  return path + ".weights";
+  return path;
+}
+
+std::string trilm::externalWeightsPath(llvm::StringRef output) {
+  return outputStem(output) + ".weights";
+}
+
+std::string trilm::tokenizerPathFor(llvm::StringRef output) {
+  return outputStem(output) + ".tokenizer.json";
 }
 
 llvm::Expected<CompileResult> trilm::compile(llvm::StringRef input,
@@ -303,5 +313,19 @@ llvm::Expected<CompileResult> trilm::compile(llvm::StringRef input,
           emit(*module, *target, output, options,
                weightsData ? &*weightsData : nullptr, fromCheckpoint))
     return std::move(error);
+  // Libraries and programs carry their checkpoint's tokenizer, for
+  // trilm-run.
+  llvm::SmallString<256> tokenizer(input);
+  llvm::sys::path::append(tokenizer, "tokenizer.json");
+  if (fromCheckpoint &&
+      (options.emit == EmitKind::Library ||
+       options.emit == EmitKind::Executable) &&
+      llvm::sys::fs::is_regular_file(tokenizer)) {
+    result.tokenizerPath = tokenizerPathFor(output);
+    if (std::error_code error =
+            llvm::sys::fs::copy_file(tokenizer, result.tokenizerPath))
+      return failure("cannot copy " + tokenizer + " to " +
+                     result.tokenizerPath + ": " + error.message());
+  }
   return result;
 }

@@ -24,6 +24,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#elif defined(__aarch64__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
+
 // The OpenMP thread-count functions, looked up in the model's library (which
 // brings libomp along when it was compiled with OpenMP) rather than bound
 // when the runtime loads, before any model has brought libomp in.
@@ -157,6 +164,78 @@ static trilm_status mapWeights(const char *path, int64_t expectedBytes,
                 (unsigned long long)expectedDigest);
   }
   *weights = mapped;
+  return TRILM_OK;
+}
+
+/* Whether this machine has the CPU feature `name` (an LLVM name, as
+ * trilm_model_cpu_features lists them): 1, 0, or -1 when the runtime does not
+ * know the name. */
+static int hostHasFeature(const char *name) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+#define FEATURE(text)                                                          \
+  if (!strcmp(name, text))                                                     \
+    return __builtin_cpu_supports(text) != 0;
+  FEATURE("sse4.1") FEATURE("sse4.2") FEATURE("avx") FEATURE("avx2")
+  FEATURE("fma") FEATURE("f16c") FEATURE("bmi") FEATURE("bmi2")
+  FEATURE("avx512f") FEATURE("avx512bw") FEATURE("avx512dq")
+  FEATURE("avx512vl") FEATURE("avx512cd") FEATURE("avx512vnni")
+  FEATURE("avx512bf16") FEATURE("avx512fp16") FEATURE("avx512vbmi")
+  FEATURE("avx512vbmi2") FEATURE("avxvnni")
+#undef FEATURE
+  // GCC 12's __builtin_cpu_supports does not know it: CPUID leaf 7, subleaf
+  // 1, EDX bit 4 (the AVX state itself is what "avx" above checks).
+  if (!strcmp(name, "avxvnniint8")) {
+    unsigned eax, ebx, ecx, edx;
+    return __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (edx >> 4 & 1);
+  }
+#elif defined(__aarch64__)
+  unsigned long hwcap = getauxval(AT_HWCAP), hwcap2 = getauxval(AT_HWCAP2);
+  if (!strcmp(name, "neon"))
+    return (hwcap & HWCAP_ASIMD) != 0;
+  if (!strcmp(name, "dotprod"))
+    return (hwcap & HWCAP_ASIMDDP) != 0;
+  if (!strcmp(name, "fullfp16"))
+    return (hwcap & HWCAP_ASIMDHP) != 0;
+  if (!strcmp(name, "sve"))
+    return (hwcap & HWCAP_SVE) != 0;
+  if (!strcmp(name, "i8mm"))
+    return (hwcap2 & HWCAP2_I8MM) != 0;
+  if (!strcmp(name, "bf16"))
+    return (hwcap2 & HWCAP2_BF16) != 0;
+#endif
+  return -1;
+}
+
+/* Checks that this machine has every CPU feature the model was compiled
+ * for, before any of its code runs: otherwise the first call would die of an
+ * illegal instruction. */
+static trilm_status checkCPUFeatures(void *library, const char *path,
+                                     trilm_error *error) {
+  const char *features = (const char *)dlsym(library, "trilm_model_cpu_features");
+  if (!features)
+    return TRILM_OK;
+  char missing[256] = "";
+  const char *cursor = features;
+  while (*cursor) {
+    size_t length = strcspn(cursor, ",");
+    char name[64];
+    if (length > 0 && length < sizeof(name)) {
+      memcpy(name, cursor, length);
+      name[length] = 0;
+      if (hostHasFeature(name) != 1 &&
+          strlen(missing) + length + 2 < sizeof(missing)) {
+        if (*missing)
+          strcat(missing, ",");
+        strcat(missing, name);
+      }
+    }
+    cursor += length + (cursor[length] == ',');
+  }
+  if (*missing)
+    return fail(error, TRILM_ERROR_INVALID_MODEL,
+                "%s was compiled for CPU features this machine lacks: %s",
+                describePath(path), missing);
   return TRILM_OK;
 }
 
@@ -298,6 +377,11 @@ trilm_status trilm_model_open_with_weights(const char *path,
                 describePath(path), (long long)config[TRILM_CONFIG_ABI_VERSION],
                 TRILM_MODEL_ABI_VERSION);
   }
+  trilm_status featureStatus = checkCPUFeatures(library, path, error);
+  if (featureStatus != TRILM_OK) {
+    dlclose(library);
+    return featureStatus;
+  }
   trilm_model *result = calloc(1, sizeof(trilm_model));
   if (!result) {
     dlclose(library);
@@ -307,10 +391,11 @@ trilm_status trilm_model_open_with_weights(const char *path,
   result->weightsBytes = config[TRILM_CONFIG_WEIGHTS_BYTES];
   result->cacheElementBytes = config[TRILM_CONFIG_KV_CACHE_ELEMENT_BYTES];
   if (result->cacheElementBytes != 2 && result->cacheElementBytes != 4) {
+    long long bytes = (long long)result->cacheElementBytes;
     trilm_model_free(result);
     return fail(error, TRILM_ERROR_INVALID_MODEL,
                 "%s has KV-cache elements of %lld bytes; expected 2 or 4",
-                describePath(path), (long long)result->cacheElementBytes);
+                describePath(path), bytes);
   }
   result->setNumThreads = (SetNumThreads)dlsym(library, "omp_set_num_threads");
   result->getMaxThreads = (GetMaxThreads)dlsym(library, "omp_get_max_threads");

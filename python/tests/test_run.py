@@ -108,7 +108,8 @@ def test_errors(tools, model, tmp_path):
     checkpoint, library, tokenizer = model
     assert "cannot load" in error(tools, tmp_path / "missing.so", "-p", "x",
                                   "--tokenizer", library.parent / "tokenizer.json")
-    assert "no tokenizer.json beside" in error(tools, tmp_path / "model.so", "-p", "x")
+    assert "model.tokenizer.json or tokenizer.json beside" in error(
+        tools, tmp_path / "model.so", "-p", "x")
     assert "the prompt has" in error(tools, library, "-p", "word " * 40, "--ctx", 8)
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"caf\xe9")
@@ -125,6 +126,16 @@ def test_errors(tools, model, tmp_path):
     arm = compile_model(tools, small, tmp_path / "arm.so", "--target=aarch64", "--openmp=false")
     shutil.copy(library.parent / "tokenizer.json", tmp_path / "tokenizer.json")
     assert "compiled for another architecture" in error(tools, arm, "-p", "x")
+    # A model compiled for a CPU feature this machine lacks: refused before
+    # any of its code runs (it would die of an illegal instruction).
+    flags = open("/proc/cpuinfo").read().split("flags")[1].split("\n")[0].split()
+    absent = [(llvm, linux) for llvm, linux in
+              [("avxvnniint8", "avx_vnni_int8"), ("avx512fp16", "avx512_fp16"),
+               ("avx512vnni", "avx512_vnni"), ("avx512f", "avx512f")] if linux not in flags]
+    if absent:
+        needy = compile_model(tools, small, tmp_path / "needy.so", f"--features=+{absent[0][0]}")
+        assert f"compiled for CPU features this machine lacks: {absent[0][0]}" in error(
+            tools, needy, "-p", "x")
     # A malformed tokenizer.json.
     broken = tmp_path / "broken.json"
     broken.write_text('{"model": {"type": "Unigram"}}')

@@ -49,6 +49,18 @@ def test_fp32_perplexity_matches_transformers(fp32_perplexity, heldout):
     assert fp32_perplexity < 250
 
 
+def test_compiling_records_the_tokenizer(tools, tmp_path):
+    # trilm-compile copies the checkpoint's tokenizer.json beside the
+    # library, where trilm-run finds it.
+    library = compile_model(tools, MODEL, tmp_path / "model.so")
+    assert (tmp_path / "model.tokenizer.json").read_bytes() == \
+        (MODEL / "tokenizer.json").read_bytes()
+    result = subprocess.run([tools["run"], str(library), "--tokenize", "-p", "Return the"],
+                            capture_output=True, text=True, check=True)
+    expected = Tokenizer.from_file(str(MODEL / "tokenizer.json")).encode("Return the").ids
+    assert result.stdout.strip() == str(expected)
+
+
 @pytest.mark.parametrize("packing", ["tq2", "tq1"])
 def test_int8_activations_stay_close(tools, heldout, fp32_perplexity, packing, tmp_path):
     library = compile_model(tools, MODEL, tmp_path / "model.so", "--activations=int8",

@@ -179,5 +179,7 @@ int main(int argc, char **argv) {
       summary.weightBytes / 1048576.0, result->triple, result->cpu, seconds);
   if (!result->weightsPath.empty())
     llvm::errs() << "weights: " << result->weightsPath << "\n";
+  if (!result->tokenizerPath.empty())
+    llvm::errs() << "tokenizer: " << result->tokenizerPath << "\n";
   return 0;
 }

@@ -48,7 +48,8 @@ static cl::opt<std::string>
                 cl::value_desc("file"), cl::cat(toolOptions));
 static cl::opt<std::string> tokenizerPath(
     "tokenizer",
-    cl::desc("tokenizer.json (default: tokenizer.json beside the model)"),
+    cl::desc("tokenizer.json (default: MODEL.tokenizer.json, as trilm-compile "
+             "copies it, or tokenizer.json beside the model)"),
     cl::value_desc("file"), cl::cat(toolOptions));
 static cl::opt<std::string> prompt("p", cl::desc("The prompt"),
                                    cl::value_desc("text"),
@@ -171,12 +172,17 @@ std::unique_ptr<Tokenizer> openTokenizer() {
   if (path.empty()) {
     if (modelPath.empty())
       fail("name the tokenizer with --tokenizer");
+    // What trilm-compile copies from the checkpoint, else the directory's.
+    llvm::StringRef stem = modelPath;
+    stem.consume_back(".so");
     llvm::SmallString<256> beside(llvm::sys::path::parent_path(modelPath));
     llvm::sys::path::append(beside, "tokenizer.json");
-    path = std::string(beside);
+    path = (stem + ".tokenizer.json").str();
     if (!llvm::sys::fs::exists(path))
-      fail("no tokenizer.json beside " + modelPath +
-           "; name one with --tokenizer");
+      path = std::string(beside);
+    if (!llvm::sys::fs::exists(path))
+      fail("no " + stem + ".tokenizer.json or tokenizer.json beside " +
+           modelPath + "; name one with --tokenizer");
   }
   return check(Tokenizer::fromFile(path));
 }

@@ -84,12 +84,20 @@ struct CompileResult {
   std::optional<frontend::ModelSummary> summary;
   /// The external weights file, when one was written.
   std::string weightsPath;
+  /// The checkpoint's tokenizer.json, copied beside a library or program
+  /// (tokenizerPathFor), when the checkpoint has one.
+  std::string tokenizerPath;
 };
 
 /// The file external weights go to for `output`: `model.so`, `model.o` and
 /// `model` all give `model.weights` (what the runtime and programs look
 /// for).
 std::string externalWeightsPath(llvm::StringRef output);
+
+/// Where a library or program `output` keeps its checkpoint's tokenizer:
+/// `model.so` and `model` give `model.tokenizer.json` (where trilm-run
+/// looks first).
+std::string tokenizerPathFor(llvm::StringRef output);
 
 /// Compiles `input` (a checkpoint directory or an MLIR file) into `output`
 /// ("-" for stdout, textual outputs only). Errors are one line each;

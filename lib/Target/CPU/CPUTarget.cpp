@@ -15,6 +15,8 @@
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/MCSubtargetInfo.h"
@@ -180,6 +182,44 @@ CPUTarget::createTargetMachine() const {
   return machine;
 }
 
+/// CPU features that change the code LLVM may emit and that the runtime can
+/// test on its host (the names are LLVM's, and the x86 ones also
+/// __builtin_cpu_supports').
+static llvm::ArrayRef<const char *> getCheckableFeatures(llvm::Triple triple) {
+  static const char *const x86[] = {
+      "sse4.1",     "sse4.2",     "avx",        "avx2",       "fma",
+      "f16c",       "bmi",        "bmi2",       "avx512f",    "avx512bw",
+      "avx512dq",   "avx512vl",   "avx512cd",   "avx512vnni", "avx512bf16",
+      "avx512fp16", "avx512vbmi", "avx512vbmi2", "avxvnni",   "avxvnniint8"};
+  static const char *const aarch64[] = {"neon", "dotprod", "fullfp16",
+                                        "i8mm", "bf16",    "sve"};
+  if (triple.isX86() && triple.isArch64Bit())
+    return x86;
+  if (triple.isAArch64())
+    return aarch64;
+  return {};
+}
+
+/// Gives a model (a module defining trilm_model_config) the public string
+/// `trilm_model_cpu_features`: the checkable features its code was compiled
+/// for, comma separated, which the runtime requires of its host before it
+/// runs any of the model's code (docs/security.md).
+static void recordCPUFeatures(llvm::Module &module,
+                              const llvm::TargetMachine &machine) {
+  if (!module.getGlobalVariable("trilm_model_config"))
+    return;
+  const llvm::MCSubtargetInfo *subtarget = machine.getMCSubtargetInfo();
+  llvm::SmallVector<llvm::StringRef> enabled;
+  for (const char *feature : getCheckableFeatures(machine.getTargetTriple()))
+    if (subtarget->checkFeatures(("+" + llvm::Twine(feature)).str()))
+      enabled.push_back(feature);
+  llvm::Constant *text = llvm::ConstantDataArray::getString(
+      module.getContext(), llvm::join(enabled, ","));
+  new llvm::GlobalVariable(module, text->getType(), /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage, text,
+                           "trilm_model_cpu_features");
+}
+
 llvm::Expected<std::unique_ptr<llvm::Module>>
 trilm::cpu::translateToLLVMIR(mlir::ModuleOp module, const CPUTarget &target,
                               llvm::LLVMContext &context, unsigned optLevel) {
@@ -200,6 +240,7 @@ trilm::cpu::translateToLLVMIR(mlir::ModuleOp module, const CPUTarget &target,
     return machine.takeError();
   llvmModule->setTargetTriple((*machine)->getTargetTriple());
   llvmModule->setDataLayout((*machine)->createDataLayout());
+  recordCPUFeatures(*llvmModule, **machine);
   // Every function gets the target's CPU and features, so that LLVM's
   // optimisations (inlining included) see the same subtarget as the backend.
   for (llvm::Function &function : *llvmModule) {
