@@ -236,8 +236,9 @@ size_t stopPrefixLength(llvm::StringRef text) {
 using ModelHandle = std::unique_ptr<trilm_model, ModelCloser>;
 using ContextHandle = std::unique_ptr<trilm_context, ContextCloser>;
 
-/// The model of the command line, checked against its tokenizer.
-ModelHandle openModel(const Tokenizer &tokenizer) {
+/// The model of the command line, checked against its tokenizer when there
+/// is one (--bench needs none).
+ModelHandle openModel(const Tokenizer *tokenizer) {
   if (modelPath.empty())
     fail("name a model compiled with trilm-compile --emit=lib");
   trilm_error error;
@@ -249,8 +250,8 @@ ModelHandle openModel(const Tokenizer &tokenizer) {
               error);
   ModelHandle handle(model);
   int64_t vocabulary = trilm_model_get_info(model).vocab_size;
-  if (tokenizer.getVocabSize() > vocabulary)
-    fail("the tokenizer has " + llvm::Twine(tokenizer.getVocabSize()) +
+  if (tokenizer && tokenizer->getVocabSize() > vocabulary)
+    fail("the tokenizer has " + llvm::Twine(tokenizer->getVocabSize()) +
          " tokens but the model's vocabulary is " + llvm::Twine(vocabulary) +
          ": they do not belong together");
   return handle;
@@ -531,21 +532,13 @@ int main(int argc, char **argv) {
 
   if (bench) {
     // Speed needs neither a tokenizer nor a prompt.
-    if (modelPath.empty())
-      fail("name a model compiled with trilm-compile --emit=lib");
-    trilm_error error;
-    trilm_model *model = nullptr;
-    checkStatus(trilm_model_open_with_weights(
-                    modelPath.c_str(),
-                    weightsPath.empty() ? nullptr : weightsPath.c_str(),
-                    &model, &error),
-                error);
-    runBench(ModelHandle(model).get(), threads);
+    ModelHandle model = openModel(/*tokenizer=*/nullptr);
+    runBench(model.get(), threads);
     return 0;
   }
   std::unique_ptr<Tokenizer> tokenizer = openTokenizer();
   if (!perplexityFile.empty()) {
-    ModelHandle model = openModel(*tokenizer);
+    ModelHandle model = openModel(tokenizer.get());
     perplexity(model.get(), *tokenizer, threads);
     return 0;
   }
@@ -574,7 +567,7 @@ int main(int argc, char **argv) {
     llvm::outs() << "]\n";
     return 0;
   }
-  ModelHandle model = openModel(*tokenizer);
+  ModelHandle model = openModel(tokenizer.get());
   generate(model.get(), *tokenizer, std::move(tokens), sampling, threads);
   return 0;
 }
