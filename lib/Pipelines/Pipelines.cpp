@@ -10,6 +10,8 @@
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
@@ -119,6 +121,46 @@ void trilm::buildCPUPipeline(OpPassManager &pm,
   buildCPULoweringPipeline(pm, options);
 }
 
+void trilm::buildGPUPipeline(OpPassManager &pm,
+                             const GPUPipelineOptions &options) {
+  pm.addPass(createCanonicalizerPass());
+  ConvertTernaryToGPUOptions kernels;
+  kernels.warps = options.warps;
+  kernels.blocksPerStep = options.blocksPerStep;
+  pm.addPass(createConvertTernaryToGPU(kernels));
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createTernaryGPUGenerateKernels());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.chip;
+  target.features = "+ptx" + std::to_string(options.ptxVersion);
+  target.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  OpPassManager &kernelsPm = pm.nest<gpu::GPUModuleOp>();
+  kernelsPm.addPass(createSCFToControlFlowPass());
+  kernelsPm.addPass(createConvertNVGPUToNVVMPass());
+  kernelsPm.addPass(createConvertGpuOpsToNVVMOps());
+  kernelsPm.addPass(createCanonicalizerPass());
+  kernelsPm.addPass(createCSEPass());
+  kernelsPm.addPass(createReconcileUnrealizedCastsPass());
+
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createGpuToLLVMConversionPass());
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = options.format;
+  binary.toolkitPath = options.toolkit;
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
 void trilm::registerPipelines() {
   PassPipelineRegistration<>(
       "trilm-reference-pipeline",
@@ -130,4 +172,9 @@ void trilm::registerPipelines() {
       "Record the CPU target, choose the kernels and lower llm and ternary "
       "ops with the fused, tiled, vectorised CPU kernels to the LLVM dialect",
       buildCPUPipeline);
+  PassPipelineRegistration<GPUPipelineOptions>(
+      "trilm-gpu-pipeline",
+      "Generate the GPU kernels of ternary matmuls and lower them to "
+      "PTX/cubin embedded in the module, the host side to the LLVM dialect",
+      buildGPUPipeline);
 }

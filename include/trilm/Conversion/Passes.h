@@ -11,6 +11,7 @@
 #include "trilm/Conversion/LLMToLinalg/LLMToLinalg.h"
 #include "trilm/Conversion/MemRefCopyToLinalg/MemRefCopyToLinalg.h"
 #include "trilm/Conversion/TernaryToCPU/TernaryToCPU.h"
+#include "trilm/Conversion/TernaryToGPU/TernaryToGPU.h"
 #include "trilm/Conversion/TernaryToLinalg/TernaryToLinalg.h"
 
 namespace trilm {

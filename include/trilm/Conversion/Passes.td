@@ -208,4 +208,79 @@ def MemRefCopyToLinalg : Pass<"memref-copy-to-linalg"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def ConvertTernaryToGPU : Pass<"convert-ternary-to-gpu"> {
+  let summary = "Choose the GPU kernel of every ternary.matmul";
+  let description = [{
+    The GPU strategy for matmuls, on tensors: each `ternary.matmul` with f16
+    activations, f32 results and 2-bit row-major weights (from
+    `ternary.from_storage` or `ternary.constant`) becomes a
+    `ternary_gpu.matmul` on the weights' storage bytes, writing into a new
+    tensor, with its tile decomposition (`#ternary_gpu.matmul_config`):
+
+    - up to 8 warps per thread block split the 256-trit blocks of K, so
+      that a matrix of few rows still spreads its bytes over the whole chip;
+    - each warp issues the loads of up to 4 blocks at once
+      (`blocks_per_step`), enough bytes in flight to cover the latency of
+      the chip's memory when the matrix is large.
+
+    `warps` and `blocks-per-step` override the choice. A matmul these
+    kernels cannot compute (int8 or f32 activations, 1.6-bit or relaid
+    weights, weights computed in the program) is an error naming why.
+  }];
+  let options = [
+    Option<"warps", "warps", "int64_t", /*default=*/"0",
+           "Warps per thread block (0: from the shape)">,
+    Option<"blocksPerStep", "blocks-per-step", "int64_t", /*default=*/"0",
+           "Blocks whose loads a warp issues at once (0: from the shape)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::tensor::TensorDialect",
+    "::trilm::ternary_gpu::TernaryGPUDialect",
+  ];
+}
+
+def TernaryGPUGenerateKernels : Pass<"ternary-gpu-generate-kernels", "::mlir::ModuleOp"> {
+  let summary = "Generate the tensor-core kernels of ternary_gpu.matmul ops";
+  let description = [{
+    Replaces every bufferized `ternary_gpu.matmul` with a `gpu.launch_func`
+    of a kernel generated for its shape, scale groups and configuration, in
+    the `gpu.module` `@ternary_gpu_kernels` (matmuls that agree on all of
+    them share a kernel). The kernel is built from `gpu`, `nvgpu`, `vector`,
+    `arith`, `memref` and `scf` ops:
+
+    - a thread block owns 16 weight rows and 8 activation rows; each warp
+      computes `mma.sync` m16n8k16 products (f16 in, f32 accumulate) with
+      the weights as the A operand, so that a decoding batch of up to 8 rows
+      is one B operand;
+    - every thread loads 16 contiguous packed bytes of each of its two
+      weight rows per 256-trit block (128-bit loads; the four threads of a
+      row read its whole 64-byte block) and decodes them into A fragments
+      in registers: `(word & (3 << 2l) per byte pair) | 0x6400` is the f16
+      value 1024 + code * 4^l, and one f16x2 fma by 4^-l minus
+      (1024 * 4^-l + 1) gives the trits exactly, the -1 zero point folded;
+    - the K order inside a block is the packing's: the activations are read
+      in the same permuted order (two f16 pairs per B fragment), so the
+      weights need no reshuffling;
+    - K scale groups are summed separately and scaled per group and row in
+      f32; blocks cut by a group boundary or the end of K read their
+      activations with masks;
+    - the warps' partial sums are added through shared memory.
+
+    Buffers must be function arguments (device memory given by the caller):
+    a kernel operand that the function allocates itself is an error.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::NVVM::NVVMDialect",
+    "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::ub::UBDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 #endif // TRILM_CONVERSION_PASSES_TD

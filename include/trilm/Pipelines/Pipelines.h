@@ -72,8 +72,48 @@ void buildCPULoweringPipeline(mlir::OpPassManager &pm,
 void buildCPUPipeline(mlir::OpPassManager &pm,
                       const CPUPipelineOptions &options);
 
+/// Options of `trilm-gpu-pipeline`.
+struct GPUPipelineOptions
+    : public mlir::PassPipelineOptions<GPUPipelineOptions> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("NVIDIA chip: sm_80, sm_86, sm_89 "
+                                          "or sm_90"),
+                           llvm::cl::init("sm_80")};
+  Option<int64_t> ptxVersion{
+      *this, "ptx-version",
+      llvm::cl::desc("PTX ISA version times ten (80: PTX 8.0)"),
+      llvm::cl::init(80)};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("What the kernels are embedded as: isa (PTX, compiled "
+                     "by the driver when loaded), bin (cubin, by the "
+                     "toolkit's ptxas) or fatbin"),
+      llvm::cl::init("bin")};
+  Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("The CUDA toolkit whose ptxas and fatbinary make cubins "
+                     "(default: $CUDA_ROOT, else /usr/local/cuda)"),
+      llvm::cl::init("")};
+  Option<int64_t> warps{*this, "warps",
+                        llvm::cl::desc("Warps per thread block of the matmul "
+                                       "kernels (0: from the shape)"),
+                        llvm::cl::init(0)};
+  Option<int64_t> blocksPerStep{
+      *this, "blocks-per-step",
+      llvm::cl::desc("Blocks whose loads a warp issues at once (0: from the "
+                     "shape)"),
+      llvm::cl::init(0)};
+};
+
+/// The GPU lowering: ternary matmuls to generated tensor-core kernels,
+/// bufferization, kernels to PTX (and cubin) through NVVM embedded in the
+/// module, the host side to the LLVM dialect calling the `mgpu*` runtime
+/// functions (lib/Runtime/CUDA.c implements them on the driver API).
+void buildGPUPipeline(mlir::OpPassManager &pm,
+                      const GPUPipelineOptions &options);
+
 /// Registers the named pipelines (`trilm-reference-pipeline`,
-/// `trilm-cpu-pipeline`).
+/// `trilm-cpu-pipeline`, `trilm-gpu-pipeline`).
 void registerPipelines();
 
 } // namespace trilm

@@ -1,0 +1,555 @@
+//===- MatmulKernel.cpp - Tensor-core kernels of ternary matmuls ----------===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+// Generates, for each bufferized ternary_gpu.matmul, a kernel in the
+// gpu.module @ternary_gpu_kernels and replaces the op with its launch:
+//
+//   thread block (16 weight rows x 8 activation rows), warps split K:
+//     scf.for step:  issue the 128-bit weight loads of blocks_per_step blocks
+//       per block:   per K group in the block (one, unless cut): decode the
+//                    64 bytes of each of the 16 rows into A fragments,
+//                    16 x mma.sync m16n8k16 with the activations as B,
+//                    scale the group's product per row and add it up
+//     shared memory: the warps' partial sums added, results stored
+//
+//===----------------------------------------------------------------------===//
+
+#include "trilm/Conversion/TernaryToGPU/TernaryToGPU.h"
+
+#include "trilm/Conversion/TernaryToGPU/FragmentMaps.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
+#include "mlir/IR/SymbolTable.h"
+#include "trilm/Dialect/Ternary/IR/Ternary.h"
+#include "trilm/Utils/BuilderUtils.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FormatVariadic.h"
+
+namespace trilm {
+#define GEN_PASS_DEF_TERNARYGPUGENERATEKERNELS
+#include "trilm/Conversion/Passes.h.inc"
+} // namespace trilm
+
+using namespace mlir;
+using namespace trilm;
+using trilm::ternary::PackedType;
+using trilm::ternary::ScaleGroupsAttr;
+using namespace trilm::ternary_gpu;
+
+namespace {
+
+constexpr int64_t kBlock = packing::kBlockSize;
+constexpr int64_t kBlockBytes = packing::kTQ2CodeBytes;
+constexpr int64_t kWarpSize = 32;
+/// Explicit scale splits are compared one by one; more than this many would
+/// want a table in memory, which the kernels do not build.
+constexpr int64_t kMaxExplicitSplits = 64;
+constexpr int32_t kMaxRegisters = 255;
+constexpr StringLiteral kKernelModuleName = "ternary_gpu_kernels";
+
+/// Everything a kernel depends on: matmuls with equal keys share a kernel.
+std::string kernelKey(MatmulOp op) {
+  std::string key;
+  llvm::raw_string_ostream os(key);
+  os << op.getWeights() << op.getGroups() << op.getConfig()
+     << cast<MemRefType>(op.getScales().getType()).getElementType();
+  return key;
+}
+
+/// True when `value` is a function argument, possibly through casts: the
+/// caller's buffer, which on a GPU target is device memory.
+bool isArgumentBuffer(Value value) {
+  while (auto cast = value.getDefiningOp<memref::CastOp>())
+    value = cast.getSource();
+  auto argument = dyn_cast<BlockArgument>(value);
+  return argument && isa<FunctionOpInterface>(argument.getOwner()->getParentOp());
+}
+
+/// The memref type of `type` with a dynamic first dimension.
+MemRefType withDynamicRows(MemRefType type) {
+  SmallVector<int64_t> shape(type.getShape());
+  shape[0] = ShapedType::kDynamic;
+  return MemRefType::get(shape, type.getElementType());
+}
+
+/// Builds the body of one matmul kernel.
+class KernelBuilder {
+public:
+  KernelBuilder(OpBuilder &b, Location loc, MatmulOp op, ValueRange args)
+      : b(b), loc(loc), ia{b, loc}, packed(op.getPackedType()),
+        groups(op.getGroups()), warps(op.getConfig().getWarps()),
+        blocksPerStep(op.getConfig().getBlocksPerStep()), x(args[0]),
+        w(args[1]), scales(args[2]), y(args[3]) {
+    rows = packed.getRows();
+    cols = packed.getCols();
+    numBlocks = packed.getRowBytes() / kBlockBytes;
+    colBounds = groups.getColBounds(cols);
+  }
+
+  void build(Value reduceBuffer);
+
+private:
+  OpBuilder &b;
+  Location loc;
+  IndexArith ia;
+  PackedType packed;
+  ScaleGroupsAttr groups;
+  int64_t warps, blocksPerStep;
+  Value x, w, scales, y;
+  int64_t rows = 0, cols = 0, numBlocks = 0;
+  SmallVector<int64_t> colBounds;
+
+  // Per-thread values set up by build().
+  Value warp, lane, quadRow, quadCol, rowA, rowB, actRow, threadOffset;
+  Value rowGroupA, rowGroupB;
+
+  VectorType accType() { return VectorType::get({2, 2}, b.getF32Type()); }
+  Value f32Splat(VectorType type, float value) {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, b.getFloatAttr(
+                                                 type.getElementType(), value)));
+  }
+  Value i32(int64_t value) { return ia.i32(value); }
+
+  /// First column of K group `group` (a value), or K past the last.
+  Value colBound(Value group);
+  /// Does every block lie inside one K group, with K whole blocks? Then no
+  /// block needs masks.
+  bool blocksAreWhole();
+  Value loadWeights(Value row, Value block);
+  Value decodePair(Value word, int64_t shift);
+  Value loadActivations(Value position, Value lo, Value hi);
+  Value blockProduct(Value block, ArrayRef<Value> wordsA,
+                     ArrayRef<Value> wordsB, Value lo, Value hi);
+  Value scaleAndAdd(Value acc, Value product, Value colGroup);
+  Value blockContribution(Value block, ArrayRef<Value> wordsA,
+                          ArrayRef<Value> wordsB, Value acc);
+  void reduceAndStore(Value acc, Value reduceBuffer);
+};
+
+Value KernelBuilder::colBound(Value group) {
+  if (groups.getColBlock() > 0)
+    return ia.min(ia.mul(group, ia.index(groups.getColBlock())),
+                  ia.index(cols));
+  // bounds[g] by comparison with each group index.
+  Value bound = ia.index(colBounds.back());
+  for (int64_t g = colBounds.size() - 2; g >= 0; --g)
+    bound = ia.select(ia.eq(group, ia.index(g)), ia.index(colBounds[g]), bound);
+  return bound;
+}
+
+bool KernelBuilder::blocksAreWhole() {
+  return llvm::all_of(colBounds,
+                      [](int64_t bound) { return bound % kBlock == 0; });
+}
+
+Value KernelBuilder::loadWeights(Value row, Value block) {
+  Value byte = ia.add(ia.mul(block, ia.index(kBlockBytes)),
+                      ia.mul(quadCol, ia.index(kThreadBlockBytes)));
+  Value bytes = vector::LoadOp::create(
+      b, loc, VectorType::get({kThreadBlockBytes}, b.getI8Type()), w,
+      ValueRange{row, byte}, /*nontemporal=*/false, llvm::MaybeAlign(16));
+  return vector::BitCastOp::create(
+      b, loc, VectorType::get({kThreadBlockBytes / 4}, b.getI32Type()), bytes);
+}
+
+Value KernelBuilder::decodePair(Value word, int64_t shift) {
+  // 1024 + code * 4^shift in two f16 lanes (FragmentMaps.h).
+  Value bits = arith::OrIOp::create(
+      b, loc, arith::AndIOp::create(b, loc, word, i32(decodeMask(shift))),
+      i32(kDecodeMagic));
+  Value lanes = vector::FromElementsOp::create(
+      b, loc, VectorType::get({1}, b.getI32Type()), ValueRange{bits});
+  auto half2 = VectorType::get({2}, b.getF16Type());
+  Value biased = vector::BitCastOp::create(b, loc, half2, lanes);
+  // (1024 + c * 4^s) * 4^-s - (1024 * 4^-s + 1) = c - 1, exact in one fma.
+  return LLVM::FMAOp::create(b, loc, biased,
+                             f32Splat(half2, decodeUnit(shift)),
+                             f32Splat(half2, decodeBias(shift)));
+}
+
+Value KernelBuilder::loadActivations(Value position, Value lo, Value hi) {
+  // 16 contiguous activations of this thread's activation row.
+  auto type = VectorType::get({16}, b.getF16Type());
+  Value indices[] = {actRow, position};
+  if (!lo) {
+    // Rows are 16-byte aligned when K is a multiple of 8 halves.
+    int64_t align = cols % 8 == 0 ? 16 : 2;
+    return vector::LoadOp::create(b, loc, type, x, indices,
+                                  /*nontemporal=*/false,
+                                  llvm::MaybeAlign(align));
+  }
+  // Lanes in [lo, hi) only; the others read nothing and are zero.
+  auto indexType = VectorType::get({16}, b.getIndexType());
+  SmallVector<int64_t> steps = llvm::to_vector(llvm::seq<int64_t>(0, 16));
+  Value lanePositions = arith::AddIOp::create(
+      b, loc,
+      arith::ConstantOp::create(b, loc,
+                                DenseElementsAttr::get(
+                                    indexType, ArrayRef<int64_t>(steps))),
+      vector::BroadcastOp::create(b, loc, indexType, position));
+  auto cmp = [&](arith::CmpIPredicate predicate, Value bound) {
+    return arith::CmpIOp::create(
+        b, loc, predicate, lanePositions,
+        vector::BroadcastOp::create(b, loc, indexType, bound));
+  };
+  Value mask = arith::AndIOp::create(b, loc,
+                                     cmp(arith::CmpIPredicate::uge, lo),
+                                     cmp(arith::CmpIPredicate::ult, hi));
+  return vector::MaskedLoadOp::create(b, loc, type, x, indices, mask,
+                                      f32Splat(type, 0.0f));
+}
+
+Value KernelBuilder::blockProduct(Value block, ArrayRef<Value> wordsA,
+                                  ArrayRef<Value> wordsB, Value lo, Value hi) {
+  // Thread (quadRow, quadCol) holds bytes [16 quadCol, 16 quadCol + 16) of
+  // its rows' blocks: byte 32h + j holds trits 128h + 32l + j (l = 0..3).
+  // Word q at shift l covers the four positions P = base + 32l + 4q + (0..3):
+  // bytes 0 and 2 give A's K pair (2c, 2c + 1) and bytes 1 and 3 the pair
+  // (2c + 8, 2c + 9), so B takes the activations at P + {0, 2} and
+  // P + {1, 3} in the same slots.
+  auto aType = VectorType::get({4, 2}, b.getF16Type());
+  auto bType = VectorType::get({2, 2}, b.getF16Type());
+  Value product = f32Splat(accType(), 0.0f);
+  Value blockStart = ia.mul(block, ia.index(kBlock));
+  SmallVector<Value> highA, highB;
+  for (int64_t q = 0; q < 4; ++q) {
+    highA.push_back(arith::ShRUIOp::create(b, loc, wordsA[q], i32(8)));
+    highB.push_back(arith::ShRUIOp::create(b, loc, wordsB[q], i32(8)));
+  }
+  for (int64_t shift = 0; shift < 4; ++shift) {
+    Value position = ia.add(ia.add(blockStart, threadOffset),
+                            ia.index(32 * shift));
+    Value activations = loadActivations(position, lo, hi);
+    for (int64_t q = 0; q < 4; ++q) {
+      Value even = vector::ShuffleOp::create(b, loc, activations, activations,
+                                             activationPair(q, 0));
+      Value odd = vector::ShuffleOp::create(b, loc, activations, activations,
+                                            activationPair(q, 1));
+      Value bFragment = ub::PoisonOp::create(b, loc, bType);
+      bFragment = vector::InsertOp::create(b, loc, even, bFragment, 0);
+      bFragment = vector::InsertOp::create(b, loc, odd, bFragment, 1);
+      Value aFragment = ub::PoisonOp::create(b, loc, aType);
+      Value pairs[] = {decodePair(wordsA[q], shift),
+                       decodePair(wordsB[q], shift),
+                       decodePair(highA[q], shift),
+                       decodePair(highB[q], shift)};
+      for (auto [slot, pair] : llvm::enumerate(pairs))
+        aFragment = vector::InsertOp::create(b, loc, pair, aFragment,
+                                             int64_t(slot));
+      product = nvgpu::MmaSyncOp::create(b, loc, aFragment, bFragment,
+                                         product,
+                                         ArrayRef<int64_t>{16, 8, 16});
+    }
+  }
+  return product;
+}
+
+Value KernelBuilder::scaleAndAdd(Value acc, Value product, Value colGroup) {
+  // Row i of the fragment belongs to weight row rowA (i = 0) or rowB.
+  Value result = acc;
+  Value rowGroups[] = {rowGroupA, rowGroupB};
+  auto pairType = VectorType::get({2}, b.getF32Type());
+  for (int64_t i = 0; i < 2; ++i) {
+    Value scale = extendToF32(
+        b, loc,
+        memref::LoadOp::create(b, loc, scales,
+                               ValueRange{rowGroups[i], colGroup}));
+    Value accPair = vector::ExtractOp::create(b, loc, result, i);
+    Value productPair = vector::ExtractOp::create(b, loc, product, i);
+    Value scaled = LLVM::FMAOp::create(
+        b, loc, productPair,
+        vector::BroadcastOp::create(b, loc, pairType, scale), accPair);
+    result = vector::InsertOp::create(b, loc, scaled, result, i);
+  }
+  return result;
+}
+
+Value KernelBuilder::blockContribution(Value block, ArrayRef<Value> wordsA,
+                                       ArrayRef<Value> wordsB, Value acc) {
+  Value start = ia.mul(block, ia.index(kBlock));
+  Value colGroup =
+      ia.groupOf(start, groups.getColSplits(), groups.getColBlock());
+  auto fullBlock = [&](OpBuilder &, Location) {
+    Value product = blockProduct(block, wordsA, wordsB, Value(), Value());
+    scf::YieldOp::create(b, loc, scaleAndAdd(acc, product, colGroup));
+  };
+  if (blocksAreWhole()) {
+    // Every block is whole and in one group: no masks anywhere.
+    Value product = blockProduct(block, wordsA, wordsB, Value(), Value());
+    return scaleAndAdd(acc, product, colGroup);
+  }
+  Value end = ia.min(ia.add(start, ia.index(kBlock)), ia.index(cols));
+  Value lastGroup = ia.groupOf(ia.sub(end, ia.index(1)),
+                               groups.getColSplits(), groups.getColBlock());
+  Value whole = arith::AndIOp::create(
+      b, loc, ia.eq(colGroup, lastGroup),
+      ia.eq(end, ia.add(start, ia.index(kBlock))));
+  auto ifOp = scf::IfOp::create(
+      b, loc, whole, fullBlock, [&](OpBuilder &, Location) {
+        // The groups that cut the block, each with its activations masked.
+        auto loop = scf::ForOp::create(
+            b, loc, colGroup, ia.add(lastGroup, ia.index(1)), ia.index(1),
+            ValueRange{acc},
+            [&](OpBuilder &, Location, Value group, ValueRange iterArgs) {
+              Value lo = arith::MaxUIOp::create(b, loc, colBound(group), start);
+              Value hi = ia.min(colBound(ia.add(group, ia.index(1))), end);
+              Value product = blockProduct(block, wordsA, wordsB, lo, hi);
+              scf::YieldOp::create(
+                  b, loc, scaleAndAdd(iterArgs[0], product, group));
+            });
+        scf::YieldOp::create(b, loc, loop.getResults());
+      });
+  return ifOp.getResult(0);
+}
+
+void KernelBuilder::reduceAndStore(Value acc, Value reduceBuffer) {
+  OpBuilder::InsertionGuard guard(b);
+  // The four sums as (row i, activation row j) at 2i + j, as scalars: the
+  // 2-D fragment has no single-register form to reshape.
+  SmallVector<Value, 4> sums;
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t j = 0; j < 2; ++j)
+      sums.push_back(
+          vector::ExtractOp::create(b, loc, acc, ArrayRef<int64_t>{i, j}));
+  if (warps > 1) {
+    // Each thread's sums at [warp][lane]; warp 0 adds the others'.
+    auto slot = [&](Value warpIndex, int64_t e) {
+      return ia.add(
+          ia.mul(ia.add(ia.mul(warpIndex, ia.index(kWarpSize)), lane),
+                 ia.index(4)),
+          ia.index(e));
+    };
+    for (int64_t e = 0; e < 4; ++e)
+      memref::StoreOp::create(b, loc, sums[e], reduceBuffer,
+                              ValueRange{slot(warp, e)});
+    gpu::BarrierOp::create(b, loc);
+    auto isFirst = ia.eq(warp, ia.index(0));
+    auto ifOp = scf::IfOp::create(b, loc, isFirst, /*withElse=*/false);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    for (int64_t other = 1; other < warps; ++other)
+      for (int64_t e = 0; e < 4; ++e)
+        sums[e] = arith::AddFOp::create(
+            b, loc, sums[e],
+            memref::LoadOp::create(b, loc, reduceBuffer,
+                                   ValueRange{slot(ia.index(other), e)}));
+  }
+  // Fragment element (i, j): weight row rowBase + quadRow + 8i, activation
+  // row actBase + 2 quadCol + j.
+  Value rowBase = ia.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
+                         ia.index(kTileRows));
+  Value actBase = ia.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y),
+                         ia.index(kTileActRows));
+  Value m = memref::DimOp::create(b, loc, y, 0);
+  for (int64_t i = 0; i < 2; ++i) {
+    for (int64_t j = 0; j < 2; ++j) {
+      Value row = ia.add(ia.add(rowBase, quadRow), ia.index(8 * i));
+      Value act = ia.add(ia.add(actBase, ia.mul(quadCol, ia.index(2))),
+                         ia.index(j));
+      Value inside = arith::AndIOp::create(b, loc, ia.lt(row, ia.index(rows)),
+                                           ia.lt(act, m));
+      auto ifOp = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+      memref::StoreOp::create(b, loc, sums[2 * i + j], y,
+                              ValueRange{act, row});
+    }
+  }
+}
+
+void KernelBuilder::build(Value reduceBuffer) {
+  Value thread = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  warp = ia.div(thread, ia.index(kWarpSize));
+  lane = ia.rem(thread, ia.index(kWarpSize));
+  quadRow = ia.div(lane, ia.index(4));
+  quadCol = ia.rem(lane, ia.index(4));
+  Value rowBase = ia.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
+                         ia.index(kTileRows));
+  // Rows past N read the last row; their results are dropped.
+  Value lastRow = ia.index(rows - 1);
+  rowA = ia.min(ia.add(rowBase, quadRow), lastRow);
+  rowB = ia.min(ia.add(ia.add(rowBase, quadRow), ia.index(8)), lastRow);
+  rowGroupA = ia.groupOf(rowA, groups.getRowSplits(), groups.getRowBlock());
+  rowGroupB = ia.groupOf(rowB, groups.getRowSplits(), groups.getRowBlock());
+  Value m = memref::DimOp::create(b, loc, x, 0);
+  Value actBase = ia.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y),
+                         ia.index(kTileActRows));
+  actRow = ia.min(ia.add(actBase, quadRow), ia.sub(m, ia.index(1)));
+  // threadBlockOffset(quadCol), as arithmetic on the thread's quad column.
+  static_assert(threadBlockOffset(1) == 16 && threadBlockOffset(2) == 128 &&
+                threadBlockOffset(3) == 144);
+  threadOffset =
+      ia.add(ia.mul(ia.div(quadCol, ia.index(2)), ia.index(128)),
+             ia.mul(ia.rem(quadCol, ia.index(2)), ia.index(16)));
+
+  int64_t blocksPerIteration = warps * blocksPerStep;
+  int64_t steps = llvm::divideCeil(numBlocks, blocksPerIteration);
+  auto loop = scf::ForOp::create(
+      b, loc, ia.index(0), ia.index(steps), ia.index(1),
+      ValueRange{f32Splat(accType(), 0.0f)},
+      [&](OpBuilder &, Location, Value step, ValueRange iterArgs) {
+        // All loads of the step first, so that they are in flight together.
+        SmallVector<Value> blocks, wordsA, wordsB;
+        for (int64_t u = 0; u < blocksPerStep; ++u) {
+          Value block = ia.add(
+              ia.mul(ia.add(ia.mul(step, ia.index(blocksPerStep)),
+                            ia.index(u)),
+                     ia.index(warps)),
+              warp);
+          blocks.push_back(block);
+          Value clamped = ia.min(block, ia.index(numBlocks - 1));
+          wordsA.push_back(loadWeights(rowA, clamped));
+          wordsB.push_back(loadWeights(rowB, clamped));
+        }
+        Value acc = iterArgs[0];
+        for (int64_t u = 0; u < blocksPerStep; ++u) {
+          SmallVector<Value> a, c;
+          for (int64_t q = 0; q < 4; ++q) {
+            a.push_back(vector::ExtractOp::create(b, loc, wordsA[u], q));
+            c.push_back(vector::ExtractOp::create(b, loc, wordsB[u], q));
+          }
+          Value inRange = ia.lt(blocks[u], ia.index(numBlocks));
+          auto ifOp = scf::IfOp::create(
+              b, loc, inRange,
+              [&](OpBuilder &, Location) {
+                scf::YieldOp::create(
+                    b, loc, blockContribution(blocks[u], a, c, acc));
+              },
+              [&](OpBuilder &, Location) {
+                scf::YieldOp::create(b, loc, acc);
+              });
+          acc = ifOp.getResult(0);
+        }
+        scf::YieldOp::create(b, loc, acc);
+      });
+  reduceAndStore(loop.getResult(0), reduceBuffer);
+}
+
+struct TernaryGPUGenerateKernelsPass
+    : public trilm::impl::TernaryGPUGenerateKernelsBase<
+          TernaryGPUGenerateKernelsPass> {
+  using Base::Base;
+
+  LogicalResult checkOperands(MatmulOp op) {
+    if (!op.hasPureBufferSemantics())
+      return op.emitOpError("kernels are generated after bufferization");
+    for (Value operand : op->getOperands()) {
+      auto type = cast<MemRefType>(operand.getType());
+      if (!type.getLayout().isIdentity() || type.getMemorySpace())
+        return op.emitOpError("GPU kernels read contiguous buffers in the "
+                              "default memory space, got ")
+               << type;
+      if (!isArgumentBuffer(operand))
+        return op.emitOpError("GPU kernel buffers must be the function's "
+                              "arguments (device memory); GPU allocation is "
+                              "not supported yet");
+    }
+    int64_t colSplits = op.getGroups().getColSplits().size();
+    int64_t rowSplits = op.getGroups().getRowSplits().size();
+    if (std::max(colSplits, rowSplits) > kMaxExplicitSplits)
+      return op.emitOpError("GPU kernels take at most ")
+             << kMaxExplicitSplits << " explicit scale splits per axis";
+    return success();
+  }
+
+  gpu::GPUFuncOp buildKernel(OpBuilder &b, gpu::GPUModuleOp kernels,
+                             MatmulOp op, StringRef name) {
+    Location loc = op.getLoc();
+    SmallVector<Type> argTypes;
+    for (Value operand : op->getOperands()) {
+      auto type = cast<MemRefType>(operand.getType());
+      bool rowsVary = operand == op.getInput() || operand == op.getInit();
+      argTypes.push_back(rowsVary ? withDynamicRows(type) : type);
+    }
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToEnd(kernels.getBody());
+    auto func = gpu::GPUFuncOp::create(b, loc, name,
+                                       b.getFunctionType(argTypes, {}));
+    func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+    int64_t threads = op.getConfig().getWarps() * kWarpSize;
+    func.setKnownBlockSizeAttr(
+        b.getDenseI32ArrayAttr({int32_t(threads), 1, 1}));
+    // Without an explicit budget ptxas may cap registers for occupancy and
+    // spill; the kernels fit in the most a thread may have.
+    func->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
+                  b.getI32IntegerAttr(kMaxRegisters));
+    Value reduceBuffer = func.addWorkgroupAttribution(
+        MemRefType::get({threads * 4}, b.getF32Type(), AffineMap(),
+                        gpu::AddressSpaceAttr::get(
+                            b.getContext(), gpu::AddressSpace::Workgroup)),
+        loc);
+    b.setInsertionPointToStart(&func.getBody().front());
+    KernelBuilder(b, loc, op, func.getArguments()).build(reduceBuffer);
+    gpu::ReturnOp::create(b, loc);
+    return func;
+  }
+
+  void launch(OpBuilder &b, MatmulOp op, gpu::GPUFuncOp kernel) {
+    Location loc = op.getLoc();
+    IndexArith ia{b, loc};
+    b.setInsertionPoint(op);
+    SmallVector<Value> args;
+    for (auto [operand, type] :
+         llvm::zip(op->getOperands(), kernel.getArgumentTypes())) {
+      Value arg = operand;
+      if (arg.getType() != type)
+        arg = memref::CastOp::create(b, loc, type, arg);
+      args.push_back(arg);
+    }
+    Value m = memref::DimOp::create(b, loc, op.getInput(), 0);
+    int64_t rows = op.getPackedType().getRows();
+    // A grid with no blocks is a launch error: skip the empty batch.
+    Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, m,
+                                      ia.index(0));
+    auto ifOp = scf::IfOp::create(b, loc, any, /*withElse=*/false);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    Value actTiles = arith::CeilDivUIOp::create(b, loc, m,
+                                                ia.index(kTileActRows));
+    gpu::KernelDim3 grid{ia.index(llvm::divideCeil(rows, kTileRows)),
+                         actTiles, ia.index(1)};
+    gpu::KernelDim3 block{
+        ia.index(op.getConfig().getWarps() * kWarpSize), ia.index(1),
+        ia.index(1)};
+    gpu::LaunchFuncOp::create(b, loc, kernel, grid, block,
+                              /*dynamicSharedMemorySize=*/Value(), args);
+    op.erase();
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<MatmulOp> matmuls;
+    module.walk([&](MatmulOp op) { matmuls.push_back(op); });
+    if (matmuls.empty())
+      return;
+    for (MatmulOp op : matmuls)
+      if (failed(checkOperands(op)))
+        return signalPassFailure();
+
+    OpBuilder b(&getContext());
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                    b.getUnitAttr());
+    auto kernels = module.lookupSymbol<gpu::GPUModuleOp>(kKernelModuleName);
+    if (!kernels) {
+      b.setInsertionPointToEnd(module.getBody());
+      kernels = gpu::GPUModuleOp::create(b, module.getLoc(), kKernelModuleName);
+    }
+    SymbolTable symbols(kernels);
+    llvm::StringMap<gpu::GPUFuncOp> byKey;
+    for (MatmulOp op : matmuls) {
+      gpu::GPUFuncOp &kernel = byKey[kernelKey(op)];
+      if (!kernel) {
+        PackedType packed = op.getPackedType();
+        std::string name = llvm::formatv("matmul_{0}x{1}_{2}", packed.getRows(),
+                                         packed.getCols(), byKey.size() - 1);
+        kernel = buildKernel(b, kernels, op, name);
+        symbols.insert(kernel);
+      }
+      launch(b, op, kernel);
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,184 @@
+//===- GPUFragmentTest.cpp - The GPU kernels' maps, emulated on the CPU ---===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+// Emulates, on the CPU, what one warp of the tensor-core matmul kernel does
+// with one 256-trit block: the f16 bit arithmetic that decodes the codes, the
+// maps of FragmentMaps.h that say which trits and activations each thread
+// puts in which fragment register, and mma.sync m16n8k16 with the fragment
+// layout of the PTX ISA (written down here independently). The products
+// must equal the plain dot products of the trits and activations.
+//
+//===----------------------------------------------------------------------===//
+
+#include "trilm/Conversion/TernaryToGPU/FragmentMaps.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+
+using namespace trilm::ternary_gpu;
+
+namespace {
+
+/// The f16 fma the kernel's f16x2 fma computes per lane: one rounding of
+/// the exact a * b + c (exact in double for these operands).
+_Float16 fmaF16(_Float16 a, float b, float c) {
+  return _Float16(double(a) * double(b) + double(c));
+}
+
+/// Decodes the two f16 lanes of `word` at `shift`, as the kernel does.
+std::array<_Float16, 2> decodePair(uint32_t word, int64_t shift) {
+  uint32_t bits = (word & decodeMask(shift)) | kDecodeMagic;
+  uint16_t lanes[2] = {uint16_t(bits & 0xffff), uint16_t(bits >> 16)};
+  std::array<_Float16, 2> result;
+  for (int i = 0; i < 2; ++i) {
+    _Float16 biased;
+    std::memcpy(&biased, &lanes[i], 2);
+    result[i] = fmaF16(biased, decodeUnit(shift), decodeBias(shift));
+  }
+  return result;
+}
+
+TEST(GPUFragment, DecodingGivesEveryTritExactly) {
+  // Every code in every byte, at every shift, with arbitrary other bits.
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 1000; ++trial) {
+    uint32_t word = rng();
+    for (int64_t shift = 0; shift < 4; ++shift)
+      for (int64_t byte = 0; byte < 4; byte += 2)
+        for (uint32_t code = 0; code < 3; ++code) {
+          uint32_t cleared = word & ~(uint32_t(3) << (8 * byte + 2 * shift));
+          uint32_t withCode = cleared | code << (8 * byte + 2 * shift);
+          std::array<_Float16, 2> pair = decodePair(withCode, shift);
+          EXPECT_EQ(float(pair[byte / 2]), float(code) - 1.0f)
+              << "word " << withCode << " shift " << shift << " byte " << byte;
+        }
+  }
+  // Bytes 1 and 3 through word >> 8.
+  for (int64_t shift = 0; shift < 4; ++shift)
+    for (uint32_t code = 0; code < 3; ++code) {
+      uint32_t word = code << (8 + 2 * shift) | code << (24 + 2 * shift);
+      std::array<_Float16, 2> pair = decodePair(word >> 8, shift);
+      EXPECT_EQ(float(pair[0]), float(code) - 1.0f);
+      EXPECT_EQ(float(pair[1]), float(code) - 1.0f);
+    }
+}
+
+TEST(GPUFragment, ScaledSumsAreExactForRepresentableScales) {
+  // The epilogue multiplies an f32 group sum by an f32 scale; with the
+  // trits exact, a sum of activations times a power-of-two scale is exact.
+  for (float scale : {0.5f, 0.125f, 1.0f / 1024, 4.0f})
+    for (int code = 0; code < 3; ++code) {
+      std::array<_Float16, 2> pair = decodePair(uint32_t(code), 0);
+      EXPECT_EQ(float(pair[0]) * scale, float(code - 1) * scale);
+    }
+}
+
+/// PTX ISA, mma.m16n8k16 with .f16 A (row) and B (col): the (row, k) of
+/// element `half` of A register `reg` (a0..a7 pairwise) of a lane.
+std::pair<int, int> aElement(int lane, int reg, int half) {
+  int group = lane / 4, inGroup = lane % 4;
+  int row = group + (reg % 2 == 1 ? 8 : 0);
+  int k = inGroup * 2 + half + (reg >= 2 ? 8 : 0);
+  return {row, k};
+}
+
+/// The (k, col) of element `half` of B register `reg` (b0..b3 pairwise).
+std::pair<int, int> bElement(int lane, int reg, int half) {
+  return {lane % 4 * 2 + half + (reg == 1 ? 8 : 0), lane / 4};
+}
+
+/// TQ2 bytes of one row's block from its 256 trits.
+std::array<uint8_t, 64> packBlock(const int8_t *trits) {
+  std::array<uint8_t, 64> bytes{};
+  for (int p = 0; p < 256; ++p) {
+    int half = p / 128, shift = p % 128 / 32, j = p % 32;
+    bytes[half * 32 + j] |= uint8_t((trits[p] + 1) << (2 * shift));
+  }
+  return bytes;
+}
+
+TEST(GPUFragment, OneWarpBlockProductEqualsTheDotProducts) {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> tritDist(-1, 1);
+  std::uniform_real_distribution<float> actDist(-4.0f, 4.0f);
+  for (int trial = 0; trial < 20; ++trial) {
+    int8_t trits[16][256];
+    _Float16 x[8][256];
+    std::array<uint8_t, 64> rows[16];
+    for (int r = 0; r < 16; ++r) {
+      for (int p = 0; p < 256; ++p)
+        trits[r][p] = int8_t(tritDist(rng));
+      rows[r] = packBlock(trits[r]);
+    }
+    for (auto &row : x)
+      for (auto &value : row)
+        value = _Float16(actDist(rng));
+
+    float d[16][8] = {};
+    int covered[16][256] = {};
+    for (int64_t q = 0; q < 4; ++q)
+      for (int64_t shift = 0; shift < 4; ++shift) {
+        // Assemble the warp's A (16 x 16) and B (16 x 8) from each lane's
+        // registers, as the kernel fills them; record which block position
+        // each k of this product stands for.
+        float a[16][16], b[16][8];
+        int64_t positionOfK[16];
+        for (int lane = 0; lane < 32; ++lane) {
+          int quadRow = lane / 4, quadCol = lane % 4;
+          uint32_t words[2];
+          for (int i = 0; i < 2; ++i)
+            std::memcpy(&words[i],
+                        rows[quadRow + 8 * i].data() +
+                            quadCol * kThreadBlockBytes + 4 * q,
+                        4);
+          // a0a1: row g, bytes 0/2; a2a3: row g + 8; a4a5 and a6a7: the
+          // same rows, bytes 1/3.
+          std::array<_Float16, 2> pairs[4] = {
+              decodePair(words[0], shift), decodePair(words[1], shift),
+              decodePair(words[0] >> 8, shift),
+              decodePair(words[1] >> 8, shift)};
+          int64_t run = threadBlockOffset(quadCol) + 32 * shift;
+          for (int reg = 0; reg < 4; ++reg)
+            for (int half = 0; half < 2; ++half) {
+              auto [row, k] = aElement(lane, reg, half);
+              a[row][k] = float(pairs[reg][half]);
+              int64_t position = run + activationPair(q, reg / 2)[half];
+              positionOfK[k] = position;
+            }
+          for (int reg = 0; reg < 2; ++reg)
+            for (int half = 0; half < 2; ++half) {
+              auto [k, col] = bElement(lane, reg, half);
+              b[k][col] = float(x[col][run + activationPair(q, reg)[half]]);
+            }
+        }
+        // The A element decoded for (row, k) is the trit of the position
+        // that B's k reads.
+        for (int row = 0; row < 16; ++row)
+          for (int k = 0; k < 16; ++k) {
+            ASSERT_EQ(a[row][k], trits[row][positionOfK[k]]);
+            ++covered[row][positionOfK[k]];
+          }
+        for (int row = 0; row < 16; ++row)
+          for (int col = 0; col < 8; ++col)
+            for (int k = 0; k < 16; ++k)
+              d[row][col] += a[row][k] * b[k][col];
+      }
+    // Every position of the block enters exactly once, and the products are
+    // the dot products.
+    for (int row = 0; row < 16; ++row)
+      for (int p = 0; p < 256; ++p)
+        ASSERT_EQ(covered[row][p], 1) << "row " << row << " position " << p;
+    for (int row = 0; row < 16; ++row)
+      for (int col = 0; col < 8; ++col) {
+        double expected = 0;
+        for (int p = 0; p < 256; ++p)
+          expected += double(x[col][p]) * trits[row][p];
+        EXPECT_NEAR(d[row][col], expected, 1e-3) << row << ", " << col;
+      }
+  }
+}
+
+} // namespace
