@@ -55,6 +55,15 @@ int trilm_cuda_synchronize(void);
 int trilm_cuda_timer_start(void);
 float trilm_cuda_timer_stop(void);
 
+/* Records the launches queued from now on (in asynchronous mode) into a
+ * graph instead of running them; trilm_cuda_capture_end returns it, or NULL
+ * on error. Launching a graph runs all its kernels without the host's cost
+ * per launch (a runtime that replays a decoding step; benchmarks). */
+int trilm_cuda_capture_begin(void);
+void *trilm_cuda_capture_end(void);
+int trilm_cuda_graph_launch(void *graph);
+void trilm_cuda_graph_destroy(void *graph);
+
 #ifdef __cplusplus
 }
 #endif

@@ -126,6 +126,7 @@ void trilm::buildGPUPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   ConvertTernaryToGPUOptions kernels;
   kernels.warps = options.warps;
+  kernels.rowTiles = options.rowTiles;
   kernels.blocksPerStep = options.blocksPerStep;
   pm.addPass(createConvertTernaryToGPU(kernels));
   pm.addPass(bufferization::createEmptyTensorEliminationPass());

@@ -23,6 +23,8 @@ typedef void *CUmodule;
 typedef void *CUfunction;
 typedef void *CUstream;
 typedef void *CUevent;
+typedef void *CUgraph;
+typedef void *CUgraphExec;
 typedef unsigned long long CUdeviceptr;
 
 enum {
@@ -30,6 +32,7 @@ enum {
   kErrorNoBinaryForGPU = 209,
   kAttributeComputeCapabilityMajor = 75,
   kAttributeComputeCapabilityMinor = 76,
+  kCaptureModeRelaxed = 2,
 };
 
 static struct {
@@ -57,6 +60,12 @@ static struct {
   CUresult (*eventSynchronize)(CUevent);
   CUresult (*eventElapsedTime)(float *, CUevent, CUevent);
   CUresult (*getErrorString)(CUresult, const char **);
+  CUresult (*streamBeginCapture)(CUstream, int);
+  CUresult (*streamEndCapture)(CUstream, CUgraph *);
+  CUresult (*graphInstantiate)(CUgraphExec *, CUgraph, unsigned long long);
+  CUresult (*graphLaunch)(CUgraphExec, CUstream);
+  CUresult (*graphExecDestroy)(CUgraphExec);
+  CUresult (*graphDestroy)(CUgraph);
 } cu;
 
 static int initialized;   /* 1 after a successful init, -1 after a failure */
@@ -132,6 +141,12 @@ static int loadDriver(void) {
       {(void **)&cu.eventSynchronize, "cuEventSynchronize"},
       {(void **)&cu.eventElapsedTime, "cuEventElapsedTime"},
       {(void **)&cu.getErrorString, "cuGetErrorString"},
+      {(void **)&cu.streamBeginCapture, "cuStreamBeginCapture_v2"},
+      {(void **)&cu.streamEndCapture, "cuStreamEndCapture"},
+      {(void **)&cu.graphInstantiate, "cuGraphInstantiateWithFlags"},
+      {(void **)&cu.graphLaunch, "cuGraphLaunch"},
+      {(void **)&cu.graphExecDestroy, "cuGraphExecDestroy"},
+      {(void **)&cu.graphDestroy, "cuGraphDestroy"},
   };
   for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); ++i) {
     *entries[i].slot = dlsym(library, entries[i].name);
@@ -265,6 +280,59 @@ float trilm_cuda_timer_stop(void) {
     return -1;
   }
   return ms;
+}
+
+struct Graph {
+  CUgraph graph;
+  CUgraphExec exec;
+};
+
+int trilm_cuda_capture_begin(void) {
+  if (!ready())
+    return -1;
+  CHECK("cuStreamBeginCapture",
+        cu.streamBeginCapture(stream, kCaptureModeRelaxed));
+  return 0;
+}
+
+void *trilm_cuda_capture_end(void) {
+  struct Graph *graph;
+  CUresult result;
+  if (!ready())
+    return NULL;
+  graph = calloc(1, sizeof(*graph));
+  if (!graph) {
+    setError("out of host memory for a CUDA graph");
+    return NULL;
+  }
+  result = cu.streamEndCapture(stream, &graph->graph);
+  if (result == kSuccess)
+    result = cu.graphInstantiate(&graph->exec, graph->graph, 0);
+  if (result != kSuccess) {
+    fail("capturing a CUDA graph", result);
+    trilm_cuda_graph_destroy(graph);
+    return NULL;
+  }
+  return graph;
+}
+
+int trilm_cuda_graph_launch(void *handle) {
+  struct Graph *graph = handle;
+  if (!graph || !ready())
+    return -1;
+  CHECK("cuGraphLaunch", cu.graphLaunch(graph->exec, stream));
+  return 0;
+}
+
+void trilm_cuda_graph_destroy(void *handle) {
+  struct Graph *graph = handle;
+  if (!graph)
+    return;
+  if (graph->exec)
+    cu.graphExecDestroy(graph->exec);
+  if (graph->graph)
+    cu.graphDestroy(graph->graph);
+  free(graph);
 }
 
 /*===----------------------------------------------------------------------===*

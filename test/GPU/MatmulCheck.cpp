@@ -38,6 +38,9 @@ struct MemRefDescriptor {
 };
 
 enum class ScaleType { f32, f16, bf16 };
+/// check: compared at several M; bench: also timed; variant: a bench case
+/// with another kernel configuration (make_matmul_cases.py --sweep).
+enum class Role { check, bench, variant };
 
 struct MatmulCase {
   const char *name;
@@ -47,7 +50,7 @@ struct MatmulCase {
   std::vector<int64_t> colSplits;
   int64_t colBlock;
   ScaleType scaleType;
-  bool bench;
+  Role role;
   void (*run)(MemRefDescriptor *, MemRefDescriptor *, MemRefDescriptor *,
               MemRefDescriptor *);
 };
@@ -248,6 +251,33 @@ double copyBandwidth() {
   return ms > 0 ? 2.0 * bytes * 10 / (ms * 1e-3) : 0;
 }
 
+/// Times `launches` launches of m rows cycling through `weights`: queued
+/// from the host one by one, and replayed as one CUDA graph (the kernels'
+/// own time). Returns seconds per launch of each, or negative on error.
+std::pair<double, double> timeLaunches(CaseData &data, int64_t m,
+                                       const std::vector<void *> &weights,
+                                       int64_t launches) {
+  trilm_cuda_timer_start();
+  for (int64_t i = 0; i < launches; ++i)
+    data.run(m, weights[i % weights.size()]);
+  double hostLaunched = trilm_cuda_timer_stop() * 1e-3 / launches;
+  if (trilm_cuda_capture_begin() != 0)
+    return {-1, -1};
+  for (int64_t i = 0; i < launches; ++i)
+    data.run(m, weights[i % weights.size()]);
+  void *graph = trilm_cuda_capture_end();
+  if (!graph)
+    return {-1, -1};
+  constexpr int kReplays = 5;
+  trilm_cuda_graph_launch(graph);
+  trilm_cuda_timer_start();
+  for (int r = 0; r < kReplays; ++r)
+    trilm_cuda_graph_launch(graph);
+  double replayed = trilm_cuda_timer_stop() * 1e-3 / (kReplays * launches);
+  trilm_cuda_graph_destroy(graph);
+  return {hostLaunched, replayed};
+}
+
 void bench(CaseData &data, double roof) {
   const MatmulCase &c = data.c;
   size_t weightBytes = data.packed.size();
@@ -263,23 +293,22 @@ void bench(CaseData &data, double roof) {
     weights.push_back(copy);
   }
   trilm_cuda_set_async(1);
-  for (int64_t m : {1, 8, 16, 128}) {
-    if (m > data.maxRows)
-      continue;
+  std::vector<int64_t> batches = {1, 8, 16, 128};
+  if (c.role == Role::variant)
+    batches = {1, 8};
+  for (int64_t m : batches) {
+    int64_t launches = std::max<int64_t>(200, 2 * int64_t(weights.size()));
     for (size_t i = 0; i < weights.size(); ++i)
       data.run(m, weights[i]);
-    int64_t launches = std::max<int64_t>(200, 2 * int64_t(weights.size()));
-    trilm_cuda_timer_start();
-    for (int64_t i = 0; i < launches; ++i)
-      data.run(m, weights[i % weights.size()]);
-    float ms = trilm_cuda_timer_stop();
-    double seconds = ms * 1e-3 / launches;
+    auto [hostLaunched, seconds] = timeLaunches(data, m, weights, launches);
+    if (seconds <= 0)
+      break;
     double bandwidth = weightBytes / seconds;
-    std::printf("BENCH %-11s N=%-6lld K=%-5lld M=%-4lld %9.2f us  %8.1f GB/s "
-                "packed weights  %5.1f%% of copy roof  %7.2f TFLOP/s\n",
+    std::printf("BENCH %-22s N=%-6lld K=%-5lld M=%-4lld %8.2f us (host-launched "
+                "%6.2f us) %7.1f GB/s %5.1f%% of copy roof %7.2f TFLOP/s\n",
                 c.name, (long long)c.n, (long long)c.k, (long long)m,
-                seconds * 1e6, bandwidth / 1e9, 100 * bandwidth / roof,
-                2.0 * m * c.n * c.k / seconds / 1e12);
+                seconds * 1e6, hostLaunched * 1e6, bandwidth / 1e9,
+                100 * bandwidth / roof, 2.0 * m * c.n * c.k / seconds / 1e12);
   }
   trilm_cuda_set_async(0);
   for (size_t i = 1; i < weights.size(); ++i)
@@ -321,24 +350,27 @@ int main(int argc, char **argv) {
   std::mt19937_64 rng(20261130);
   int64_t failures = 0;
   for (const MatmulCase &c : kCases) {
-    CaseData data(c, c.bench ? 128 : 40, rng);
+    bool timed = c.role != Role::check;
+    CaseData data(c, timed ? 128 : 40, rng);
     if (!data.upload())
       break;
-    std::vector<int64_t> batches = c.bench ? std::vector<int64_t>{1, 9}
-                                           : std::vector<int64_t>{1, 3, 8, 13,
-                                                                  40};
+    std::vector<int64_t> batches = {1, 3, 8, 13, 40};
+    if (c.role == Role::bench)
+      batches = {1, 9};
+    if (c.role == Role::variant)
+      batches = {1};
     for (int64_t m : batches) {
       double worst = 0;
       int64_t mismatches = data.check(m, worst);
       if (mismatches < 0)
         break;
-      std::printf("CHECK %-16s N=%-6lld K=%-5lld M=%-3lld %s  worst relative "
+      std::printf("CHECK %-22s N=%-6lld K=%-5lld M=%-3lld %s  worst relative "
                   "error %.2e\n",
                   c.name, (long long)c.n, (long long)c.k, (long long)m,
                   mismatches ? "FAIL" : "ok  ", worst);
       failures += mismatches != 0;
     }
-    if (benchmark && c.bench && !trilm_cuda_error())
+    if (benchmark && timed && !trilm_cuda_error())
       bench(data, roof);
     if (trilm_cuda_error())
       break;

@@ -215,7 +215,8 @@ def ConvertTernaryToGPU : Pass<"convert-ternary-to-gpu"> {
     activations, f32 results and 2-bit row-major weights (from
     `ternary.from_storage` or `ternary.constant`) becomes a
     `ternary_gpu.matmul` on the weights' storage bytes, writing into a new
-    tensor, with its tile decomposition (`#ternary_gpu.matmul_config`):
+    tensor, with its tile decomposition (`#ternary_gpu.matmul_config`), the
+    one recorded as the matmul's `kernel_config` if there is one, else:
 
     - up to 8 warps per thread block split the 256-trit blocks of K, so
       that a matrix of few rows still spreads its bytes over the whole chip;
@@ -223,13 +224,15 @@ def ConvertTernaryToGPU : Pass<"convert-ternary-to-gpu"> {
       (`blocks_per_step`), enough bytes in flight to cover the latency of
       the chip's memory when the matrix is large.
 
-    `warps` and `blocks-per-step` override the choice. A matmul these
+    `warps`, `row-tiles` and `blocks-per-step` override the choice. A matmul these
     kernels cannot compute (int8 or f32 activations, 1.6-bit or relaid
     weights, weights computed in the program) is an error naming why.
   }];
   let options = [
     Option<"warps", "warps", "int64_t", /*default=*/"0",
            "Warps per thread block (0: from the shape)">,
+    Option<"rowTiles", "row-tiles", "int64_t", /*default=*/"0",
+           "Tiles of 16 weight rows per thread block (0: from the shape)">,
     Option<"blocksPerStep", "blocks-per-step", "int64_t", /*default=*/"0",
            "Blocks whose loads a warp issues at once (0: from the shape)">,
   ];
@@ -249,10 +252,13 @@ def TernaryGPUGenerateKernels : Pass<"ternary-gpu-generate-kernels", "::mlir::Mo
     them share a kernel). The kernel is built from `gpu`, `nvgpu`, `vector`,
     `arith`, `memref` and `scf` ops:
 
-    - a thread block owns 16 weight rows and 8 activation rows; each warp
-      computes `mma.sync` m16n8k16 products (f16 in, f32 accumulate) with
-      the weights as the A operand, so that a decoding batch of up to 8 rows
-      is one B operand;
+    - a warp computes a tile of 16 weight rows and 8 activation rows (a
+      thread block holds `row_tiles` of them, each split along K between
+      `warps / row_tiles` warps) with `mma.sync` m16n8k16 (f16 in, f32
+      accumulate, four independent accumulator chains), the weights as the
+      A operand, so that a decoding batch of up to 8 rows is one B operand;
+    - a warp's blocks are loaded `blocks_per_step` at a time, the next
+      step's loads issued before the current step is computed;
     - every thread loads 16 contiguous packed bytes of each of its two
       weight rows per 256-trit block (128-bit loads; the four threads of a
       row read its whole 64-byte block) and decodes them into A fragments
@@ -265,7 +271,7 @@ def TernaryGPUGenerateKernels : Pass<"ternary-gpu-generate-kernels", "::mlir::Mo
     - K scale groups are summed separately and scaled per group and row in
       f32; blocks cut by a group boundary or the end of K read their
       activations with masks;
-    - the warps' partial sums are added through shared memory.
+    - the splits' partial sums are added through shared memory.
 
     Buffers must be function arguments (device memory given by the caller):
     a kernel operand that the function allocates itself is an error.

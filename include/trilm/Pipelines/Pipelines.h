@@ -98,6 +98,11 @@ struct GPUPipelineOptions
                         llvm::cl::desc("Warps per thread block of the matmul "
                                        "kernels (0: from the shape)"),
                         llvm::cl::init(0)};
+  Option<int64_t> rowTiles{
+      *this, "row-tiles",
+      llvm::cl::desc("Tiles of 16 weight rows per thread block (0: from the "
+                     "shape)"),
+      llvm::cl::init(0)};
   Option<int64_t> blocksPerStep{
       *this, "blocks-per-step",
       llvm::cl::desc("Blocks whose loads a warp issues at once (0: from the "

@@ -47,7 +47,9 @@ constexpr int64_t kWarpSize = 32;
 /// Explicit scale splits are compared one by one; more than this many would
 /// want a table in memory, which the kernels do not build.
 constexpr int64_t kMaxExplicitSplits = 64;
-constexpr int32_t kMaxRegisters = 255;
+/// Registers a thread may have, and registers an SM has for a block.
+constexpr int64_t kMaxThreadRegisters = 255;
+constexpr int64_t kBlockRegisters = 65536;
 constexpr StringLiteral kKernelModuleName = "ternary_gpu_kernels";
 
 /// Everything a kernel depends on: matmuls with equal keys share a kernel.
@@ -81,6 +83,8 @@ public:
   KernelBuilder(OpBuilder &b, Location loc, MatmulOp op, ValueRange args)
       : b(b), loc(loc), ia{b, loc}, packed(op.getPackedType()),
         groups(op.getGroups()), warps(op.getConfig().getWarps()),
+        rowTiles(op.getConfig().getRowTiles()),
+        splits(op.getConfig().getSplits()),
         blocksPerStep(op.getConfig().getBlocksPerStep()), x(args[0]),
         w(args[1]), scales(args[2]), y(args[3]) {
     rows = packed.getRows();
@@ -97,13 +101,14 @@ private:
   IndexArith ia;
   PackedType packed;
   ScaleGroupsAttr groups;
-  int64_t warps, blocksPerStep;
+  int64_t warps, rowTiles, splits, blocksPerStep;
   Value x, w, scales, y;
   int64_t rows = 0, cols = 0, numBlocks = 0;
   SmallVector<int64_t> colBounds;
 
   // Per-thread values set up by build().
-  Value warp, lane, quadRow, quadCol, rowA, rowB, actRow, threadOffset;
+  Value warp, lane, split, rowBase, quadRow, quadCol, rowA, rowB, actRow,
+      threadOffset;
   Value rowGroupA, rowGroupB;
 
   VectorType accType() { return VectorType::get({2, 2}, b.getF32Type()); }
@@ -127,6 +132,11 @@ private:
   Value scaleAndAdd(Value acc, Value product, Value colGroup);
   Value blockContribution(Value block, ArrayRef<Value> wordsA,
                           ArrayRef<Value> wordsB, Value acc);
+  /// The block that load `u` of `step` reads in this warp's split.
+  Value blockOf(Value step, int64_t u);
+  /// The weight words of a step: rows A and B of each of its blocks.
+  SmallVector<Value> loadStep(Value step);
+  Value computeStep(Value step, ValueRange words, Value acc);
   void reduceAndStore(Value acc, Value reduceBuffer);
 };
 
@@ -213,7 +223,9 @@ Value KernelBuilder::blockProduct(Value block, ArrayRef<Value> wordsA,
   // P + {1, 3} in the same slots.
   auto aType = VectorType::get({4, 2}, b.getF16Type());
   auto bType = VectorType::get({2, 2}, b.getF16Type());
-  Value product = f32Splat(accType(), 0.0f);
+  // One accumulator per word: four independent chains of mma.sync rather
+  // than one chain of 16 that waits for each product.
+  SmallVector<Value, 4> products(4, f32Splat(accType(), 0.0f));
   Value blockStart = ia.mul(block, ia.index(kBlock));
   SmallVector<Value> highA, highB;
   for (int64_t q = 0; q < 4; ++q) {
@@ -240,12 +252,15 @@ Value KernelBuilder::blockProduct(Value block, ArrayRef<Value> wordsA,
       for (auto [slot, pair] : llvm::enumerate(pairs))
         aFragment = vector::InsertOp::create(b, loc, pair, aFragment,
                                              int64_t(slot));
-      product = nvgpu::MmaSyncOp::create(b, loc, aFragment, bFragment,
-                                         product,
-                                         ArrayRef<int64_t>{16, 8, 16});
+      products[q] = nvgpu::MmaSyncOp::create(b, loc, aFragment, bFragment,
+                                             products[q],
+                                             ArrayRef<int64_t>{16, 8, 16});
     }
   }
-  return product;
+  Value sum = products[0];
+  for (int64_t q = 1; q < 4; ++q)
+    sum = arith::AddFOp::create(b, loc, sum, products[q]);
+  return sum;
 }
 
 Value KernelBuilder::scaleAndAdd(Value acc, Value product, Value colGroup) {
@@ -315,8 +330,9 @@ void KernelBuilder::reduceAndStore(Value acc, Value reduceBuffer) {
     for (int64_t j = 0; j < 2; ++j)
       sums.push_back(
           vector::ExtractOp::create(b, loc, acc, ArrayRef<int64_t>{i, j}));
-  if (warps > 1) {
-    // Each thread's sums at [warp][lane]; warp 0 adds the others'.
+  if (splits > 1) {
+    // Each thread's sums at [warp][lane]; the first split of each row tile
+    // adds the others'.
     auto slot = [&](Value warpIndex, int64_t e) {
       return ia.add(
           ia.mul(ia.add(ia.mul(warpIndex, ia.index(kWarpSize)), lane),
@@ -327,20 +343,19 @@ void KernelBuilder::reduceAndStore(Value acc, Value reduceBuffer) {
       memref::StoreOp::create(b, loc, sums[e], reduceBuffer,
                               ValueRange{slot(warp, e)});
     gpu::BarrierOp::create(b, loc);
-    auto isFirst = ia.eq(warp, ia.index(0));
+    auto isFirst = ia.eq(split, ia.index(0));
     auto ifOp = scf::IfOp::create(b, loc, isFirst, /*withElse=*/false);
     b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-    for (int64_t other = 1; other < warps; ++other)
+    for (int64_t other = 1; other < splits; ++other)
       for (int64_t e = 0; e < 4; ++e)
         sums[e] = arith::AddFOp::create(
             b, loc, sums[e],
-            memref::LoadOp::create(b, loc, reduceBuffer,
-                                   ValueRange{slot(ia.index(other), e)}));
+            memref::LoadOp::create(
+                b, loc, reduceBuffer,
+                ValueRange{slot(ia.add(warp, ia.index(other)), e)}));
   }
   // Fragment element (i, j): weight row rowBase + quadRow + 8i, activation
   // row actBase + 2 quadCol + j.
-  Value rowBase = ia.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
-                         ia.index(kTileRows));
   Value actBase = ia.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y),
                          ia.index(kTileActRows));
   Value m = memref::DimOp::create(b, loc, y, 0);
@@ -360,14 +375,55 @@ void KernelBuilder::reduceAndStore(Value acc, Value reduceBuffer) {
   }
 }
 
+Value KernelBuilder::blockOf(Value step, int64_t u) {
+  return ia.add(
+      ia.mul(ia.add(ia.mul(step, ia.index(blocksPerStep)), ia.index(u)),
+             ia.index(splits)),
+      split);
+}
+
+SmallVector<Value> KernelBuilder::loadStep(Value step) {
+  SmallVector<Value> words;
+  for (int64_t u = 0; u < blocksPerStep; ++u) {
+    // Blocks past K read the last block; they are not computed.
+    Value clamped = ia.min(blockOf(step, u), ia.index(numBlocks - 1));
+    words.push_back(loadWeights(rowA, clamped));
+    words.push_back(loadWeights(rowB, clamped));
+  }
+  return words;
+}
+
+Value KernelBuilder::computeStep(Value step, ValueRange words, Value acc) {
+  for (int64_t u = 0; u < blocksPerStep; ++u) {
+    Value block = blockOf(step, u);
+    SmallVector<Value> a, c;
+    for (int64_t q = 0; q < 4; ++q) {
+      a.push_back(vector::ExtractOp::create(b, loc, words[2 * u], q));
+      c.push_back(vector::ExtractOp::create(b, loc, words[2 * u + 1], q));
+    }
+    auto ifOp = scf::IfOp::create(
+        b, loc, ia.lt(block, ia.index(numBlocks)),
+        [&](OpBuilder &, Location) {
+          scf::YieldOp::create(b, loc, blockContribution(block, a, c, acc));
+        },
+        [&](OpBuilder &, Location) { scf::YieldOp::create(b, loc, acc); });
+    acc = ifOp.getResult(0);
+  }
+  return acc;
+}
+
 void KernelBuilder::build(Value reduceBuffer) {
   Value thread = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   warp = ia.div(thread, ia.index(kWarpSize));
   lane = ia.rem(thread, ia.index(kWarpSize));
   quadRow = ia.div(lane, ia.index(4));
   quadCol = ia.rem(lane, ia.index(4));
-  Value rowBase = ia.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
-                         ia.index(kTileRows));
+  // Warp w works on row tile w / splits, split w % splits.
+  split = ia.rem(warp, ia.index(splits));
+  rowBase = ia.add(
+      ia.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
+             ia.index(kTileRows * rowTiles)),
+      ia.mul(ia.div(warp, ia.index(splits)), ia.index(kTileRows)));
   // Rows past N read the last row; their results are dropped.
   Value lastRow = ia.index(rows - 1);
   rowA = ia.min(ia.add(rowBase, quadRow), lastRow);
@@ -385,45 +441,34 @@ void KernelBuilder::build(Value reduceBuffer) {
       ia.add(ia.mul(ia.div(quadCol, ia.index(2)), ia.index(128)),
              ia.mul(ia.rem(quadCol, ia.index(2)), ia.index(16)));
 
-  int64_t blocksPerIteration = warps * blocksPerStep;
-  int64_t steps = llvm::divideCeil(numBlocks, blocksPerIteration);
+  Value zero = f32Splat(accType(), 0.0f);
+  int64_t steps = llvm::divideCeil(numBlocks, splits * blocksPerStep);
+  if (steps == 1) {
+    Value first = ia.index(0);
+    reduceAndStore(computeStep(first, loadStep(first), zero), reduceBuffer);
+    return;
+  }
+  // Software pipelined: the next step's loads are issued before this step
+  // is computed, so that a warp always has a step's bytes in flight.
+  SmallVector<Value> initial = {zero};
+  llvm::append_range(initial, loadStep(ia.index(0)));
   auto loop = scf::ForOp::create(
-      b, loc, ia.index(0), ia.index(steps), ia.index(1),
-      ValueRange{f32Splat(accType(), 0.0f)},
+      b, loc, ia.index(0), ia.index(steps), ia.index(1), initial,
       [&](OpBuilder &, Location, Value step, ValueRange iterArgs) {
-        // All loads of the step first, so that they are in flight together.
-        SmallVector<Value> blocks, wordsA, wordsB;
-        for (int64_t u = 0; u < blocksPerStep; ++u) {
-          Value block = ia.add(
-              ia.mul(ia.add(ia.mul(step, ia.index(blocksPerStep)),
-                            ia.index(u)),
-                     ia.index(warps)),
-              warp);
-          blocks.push_back(block);
-          Value clamped = ia.min(block, ia.index(numBlocks - 1));
-          wordsA.push_back(loadWeights(rowA, clamped));
-          wordsB.push_back(loadWeights(rowB, clamped));
-        }
-        Value acc = iterArgs[0];
-        for (int64_t u = 0; u < blocksPerStep; ++u) {
-          SmallVector<Value> a, c;
-          for (int64_t q = 0; q < 4; ++q) {
-            a.push_back(vector::ExtractOp::create(b, loc, wordsA[u], q));
-            c.push_back(vector::ExtractOp::create(b, loc, wordsB[u], q));
-          }
-          Value inRange = ia.lt(blocks[u], ia.index(numBlocks));
-          auto ifOp = scf::IfOp::create(
-              b, loc, inRange,
-              [&](OpBuilder &, Location) {
-                scf::YieldOp::create(
-                    b, loc, blockContribution(blocks[u], a, c, acc));
-              },
-              [&](OpBuilder &, Location) {
-                scf::YieldOp::create(b, loc, acc);
-              });
-          acc = ifOp.getResult(0);
-        }
-        scf::YieldOp::create(b, loc, acc);
+        Value next = ia.add(step, ia.index(1));
+        ValueRange words = iterArgs.drop_front();
+        auto prefetch = scf::IfOp::create(
+            b, loc, ia.lt(next, ia.index(steps)),
+            [&](OpBuilder &, Location) {
+              scf::YieldOp::create(b, loc, loadStep(next));
+            },
+            [&](OpBuilder &, Location) {
+              scf::YieldOp::create(b, loc, words);
+            });
+        SmallVector<Value> results = {
+            computeStep(step, words, iterArgs.front())};
+        llvm::append_range(results, prefetch.getResults());
+        scf::YieldOp::create(b, loc, results);
       });
   reduceAndStore(loop.getResult(0), reduceBuffer);
 }
@@ -473,9 +518,10 @@ struct TernaryGPUGenerateKernelsPass
     func.setKnownBlockSizeAttr(
         b.getDenseI32ArrayAttr({int32_t(threads), 1, 1}));
     // Without an explicit budget ptxas may cap registers for occupancy and
-    // spill; the kernels fit in the most a thread may have.
+    // spill; give each thread what a block of this size can have.
     func->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
-                  b.getI32IntegerAttr(kMaxRegisters));
+                  b.getI32IntegerAttr(std::min(kMaxThreadRegisters,
+                                               kBlockRegisters / threads)));
     Value reduceBuffer = func.addWorkgroupAttribution(
         MemRefType::get({threads * 4}, b.getF32Type(), AffineMap(),
                         gpu::AddressSpaceAttr::get(
@@ -508,7 +554,8 @@ struct TernaryGPUGenerateKernelsPass
     b.setInsertionPointToStart(&ifOp.getThenRegion().front());
     Value actTiles = arith::CeilDivUIOp::create(b, loc, m,
                                                 ia.index(kTileActRows));
-    gpu::KernelDim3 grid{ia.index(llvm::divideCeil(rows, kTileRows)),
+    int64_t blockRows = kTileRows * op.getConfig().getRowTiles();
+    gpu::KernelDim3 grid{ia.index(llvm::divideCeil(rows, blockRows)),
                          actTiles, ia.index(1)};
     gpu::KernelDim3 block{
         ia.index(op.getConfig().getWarps() * kWarpSize), ia.index(1),

@@ -10,6 +10,7 @@
 #include "trilm/Conversion/TernaryToGPU/TernaryToGPU.h"
 
 #include "trilm/Dialect/Ternary/IR/Ternary.h"
+#include "llvm/ADT/bit.h"
 
 namespace trilm {
 #define GEN_PASS_DEF_CONVERTTERNARYTOGPU
@@ -22,12 +23,15 @@ using namespace trilm::ternary;
 
 namespace {
 
-/// Warps beyond this add little: 8 warps of 16 rows already keep a block's
-/// share of the chip's memory parallelism busy.
-constexpr int64_t kMaxWarps = 8;
-/// Blocks whose loads a warp issues at once: 4 x 32 bytes per thread covers
-/// the memory latency without pressing on registers.
-constexpr int64_t kMaxBlocksPerStep = 4;
+/// Warps a matmul should spread over to keep the memory system busy: about
+/// 32 per SM of a chip of ~128 SMs (A100 108, H100/H200 132).
+constexpr int64_t kTargetWarps = 4096;
+/// The most warps that split one row tile's K.
+constexpr int64_t kMaxSplits = 8;
+/// A split of at most this many blocks loads them all at once (one step);
+/// longer ones stream two blocks per step, software pipelined.
+constexpr int64_t kMaxBlocksAtOnce = 4;
+constexpr int64_t kPipelinedBlocksPerStep = 2;
 
 /// The storage bytes of packed weights the kernels can read, or a reason.
 FailureOr<Value> storageOf(OpBuilder &b, MatmulOp op) {
@@ -71,14 +75,42 @@ struct ConvertTernaryToGPUPass
     : public trilm::impl::ConvertTernaryToGPUBase<ConvertTernaryToGPUPass> {
   using Base::Base;
 
-  ternary_gpu::MatmulConfigAttr chooseConfig(PackedType packed) {
+  /// The recorded configuration, else one for the shape (overridable by
+  /// the pass options).
+  FailureOr<ternary_gpu::MatmulConfigAttr> configFor(MatmulOp op) {
+    if (Attribute recorded = op.getKernelConfigAttr()) {
+      if (auto config = dyn_cast<ternary_gpu::MatmulConfigAttr>(recorded))
+        return config;
+      return op.emitOpError("has a kernel_config for another target: ")
+             << recorded;
+    }
+    // Measured on an H200 over the TriLM layer shapes (docs/gpu.md): split
+    // K only as far as needed for ~kTargetWarps warps; unsplit row tiles
+    // share blocks of 8 warps; each split loads its blocks at once when few,
+    // else streams them two at a time.
+    PackedType packed = op.getWeights().getType();
     int64_t blocks = packed.getRowBytes() / packing::kTQ2CodeBytes;
-    int64_t w = warps > 0 ? int64_t(warps) : std::min(kMaxWarps, blocks);
-    int64_t step = blocksPerStep > 0
-                       ? int64_t(blocksPerStep)
-                       : std::clamp<int64_t>(llvm::divideCeil(blocks, w), 1,
-                                             kMaxBlocksPerStep);
-    return ternary_gpu::MatmulConfigAttr::get(&getContext(), w, step);
+    int64_t matrixTiles =
+        llvm::divideCeil(packed.getRows(), ternary_gpu::kTileRows);
+    int64_t splits = int64_t(llvm::bit_floor(uint64_t(std::clamp<int64_t>(
+        llvm::divideCeil(kTargetWarps, matrixTiles), 1,
+        std::min(kMaxSplits, blocks)))));
+    int64_t blockTiles = splits >= 4 ? 1 : kMaxSplits / splits;
+    if (rowTiles > 0)
+      blockTiles = rowTiles;
+    int64_t w = warps > 0 ? int64_t(warps) : blockTiles * splits;
+    if (rowTiles <= 0 && w % blockTiles != 0)
+      blockTiles = 1;
+    splits = std::max<int64_t>(w / blockTiles, 1);
+    int64_t perSplit = llvm::divideCeil(blocks, splits);
+    int64_t step = blocksPerStep > 0 ? int64_t(blocksPerStep)
+                   : perSplit <= kMaxBlocksAtOnce ? perSplit
+                                                  : kPipelinedBlocksPerStep;
+    if (failed(ternary_gpu::MatmulConfigAttr::verify(
+            [&] { return op.emitOpError(); }, w, blockTiles, step)))
+      return failure();
+    return ternary_gpu::MatmulConfigAttr::get(&getContext(), w, blockTiles,
+                                              step);
   }
 
   void runOnOperation() override {
@@ -99,15 +131,13 @@ struct ConvertTernaryToGPUPass
         dynamicSizes.push_back(
             tensor::DimOp::create(b, loc, op.getInput(), 0).getResult());
       Value init = tensor::EmptyOp::create(b, loc, resultType, dynamicSizes);
-      auto config = chooseConfig(op.getWeights().getType());
-      if (failed(ternary_gpu::MatmulConfigAttr::verify(
-              [&] { return op.emitOpError(); }, config.getWarps(),
-              config.getBlocksPerStep())))
+      FailureOr<ternary_gpu::MatmulConfigAttr> config = configFor(op);
+      if (failed(config))
         return signalPassFailure();
       auto gpuMatmul = ternary_gpu::MatmulOp::create(
           b, loc, TypeRange{resultType}, op.getInput(), *storage,
           op.getScales(), init, TypeAttr::get(op.getWeights().getType()),
-          op.getGroups(), config);
+          op.getGroups(), *config);
       op.getResult().replaceAllUsesWith(gpuMatmul.getResult().front());
       op.erase();
     }

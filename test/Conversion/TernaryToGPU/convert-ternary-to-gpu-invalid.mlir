@@ -60,3 +60,12 @@ func.func @storage_shape(%x: tensor<1x256xf16>, %w: tensor<32x32xi8>, %s: tensor
   %r = ternary.matmul %x, %p groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x256xf16>, !ternary.packed<16x256, tq2> -> tensor<1x16xf32>
   return %r : tensor<1x16xf32>
 }
+
+// -----
+
+func.func @cpu_config(%x: tensor<1x256xf16>, %w: tensor<16x64xi8>, %s: tensor<1x1xf32>) -> tensor<1x16xf32> {
+  %p = ternary.from_storage %w : tensor<16x64xi8> -> !ternary.packed<16x256, tq2>
+  // expected-error @+1 {{'ternary.matmul' op has a kernel_config for another target: #ternary_cpu.matmul_config}}
+  %r = ternary.matmul %x, %p groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 4, block_act_rows = 1, streams = 1, int8_dot = generic>} : tensor<1x256xf16>, !ternary.packed<16x256, tq2> -> tensor<1x16xf32>
+  return %r : tensor<1x16xf32>
+}

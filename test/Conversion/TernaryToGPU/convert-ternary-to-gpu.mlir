@@ -1,15 +1,15 @@
 // RUN: trilm-opt %s --convert-ternary-to-gpu -split-input-file | FileCheck %s
 // RUN: trilm-opt %s --convert-ternary-to-gpu="warps=2 blocks-per-step=3" -split-input-file | FileCheck %s --check-prefix=FORCED
 
-// A decoding-shaped matmul: 8 warps split K's 8 blocks, one block each.
+// 32 row tiles are few: 8 warps split K's 8 blocks, one block each.
 // CHECK-LABEL: func.func @from_storage
 // CHECK-SAME: (%[[X:.*]]: tensor<?x2048xf16>, %[[W:.*]]: tensor<512x512xi8>, %[[S:.*]]: tensor<1x2xf32>)
 // CHECK: %[[M:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x2048xf16>
 // CHECK: %[[INIT:.*]] = tensor.empty(%[[M]]) : tensor<?x512xf32>
-// CHECK: %[[R:.*]] = ternary_gpu.matmul ins(%[[X]], %[[W]], %[[S]] : tensor<?x2048xf16>, tensor<512x512xi8>, tensor<1x2xf32>) outs(%[[INIT]] : tensor<?x512xf32>) weights(!ternary.packed<512x2048, tq2>) groups #ternary.scale_groups<k = [1024]> config #ternary_gpu.matmul_config<warps = 8, blocks_per_step = 1>
+// CHECK: %[[R:.*]] = ternary_gpu.matmul ins(%[[X]], %[[W]], %[[S]] : tensor<?x2048xf16>, tensor<512x512xi8>, tensor<1x2xf32>) outs(%[[INIT]] : tensor<?x512xf32>) weights(!ternary.packed<512x2048, tq2>) groups #ternary.scale_groups<k = [1024]> config #ternary_gpu.matmul_config<warps = 8, row_tiles = 1, blocks_per_step = 1>
 // CHECK: return %[[R]]
 // FORCED-LABEL: func.func @from_storage
-// FORCED: config #ternary_gpu.matmul_config<warps = 2, blocks_per_step = 3>
+// FORCED: config #ternary_gpu.matmul_config<warps = 2, row_tiles = 1, blocks_per_step = 3>
 func.func @from_storage(%x: tensor<?x2048xf16>, %w: tensor<512x512xi8>, %s: tensor<1x2xf32>) -> tensor<?x512xf32> {
   %p = ternary.from_storage %w : tensor<512x512xi8> -> !ternary.packed<512x2048, tq2>
   %r = ternary.matmul %x, %p groups #ternary.scale_groups<k = [1024]> scales(%s : tensor<1x2xf32>) : tensor<?x2048xf16>, !ternary.packed<512x2048, tq2> -> tensor<?x512xf32>
@@ -18,13 +18,40 @@ func.func @from_storage(%x: tensor<?x2048xf16>, %w: tensor<512x512xi8>, %s: tens
 
 // -----
 
-// Constant weights become their storage bytes; 36 blocks over 8 warps take
-// 4 blocks per step.
+// Constant weights become their storage bytes. One row tile: K's 36 blocks
+// split over 8 warps, each streaming its 5 blocks two per step.
 // CHECK-LABEL: func.func @constant
 // CHECK: %[[BYTES:.*]] = arith.constant dense<85> : tensor<16x2304xi8>
-// CHECK: ternary_gpu.matmul ins(%{{.*}}, %[[BYTES]], %{{.*}} : {{.*}}) {{.*}} config #ternary_gpu.matmul_config<warps = 8, blocks_per_step = 4>
+// CHECK: ternary_gpu.matmul ins(%{{.*}}, %[[BYTES]], %{{.*}} : {{.*}}) {{.*}} config #ternary_gpu.matmul_config<warps = 8, row_tiles = 1, blocks_per_step = 2>
 func.func @constant(%x: tensor<1x9216xf16>, %s: tensor<1x1xf32>) -> tensor<1x16xf32> {
   %p = ternary.constant dense<85> : tensor<16x2304xi8> -> !ternary.packed<16x9216, tq2>
   %r = ternary.matmul %x, %p groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x9216xf16>, !ternary.packed<16x9216, tq2> -> tensor<1x16xf32>
   return %r : tensor<1x16xf32>
+}
+
+// -----
+
+// A configuration the strategy recorded earlier is kept.
+// CHECK-LABEL: func.func @recorded
+// CHECK: config #ternary_gpu.matmul_config<warps = 4, row_tiles = 2, blocks_per_step = 2>
+// FORCED-LABEL: func.func @recorded
+// FORCED: config #ternary_gpu.matmul_config<warps = 4, row_tiles = 2, blocks_per_step = 2>
+func.func @recorded(%x: tensor<1x2048xf16>, %w: tensor<64x512xi8>, %s: tensor<1x1xf32>) -> tensor<1x64xf32> {
+  %p = ternary.from_storage %w : tensor<64x512xi8> -> !ternary.packed<64x2048, tq2>
+  %r = ternary.matmul %x, %p groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_gpu.matmul_config<warps = 4, row_tiles = 2, blocks_per_step = 2>} : tensor<1x2048xf16>, !ternary.packed<64x2048, tq2> -> tensor<1x64xf32>
+  return %r : tensor<1x64xf32>
+}
+
+// -----
+
+// Many row tiles: K is not split; 8 row tiles share a thread block, each
+// warp streaming its row tile's 32 blocks two per step.
+// CHECK-LABEL: func.func @many_rows
+// CHECK: config #ternary_gpu.matmul_config<warps = 8, row_tiles = 8, blocks_per_step = 2>
+// FORCED-LABEL: func.func @many_rows
+// FORCED: config #ternary_gpu.matmul_config<warps = 2, row_tiles = 1, blocks_per_step = 3>
+func.func @many_rows(%x: tensor<1x8192xf16>, %w: tensor<65536x2048xi8>, %s: tensor<1x1xf32>) -> tensor<1x65536xf32> {
+  %p = ternary.from_storage %w : tensor<65536x2048xi8> -> !ternary.packed<65536x8192, tq2>
+  %r = ternary.matmul %x, %p groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x8192xf16>, !ternary.packed<65536x8192, tq2> -> tensor<1x65536xf32>
+  return %r : tensor<1x65536xf32>
 }

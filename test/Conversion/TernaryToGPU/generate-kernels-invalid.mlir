@@ -3,7 +3,7 @@
 func.func @allocated(%x: memref<1x256xf16>, %w: memref<16x64xi8>, %s: memref<1x1xf32>) {
   %y = memref.alloc() : memref<1x16xf32>
   // expected-error @+1 {{'ternary_gpu.matmul' op GPU kernel buffers must be the function's arguments (device memory); GPU allocation is not supported yet}}
-  ternary_gpu.matmul ins(%x, %w, %s : memref<1x256xf16>, memref<16x64xi8>, memref<1x1xf32>) outs(%y : memref<1x16xf32>) weights(!ternary.packed<16x256, tq2>) groups #ternary.scale_groups<tensor> config #ternary_gpu.matmul_config<warps = 1, blocks_per_step = 1>
+  ternary_gpu.matmul ins(%x, %w, %s : memref<1x256xf16>, memref<16x64xi8>, memref<1x1xf32>) outs(%y : memref<1x16xf32>) weights(!ternary.packed<16x256, tq2>) groups #ternary.scale_groups<tensor> config #ternary_gpu.matmul_config<warps = 1, row_tiles = 1, blocks_per_step = 1>
   return
 }
 
@@ -11,7 +11,7 @@ func.func @allocated(%x: memref<1x256xf16>, %w: memref<16x64xi8>, %s: memref<1x1
 
 func.func @strided(%x: memref<1x256xf16, strided<[512, 1]>>, %w: memref<16x64xi8>, %s: memref<1x1xf32>, %y: memref<1x16xf32>) {
   // expected-error @+1 {{'ternary_gpu.matmul' op GPU kernels read contiguous buffers in the default memory space, got 'memref<1x256xf16, strided<[512, 1]>>'}}
-  ternary_gpu.matmul ins(%x, %w, %s : memref<1x256xf16, strided<[512, 1]>>, memref<16x64xi8>, memref<1x1xf32>) outs(%y : memref<1x16xf32>) weights(!ternary.packed<16x256, tq2>) groups #ternary.scale_groups<tensor> config #ternary_gpu.matmul_config<warps = 1, blocks_per_step = 1>
+  ternary_gpu.matmul ins(%x, %w, %s : memref<1x256xf16, strided<[512, 1]>>, memref<16x64xi8>, memref<1x1xf32>) outs(%y : memref<1x16xf32>) weights(!ternary.packed<16x256, tq2>) groups #ternary.scale_groups<tensor> config #ternary_gpu.matmul_config<warps = 1, row_tiles = 1, blocks_per_step = 1>
   return
 }
 
@@ -19,6 +19,6 @@ func.func @strided(%x: memref<1x256xf16, strided<[512, 1]>>, %w: memref<16x64xi8
 
 func.func @tensors(%x: tensor<1x256xf16>, %w: tensor<16x64xi8>, %s: tensor<1x1xf32>, %y: tensor<1x16xf32>) -> tensor<1x16xf32> {
   // expected-error @+1 {{'ternary_gpu.matmul' op kernels are generated after bufferization}}
-  %r = ternary_gpu.matmul ins(%x, %w, %s : tensor<1x256xf16>, tensor<16x64xi8>, tensor<1x1xf32>) outs(%y : tensor<1x16xf32>) weights(!ternary.packed<16x256, tq2>) groups #ternary.scale_groups<tensor> config #ternary_gpu.matmul_config<warps = 1, blocks_per_step = 1> -> tensor<1x16xf32>
+  %r = ternary_gpu.matmul ins(%x, %w, %s : tensor<1x256xf16>, tensor<16x64xi8>, tensor<1x1xf32>) outs(%y : tensor<1x16xf32>) weights(!ternary.packed<16x256, tq2>) groups #ternary.scale_groups<tensor> config #ternary_gpu.matmul_config<warps = 1, row_tiles = 1, blocks_per_step = 1> -> tensor<1x16xf32>
   return %r : tensor<1x16xf32>
 }

@@ -28,7 +28,7 @@
 // CHECK: gpu.barrier
 // CHECK-NOT: gpu.func
 func.func @two_launches(%x: memref<?x600xf16>, %w: memref<40x192xi8>, %s: memref<2x2xf32>, %y: memref<?x40xf32>, %x2: memref<3x600xf16>, %y2: memref<3x40xf32>) {
-  ternary_gpu.matmul ins(%x, %w, %s : memref<?x600xf16>, memref<40x192xi8>, memref<2x2xf32>) outs(%y : memref<?x40xf32>) weights(!ternary.packed<40x600, tq2>) groups #ternary.scale_groups<n = [17], k = [300]> config #ternary_gpu.matmul_config<warps = 3, blocks_per_step = 1>
-  ternary_gpu.matmul ins(%x2, %w, %s : memref<3x600xf16>, memref<40x192xi8>, memref<2x2xf32>) outs(%y2 : memref<3x40xf32>) weights(!ternary.packed<40x600, tq2>) groups #ternary.scale_groups<n = [17], k = [300]> config #ternary_gpu.matmul_config<warps = 3, blocks_per_step = 1>
+  ternary_gpu.matmul ins(%x, %w, %s : memref<?x600xf16>, memref<40x192xi8>, memref<2x2xf32>) outs(%y : memref<?x40xf32>) weights(!ternary.packed<40x600, tq2>) groups #ternary.scale_groups<n = [17], k = [300]> config #ternary_gpu.matmul_config<warps = 3, row_tiles = 1, blocks_per_step = 1>
+  ternary_gpu.matmul ins(%x2, %w, %s : memref<3x600xf16>, memref<40x192xi8>, memref<2x2xf32>) outs(%y2 : memref<3x40xf32>) weights(!ternary.packed<40x600, tq2>) groups #ternary.scale_groups<n = [17], k = [300]> config #ternary_gpu.matmul_config<warps = 3, row_tiles = 1, blocks_per_step = 1>
   return
 }

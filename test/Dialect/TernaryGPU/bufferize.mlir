@@ -16,7 +16,7 @@ func.func @in_place(%x: memref<?x256xf16>, %w: memref<16x64xi8>, %s: memref<1x1x
   %st = bufferization.to_tensor %s restrict : memref<1x1xf32> to tensor<1x1xf32>
   %m = tensor.dim %xt, %c0 : tensor<?x256xf16>
   %init = tensor.empty(%m) : tensor<?x16xf32>
-  %r = ternary_gpu.matmul ins(%xt, %wt, %st : tensor<?x256xf16>, tensor<16x64xi8>, tensor<1x1xf32>) outs(%init : tensor<?x16xf32>) weights(!ternary.packed<16x256, tq2>) groups #ternary.scale_groups<tensor> config #ternary_gpu.matmul_config<warps = 1, blocks_per_step = 1> -> tensor<?x16xf32>
+  %r = ternary_gpu.matmul ins(%xt, %wt, %st : tensor<?x256xf16>, tensor<16x64xi8>, tensor<1x1xf32>) outs(%init : tensor<?x16xf32>) weights(!ternary.packed<16x256, tq2>) groups #ternary.scale_groups<tensor> config #ternary_gpu.matmul_config<warps = 1, row_tiles = 1, blocks_per_step = 1> -> tensor<?x16xf32>
   bufferization.materialize_in_destination %r in restrict writable %y : (tensor<?x16xf32>, memref<?x16xf32>) -> ()
   return
 }

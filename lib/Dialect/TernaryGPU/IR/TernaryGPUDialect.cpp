@@ -35,13 +35,21 @@ void TernaryGPUDialect::registerAttributes() {
 
 LogicalResult
 MatmulConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                         int64_t warps, int64_t blocksPerStep) {
+                         int64_t warps, int64_t rowTiles,
+                         int64_t blocksPerStep) {
   // 32 warps is the most threads (1024) a thread block may have.
   if (warps < 1 || warps > 32)
     return emitError() << "warps must be between 1 and 32, got " << warps;
+  if (rowTiles < 1 || warps % rowTiles != 0)
+    return emitError() << "row_tiles must divide warps " << warps << ", got "
+                       << rowTiles;
   // Each block in a step holds 8 registers of weights per thread.
   if (blocksPerStep < 1 || blocksPerStep > 8)
     return emitError() << "blocks_per_step must be between 1 and 8, got "
                        << blocksPerStep;
   return success();
+}
+
+trilm::ternary::PackedLayoutAttrInterface MatmulConfigAttr::getWeightLayout() const {
+  return {};
 }

@@ -38,7 +38,7 @@ def TernaryGPU_MatmulOp : TernaryGPU_Op<"matmul", [
            ins(%x, %w, %s : tensor<?x512xf16>, tensor<64x128xi8>, tensor<1x1xf32>)
            outs(%init : tensor<?x64xf32>)
            weights(!ternary.packed<64x512, tq2>) groups #ternary.scale_groups<tensor>
-           config #ternary_gpu.matmul_config<warps = 2, blocks_per_step = 1>
+           config #ternary_gpu.matmul_config<warps = 2, row_tiles = 1, blocks_per_step = 1>
            -> tensor<?x64xf32>
     ```
   }];
