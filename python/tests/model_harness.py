@@ -1,11 +1,14 @@
 """Tiny random TriLM checkpoints in the real Hugging Face format, the
-transformers reference, and the trilm runtime through its C API (ctypes)."""
+transformers reference, and the trilm runtime: through the Python package
+(Runtime), or through its C API with ctypes (CRuntime, for an installed
+libtrilm_runtime as C programs see it)."""
 
 import ctypes
 import json
 import os
 import pathlib
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -91,7 +94,30 @@ def sample_text(directory, length, seed):
     return tokens
 
 
+# trilm-compile flags that trilm.compile takes as keyword arguments.
+PACKAGE_OPTIONS = {"--activations": "activations", "--packing": "packing",
+                   "--weights": "weights", "--kv-cache": "kv_cache"}
+
+
 def compile_model(tools, directory, output, *extra):
+    """A library compiled by the trilm package, with trilm-compile's defaults
+    (fp32 activations, embedded weights, a generic CPU); flags the package
+    has no keyword for (targets, features) go through trilm-compile."""
+    options = {"activations": "fp32", "weights": "embedded", "target": "generic"}
+    for flag in extra:
+        name, _, value = flag.partition("=")
+        if name not in PACKAGE_OPTIONS:
+            return compile_with_trilm_compile(tools, directory, output, *extra)
+        options[PACKAGE_OPTIONS[name]] = value
+    if os.environ.get("TRILM_SANITIZED"):
+        # The sanitized build's compiler is the command line's.
+        return compile_with_trilm_compile(tools, directory, output, *extra)
+    import_package(tools["build"]).compile(directory, output=output, progress=False,
+                                           **options)
+    return output
+
+
+def compile_with_trilm_compile(tools, directory, output, *extra):
     result = subprocess.run(
         [tools["compile"], str(directory), "--emit=lib", "-o", str(output),
          "--quiet", *extra], capture_output=True, text=True)
@@ -117,7 +143,72 @@ class RuntimeError_(Exception):
         self.message = message
 
 
+def import_package(build_dir):
+    """The trilm package of a build tree (build/python)."""
+    if os.environ.get("TRILM_SANITIZED"):
+        # An uninstrumented Python cannot load a sanitized extension.
+        pytest.skip("the sanitized trilm package is not loadable")
+    path = str(pathlib.Path(build_dir) / "python")
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    import trilm
+    return trilm
+
+
 class Runtime:
+    """The runtime through the trilm package; errors keep the C API's
+    status."""
+
+    def __init__(self, build_dir):
+        self.trilm = import_package(build_dir)
+
+    def open(self, path, weights=None):
+        try:
+            return PackageModel(self.trilm, self.trilm.Model.open(path, weights))
+        except self.trilm.Error as error:
+            raise RuntimeError_(error.status, str(error)) from None
+
+
+class PackageModel:
+    def __init__(self, trilm, model):
+        self.trilm, self.model = trilm, model
+        self.info = model.config
+
+    def context(self, length=0, threads=0):
+        try:
+            return PackageContext(self.trilm, self.model.context(length, threads))
+        except self.trilm.Error as error:
+            raise RuntimeError_(error.status, str(error)) from None
+
+    def close(self):
+        self.model.close()
+
+
+class PackageContext:
+    def __init__(self, trilm, context):
+        self.trilm, self.context = trilm, context
+
+    def eval(self, tokens, last_only=False):
+        """Logits of every token, or of the last one only (one row)."""
+        try:
+            if last_only:
+                return self.context.eval_last(tokens)[None, :]
+            return self.context.eval(tokens)
+        except self.trilm.Error as error:
+            raise RuntimeError_(error.status, str(error)) from None
+
+    def reset(self):
+        self.context.reset()
+
+    @property
+    def position(self):
+        return self.context.position
+
+    def close(self):
+        self.context.close()
+
+
+class CRuntime:
     """libtrilm_runtime through ctypes."""
 
     def __init__(self, build_dir):
@@ -158,10 +249,10 @@ class Runtime:
                 str(path).encode(), str(weights).encode(), ctypes.byref(handle),
                 ctypes.byref(error))
         self.check(status, error)
-        return Model(self, handle)
+        return CModel(self, handle)
 
 
-class Model:
+class CModel:
     def __init__(self, runtime, handle):
         self.runtime, self.handle = runtime, handle
         self.info = runtime.lib.trilm_model_get_info(handle)
@@ -170,13 +261,13 @@ class Model:
         handle, error = ctypes.c_void_p(), Error()
         self.runtime.check(self.runtime.lib.trilm_context_create(
             self.handle, length, threads, ctypes.byref(handle), ctypes.byref(error)), error)
-        return Context(self, handle)
+        return CContext(self, handle)
 
     def close(self):
         self.runtime.lib.trilm_model_free(self.handle)
 
 
-class Context:
+class CContext:
     def __init__(self, model, handle):
         self.model, self.handle = model, handle
 

@@ -9,7 +9,7 @@ import subprocess
 
 import numpy as np
 
-from model_harness import Runtime, reference_logits, relative_error, write_checkpoint
+from model_harness import CRuntime, reference_logits, relative_error, write_checkpoint
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TOKENS = [3, 141, 59, 26, 299, 0, 17]
@@ -46,7 +46,7 @@ def test_installed_compiler_builds_programs_and_libraries(tools, tmp_path):
     library = work / "model.so"
     subprocess.run([str(compiler), str(directory), "--emit=lib", "--weights=external",
                     "--quiet", "-o", str(library)], check=True, cwd=work, env=environment)
-    model = Runtime(prefix).open(library)
+    model = CRuntime(prefix).open(library)
     context = model.context(threads=2)
     got = context.eval(TOKENS)
     assert np.all(relative_error(got, want) < 1e-4), relative_error(got, want)

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from model_harness import Runtime, RuntimeError_, compile_model, write_checkpoint
+from model_harness import CRuntime, Runtime, RuntimeError_, compile_model, write_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -346,7 +346,8 @@ def test_api_arguments(tools, checkpoint, tmp_path):
     with pytest.raises(RuntimeError_) as error:
         model.context(threads=100000)
     assert error.value.status == 3 and "thread count 100000 exceeds 1024" in error.value.message
-    lib = runtime.lib
+    # NULL handles, as C callers may pass them.
+    lib = CRuntime(tools["build"]).lib
     assert lib.trilm_model_get_info(None).vocab_size == 0
     lib.trilm_context_reset(None)
     assert lib.trilm_context_position(None) == -1

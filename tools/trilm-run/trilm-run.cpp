@@ -14,6 +14,7 @@
 
 #include "trilm-c/Runtime.h"
 #include "trilm/Runner/Sampler.h"
+#include "trilm/Runner/StopStrings.h"
 #include "trilm/Tokenizer/Tokenizer.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -35,6 +36,7 @@
 namespace cl = llvm::cl;
 using trilm::runner::Sampler;
 using trilm::runner::SamplerOptions;
+using trilm::runner::StopStrings;
 using trilm::tokenizer::Tokenizer;
 
 static cl::OptionCategory toolOptions("trilm-run options");
@@ -208,31 +210,6 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-/// Where a stop string ends in `text`, if one occurs.
-std::optional<size_t> findStop(llvm::StringRef text) {
-  std::optional<size_t> first;
-  for (const std::string &stop : stopStrings) {
-    size_t at = text.find(stop);
-    if (at != llvm::StringRef::npos && (!first || at < *first))
-      first = at;
-  }
-  return first;
-}
-
-/// How much of `text`'s end could be the start of a stop string, held back
-/// until the next token decides.
-size_t stopPrefixLength(llvm::StringRef text) {
-  size_t longest = 0;
-  for (const std::string &stop : stopStrings)
-    for (size_t length = std::min(stop.size() - 1, text.size()); length > 0;
-         --length)
-      if (text.ends_with(llvm::StringRef(stop).take_front(length))) {
-        longest = std::max(longest, length);
-        break;
-      }
-  return longest;
-}
-
 using ModelHandle = std::unique_ptr<trilm_model, ModelCloser>;
 using ContextHandle = std::unique_ptr<trilm_context, ContextCloser>;
 
@@ -290,9 +267,9 @@ void generate(trilm_model *model, const Tokenizer &tokenizer,
 
   Sampler sampler(sampling);
   Tokenizer::StreamDecoder decoder(tokenizer, /*skipSpecial=*/true);
-  std::string held; // text withheld while it may begin a stop string
+  StopStrings text(stopStrings);
   int64_t generated = 0;
-  bool contextFull = false, stopped = false;
+  bool contextFull = false;
   start = std::chrono::steady_clock::now();
   while (generated < maxTokens) {
     int32_t next = sampler.sample(logits, tokens);
@@ -300,16 +277,10 @@ void generate(trilm_model *model, const Tokenizer &tokenizer,
     tokens.push_back(next);
     if (!ignoreEOS && next == info.eos_token_id)
       break;
-    held += check(decoder.next(next));
-    if (std::optional<size_t> stop = findStop(held)) {
-      held.resize(*stop);
-      stopped = true;
-      break;
-    }
-    size_t keep = stopPrefixLength(held);
-    llvm::outs() << llvm::StringRef(held).drop_back(keep);
+    llvm::outs() << text.push(check(decoder.next(next)));
     llvm::outs().flush();
-    held.erase(0, held.size() - keep);
+    if (text.stopped())
+      break;
     if (generated == maxTokens)
       break;
     if (trilm_context_position(context.get()) >= length) {
@@ -322,12 +293,9 @@ void generate(trilm_model *model, const Tokenizer &tokenizer,
   }
   // What the decoder still holds (a cut UTF-8 sequence) ends the text,
   // unless a stop string did.
-  if (!stopped) {
-    held += decoder.finish();
-    if (std::optional<size_t> stop = findStop(held))
-      held.resize(*stop);
-  }
-  llvm::outs() << held << "\n";
+  if (!text.stopped())
+    llvm::outs() << text.push(decoder.finish());
+  llvm::outs() << text.finish() << "\n";
   llvm::outs().flush();
   double decodeSeconds = secondsSince(start);
   if (contextFull)
