@@ -22,6 +22,7 @@
 #include "trilm/Dialect/Ternary/Transforms/Passes.h"
 #include "trilm/Dialect/TernaryCPU/Transforms/Passes.h"
 #include "trilm/Target/CPU/Passes.h"
+#include "trilm/Target/CUDA/Passes.h"
 #include "trilm/Transforms/Passes.h"
 
 using namespace mlir;
@@ -139,11 +140,10 @@ void trilm::buildGPUPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
-  GpuNVVMAttachTargetOptions target;
-  target.chip = options.chip;
-  target.features = "+ptx" + std::to_string(options.ptxVersion);
-  target.optLevel = 3;
-  pm.addPass(createGpuNVVMAttachTarget(target));
+  cuda::TrilmAttachCUDATargetsOptions targets;
+  targets.chips = options.chips;
+  targets.ptxVersion = options.ptxVersion;
+  pm.addPass(cuda::createTrilmAttachCUDATargets(targets));
   OpPassManager &kernelsPm = pm.nest<gpu::GPUModuleOp>();
   kernelsPm.addPass(createSCFToControlFlowPass());
   kernelsPm.addPass(createConvertNVGPUToNVVMPass());
@@ -154,10 +154,19 @@ void trilm::buildGPUPipeline(OpPassManager &pm,
 
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createGpuToLLVMConversionPass());
+  // A fatbin is packed from every chip's PTX; the other formats are the
+  // first chip's object as upstream makes it.
+  bool fatbin = options.format == "fatbin";
   GpuModuleToBinaryPassOptions binary;
-  binary.compilationTarget = options.format;
+  binary.compilationTarget = fatbin ? std::string("isa") : options.format.getValue();
   binary.toolkitPath = options.toolkit;
   pm.addPass(createGpuModuleToBinaryPass(binary));
+  if (fatbin) {
+    cuda::TrilmPackCUDAFatbinOptions pack;
+    pack.toolkit = options.toolkit;
+    pack.embedPTX = options.embedPTX;
+    pm.addPass(cuda::createTrilmPackCUDAFatbin(pack));
+  }
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }

@@ -18,6 +18,7 @@
 #include "trilm/Dialect/TernaryGPU/Transforms/BufferizableOpInterfaceImpl.h"
 #include "trilm/Pipelines/Pipelines.h"
 #include "trilm/Target/CPU/Passes.h"
+#include "trilm/Target/CUDA/Passes.h"
 #include "trilm/Transforms/Passes.h"
 
 void trilm::registerAllDialects(mlir::DialectRegistry &registry) {
@@ -33,6 +34,7 @@ void trilm::registerAllPasses() {
   ternary_cpu::registerTernaryCPUPasses();
   registerTrilmConversionPasses();
   cpu::registerTrilmCPUTargetPasses();
+  cuda::registerTrilmCUDATargetPasses();
   registerTrilmPasses();
   registerPipelines();
 }

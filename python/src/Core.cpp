@@ -152,14 +152,16 @@ public:
           path.c_str(), weights ? weights->c_str() : nullptr, &opened, &error);
     }
     check(Kind::Model, status, error);
-    model.reset(opened);
+    model.reset(opened, trilm_model_free);
   }
 
-  trilm_model *get() const {
+  /// The model, shared: a context keeps it open after Model.close().
+  std::shared_ptr<trilm_model> share() const {
     if (!model)
       throw Failure(Kind::Model, "the model is closed");
-    return model.get();
+    return model;
   }
+  trilm_model *get() const { return share().get(); }
 
   nb::dict info() const {
     trilm_model_info info = trilm_model_get_info(get());
@@ -180,10 +182,7 @@ public:
   void close() { model.reset(); }
 
 private:
-  struct Closer {
-    void operator()(trilm_model *model) const { trilm_model_free(model); }
-  };
-  std::unique_ptr<trilm_model, Closer> model;
+  std::shared_ptr<trilm_model> model;
 };
 
 using Logits = nb::ndarray<nb::numpy, float>;
@@ -202,12 +201,13 @@ std::pair<Logits, float *> newLogits(std::initializer_list<size_t> shape) {
 class Context {
 public:
   Context(Model &model, int64_t length, int32_t threads)
-      : vocab(trilm_model_get_info(model.get()).vocab_size) {
+      : model(model.share()),
+        vocab(trilm_model_get_info(this->model.get()).vocab_size) {
     trilm_error error;
     trilm_context *created = nullptr;
-    check(Kind::Context, 
-        trilm_context_create(model.get(), length, threads, &created, &error),
-        error);
+    check(Kind::Context, trilm_context_create(this->model.get(), length,
+                                              threads, &created, &error),
+          error);
     context.reset(created);
   }
 
@@ -257,6 +257,8 @@ private:
       trilm_context_free(context);
     }
   };
+  // Declared before the context, so that the context is freed first.
+  std::shared_ptr<trilm_model> model;
   std::unique_ptr<trilm_context, Closer> context;
   int64_t vocab;
 };

@@ -67,6 +67,15 @@ def test_eval_last_and_reset(trilm, checkpoint, tmp_path):
     np.testing.assert_array_equal(last, kept)
 
 
+def test_a_context_outlives_its_closed_model(trilm, checkpoint, tmp_path):
+    model = trilm.compile(checkpoint, output=tmp_path / "model.so")
+    ctx = model.context(n_ctx=16)
+    model.close()
+    assert ctx.eval([1, 2]).shape == (2, 300)
+    with pytest.raises(trilm.ModelError, match="the model is closed"):
+        model.context()
+
+
 def test_config_dataclass(trilm, checkpoint, tmp_path):
     model = trilm.compile(checkpoint, packing="1.6-bit", output=tmp_path / "model.so")
     config = model.config

@@ -75,20 +75,27 @@ void buildCPUPipeline(mlir::OpPassManager &pm,
 /// Options of `trilm-gpu-pipeline`.
 struct GPUPipelineOptions
     : public mlir::PassPipelineOptions<GPUPipelineOptions> {
-  Option<std::string> chip{*this, "chip",
-                           llvm::cl::desc("NVIDIA chip: sm_80, sm_86, sm_89 "
-                                          "or sm_90"),
-                           llvm::cl::init("sm_80")};
+  Option<std::string> chips{
+      *this, "chips",
+      llvm::cl::desc("NVIDIA chips, comma-separated: sm_80, sm_86, sm_89, "
+                     "sm_90"),
+      llvm::cl::init("sm_80")};
   Option<int64_t> ptxVersion{
       *this, "ptx-version",
       llvm::cl::desc("PTX ISA version times ten (80: PTX 8.0)"),
       llvm::cl::init(80)};
   Option<std::string> format{
       *this, "format",
-      llvm::cl::desc("What the kernels are embedded as: isa (PTX, compiled "
-                     "by the driver when loaded), bin (cubin, by the "
-                     "toolkit's ptxas) or fatbin"),
-      llvm::cl::init("bin")};
+      llvm::cl::desc("What the kernels are embedded as: fatbin (a cubin per "
+                     "chip by the toolkit's ptxas, and the newest chip's PTX), "
+                     "isa (the first chip's PTX, compiled by the driver when "
+                     "loaded) or bin (the first chip's cubin)"),
+      llvm::cl::init("fatbin")};
+  Option<bool> embedPTX{
+      *this, "embed-ptx",
+      llvm::cl::desc("With format=fatbin, also embed the newest chip's PTX, "
+                     "which newer GPUs compile when loading it"),
+      llvm::cl::init(true)};
   Option<std::string> toolkit{
       *this, "toolkit",
       llvm::cl::desc("The CUDA toolkit whose ptxas and fatbinary make cubins "

@@ -5,10 +5,10 @@
 // kernels in any order; none may spill.
 
 // REQUIRES: ptxas
-// RUN: trilm-opt %s --trilm-gpu-pipeline="chip=sm_80 format=isa" | %extract_ptx -o %t.sm_80.ptx
+// RUN: trilm-opt %s --trilm-gpu-pipeline="chips=sm_80 format=isa" | %extract_ptx -o %t.sm_80.ptx
 // RUN: %ptxas -arch=sm_80 -v %t.sm_80.ptx -o %t.sm_80.cubin 2>&1 \
 // RUN:   | FileCheck %s --implicit-check-not="{{[1-9][0-9]* bytes spill}}"
-// RUN: trilm-opt %s --trilm-gpu-pipeline="chip=sm_90 format=isa" | %extract_ptx -o %t.sm_90.ptx
+// RUN: trilm-opt %s --trilm-gpu-pipeline="chips=sm_90 format=isa" | %extract_ptx -o %t.sm_90.ptx
 // RUN: %ptxas -arch=sm_90 -v %t.sm_90.ptx -o %t.sm_90.cubin 2>&1 \
 // RUN:   | FileCheck %s --implicit-check-not="{{[1-9][0-9]* bytes spill}}"
 
