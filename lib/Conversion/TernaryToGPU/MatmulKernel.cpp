@@ -5,13 +5,13 @@
 // Generates, for each bufferized ternary_gpu.matmul, a kernel in the
 // gpu.module @ternary_gpu_kernels and replaces the op with its launch:
 //
-//   thread block (16 weight rows x 8 activation rows), warps split K:
-//     scf.for step:  issue the 128-bit weight loads of blocks_per_step blocks
+//   warp: a tile of 16 weight rows x 8 activation rows and a split of K
+//     scf.for step:  the next step's 128-bit weight loads issued, then
 //       per block:   per K group in the block (one, unless cut): decode the
 //                    64 bytes of each of the 16 rows into A fragments,
 //                    16 x mma.sync m16n8k16 with the activations as B,
 //                    scale the group's product per row and add it up
-//     shared memory: the warps' partial sums added, results stored
+//   thread block: row_tiles tiles; shared memory adds the splits' sums
 //
 //===----------------------------------------------------------------------===//
 
@@ -82,8 +82,7 @@ class KernelBuilder {
 public:
   KernelBuilder(OpBuilder &b, Location loc, MatmulOp op, ValueRange args)
       : b(b), loc(loc), ia{b, loc}, packed(op.getPackedType()),
-        groups(op.getGroups()), warps(op.getConfig().getWarps()),
-        rowTiles(op.getConfig().getRowTiles()),
+        groups(op.getGroups()), rowTiles(op.getConfig().getRowTiles()),
         splits(op.getConfig().getSplits()),
         blocksPerStep(op.getConfig().getBlocksPerStep()), x(args[0]),
         w(args[1]), scales(args[2]), y(args[3]) {
@@ -101,7 +100,7 @@ private:
   IndexArith ia;
   PackedType packed;
   ScaleGroupsAttr groups;
-  int64_t warps, rowTiles, splits, blocksPerStep;
+  int64_t rowTiles, splits, blocksPerStep;
   Value x, w, scales, y;
   int64_t rows = 0, cols = 0, numBlocks = 0;
   SmallVector<int64_t> colBounds;
@@ -112,7 +111,8 @@ private:
   Value rowGroupA, rowGroupB;
 
   VectorType accType() { return VectorType::get({2, 2}, b.getF32Type()); }
-  Value f32Splat(VectorType type, float value) {
+  /// A vector constant of `value` in the element type of `type`.
+  Value splat(VectorType type, float value) {
     return arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(type, b.getFloatAttr(
                                                  type.getElementType(), value)));
@@ -177,8 +177,8 @@ Value KernelBuilder::decodePair(Value word, int64_t shift) {
   Value biased = vector::BitCastOp::create(b, loc, half2, lanes);
   // (1024 + c * 4^s) * 4^-s - (1024 * 4^-s + 1) = c - 1, exact in one fma.
   return LLVM::FMAOp::create(b, loc, biased,
-                             f32Splat(half2, decodeUnit(shift)),
-                             f32Splat(half2, decodeBias(shift)));
+                             splat(half2, decodeUnit(shift)),
+                             splat(half2, decodeBias(shift)));
 }
 
 Value KernelBuilder::loadActivations(Value position, Value lo, Value hi) {
@@ -210,7 +210,7 @@ Value KernelBuilder::loadActivations(Value position, Value lo, Value hi) {
                                      cmp(arith::CmpIPredicate::uge, lo),
                                      cmp(arith::CmpIPredicate::ult, hi));
   return vector::MaskedLoadOp::create(b, loc, type, x, indices, mask,
-                                      f32Splat(type, 0.0f));
+                                      splat(type, 0.0f));
 }
 
 Value KernelBuilder::blockProduct(Value block, ArrayRef<Value> wordsA,
@@ -225,7 +225,7 @@ Value KernelBuilder::blockProduct(Value block, ArrayRef<Value> wordsA,
   auto bType = VectorType::get({2, 2}, b.getF16Type());
   // One accumulator per word: four independent chains of mma.sync rather
   // than one chain of 16 that waits for each product.
-  SmallVector<Value, 4> products(4, f32Splat(accType(), 0.0f));
+  SmallVector<Value, 4> products(4, splat(accType(), 0.0f));
   Value blockStart = ia.mul(block, ia.index(kBlock));
   SmallVector<Value> highA, highB;
   for (int64_t q = 0; q < 4; ++q) {
@@ -441,7 +441,7 @@ void KernelBuilder::build(Value reduceBuffer) {
       ia.add(ia.mul(ia.div(quadCol, ia.index(2)), ia.index(128)),
              ia.mul(ia.rem(quadCol, ia.index(2)), ia.index(16)));
 
-  Value zero = f32Splat(accType(), 0.0f);
+  Value zero = splat(accType(), 0.0f);
   int64_t steps = llvm::divideCeil(numBlocks, splits * blocksPerStep);
   if (steps == 1) {
     Value first = ia.index(0);
