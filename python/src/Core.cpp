@@ -23,6 +23,7 @@
 #include <nanobind/stl/vector.h>
 
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 
 namespace nb = nanobind;
@@ -234,20 +235,33 @@ public:
     run(trilm_context_eval_last, tokens, logits);
   }
 
-  void reset() { trilm_context_reset(get()); }
-  int64_t position() const { return trilm_context_position(get()); }
-  void close() { context.reset(); }
+  void reset() {
+    std::lock_guard<std::mutex> lock(mutex);
+    trilm_context_reset(get());
+  }
+  int64_t position() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return trilm_context_position(get());
+  }
+  void close() {
+    std::lock_guard<std::mutex> lock(mutex);
+    context.reset();
+  }
 
 private:
   template <typename Eval>
   void run(Eval eval, const std::vector<int32_t> &tokens, float *logits) {
-    trilm_context *handle = get();
     trilm_error error;
     trilm_status status;
     {
       nb::gil_scoped_release release;
-      status = eval(handle, tokens.data(), int64_t(tokens.size()), logits,
-                    &error);
+      // The runtime's contexts are not thread-safe: Python threads take
+      // turns (the lock is taken without the GIL, so no deadlock).
+      std::lock_guard<std::mutex> lock(mutex);
+      if (!context)
+        throw Failure(Kind::Context, "the context is closed");
+      status = eval(context.get(), tokens.data(), int64_t(tokens.size()),
+                    logits, &error);
     }
     check(Kind::Context, status, error);
   }
@@ -261,6 +275,7 @@ private:
   std::shared_ptr<trilm_model> model;
   std::unique_ptr<trilm_context, Closer> context;
   int64_t vocab;
+  std::mutex mutex;
 };
 
 class Tokenizer {

@@ -190,6 +190,25 @@ def test_compiling_releases_the_gil(trilm, checkpoint, tmp_path):
     assert spins > 100000
 
 
+def test_threads_sharing_a_context_take_turns(trilm, checkpoint, tmp_path):
+    model = trilm.compile(checkpoint, output=tmp_path / "model.so")
+    ctx = model.context()  # 64 positions
+    results = []
+
+    def work():
+        for _ in range(5):
+            results.append(ctx.eval([1, 2, 3]).shape)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Every evaluation appended its 3 tokens whole: 4 x 5 x 3 positions.
+    assert results == [(3, 300)] * 20
+    assert ctx.position == 60
+
+
 def test_wheel_installs_and_runs_outside_the_source_tree(tools, checkpoint, tmp_path):
     """pip wheel ./python (reusing the build directory, so only the package
     is installed), the wheel in a fresh venv, then a compile and an eval there,
