@@ -10,6 +10,8 @@
 
 #include "trilm/Compiler/Compiler.h"
 
+#include "trilm/Frontend/GGUF/GGUFFile.h"
+
 #include "Link.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -189,9 +191,27 @@ std::string trilm::tokenizerPathFor(llvm::StringRef output) {
   return outputStem(output) + ".tokenizer.json";
 }
 
+/// GGUF files are read and checked (the reader exists), but no model IR is
+/// built from them yet: say so rather than failing to parse them as MLIR.
+static llvm::Error refuseGGUF(llvm::StringRef input) {
+  auto file = gguf::File::open(input);
+  if (!file)
+    return file.takeError();
+  std::string architecture = "an unnamed architecture";
+  if (const gguf::Value *value = (*file)->lookup("general.architecture"))
+    if (std::optional<llvm::StringRef> name = value->getString())
+      architecture = name->str();
+  return failure(input + ": compiling GGUF models (" + architecture + ", " +
+                 llvm::Twine((*file)->getTensors().size()) +
+                 " tensors) is not supported yet; compile the Hugging Face "
+                 "checkpoint instead");
+}
+
 llvm::Expected<CompileResult> trilm::compile(llvm::StringRef input,
                                              llvm::StringRef output,
                                              const CompileOptions &options) {
+  if (input.ends_with(".gguf"))
+    return refuseGGUF(input);
   bool fromCheckpoint = llvm::sys::fs::is_directory(input);
   if (llvm::Error error = checkOptions(output, options, fromCheckpoint))
     return std::move(error);
