@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# trilm side by side with llama.cpp on the same machine (issue 13; not part
+# of CI): llama.cpp is built from the llama-cpp-python sdist on PyPI (once,
+# cached in the build directory); a random TriLM checkpoint of SHAPE
+# (scripts/make_trilm_checkpoint.py) becomes GGUF TQ2_0 and TQ1_0 files with
+# f16 embeddings and output, as trilm keeps them, and trilm libraries of
+# both packings; then prefill of 256 tokens and decoding (64 tokens) from an
+# empty context and after 256 and 1024 tokens run interleaved, ROUNDS times
+# each, and one table prints the medians and the ratios. Both sides keep
+# their KV caches in f16 (llama.cpp's default).
+#   scripts/peer-bench.sh [SHAPE=1.1B] [THREADS=2] [ROUNDS=3]
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${TRILM_BUILD_DIR:-$root/build}"
+shape="${1:-1.1B}"
+threads="${2:-2}"
+rounds="${3:-3}"
+version=0.3.36
+python="$root/.venv/bin/python"
+work="$build/peer"
+mkdir -p "$work"
+
+# llama.cpp, from the sdist's vendored tree.
+llama="$work/llama_cpp_python-$version/vendor/llama.cpp"
+if [[ ! -x "$llama/build/bin/llama-bench" ]]; then
+  if [[ ! -d "$llama" ]]; then
+    "$python" -m pip download -q --no-deps --no-binary :all: --no-build-isolation \
+      "llama-cpp-python==$version" -d "$work"
+    tar xzf "$work/llama_cpp_python-$version.tar.gz" -C "$work"
+  fi
+  cmake -S "$llama" -B "$llama/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF \
+    -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF > /dev/null
+  ninja -C "$llama/build" llama-bench llama-quantize > /dev/null
+fi
+
+# The checkpoint, its GGUF files and trilm's libraries.
+checkpoint="$work/ckpt-$shape"
+[[ -f "$checkpoint/config.json" ]] ||
+  "$python" "$root/scripts/make_trilm_checkpoint.py" "$shape" "$checkpoint"
+if [[ ! -f "$work/$shape-f16.gguf" ]]; then
+  PYTHONPATH="$llama/gguf-py" "$python" "$root/scripts/peer_gguf.py" "$checkpoint" \
+    "$root/models/tiny-trilm/tokenizer.json" "$work/$shape-f16.gguf"
+fi
+for type in TQ2_0 TQ1_0; do
+  [[ -f "$work/$shape-$type.gguf" ]] ||
+    "$llama/build/bin/llama-quantize" --token-embedding-type f16 --output-tensor-type f16 \
+      "$work/$shape-f16.gguf" "$work/$shape-$type.gguf" "$type" > /dev/null 2>&1
+done
+for packing in tq2 tq1; do
+  [[ -f "$work/$shape-$packing.so" ]] ||
+    "$build/bin/trilm-compile" "$checkpoint" --emit=lib --cpu=native --activations=int8 --kv-cache=f16 \
+      --packing=$packing --weights=external -o "$work/$shape-$packing.so" --quiet
+done
+
+# One measurement: tokens/s of llama.cpp or trilm for a case.
+llama_rate() { # gguf test-args jq-field
+  "$llama/build/bin/llama-bench" -m "$1" -t "$threads" -r 1 -o json $2 2> /dev/null |
+    "$python" -c "import json,sys; print(json.load(sys.stdin)[0]['avg_ts'])"
+}
+trilm_rate() { # library prompt decode field
+  "$build/bin/trilm-run" "$1" --bench --bench-json --bench-repeats=1 --threads "$threads" \
+    --bench-prompt="$2" --bench-decode="$3" |
+    "$python" -c "import json,sys
+rows=[json.loads(l) for l in sys.stdin if l.strip()]
+print([r for r in rows if r['test'].startswith('$4')][0]['tokens_per_second_median'])"
+}
+
+cases=("prefill 256|-p 256 -n 0|256 0|pp"
+       "decode, empty context|-p 0 -n 64|1 64|tg"
+       "decode after 256|-p 0 -n 64 -d 256|256 64|tg"
+       "decode after 1024|-p 0 -n 64 -d 1024|1024 64|tg")
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+printf "%s shape, %s threads, int8 activations, medians of %s interleaved rounds (tokens/s)\n" \
+  "$shape" "$threads" "$rounds"
+printf "%-8s %-24s %12s %12s %8s\n" packing case llama.cpp trilm ratio
+for packing in tq2 tq1; do
+  type=$([[ $packing == tq2 ]] && echo TQ2_0 || echo TQ1_0)
+  for entry in "${cases[@]}"; do
+    IFS='|' read -r name llama_args trilm_args field <<< "$entry"
+    ours=() theirs=()
+    for ((round = 0; round < rounds; ++round)); do
+      theirs+=("$(llama_rate "$work/$shape-$type.gguf" "$llama_args")")
+      ours+=("$(trilm_rate "$work/$shape-$packing.so" ${trilm_args% *} ${trilm_args#* } "$field")")
+    done
+    a=$(printf "%s\n" "${theirs[@]}" | median)
+    b=$(printf "%s\n" "${ours[@]}" | median)
+    printf "%-8s %-24s %12.2f %12.2f %7.2fx\n" "$packing" "$name" "$a" "$b" \
+      "$(awk -v a="$a" -v b="$b" 'BEGIN {print b / a}')"
+  done
+done
