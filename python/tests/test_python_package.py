@@ -155,6 +155,10 @@ def test_errors_are_trilm_errors_with_one_line(trilm, checkpoint, tmp_path):
                                    lambda: trilm.compile(tmp_path, output=tmp_path / "m.so"))
     assert "packing" in raised(trilm.CompileError, lambda: trilm.compile(
         checkpoint, packing="3-bit", output=tmp_path / "m.so"))
+    for option, value in (("activations", "int4"), ("weights", "remote"),
+                          ("kv_cache", "f8")):
+        assert option in raised(trilm.CompileError, lambda: trilm.compile(
+            checkpoint, output=tmp_path / "m.so", **{option: value}))
     assert "not a checkpoint directory" in raised(
         trilm.CompileError, lambda: trilm.compile(tmp_path / "missing"))
     assert "cannot load" in raised(trilm.ModelError,
