@@ -55,11 +55,11 @@ for packing in tq2 tq1; do
 done
 
 # One measurement: tokens/s of llama.cpp or trilm for a case.
-llama_rate() { # gguf test-args jq-field
+llama_rate() { # gguf llama-bench-arguments
   "$llama/build/bin/llama-bench" -m "$1" -t "$threads" -r 1 -o json $2 2> /dev/null |
     "$python" -c "import json,sys; print(json.load(sys.stdin)[0]['avg_ts'])"
 }
-trilm_rate() { # library prompt decode field
+trilm_rate() { # library prompt-tokens decode-tokens test-prefix (pp or tg)
   "$build/bin/trilm-run" "$1" --bench --bench-json --bench-repeats=1 --threads "$threads" \
     --bench-prompt="$2" --bench-decode="$3" |
     "$python" -c "import json,sys
