@@ -40,8 +40,8 @@ checkpoint="$work/ckpt-$shape"
 [[ -f "$checkpoint/config.json" ]] ||
   "$python" "$root/scripts/make_trilm_checkpoint.py" "$shape" "$checkpoint"
 if [[ ! -f "$work/$shape-f16.gguf" ]]; then
-  PYTHONPATH="$llama/gguf-py" "$python" "$root/scripts/peer_gguf.py" "$checkpoint" \
-    "$root/models/tiny-trilm/tokenizer.json" "$work/$shape-f16.gguf"
+  PYTHONPATH="$llama/gguf-py" "$python" "$root/scripts/checkpoint_to_gguf.py" "$checkpoint" \
+    "$work/$shape-f16.gguf" --tokenizer "$root/models/tiny-trilm/tokenizer.json"
 fi
 for type in TQ2_0 TQ1_0; do
   [[ -f "$work/$shape-$type.gguf" ]] ||

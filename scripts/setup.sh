@@ -16,6 +16,8 @@ packages=(
   # The reference for whole-model tests: transformers (from PyPI) runs on
   # Debian's CPU build of PyTorch; PyPI's torch wheels need CUDA libraries.
   python3-torch
+  # The gguf package's dependencies (python/requirements.txt).
+  python3-yaml python3-requests
 )
 missing=()
 for pkg in "${packages[@]}"; do

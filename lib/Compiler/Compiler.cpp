@@ -10,7 +10,7 @@
 
 #include "trilm/Compiler/Compiler.h"
 
-#include "trilm/Frontend/GGUF/GGUFFile.h"
+#include "trilm/Frontend/GGUF/GGUFCheckpoint.h"
 
 #include "Link.h"
 
@@ -161,11 +161,14 @@ llvm::Error checkOptions(llvm::StringRef output, const CompileOptions &options,
   if (external && output == "-")
     return failure("--weights=external needs an output file (-o)");
   if (external && !fromCheckpoint)
-    return failure("--weights=external applies to checkpoint directories");
+    return failure("--weights=external applies to checkpoints (directories "
+                   "and .gguf files)");
   if (options.emit == EmitKind::Executable && !fromCheckpoint)
-    return failure("--emit=exe applies to checkpoint directories");
+    return failure("--emit=exe applies to checkpoints (directories and .gguf "
+                   "files)");
   if (options.emit == EmitKind::Imported && !fromCheckpoint)
-    return failure("--emit=imported applies to checkpoint directories");
+    return failure("--emit=imported applies to checkpoints (directories and "
+                   ".gguf files)");
   if (fromCheckpoint && options.emit == EmitKind::Object && output == "-")
     return failure("compiling a checkpoint to an object needs an output file "
                    "(-o)");
@@ -191,28 +194,49 @@ std::string trilm::tokenizerPathFor(llvm::StringRef output) {
   return outputStem(output) + ".tokenizer.json";
 }
 
-/// GGUF files are read and checked (the reader exists), but no model IR is
-/// built from them yet: say so rather than failing to parse them as MLIR.
-static llvm::Error refuseGGUF(llvm::StringRef input) {
+/// A checkpoint directory or a GGUF file.
+static llvm::Expected<std::unique_ptr<import::Checkpoint>>
+openCheckpoint(llvm::StringRef input, const CompileOptions &options) {
+  if (input.ends_with(".gguf"))
+    return gguf::openCheckpoint(input, options.ggufScales);
+  return import::Checkpoint::open(input);
+}
+
+/// Writes the tokenizer of checkpoint `input` to `path`: the directory's
+/// tokenizer.json, or the GGUF file's tokenizer as one. Returns false when
+/// the checkpoint has none that trilm reads, with the reason in `warning`.
+static llvm::Expected<bool> writeTokenizer(llvm::StringRef input,
+                                           llvm::StringRef path,
+                                           std::string &warning) {
+  if (!input.ends_with(".gguf")) {
+    llvm::SmallString<256> tokenizer(input);
+    llvm::sys::path::append(tokenizer, "tokenizer.json");
+    if (!llvm::sys::fs::is_regular_file(tokenizer))
+      return false;
+    if (std::error_code error = llvm::sys::fs::copy_file(tokenizer, path))
+      return failure("cannot copy " + tokenizer + " to " + path + ": " +
+                     error.message());
+    return true;
+  }
   auto file = gguf::File::open(input);
   if (!file)
     return file.takeError();
-  std::string architecture = "an unnamed architecture";
-  if (const gguf::Value *value = (*file)->lookup("general.architecture"))
-    if (std::optional<llvm::StringRef> name = value->getString())
-      architecture = name->str();
-  return failure(input + ": compiling GGUF models (" + architecture + ", " +
-                 llvm::Twine((*file)->getTensors().size()) +
-                 " tensors) is not supported yet; compile the Hugging Face "
-                 "checkpoint instead");
+  auto json = gguf::exportTokenizerJSON(**file);
+  if (!json) {
+    warning = "no tokenizer written: " + llvm::toString(json.takeError());
+    return false;
+  }
+  if (llvm::Error error = writeText(
+          path, [&](llvm::raw_ostream &os) { os << *json; }))
+    return std::move(error);
+  return true;
 }
 
 llvm::Expected<CompileResult> trilm::compile(llvm::StringRef input,
                                              llvm::StringRef output,
                                              const CompileOptions &options) {
-  if (input.ends_with(".gguf"))
-    return refuseGGUF(input);
-  bool fromCheckpoint = llvm::sys::fs::is_directory(input);
+  bool fromCheckpoint =
+      input.ends_with(".gguf") || llvm::sys::fs::is_directory(input);
   if (llvm::Error error = checkOptions(output, options, fromCheckpoint))
     return std::move(error);
   CPUPipelineOptions pipeline;
@@ -269,7 +293,7 @@ llvm::Expected<CompileResult> trilm::compile(llvm::StringRef input,
       weightsData.emplace(std::move(*temporary));
       weightsStream = &weightsData->os();
     }
-    auto checkpoint = import::Checkpoint::open(input);
+    auto checkpoint = openCheckpoint(input, options);
     if (!checkpoint)
       return checkpoint.takeError();
     auto imported = frontend::LlamaImport::create(
@@ -335,17 +359,16 @@ llvm::Expected<CompileResult> trilm::compile(llvm::StringRef input,
     return std::move(error);
   // Libraries and programs carry their checkpoint's tokenizer, for
   // trilm-run.
-  llvm::SmallString<256> tokenizer(input);
-  llvm::sys::path::append(tokenizer, "tokenizer.json");
-  if (fromCheckpoint &&
-      (options.emit == EmitKind::Library ||
-       options.emit == EmitKind::Executable) &&
-      llvm::sys::fs::is_regular_file(tokenizer)) {
-    result.tokenizerPath = tokenizerPathFor(output);
-    if (std::error_code error =
-            llvm::sys::fs::copy_file(tokenizer, result.tokenizerPath))
-      return failure("cannot copy " + tokenizer + " to " +
-                     result.tokenizerPath + ": " + error.message());
+  if (fromCheckpoint && (options.emit == EmitKind::Library ||
+                         options.emit == EmitKind::Executable)) {
+    std::string warning;
+    auto written = writeTokenizer(input, tokenizerPathFor(output), warning);
+    if (!written)
+      return written.takeError();
+    if (*written)
+      result.tokenizerPath = tokenizerPathFor(output);
+    if (!warning.empty())
+      result.warnings.push_back(std::move(warning));
   }
   return result;
 }

@@ -25,10 +25,12 @@ ROW_PARALLEL = ("o_proj", "down_proj")
 
 def write_checkpoint(directory, *, hidden=96, intermediate=192, layers=2,
                      heads=4, kv_heads=4, vocab=300, model_parallel=1,
-                     max_positions=64, seed=0, dtype="float16", tied=False):
+                     max_positions=64, seed=0, dtype="float16", tied=False,
+                     ternary=True):
     """Saves a LlamaForCausalLM whose block linear weights are ternary with
     one fp16 scale per model-parallel shard (rows for column-parallel layers,
-    columns for row-parallel ones), as TriLM checkpoints are published."""
+    columns for row-parallel ones), as TriLM checkpoints are published; or,
+    without `ternary`, Gaussian."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     config = transformers.LlamaConfig(
@@ -42,7 +44,10 @@ def write_checkpoint(directory, *, hidden=96, intermediate=192, layers=2,
     with torch.no_grad():
         for name, parameter in model.named_parameters():
             shape = tuple(parameter.shape)
-            if name.startswith("model.layers.") and len(shape) == 2:
+            if name.startswith("model.layers.") and len(shape) == 2 and not ternary:
+                parameter.copy_(torch.from_numpy(
+                    (rng.standard_normal(shape) * 0.05).astype(np.float32)))
+            elif name.startswith("model.layers.") and len(shape) == 2:
                 parameter.copy_(torch.from_numpy(
                     ternary_weight(rng, shape, model_parallel,
                                    rows=any(p in name for p in COLUMN_PARALLEL))))

@@ -204,7 +204,7 @@ def test_external_weights_errors(tools, checkpoint, tmp_path):
     assert "Cannot find option named 'disk'" in compile_error(tools, checkpoint, "--weights=disk")
     mlir = tmp_path / "empty.mlir"
     mlir.write_text("module {}\n")
-    assert "applies to checkpoint directories" in compile_error(tools, mlir, "--weights=external")
+    assert "applies to checkpoints (directories and .gguf files)" in compile_error(tools, mlir, "--weights=external")
 
 
 def test_program_errors(tools, checkpoint, tmp_path):
@@ -228,7 +228,7 @@ def test_program_errors(tools, checkpoint, tmp_path):
     result = subprocess.run([tools["compile"], str(mlir), "--emit=exe", "-o",
                              str(tmp_path / "p")], capture_output=True, text=True)
     assert result.returncode == 1
-    assert "--emit=exe applies to checkpoint directories" in result.stderr
+    assert "--emit=exe applies to checkpoints (directories and .gguf files)" in result.stderr
 
 
 def test_object_for_a_non_elf_target(tools, checkpoint, tmp_path):

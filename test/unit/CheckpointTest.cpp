@@ -955,7 +955,7 @@ TEST(ExtractTernaryTest, ZeroShardHasZeroScale) {
   llvm::Expected<TernaryMatrix> matrix =
       extractTernary(tensor.view, 2, ShardAxis::Cols, Ternarize::None);
   ASSERT_TRUE(bool(matrix)) << llvm::toString(matrix.takeError());
-  EXPECT_EQ(matrix->scales, (llvm::SmallVector<float>{0.5f, 0.0f}));
+  EXPECT_EQ(matrix->scales, (std::vector<float>{0.5f, 0.0f}));
   EXPECT_EQ(matrix->trits, (std::vector<int8_t>{1, 0, 0, 0, -1, 0, 0, 0}));
 }
 
@@ -1002,7 +1002,7 @@ TEST(ExtractTernaryTest, AbsMeanTernarisation) {
   llvm::Expected<TernaryMatrix> matrix =
       extractTernary(tensor.view, 2, ShardAxis::Cols, Ternarize::AbsMean);
   ASSERT_TRUE(bool(matrix)) << llvm::toString(matrix.takeError());
-  EXPECT_EQ(matrix->scales, (llvm::SmallVector<float>{0.5f, 0.1875f}));
+  EXPECT_EQ(matrix->scales, (std::vector<float>{0.5f, 0.1875f}));
   EXPECT_EQ(matrix->trits, (std::vector<int8_t>{1, -1, -1, 0, //
                                                 0, 1, 1, -1}));
 
@@ -1011,7 +1011,7 @@ TEST(ExtractTernaryTest, AbsMeanTernarisation) {
   matrix =
       extractTernary(zeroShard.view, 2, ShardAxis::Rows, Ternarize::AbsMean);
   ASSERT_TRUE(bool(matrix)) << llvm::toString(matrix.takeError());
-  EXPECT_EQ(matrix->scales, (llvm::SmallVector<float>{0.0f, 0.2f}));
+  EXPECT_EQ(matrix->scales, (std::vector<float>{0.0f, 0.2f}));
   EXPECT_EQ(matrix->trits, (std::vector<int8_t>{0, 0, 1, -1}));
 }
 

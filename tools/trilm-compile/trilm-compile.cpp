@@ -99,6 +99,15 @@ static cl::opt<Ternarize> ternarize(
                clEnumValN(Ternarize::AbsMean, "absmean",
                           "are ternarised (lossy, post-training absmean)")),
     cl::cat(toolOptions));
+static cl::opt<trilm::gguf::ScaleRecovery> ggufScales(
+    "gguf-scales", cl::desc("Scales of a GGUF file's TQ1_0/TQ2_0 weights"),
+    cl::init(trilm::gguf::ScaleRecovery::Blocks),
+    cl::values(clEnumValN(trilm::gguf::ScaleRecovery::Blocks, "blocks",
+                          "one per row and 256-block, as in the file"),
+               clEnumValN(trilm::gguf::ScaleRecovery::Shards, "shards",
+                          "one per model-parallel shard, when the blocks of "
+                          "each shard agree (0.0625 fewer bits per weight)")),
+    cl::cat(toolOptions));
 static cl::opt<WeightsKind> weights(
     "weights", cl::desc("Where a checkpoint's weights go"),
     cl::init(WeightsKind::Embedded),
@@ -139,7 +148,7 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "trilm-compile: compile a TriLM checkpoint directory (config.json, "
-      "safetensors) or ternary MLIR to MLIR, LLVM IR, an object file, a "
+      "safetensors), a GGUF file (llama, TQ1_0/TQ2_0) or ternary MLIR to MLIR, LLVM IR, an object file, a "
       "shared library or a program\n");
   auto startTime = std::chrono::steady_clock::now();
 
@@ -156,6 +165,7 @@ int main(int argc, char **argv) {
   options.kvCache = kvCache;
   options.ternarize = ternarize;
   options.weights = weights;
+  options.ggufScales = ggufScales;
   options.progress = showProgress;
   auto result = trilm::compile(inputFile, outputFile, options);
   if (!result) {
@@ -163,6 +173,8 @@ int main(int argc, char **argv) {
         << llvm::toString(result.takeError()) << "\n";
     return 1;
   }
+  for (const std::string &warning : result->warnings)
+    llvm::WithColor::warning(llvm::errs(), "trilm-compile") << warning << "\n";
   if (quiet || !result->summary)
     return 0;
   const trilm::frontend::ModelSummary &summary = *result->summary;

@@ -12,6 +12,7 @@
 #define TRILM_COMPILER_COMPILER_H
 
 #include "trilm/Dialect/Ternary/IR/Ternary.h"
+#include "trilm/Frontend/GGUF/GGUFCheckpoint.h"
 #include "trilm/Frontend/HuggingFace/Checkpoint.h"
 #include "trilm/Frontend/HuggingFace/LlamaImport.h"
 #include "llvm/Support/Error.h"
@@ -72,6 +73,8 @@ struct CompileOptions {
   frontend::ModelOptions::KVCache kvCache = frontend::ModelOptions::KVCache::F32;
   import::Ternarize ternarize = import::Ternarize::None;
   WeightsKind weights = WeightsKind::Embedded;
+  /// GGUF files: block scales (exact) or recovered shard scales.
+  gguf::ScaleRecovery ggufScales = gguf::ScaleRecovery::Blocks;
   /// Called with (done, total) as checkpoint tensors are imported.
   std::function<void(int64_t, int64_t)> progress;
 };
@@ -84,9 +87,12 @@ struct CompileResult {
   std::optional<frontend::ModelSummary> summary;
   /// The external weights file, when one was written.
   std::string weightsPath;
-  /// The checkpoint's tokenizer.json, copied beside a library or program
-  /// (tokenizerPathFor), when the checkpoint has one.
+  /// The checkpoint's tokenizer.json (copied, or a GGUF file's tokenizer
+  /// written as one) beside a library or program (tokenizerPathFor), when
+  /// the checkpoint has one that trilm reads.
   std::string tokenizerPath;
+  /// What the caller should tell the user (one line each).
+  std::vector<std::string> warnings;
 };
 
 /// The file external weights go to for `output`: `model.so`, `model.o` and

@@ -24,10 +24,26 @@
 
 #include <algorithm>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 using namespace trilm::import;
 using namespace trilm::import::detail;
 
-struct Checkpoint::Impl {
+namespace {
+
+/// A Hugging Face checkpoint directory.
+class SafeTensorsCheckpoint final : public Checkpoint {
+public:
+  static llvm::Expected<std::unique_ptr<Checkpoint>> open(llvm::StringRef dir);
+
+  llvm::Expected<TensorView> getTensor(llvm::StringRef name) const override;
+  llvm::Expected<TensorView>
+  getTensor(llvm::StringRef name,
+            llvm::ArrayRef<int64_t> shape) const override;
+  bool hasTensor(llvm::StringRef name) const override;
+
+private:
   std::string dir;
   std::vector<SafeTensorsFile> files;
   struct Location {
@@ -44,8 +60,36 @@ struct Checkpoint::Impl {
   llvm::Error addIndexedTensors(llvm::StringRef indexPath);
 };
 
-Checkpoint::Checkpoint() = default;
+} // namespace
+
 Checkpoint::~Checkpoint() = default;
+
+llvm::Expected<TernaryMatrix> Checkpoint::getTernary(llvm::StringRef name,
+                                                     int64_t rows, int64_t cols,
+                                                     ShardAxis axis,
+                                                     Ternarize mode) const {
+  llvm::Expected<TensorView> view = getTensor(name, {rows, cols});
+  if (!view)
+    return view.takeError();
+  auto matrix = extractTernary(*view, config.modelParallel, axis, mode);
+  releasePages(view->bytes);
+  return matrix;
+}
+
+llvm::Error Checkpoint::checkShape(llvm::StringRef name,
+                                  llvm::ArrayRef<int64_t> shape) const {
+  return getTensor(name, shape).takeError();
+}
+
+void trilm::import::releasePages(llvm::ArrayRef<uint8_t> bytes) {
+  static const uintptr_t pageSize = sysconf(_SC_PAGESIZE);
+  uintptr_t begin =
+      llvm::alignTo(reinterpret_cast<uintptr_t>(bytes.data()), pageSize);
+  uintptr_t end = llvm::alignDown(
+      reinterpret_cast<uintptr_t>(bytes.data() + bytes.size()), pageSize);
+  if (end > begin)
+    madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
+}
 
 static std::string joinPath(llvm::StringRef dir, llvm::StringRef name) {
   llvm::SmallString<256> path(dir);
@@ -53,14 +97,14 @@ static std::string joinPath(llvm::StringRef dir, llvm::StringRef name) {
   return std::string(path);
 }
 
-void Checkpoint::Impl::addAllTensors(SafeTensorsFile file) {
+void SafeTensorsCheckpoint::addAllTensors(SafeTensorsFile file) {
   size_t fileIndex = files.size();
   for (TensorView &view : file.tensors)
     tensors.try_emplace(view.name, Location{view, fileIndex});
   files.push_back(std::move(file));
 }
 
-llvm::Error Checkpoint::Impl::addIndexedTensors(llvm::StringRef indexPath) {
+llvm::Error SafeTensorsCheckpoint::addIndexedTensors(llvm::StringRef indexPath) {
   llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> buffer =
       trilm::mapRegularFile(indexPath);
   if (!buffer)
@@ -101,6 +145,11 @@ llvm::Error Checkpoint::Impl::addIndexedTensors(llvm::StringRef indexPath) {
 
 llvm::Expected<std::unique_ptr<Checkpoint>>
 Checkpoint::open(llvm::StringRef dir) {
+  return SafeTensorsCheckpoint::open(dir);
+}
+
+llvm::Expected<std::unique_ptr<Checkpoint>>
+SafeTensorsCheckpoint::open(llvm::StringRef dir) {
   if (!llvm::sys::fs::exists(dir))
     return failure("checkpoint directory " + dir + " does not exist");
   if (!llvm::sys::fs::is_directory(dir))
@@ -109,7 +158,8 @@ Checkpoint::open(llvm::StringRef dir) {
   if (!llvm::sys::fs::exists(configPath))
     return failure("checkpoint directory " + dir + " has no config.json");
 
-  std::unique_ptr<Checkpoint> checkpoint(new Checkpoint());
+  std::unique_ptr<SafeTensorsCheckpoint> checkpoint(
+      new SafeTensorsCheckpoint());
   {
     llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> buffer =
         trilm::mapRegularFile(configPath);
@@ -122,47 +172,46 @@ Checkpoint::open(llvm::StringRef dir) {
     checkpoint->config = *config;
   }
 
-  checkpoint->impl = std::make_unique<Impl>();
-  Impl &impl = *checkpoint->impl;
-  impl.dir = dir.str();
+  checkpoint->dir = dir.str();
   // As Hugging Face loaders do, the index wins when both exist.
   std::string indexPath = joinPath(dir, "model.safetensors.index.json");
   std::string singlePath = joinPath(dir, "model.safetensors");
   if (llvm::sys::fs::exists(indexPath)) {
-    if (llvm::Error error = impl.addIndexedTensors(indexPath))
+    if (llvm::Error error = checkpoint->addIndexedTensors(indexPath))
       return std::move(error);
   } else if (llvm::sys::fs::exists(singlePath)) {
     llvm::Expected<SafeTensorsFile> file = openSafeTensors(singlePath);
     if (!file)
       return file.takeError();
-    impl.addAllTensors(std::move(*file));
+    checkpoint->addAllTensors(std::move(*file));
   } else {
     return failure("no model.safetensors or model.safetensors.index.json in " +
                    dir);
   }
-  return std::move(checkpoint);
+  return std::unique_ptr<Checkpoint>(std::move(checkpoint));
 }
 
-bool Checkpoint::hasTensor(llvm::StringRef name) const {
-  return impl->tensors.contains(name);
+bool SafeTensorsCheckpoint::hasTensor(llvm::StringRef name) const {
+  return tensors.contains(name);
 }
 
-llvm::Expected<TensorView> Checkpoint::getTensor(llvm::StringRef name) const {
-  auto it = impl->tensors.find(name);
-  if (it == impl->tensors.end())
-    return failure("checkpoint " + impl->dir + " has no tensor '" + name + "'");
+llvm::Expected<TensorView>
+SafeTensorsCheckpoint::getTensor(llvm::StringRef name) const {
+  auto it = tensors.find(name);
+  if (it == tensors.end())
+    return failure("checkpoint " + dir + " has no tensor '" + name + "'");
   return it->second.view;
 }
 
 llvm::Expected<TensorView>
-Checkpoint::getTensor(llvm::StringRef name,
-                      llvm::ArrayRef<int64_t> shape) const {
-  auto it = impl->tensors.find(name);
-  if (it == impl->tensors.end())
+SafeTensorsCheckpoint::getTensor(llvm::StringRef name,
+                                 llvm::ArrayRef<int64_t> shape) const {
+  auto it = tensors.find(name);
+  if (it == tensors.end())
     return getTensor(name);
-  const Impl::Location &location = it->second;
+  const Location &location = it->second;
   if (llvm::ArrayRef<int64_t>(location.view.shape) != shape)
-    return failure(impl->files[location.file].path + ": tensor '" + name +
+    return failure(files[location.file].path + ": tensor '" + name +
                    "' has shape " + formatShape(location.view.shape) +
                    ", config.json implies " + formatShape(shape));
   return location.view;

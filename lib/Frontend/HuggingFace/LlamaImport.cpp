@@ -323,8 +323,10 @@ static ModelSummary summarize(const LlamaConfig &config,
        {&block.qkv, &block.output, &block.gateUp, &block.down}) {
     summary.ternaryParameters +=
         config.numLayers * slot->type.getRows() * slot->type.getCols();
+    // Codes and scales: block scales cost bits per weight too.
     summary.ternaryBytes +=
-        config.numLayers * slot->type.getStorageType().getNumElements();
+        config.numLayers * (slot->type.getStorageType().getNumElements() +
+                            slot->scales.type.getNumElements() * 4);
   }
   summary.parameters = summary.ternaryParameters +
                        config.vocabSize * config.hiddenSize *

@@ -11,8 +11,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
+#include <numeric>
 
 using namespace mlir;
 using namespace trilm;
@@ -20,6 +19,7 @@ using namespace trilm::frontend;
 using namespace trilm::ternary;
 using import::Checkpoint;
 using import::LlamaConfig;
+using import::releasePages;
 using import::ShardAxis;
 using import::TensorView;
 
@@ -39,19 +39,6 @@ Type elementTypeOf(Builder &b, import::DType dtype) {
 
 int64_t byteSize(RankedTensorType type) {
   return type.getNumElements() * type.getElementTypeBitWidth() / 8;
-}
-
-/// Hands the pages of a tensor that has been read back to the kernel, so that
-/// importing a model never keeps the whole memory-mapped checkpoint resident.
-void releasePages(ArrayRef<uint8_t> bytes) {
-  static const uintptr_t pageSize = sysconf(_SC_PAGESIZE);
-  uintptr_t begin = llvm::alignTo(reinterpret_cast<uintptr_t>(bytes.data()),
-                                  pageSize);
-  uintptr_t end =
-      llvm::alignDown(reinterpret_cast<uintptr_t>(bytes.data() + bytes.size()),
-                      pageSize);
-  if (end > begin)
-    madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
 }
 
 /// Names of a block's tensors.
@@ -75,8 +62,9 @@ struct BlockNames {
 class Planner {
 public:
   Planner(MLIRContext &context, const ModelOptions &options,
-          int64_t modelParallel)
-      : b(&context), options(options), shards(modelParallel) {}
+          int64_t modelParallel, int64_t scaleBlock)
+      : b(&context), options(options), shards(modelParallel),
+        scaleBlock(scaleBlock) {}
 
   WeightSlot slot(RankedTensorType type) {
     WeightSlot result{cursor, type};
@@ -89,9 +77,13 @@ public:
   }
 
   /// Parts stacked along N (fused projections), each with `shards` scales
-  /// along `axis`.
+  /// along `axis`, or one scale per row and `scaleBlock` columns.
   TernarySlot ternary(ArrayRef<int64_t> rowsPerPart, int64_t cols,
                       ShardAxis axis) {
+    if (scaleBlock > 0)
+      return ternary(sum(rowsPerPart), cols,
+                     ScaleGroupsAttr::get(b.getContext(), {}, 1, {},
+                                          scaleBlock));
     int64_t rows = 0;
     SmallVector<int64_t> rowSplits, colSplits;
     for (int64_t partRows : rowsPerPart) {
@@ -104,27 +96,35 @@ public:
     if (axis == ShardAxis::Cols)
       for (int64_t s = 1; s < shards; ++s)
         colSplits.push_back(s * cols / shards);
-    // Row-major until a target's strategy chooses a layout (the bytes are
-    // the same size in every layout).
-    TernarySlot result;
-    result.type = PackedType::get(b.getContext(), rows, cols, options.packing,
-                                  PackedLayoutAttrInterface());
-    result.groups =
-        ScaleGroupsAttr::get(b.getContext(), rowSplits, 0, colSplits, 0);
-    result.packed = slot(result.type.getStorageType());
-    result.scales = slot(RankedTensorType::get(
-        {static_cast<int64_t>(rowSplits.size()) + 1,
-         static_cast<int64_t>(colSplits.size()) + 1},
-        b.getF32Type()));
-    return result;
+    return ternary(rows, cols, ScaleGroupsAttr::get(b.getContext(), rowSplits,
+                                                    0, colSplits, 0));
   }
 
   int64_t cursor = TRILM_WEIGHTS_HEADER_BYTES;
   Builder b;
 
 private:
+  static int64_t sum(ArrayRef<int64_t> values) {
+    return std::accumulate(values.begin(), values.end(), int64_t(0));
+  }
+
+  TernarySlot ternary(int64_t rows, int64_t cols, ScaleGroupsAttr groups) {
+    // Row-major until a target's strategy chooses a layout (the bytes are
+    // the same size in every layout).
+    TernarySlot result;
+    result.type = PackedType::get(b.getContext(), rows, cols, options.packing,
+                                  PackedLayoutAttrInterface());
+    result.groups = groups;
+    result.packed = slot(result.type.getStorageType());
+    result.scales = slot(RankedTensorType::get(
+        {groups.getNumRowGroups(rows), groups.getNumColGroups(cols)},
+        b.getF32Type()));
+    return result;
+  }
+
   const ModelOptions &options;
   int64_t shards;
+  int64_t scaleBlock;
 };
 
 /// Streams the weights out in layout order.
@@ -193,14 +193,12 @@ llvm::Error Importer::ternary(ArrayRef<std::string> names,
   trits.reserve(slot.type.getRows() * cols);
   std::vector<float> scales;
   for (auto [name, rows] : llvm::zip_equal(names, rowsPerPart)) {
-    auto view = tensor(name, {rows, cols});
-    if (!view)
-      return view.takeError();
-    auto matrix = import::extractTernary(*view, config.modelParallel, axis,
-                                         options.ternarize);
-    releasePages(view->bytes);
+    auto matrix =
+        checkpoint.getTernary(name, rows, cols, axis, options.ternarize);
     if (!matrix)
       return matrix.takeError();
+    if (options.progress)
+      options.progress(++done, total);
     llvm::append_range(trits, matrix->trits);
     llvm::append_range(scales, matrix->scales);
   }
@@ -265,7 +263,7 @@ llvm::Error checkTensors(const Checkpoint &checkpoint) {
   int64_t qWidth = c.numHeads * c.headDim;
   int64_t kvWidth = c.numKVHeads * c.headDim;
   auto check = [&](StringRef name, ArrayRef<int64_t> shape) {
-    return checkpoint.getTensor(name, shape).takeError();
+    return checkpoint.checkShape(name, shape);
   };
   if (auto error = check("model.norm.weight", {c.hiddenSize}))
     return error;
@@ -325,7 +323,7 @@ trilm::frontend::planWeights(MLIRContext &context, const Checkpoint &checkpoint,
     return std::move(error);
   if (auto error = checkTiedOutput(checkpoint))
     return std::move(error);
-  Planner plan(context, options, c.modelParallel);
+  Planner plan(context, options, c.modelParallel, checkpoint.getScaleBlock());
   WeightsLayout layout;
 
   auto matrixSlot = [&](StringRef name) -> llvm::Expected<WeightSlot> {

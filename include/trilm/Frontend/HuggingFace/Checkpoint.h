@@ -79,28 +79,6 @@ struct TensorView {
   void read(int64_t begin, llvm::MutableArrayRef<float> out) const;
 };
 
-/// A checkpoint directory: config.json plus one or more safetensors files.
-class Checkpoint {
-public:
-  static llvm::Expected<std::unique_ptr<Checkpoint>> open(llvm::StringRef dir);
-  ~Checkpoint();
-
-  const LlamaConfig &getConfig() const { return config; }
-  /// The tensor `name`; an error names the tensor when it is missing.
-  llvm::Expected<TensorView> getTensor(llvm::StringRef name) const;
-  /// The tensor `name` with the given shape; an error says which dimension
-  /// disagrees (with config.json) when it differs.
-  llvm::Expected<TensorView> getTensor(llvm::StringRef name,
-                                       llvm::ArrayRef<int64_t> shape) const;
-  bool hasTensor(llvm::StringRef name) const;
-
-private:
-  Checkpoint();
-  struct Impl;
-  LlamaConfig config;
-  std::unique_ptr<Impl> impl;
-};
-
 /// Along which dimension a ternary matrix's scales change: column-parallel
 /// layers (q, k, v, gate, up) are sharded along output rows, row-parallel
 /// ones (o, down) along the input columns.
@@ -125,8 +103,9 @@ struct TernaryMatrix {
   /// rows x cols trits in {-1, 0, 1}, row-major.
   std::vector<int8_t> trits;
   /// One scale per shard, shard s covering rows (or columns)
-  /// [s * extent / shards, (s + 1) * extent / shards).
-  llvm::SmallVector<float> scales;
+  /// [s * extent / shards, (s + 1) * extent / shards); or, for block scales,
+  /// rows x ceil(cols / block) of them, row-major.
+  std::vector<float> scales;
   ShardAxis axis = ShardAxis::Rows;
 };
 
@@ -141,6 +120,51 @@ struct TernaryMatrix {
 llvm::Expected<TernaryMatrix> extractTernary(const TensorView &tensor,
                                              int64_t shards, ShardAxis axis,
                                              Ternarize mode);
+
+/// A model's configuration and weights, as a frontend reads them: the
+/// tensors are named as in Hugging Face checkpoints (model.layers.N.mlp.
+/// down_proj.weight), whatever the file calls them, so that one importer
+/// builds the model IR from any source.
+class Checkpoint {
+public:
+  /// A Hugging Face checkpoint directory: config.json plus one or more
+  /// safetensors files.
+  static llvm::Expected<std::unique_ptr<Checkpoint>> open(llvm::StringRef dir);
+  virtual ~Checkpoint();
+
+  const LlamaConfig &getConfig() const { return config; }
+  /// The floating-point tensor `name`; an error names the tensor when it is
+  /// missing.
+  virtual llvm::Expected<TensorView> getTensor(llvm::StringRef name) const = 0;
+  /// The tensor `name` with the given shape; an error says which dimension
+  /// disagrees (with the configuration) when it differs.
+  virtual llvm::Expected<TensorView>
+  getTensor(llvm::StringRef name, llvm::ArrayRef<int64_t> shape) const = 0;
+  virtual bool hasTensor(llvm::StringRef name) const = 0;
+  /// Checks that the tensor `name`, of any element type, exists with the
+  /// given shape, reading none of its elements.
+  virtual llvm::Error checkShape(llvm::StringRef name,
+                                 llvm::ArrayRef<int64_t> shape) const;
+
+  /// How the scales of the block weights are grouped: 0 for one scale per
+  /// model-parallel shard (getConfig().modelParallel along each layer's
+  /// ShardAxis), or B for one scale per row and B-column block.
+  virtual int64_t getScaleBlock() const { return 0; }
+  /// The ternary block weight `name` (rows x cols), its scales grouped as
+  /// getScaleBlock says; the pages it was read from are released.
+  virtual llvm::Expected<TernaryMatrix>
+  getTernary(llvm::StringRef name, int64_t rows, int64_t cols, ShardAxis axis,
+             Ternarize mode) const;
+
+protected:
+  Checkpoint() = default;
+  LlamaConfig config;
+};
+
+/// Hands the pages of `bytes`, a tensor of a memory-mapped file that has
+/// been read, back to the kernel, so that importing a model never keeps the
+/// whole file resident.
+void releasePages(llvm::ArrayRef<uint8_t> bytes);
 
 } // namespace trilm::import
 

@@ -52,7 +52,7 @@ struct ModelOptions {
 struct ModelSummary {
   int64_t parameters = 0;
   int64_t ternaryParameters = 0;
-  /// Packed bytes of the ternary weights.
+  /// Bytes of the ternary weights: packed codes and their f32 scales.
   int64_t ternaryBytes = 0;
   /// The whole weights buffer (embedded or external).
   int64_t weightBytes = 0;

@@ -43,9 +43,11 @@ LogicalResult PrepareActivationsOp::verify() {
     return emitOpError("input must be a 2-D tensor with a static K, got ")
            << inputType;
   int64_t cols = inputType.getDimSize(1);
-  // Only the split along K matters here; any number of rows fits.
-  if (failed(getGroups().verifyShape([&] { return emitOpError(); },
-                                     std::numeric_limits<int64_t>::max(),
+  // Only the split along K matters here: check it with the fewest rows
+  // that the row groups fit (row blocks of any size fit one row).
+  ArrayRef<int64_t> rowSplits = getGroups().getRowSplits();
+  int64_t rows = rowSplits.empty() ? 1 : rowSplits.back() + 1;
+  if (failed(getGroups().verifyShape([&] { return emitOpError(); }, rows,
                                      cols)))
     return failure();
   bool int8 = inputType.getElementType().isInteger(8);
