@@ -90,6 +90,7 @@ nb::dict compileCheckpoint(const std::string &source, const std::string &output,
                            const std::string &target,
                            const std::string &weights,
                            const std::string &kvCache,
+                           const std::string &ggufScales,
                            std::optional<nb::callable> progress) {
   trilm::CompileOptions options;
   options.emit = trilm::EmitKind::Library;
@@ -116,6 +117,14 @@ nb::dict compileCheckpoint(const std::string &source, const std::string &output,
     throw Failure(Kind::Compile,
                   "kv_cache must be \"f32\" or \"f16\", got \"" + kvCache +
                       "\"");
+  if (ggufScales == "blocks")
+    options.ggufScales = trilm::gguf::ScaleRecovery::Blocks;
+  else if (ggufScales == "shards")
+    options.ggufScales = trilm::gguf::ScaleRecovery::Shards;
+  else
+    throw Failure(Kind::Compile,
+                  "gguf_scales must be \"blocks\" or \"shards\", got \"" +
+                      ggufScales + "\"");
   // "native": this machine's CPU; "generic": any CPU of the host's
   // architecture; otherwise a triple or architecture name.
   if (target == "native") {
@@ -138,6 +147,7 @@ nb::dict compileCheckpoint(const std::string &source, const std::string &output,
   out["tokenizer"] = compiled.tokenizerPath;
   out["triple"] = compiled.triple;
   out["cpu"] = compiled.cpu;
+  out["warnings"] = compiled.warnings;
   return out;
 }
 
@@ -387,8 +397,8 @@ NB_MODULE(_core, m) {
 
   m.def("compile_checkpoint", &compileCheckpoint, "source"_a, "output"_a,
         "packing"_a, "activations"_a, "target"_a, "weights"_a, "kv_cache"_a,
-        "progress"_a = nb::none(),
-        "Compiles a checkpoint directory into a shared library.");
+        "gguf_scales"_a, "progress"_a = nb::none(),
+        "Compiles a checkpoint directory or GGUF file into a shared library.");
 
   nb::class_<Model>(m, "Model")
       .def(nb::init<const std::string &, std::optional<std::string>>(),

@@ -295,3 +295,25 @@ def test_unknown_pre_tokenizer_is_a_warning(tools, trilm_checkpoint, tmp_path):
                              "knows the pre-tokenizers 'gpt-2' and 'llama-bpe'\n")
     assert (tmp_path / "model.so").exists()
     assert not (tmp_path / "model.tokenizer.json").exists()
+
+
+def test_python_package_compiles_gguf(tools, runtime, trilm_checkpoint, tmp_path,
+                                      monkeypatch):
+    """trilm.compile takes a .gguf file and gguf_scales; the cache tells the
+    scale options apart; an unknown pre-tokenizer is a Python warning."""
+    trilm = import_package(tools["build"])
+    monkeypatch.setenv("TRILM_CACHE_DIR", str(tmp_path / "cache"))
+    path = write_gguf(trilm_checkpoint, tmp_path / "model.gguf", "tq2_0",
+                      edit=lambda w: w.add_tokenizer_pre("qwen2"))
+    options = dict(activations="fp32", target="generic", progress=False)
+    with pytest.warns(UserWarning, match="tokenizer.ggml.pre 'qwen2' is not supported"):
+        blocks = trilm.compile(path, **options)
+    with pytest.warns(UserWarning):
+        shards = trilm.compile(path, gguf_scales="shards", **options)
+    assert len(list((tmp_path / "cache").iterdir())) == 2
+    reference = dequantised_reference(trilm_checkpoint, path, TOKENS)
+    for model in (blocks, shards):
+        got = model.context(32, 2).eval(TOKENS)
+        assert np.all(relative_error(got, reference) < 1e-4)
+    with pytest.raises(trilm.CompileError, match='gguf_scales must be "blocks" or "shards"'):
+        trilm.compile(path, gguf_scales="rows", **options)

@@ -20,6 +20,7 @@ import os
 import pathlib
 import shutil
 import sys
+import warnings
 from typing import Callable, Iterator, Optional, Sequence, Union
 
 import numpy as np
@@ -55,8 +56,9 @@ def _content_hash(source: pathlib.Path, options: Sequence[str]) -> str:
     digest = hashlib.sha256()
     digest.update(("trilm %s\0" % __version__).encode())
     digest.update("\0".join(options).encode())
-    files = sorted(p for p in source.iterdir()
-                   if p.is_file() and p.suffix in _CHECKPOINT_SUFFIXES)
+    files = [source] if source.is_file() else sorted(
+        p for p in source.iterdir()
+        if p.is_file() and p.suffix in _CHECKPOINT_SUFFIXES)
     for path in files:
         digest.update(b"\0" + path.name.encode() + b"\0")
         with open(path, "rb") as f:
@@ -80,16 +82,20 @@ def _progress_bar(stream) -> Callable[[int, int], None]:
 def compile(source: PathLike, *, packing: str = "2-bit",
             activations: str = "int8", target: str = "native",
             weights: str = "external", kv_cache: str = "f32",
+            gguf_scales: str = "blocks",
             output: Optional[PathLike] = None,
             progress: Optional[Union[bool, Callable[[int, int], None]]] = None,
             ) -> "Model":
     """Compiles a Hugging Face checkpoint directory (config.json and
-    safetensors) into a shared library and opens it.
+    safetensors) or a GGUF file (llama, TQ2_0/TQ1_0 block weights) into a
+    shared library and opens it.
 
     packing: "2-bit" (TQ2) or "1.6-bit" (TQ1); activations: "int8" (W1.58A8)
     or "fp32"; target: "native" (this CPU), "generic" or an LLVM triple or
     architecture; weights: "external" (a file beside the library, memory-mapped)
-    or "embedded"; kv_cache: "f32" or "f16" (half the cache memory). Without
+    or "embedded"; kv_cache: "f32" or "f16" (half the cache memory);
+    gguf_scales (GGUF files): "blocks" (each TQ block's scale, exact) or
+    "shards" (one per model-parallel shard, when the blocks agree). Without
     `output`, the model is compiled into the cache
     (cache_dir()) under the hash of the checkpoint's contents and the
     options, and a second call with the same inputs only opens it. progress:
@@ -97,17 +103,22 @@ def compile(source: PathLike, *, packing: str = "2-bit",
     a bar is shown when stderr is a terminal.
     """
     source = pathlib.Path(source)
-    if not source.is_dir():
-        raise CompileError("%s is not a checkpoint directory" % source)
-    options = [packing, activations, target, weights, kv_cache]
+    if not source.is_dir() and not (source.suffix == ".gguf" and source.is_file()):
+        raise CompileError("%s is not a checkpoint directory or a .gguf file" % source)
+    options = [packing, activations, target, weights, kv_cache, gguf_scales]
     if progress is None:
         progress = sys.stderr.isatty()
     callback = _progress_bar(sys.stderr) if progress is True else (
         progress if callable(progress) else None)
+    def run(library: pathlib.Path) -> None:
+        result = _core.compile_checkpoint(str(source), str(library), packing,
+                                          activations, target, weights, kv_cache,
+                                          gguf_scales, callback)
+        for message in result["warnings"]:
+            warnings.warn("trilm: " + message, stacklevel=3)
+
     if output is not None:
-        _core.compile_checkpoint(str(source), str(output), packing,
-                                 activations, target, weights, kv_cache,
-                                 callback)
+        run(pathlib.Path(output))
         return Model.open(output)
     entry = cache_dir() / _content_hash(source, options)
     if not (entry / "model.so").exists():
@@ -116,9 +127,7 @@ def compile(source: PathLike, *, packing: str = "2-bit",
         entry.parent.mkdir(parents=True, exist_ok=True)
         staging = entry.with_name("%s.partial-%d" % (entry.name, os.getpid()))
         staging.mkdir(exist_ok=True)
-        _core.compile_checkpoint(str(source), str(staging / "model.so"),
-                                 packing, activations, target, weights,
-                                 kv_cache, callback)
+        run(staging / "model.so")
         try:
             staging.rename(entry)
         except OSError:  # another process cached it first
