@@ -245,21 +245,21 @@ TEST(LlamaConfigTest, RejectsOtherArchitectures) {
                                   c["model_type"] = "bitnet";
                                 }),
                                 "config.json"),
-               "config.json: architecture is BitNetForCausalLM; trilm "
-               "compiles LlamaForCausalLM TriLMs");
+               "config.json: a BitNetForCausalLM config needs a "
+               "quantization_config with quant_method \"bitnet\"");
   EXPECT_ERROR(parseLlamaConfig(configText([](llvm::json::Object &c) {
                                   c.erase("architectures");
                                   c["model_type"] = "gpt_neox";
                                 }),
                                 "config.json"),
                "config.json: model_type is \"gpt_neox\"; trilm compiles "
-               "LlamaForCausalLM TriLMs");
+               "LlamaForCausalLM (TriLM) and BitNetForCausalLM");
   EXPECT_ERROR(parseLlamaConfig(configText([](llvm::json::Object &c) {
                                   c.erase("architectures");
                                   c.erase("model_type");
                                 }),
                                 "config.json"),
-               "trilm compiles LlamaForCausalLM TriLMs");
+               "trilm compiles LlamaForCausalLM (TriLM) and BitNetForCausalLM");
   // A non-empty "architectures" wins over model_type: early BitNet
   // checkpoints call themselves "llama" but compute differently.
   EXPECT_ERROR(parseLlamaConfig(configText([](llvm::json::Object &c) {
@@ -268,11 +268,77 @@ TEST(LlamaConfigTest, RejectsOtherArchitectures) {
                                 }),
                                 "config.json"),
                "config.json: architecture is BitnetForCausalLM; trilm "
-               "compiles LlamaForCausalLM TriLMs");
+               "compiles LlamaForCausalLM (TriLM) and BitNetForCausalLM");
   EXPECT_TRUE(bool(parseLlamaConfig(configText([](llvm::json::Object &c) {
                                       c["architectures"] = llvm::json::Array{};
                                     }),
                                     "config.json")));
+}
+
+TEST(LlamaConfigTest, BitNet) {
+  auto bitnet = [](llvm::json::Object quantization) {
+    return [quantization](llvm::json::Object &c) {
+      c["architectures"] = llvm::json::Array{"BitNetForCausalLM"};
+      c["hidden_act"] = "relu2";
+      c["quantization_config"] = llvm::json::Object(quantization);
+      c.erase("pretraining_model_parallel");
+    };
+  };
+  std::pair<llvm::json::Object, BitNetWeights> cases[] = {
+      {llvm::json::Object{{"quant_method", "bitnet"}},
+       BitNetWeights::PackedDividing},
+      {llvm::json::Object{{"quant_method", "bitnet"},
+                          {"linear_class", "autobitlinear"}},
+       BitNetWeights::PackedMultiplying},
+      {llvm::json::Object{{"quant_method", "bitnet"},
+                          {"linear_class", "autobitlinear"},
+                          {"quantization_mode", "online"}},
+       BitNetWeights::Latent},
+  };
+  for (auto &[quantization, weights] : cases) {
+    llvm::Expected<LlamaConfig> config =
+        parseLlamaConfig(configText(bitnet(quantization)), "config.json");
+    ASSERT_TRUE(bool(config)) << llvm::toString(config.takeError());
+    EXPECT_EQ(config->architecture, Architecture::BitNet);
+    EXPECT_EQ(config->bitnetWeights, weights);
+  }
+  llvm::json::Object valid{{"quant_method", "bitnet"}};
+  EXPECT_ERROR(
+      parseLlamaConfig(configText([&](llvm::json::Object &c) {
+                         bitnet(valid)(c);
+                         c["quantization_config"] = llvm::json::Object{
+                             {"quant_method", "bitnet"},
+                             {"linear_class", "linear"}};
+                       }),
+                       "config.json"),
+      "quantization_config.linear_class must be \"bitlinear\" or "
+      "\"autobitlinear\"");
+  EXPECT_ERROR(parseLlamaConfig(configText([&](llvm::json::Object &c) {
+                                  bitnet(valid)(c);
+                                  c["hidden_act"] = "silu";
+                                }),
+                                "config.json"),
+               "hidden_act is \"silu\"; trilm supports \"relu2\" for this "
+               "architecture");
+  EXPECT_ERROR(parseLlamaConfig(configText([&](llvm::json::Object &c) {
+                                  bitnet(valid)(c);
+                                  c["pretraining_model_parallel"] = 2;
+                                }),
+                                "config.json"),
+               "pretraining_model_parallel is a TriLM field; BitNet has one "
+               "scale per matrix");
+  EXPECT_ERROR(parseLlamaConfig(configText([&](llvm::json::Object &c) {
+                                  bitnet(valid)(c);
+                                  c["head_dim"] = 8;
+                                }),
+                                "config.json"),
+               "differs from hidden_size");
+  EXPECT_ERROR(parseLlamaConfig(configText([](llvm::json::Object &c) {
+                                  c["hidden_act"] = "relu2";
+                                }),
+                                "config.json"),
+               "hidden_act is \"relu2\"; trilm supports \"silu\" for this "
+               "architecture");
 }
 
 TEST(LlamaConfigTest, MissingAndMistypedFields) {
@@ -414,7 +480,8 @@ TEST(LlamaConfigTest, RejectsUnsupportedFeatures) {
                                   c["hidden_act"] = "gelu";
                                 }),
                                 "config.json"),
-               "config.json: hidden_act is \"gelu\"; trilm supports \"silu\"");
+               "config.json: hidden_act is \"gelu\"; trilm supports \"silu\" "
+               "for this architecture");
   EXPECT_ERROR(parseLlamaConfig(configText([](llvm::json::Object &c) {
                                   c["attention_bias"] = true;
                                 }),
@@ -791,12 +858,13 @@ TEST_F(CheckpointTest, SafeTensorsContentErrors) {
   EXPECT_ERROR(
       openWithEntry(R"({"dtype": "F64", "shape": [1], "data_offsets": [0, 8]})",
                     eightBytes),
-      file + ": tensor 'w' has dtype F64; trilm reads F16, BF16 and "
-             "F32");
+      file + ": tensor 'w' has dtype F64; trilm reads F16, BF16, F32 and "
+             "(packed BitNet weights) U8");
   EXPECT_ERROR(
       openWithEntry(R"({"dtype": "I8", "shape": [8], "data_offsets": [0, 8]})",
                     eightBytes),
-      "tensor 'w' has dtype I8; trilm reads F16, BF16 and F32");
+      "tensor 'w' has dtype I8; trilm reads F16, BF16, F32 and (packed "
+      "BitNet weights) U8");
   EXPECT_ERROR(openWithEntry(R"({"dtype": "F16", "shape": [2, -1],
                                  "data_offsets": [0, 8]})",
                              eightBytes),
@@ -850,6 +918,9 @@ struct MemoryTensor {
         break;
       case DType::F32:
         appendLE(storage, llvm::bit_cast<uint32_t>(value), 4);
+        break;
+      case DType::U8:
+        storage.push_back(static_cast<uint8_t>(value));
         break;
       }
     }
@@ -1045,3 +1116,49 @@ TEST(ExtractTernaryTest, RejectsNonFiniteElements) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// unpackBitNetWeight
+//===----------------------------------------------------------------------===//
+
+TEST(UnpackBitNetWeightTest, UnpacksTransformersLayout) {
+  // 8 x 2 trits: byte (r, c) holds rows r, r + 2, r + 4, r + 6 of column c
+  // in bits 0-1, 2-3, 4-5, 6-7, each stored plus one.
+  std::vector<int8_t> trits = randomTrits(16, 7);
+  std::vector<float> bytes(4, 0.0f);
+  for (int64_t row = 0; row < 8; ++row)
+    for (int64_t col = 0; col < 2; ++col) {
+      int64_t index = (row % 2) * 2 + col;
+      bytes[index] += static_cast<float>((trits[row * 2 + col] + 1)
+                                         << (2 * (row / 2)));
+    }
+  MemoryTensor packed("w", DType::U8, 2, 2, bytes);
+  MemoryTensor scale("w_scale", DType::BF16, 1, 1, {4.0f});
+  scale.view.shape = {1};
+  llvm::Expected<TernaryMatrix> matrix =
+      unpackBitNetWeight(packed.view, scale.view, 8, 2, /*divide=*/false);
+  ASSERT_TRUE(bool(matrix)) << llvm::toString(matrix.takeError());
+  EXPECT_EQ(matrix->trits, trits);
+  EXPECT_EQ(matrix->scales, (std::vector<float>{4.0f}));
+  // linear_class "bitlinear" divides by the scale.
+  matrix = unpackBitNetWeight(packed.view, scale.view, 8, 2, /*divide=*/true);
+  ASSERT_TRUE(bool(matrix)) << llvm::toString(matrix.takeError());
+  EXPECT_EQ(matrix->scales, (std::vector<float>{0.25f}));
+}
+
+TEST(UnpackBitNetWeightTest, Errors) {
+  MemoryTensor packed("w", DType::U8, 2, 2, {0, 0xc0, 0, 0});
+  MemoryTensor scale("w_scale", DType::F32, 1, 1, {1.0f});
+  EXPECT_ERROR(unpackBitNetWeight(packed.view, scale.view, 8, 2, false),
+               "tensor 'w': element [6, 1] has the code 3, which is no trit");
+  EXPECT_ERROR(unpackBitNetWeight(packed.view, scale.view, 8, 3, false),
+               "tensor 'w' is not 8 x 3 trits packed four per U8 along the "
+               "rows");
+  MemoryTensor zero("w_scale", DType::F32, 1, 1, {0.0f});
+  MemoryTensor fine("w", DType::U8, 2, 2, {0, 0, 0, 0});
+  EXPECT_ERROR(unpackBitNetWeight(fine.view, zero.view, 8, 2, true),
+               "tensor 'w_scale' (0) is not a finite, non-zero scale");
+  EXPECT_ERROR(extractTernary(packed.view, 1, ShardAxis::Rows, Ternarize::None),
+               "tensor 'w' is U8; trilm reads unpacked weights as F16, BF16 or "
+               "F32");
+}

@@ -23,6 +23,7 @@
 #include "llvm/Support/Path.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -42,8 +43,28 @@ public:
   getTensor(llvm::StringRef name,
             llvm::ArrayRef<int64_t> shape) const override;
   bool hasTensor(llvm::StringRef name) const override;
+  llvm::Error checkTernary(llvm::StringRef name, int64_t rows,
+                           int64_t cols) const override;
+  llvm::Expected<TernaryMatrix> getTernary(llvm::StringRef name, int64_t rows,
+                                           int64_t cols, ShardAxis axis,
+                                           Ternarize mode) const override;
 
 private:
+  /// The tensor `name` of any element type, with `shape` when given.
+  llvm::Expected<TensorView>
+  find(llvm::StringRef name,
+       std::optional<llvm::ArrayRef<int64_t>> shape = std::nullopt) const;
+  /// A view of `tensor` when it holds floats.
+  llvm::Expected<TensorView> floating(llvm::Expected<TensorView> tensor) const;
+  /// BitNet's packed weights: the U8 `name` and its `name`_scale.
+  bool isPackedBitNet() const {
+    return config.architecture == Architecture::BitNet &&
+           config.bitnetWeights != BitNetWeights::Latent;
+  }
+  static std::string scaleName(llvm::StringRef name) {
+    return (name + "_scale").str();
+  }
+
   std::string dir;
   std::vector<SafeTensorsFile> files;
   struct Location {
@@ -74,6 +95,11 @@ llvm::Expected<TernaryMatrix> Checkpoint::getTernary(llvm::StringRef name,
   auto matrix = extractTernary(*view, config.modelParallel, axis, mode);
   releasePages(view->bytes);
   return matrix;
+}
+
+llvm::Error Checkpoint::checkTernary(llvm::StringRef name, int64_t rows,
+                                    int64_t cols) const {
+  return checkShape(name, {rows, cols});
 }
 
 llvm::Error Checkpoint::checkShape(llvm::StringRef name,
@@ -196,23 +222,79 @@ bool SafeTensorsCheckpoint::hasTensor(llvm::StringRef name) const {
 }
 
 llvm::Expected<TensorView>
-SafeTensorsCheckpoint::getTensor(llvm::StringRef name) const {
+SafeTensorsCheckpoint::find(llvm::StringRef name,
+                            std::optional<llvm::ArrayRef<int64_t>> shape) const {
   auto it = tensors.find(name);
   if (it == tensors.end())
     return failure("checkpoint " + dir + " has no tensor '" + name + "'");
-  return it->second.view;
+  const Location &location = it->second;
+  if (shape && llvm::ArrayRef<int64_t>(location.view.shape) != *shape)
+    return failure(files[location.file].path + ": tensor '" + name +
+                   "' has shape " + formatShape(location.view.shape) +
+                   ", config.json implies " + formatShape(*shape));
+  return location.view;
+}
+
+llvm::Expected<TensorView>
+SafeTensorsCheckpoint::floating(llvm::Expected<TensorView> tensor) const {
+  if (tensor && tensor->dtype == DType::U8)
+    return failure("tensor '" + tensor->name +
+                   "' is U8; trilm reads it as F16, BF16 or F32");
+  return tensor;
+}
+
+llvm::Expected<TensorView>
+SafeTensorsCheckpoint::getTensor(llvm::StringRef name) const {
+  return floating(find(name));
 }
 
 llvm::Expected<TensorView>
 SafeTensorsCheckpoint::getTensor(llvm::StringRef name,
                                  llvm::ArrayRef<int64_t> shape) const {
-  auto it = tensors.find(name);
-  if (it == tensors.end())
-    return getTensor(name);
-  const Location &location = it->second;
-  if (llvm::ArrayRef<int64_t>(location.view.shape) != shape)
-    return failure(files[location.file].path + ": tensor '" + name +
-                   "' has shape " + formatShape(location.view.shape) +
-                   ", config.json implies " + formatShape(shape));
-  return location.view;
+  return floating(find(name, shape));
+}
+
+llvm::Error SafeTensorsCheckpoint::checkTernary(llvm::StringRef name,
+                                                int64_t rows,
+                                                int64_t cols) const {
+  if (!isPackedBitNet())
+    return floating(find(name, {{rows, cols}})).takeError();
+  if (rows % 4 != 0)
+    return failure("tensor '" + name + "' has " + llvm::Twine(rows) +
+                   " rows; packed BitNet weights have a multiple of 4");
+  llvm::Expected<TensorView> packed = find(name, {{rows / 4, cols}});
+  if (!packed)
+    return packed.takeError();
+  if (packed->dtype != DType::U8)
+    return failure("tensor '" + name + "' is " + getDTypeName(packed->dtype) +
+                   "; the quantization_config says BitNet weights are packed "
+                   "as U8");
+  llvm::Expected<TensorView> scale = floating(find(scaleName(name)));
+  if (!scale)
+    return scale.takeError();
+  if (scale->numElements() != 1)
+    return failure("tensor '" + scaleName(name) + "' has shape " +
+                   formatShape(scale->shape) + "; a BitNet scale is one value");
+  return llvm::Error::success();
+}
+
+llvm::Expected<TernaryMatrix>
+SafeTensorsCheckpoint::getTernary(llvm::StringRef name, int64_t rows,
+                                  int64_t cols, ShardAxis axis,
+                                  Ternarize mode) const {
+  if (config.architecture == Architecture::BitNet &&
+      config.bitnetWeights == BitNetWeights::Latent)
+    // The model ternarises its master weights per tensor in its forward
+    // pass: absmean is its definition, not an approximation.
+    return Checkpoint::getTernary(name, rows, cols, axis, Ternarize::AbsMean);
+  if (!isPackedBitNet())
+    return Checkpoint::getTernary(name, rows, cols, axis, mode);
+  if (llvm::Error error = checkTernary(name, rows, cols))
+    return std::move(error);
+  TensorView packed = *find(name);
+  auto matrix =
+      unpackBitNetWeight(packed, *find(scaleName(name)), rows, cols,
+                         config.bitnetWeights == BitNetWeights::PackedDividing);
+  releasePages(packed.bytes);
+  return matrix;
 }

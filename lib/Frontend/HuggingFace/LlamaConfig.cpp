@@ -133,7 +133,8 @@ static std::string formatNumber(double value) {
 /// Accepts LlamaForCausalLM. A non-empty "architectures" decides; model_type
 /// "llama" is only trusted without it, because BitNet checkpoints with a
 /// different forward pass have been published as model_type "llama".
-static llvm::Error checkArchitecture(const ConfigReader &reader) {
+static llvm::Expected<Architecture>
+readArchitecture(const ConfigReader &reader) {
   std::string found;
   const Value *architecturesValue = reader.find("architectures");
   const llvm::json::Array *architectures =
@@ -145,7 +146,9 @@ static llvm::Error checkArchitecture(const ConfigReader &reader) {
     for (const Value &architecture : *architectures) {
       std::optional<llvm::StringRef> name = architecture.getAsString();
       if (name && *name == "LlamaForCausalLM")
-        return llvm::Error::success();
+        return Architecture::Llama;
+      if (name && *name == "BitNetForCausalLM")
+        return Architecture::BitNet;
       names.push_back(name ? name->str()
                            : llvm::formatv("{0}", architecture).str());
     }
@@ -154,26 +157,64 @@ static llvm::Error checkArchitecture(const ConfigReader &reader) {
   } else if (const Value *modelType = reader.find("model_type")) {
     std::optional<llvm::StringRef> name = modelType->getAsString();
     if (name && *name == "llama")
-      return llvm::Error::success();
+      return Architecture::Llama;
+    if (name && *name == "bitnet")
+      return Architecture::BitNet;
     found = llvm::formatv("model_type is {0}", *modelType).str();
   } else {
     found = "neither 'architectures' nor 'model_type' names the model";
   }
-  return reader.error(found + "; trilm compiles LlamaForCausalLM TriLMs");
+  return reader.error(found + "; trilm compiles LlamaForCausalLM (TriLM) and "
+                              "BitNetForCausalLM");
+}
+
+/// How a BitNet checkpoint stores its weights, from its quantization_config
+/// (transformers' BitNetQuantConfig: linear_class "bitlinear" by default,
+/// quantization_mode "offline").
+static llvm::Expected<BitNetWeights>
+readBitNetWeights(const ConfigReader &reader) {
+  const Value *value = reader.find("quantization_config");
+  const Object *quantization = value ? value->getAsObject() : nullptr;
+  auto field = [&](llvm::StringRef key,
+                   llvm::StringRef absent) -> std::optional<llvm::StringRef> {
+    const Value *found = quantization->get(key);
+    if (!found || found->kind() == Value::Null)
+      return absent;
+    return found->getAsString();
+  };
+  if (!quantization || field("quant_method", "") != "bitnet")
+    return reader.error("a BitNetForCausalLM config needs a quantization_config "
+                        "with quant_method \"bitnet\"");
+  std::optional<llvm::StringRef> linear = field("linear_class", "bitlinear");
+  std::optional<llvm::StringRef> mode = field("quantization_mode", "offline");
+  if (mode == "online")
+    return BitNetWeights::Latent;
+  if (mode != "offline")
+    return reader.error("quantization_config.quantization_mode must be "
+                        "\"offline\" or \"online\"");
+  if (linear == "bitlinear")
+    return BitNetWeights::PackedDividing;
+  if (linear == "autobitlinear")
+    return BitNetWeights::PackedMultiplying;
+  return reader.error("quantization_config.linear_class must be "
+                      "\"bitlinear\" or \"autobitlinear\"");
 }
 
 /// Rejects features whose presence changes the arithmetic that trilm
 /// compiles.
-static llvm::Error checkUnsupported(const ConfigReader &reader) {
+static llvm::Error checkUnsupported(const ConfigReader &reader,
+                                    Architecture architecture) {
   if (reader.find("rope_scaling"))
     return reader.error("rope_scaling is not supported");
+  llvm::StringRef expected =
+      architecture == Architecture::BitNet ? "relu2" : "silu";
   if (const Value *activation = reader.find("hidden_act")) {
     std::optional<llvm::StringRef> name = activation->getAsString();
-    if (!name || *name != "silu")
-      return reader.error(
-          llvm::formatv("hidden_act is {0}; trilm supports \"silu\"",
-                        *activation)
-              .str());
+    if (!name || *name != expected)
+      return reader.error(llvm::formatv("hidden_act is {0}; trilm supports "
+                                        "\"{1}\" for this architecture",
+                                        *activation, expected)
+                              .str());
   }
   for (llvm::StringRef bias : {"attention_bias", "mlp_bias"}) {
     bool enabled = false;
@@ -200,10 +241,17 @@ trilm::import::parseLlamaConfig(llvm::StringRef json,
     return failure(fileName + ": not a JSON object");
   ConfigReader reader(*object, fileName);
 
-  if (llvm::Error error = checkArchitecture(reader))
-    return std::move(error);
-
+  llvm::Expected<Architecture> architecture = readArchitecture(reader);
+  if (!architecture)
+    return architecture.takeError();
   LlamaConfig config;
+  config.architecture = *architecture;
+  if (config.architecture == Architecture::BitNet) {
+    llvm::Expected<BitNetWeights> weights = readBitNetWeights(reader);
+    if (!weights)
+      return weights.takeError();
+    config.bitnetWeights = *weights;
+  }
   config.maxPositions = 2048;
   // num_key_value_heads and head_dim default to other fields, below.
   bool hasKVHeads = reader.find("num_key_value_heads");
@@ -248,6 +296,10 @@ trilm::import::parseLlamaConfig(llvm::StringRef json,
           reader.readInteger("pretraining_model_parallel",
                              /*required=*/false, config.modelParallel))
     return std::move(error);
+  if (config.architecture == Architecture::BitNet &&
+      reader.find("pretraining_model_parallel"))
+    return reader.error("pretraining_model_parallel is a TriLM field; BitNet "
+                        "has one scale per matrix");
 
   if (llvm::Error error = reader.readNumber("rope_theta", config.ropeTheta))
     return std::move(error);
@@ -274,7 +326,7 @@ trilm::import::parseLlamaConfig(llvm::StringRef json,
                           ") is outside the vocabulary (vocab_size " +
                           llvm::Twine(config.vocabSize) + ")");
 
-  if (llvm::Error error = checkUnsupported(reader))
+  if (llvm::Error error = checkUnsupported(reader, config.architecture))
     return std::move(error);
 
   // Attention shapes.
@@ -305,6 +357,14 @@ trilm::import::parseLlamaConfig(llvm::StringRef json,
   // Within the limits above, so no overflow.
   int64_t queryExtent = config.numHeads * config.headDim;
   int64_t keyValueExtent = config.numKVHeads * config.headDim;
+  // BitNet normalises the attention output with a hidden_size norm.
+  if (config.architecture == Architecture::BitNet &&
+      queryExtent != config.hiddenSize)
+    return reader.error("num_attention_heads * head_dim (" +
+                        llvm::Twine(queryExtent) +
+                        ") differs from hidden_size (" +
+                        llvm::Twine(config.hiddenSize) +
+                        "), the width of BitNet's attn_sub_norm");
 
   // TriLM scales: one per model-parallel shard, so every sharded extent must
   // split evenly (column-parallel rows of q, k, v, gate, up; row-parallel

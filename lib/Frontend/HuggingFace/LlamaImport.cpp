@@ -196,8 +196,13 @@ Value ForwardBuilder::block(Value x, Value layer, Value &keyCache,
   valueCache = tensor::InsertSliceOp::create(
       b, attentionLoc, attention.getNewValueCache(), valueCache, offsets,
       valueSizes, strides);
-  Value attended = linear(attention.getResult(), slots.output, layer,
-                          inLayer("self_attn.o_proj"));
+  bool bitnet = c.architecture == import::Architecture::BitNet;
+  Value attentionOut = attention.getResult();
+  if (bitnet)
+    attentionOut =
+        norm(attentionOut, slots.attentionSubNorm, "self_attn.attn_sub_norm");
+  Value attended =
+      linear(attentionOut, slots.output, layer, inLayer("self_attn.o_proj"));
   x = arith::AddFOp::create(b, inLayer("self_attn.residual"), x, attended);
 
   // MLP: gate and up are one matmul.
@@ -208,8 +213,11 @@ Value ForwardBuilder::block(Value x, Value layer, Value &keyCache,
   Value gate = columns(gateUp, 0, f, gateUpLoc);
   Value up = columns(gateUp, f, f, gateUpLoc);
   Value activated = llm::GatedActivationOp::create(
-      b, inLayer("mlp.act_fn"), gate.getType(), llm::ActivationFunction::silu,
+      b, inLayer("mlp.act_fn"), gate.getType(),
+      bitnet ? llm::ActivationFunction::relu2 : llm::ActivationFunction::silu,
       gate, up);
+  if (bitnet)
+    activated = norm(activated, slots.mlpSubNorm, "mlp.ffn_sub_norm");
   Value down =
       linear(activated, slots.down, layer, inLayer("mlp.down_proj"));
   return arith::AddFOp::create(b, inLayer("mlp.residual"), x, down);
@@ -328,10 +336,15 @@ static ModelSummary summarize(const LlamaConfig &config,
         config.numLayers * (slot->type.getStorageType().getNumElements() +
                             slot->scales.type.getNumElements() * 4);
   }
+  int64_t subNorms = config.architecture == import::Architecture::BitNet
+                         ? config.numLayers * (config.numHeads * config.headDim +
+                                               config.intermediateSize)
+                         : 0;
   summary.parameters = summary.ternaryParameters +
                        config.vocabSize * config.hiddenSize *
                            (config.tieWordEmbeddings ? 1 : 2) +
-                       config.hiddenSize * (2 * config.numLayers + 1);
+                       config.hiddenSize * (2 * config.numLayers + 1) +
+                       subNorms;
   summary.weightBytes = layout.totalBytes;
   return summary;
 }

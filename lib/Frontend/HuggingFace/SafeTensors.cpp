@@ -46,6 +46,8 @@ llvm::StringRef trilm::import::getDTypeName(DType dtype) {
     return "BF16";
   case DType::F32:
     return "F32";
+  case DType::U8:
+    return "U8";
   }
   llvm_unreachable("unknown DType");
 }
@@ -57,6 +59,8 @@ int64_t trilm::import::getDTypeSize(DType dtype) {
     return 2;
   case DType::F32:
     return 4;
+  case DType::U8:
+    return 1;
   }
   llvm_unreachable("unknown DType");
 }
@@ -105,6 +109,8 @@ float TensorView::at(int64_t index) const {
     return bfloat16ToFloat(llvm::support::endian::read16le(element));
   case DType::F32:
     return llvm::bit_cast<float>(llvm::support::endian::read32le(element));
+  case DType::U8:
+    return *element;
   }
   llvm_unreachable("unknown DType");
 }
@@ -129,6 +135,10 @@ void TensorView::read(int64_t begin, llvm::MutableArrayRef<float> out) const {
     for (int64_t i = 0; i < count; ++i)
       out[i] = llvm::bit_cast<float>(
           llvm::support::endian::read32le(element + 4 * i));
+    return;
+  case DType::U8:
+    for (int64_t i = 0; i < count; ++i)
+      out[i] = element[i];
     return;
   }
   llvm_unreachable("unknown DType");
@@ -170,6 +180,8 @@ static std::optional<DType> parseDType(llvm::StringRef name) {
     return DType::BF16;
   if (name == "F32")
     return DType::F32;
+  if (name == "U8")
+    return DType::U8;
   return std::nullopt;
 }
 
@@ -197,7 +209,7 @@ static llvm::Expected<Entry> parseEntry(llvm::StringRef name,
   std::optional<DType> dtype = parseDType(*dtypeName);
   if (!dtype)
     return entryError("has dtype " + *dtypeName +
-                      "; trilm reads F16, BF16 and F32");
+                      "; trilm reads F16, BF16, F32 and (packed BitNet weights) U8");
   entry.dtype = *dtype;
 
   const llvm::json::Value *shapeValue = fields->get("shape");

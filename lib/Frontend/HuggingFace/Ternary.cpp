@@ -65,8 +65,10 @@ static double getMagnitudeTolerance(DType dtype) {
     return std::ldexp(1.0, -7);
   case DType::F32:
     return 1e-6;
+  case DType::U8:
+    break;
   }
-  llvm_unreachable("unknown DType");
+  llvm_unreachable("extractTernary reads float tensors only");
 }
 
 /// "(0.0213, 0.0402, 0.0611)", or the two smallest and largest of many, with
@@ -141,6 +143,9 @@ trilm::import::extractTernary(const TensorView &tensor, int64_t shards,
   if (tensor.shape.size() != 2)
     return tensorError(" has shape " + formatShape(tensor.shape) +
                        "; a ternary matrix is 2-D");
+  if (tensor.dtype == DType::U8)
+    return tensorError(" is U8; trilm reads unpacked weights as F16, BF16 or "
+                       "F32");
   if (shards < 1)
     return tensorError(": shard count " + llvm::Twine(shards) +
                        " is not positive");
@@ -220,6 +225,53 @@ trilm::import::extractTernary(const TensorView &tensor, int64_t shards,
       }
       double trit = std::round(static_cast<double>(row[c]) / scale);
       trits[c] = static_cast<int8_t>(std::clamp(trit, -1.0, 1.0));
+    }
+  }
+  return matrix;
+}
+
+llvm::Expected<TernaryMatrix>
+trilm::import::unpackBitNetWeight(const TensorView &packed,
+                                  const TensorView &scale, int64_t rows,
+                                  int64_t cols, bool divide) {
+  auto tensorError = [&](const llvm::Twine &what) {
+    return failure("tensor '" + packed.name + "'" + what);
+  };
+  int64_t packedRows = rows / 4;
+  if (rows % 4 != 0 || packed.dtype != DType::U8 ||
+      llvm::ArrayRef<int64_t>(packed.shape) !=
+          llvm::ArrayRef<int64_t>{packedRows, cols})
+    return tensorError(" is not " + llvm::Twine(rows) + " x " +
+                       llvm::Twine(cols) +
+                       " trits packed four per U8 along the rows");
+  if (scale.numElements() != 1 || scale.dtype == DType::U8)
+    return failure("tensor '" + scale.name + "' is not one float");
+  float given = scale.at(0);
+  if (!std::isfinite(given) || given == 0.0f) {
+    std::string text;
+    llvm::raw_string_ostream(text) << llvm::format("%g", given);
+    return failure("tensor '" + scale.name + "' (" + text +
+                   ") is not a finite, non-zero scale");
+  }
+
+  TernaryMatrix matrix;
+  matrix.rows = rows;
+  matrix.cols = cols;
+  matrix.axis = ShardAxis::Rows;
+  matrix.scales = {divide ? 1.0f / given : given};
+  matrix.trits.resize(rows * cols);
+  // Slice i of the rows sits in bits 2i..2i+1 of every byte.
+  for (int64_t row = 0; row < rows; ++row) {
+    int64_t slice = row / packedRows;
+    const uint8_t *bytes = packed.bytes.data() + (row % packedRows) * cols;
+    int8_t *trits = matrix.trits.data() + row * cols;
+    for (int64_t col = 0; col < cols; ++col) {
+      int code = (bytes[col] >> (2 * slice)) & 3;
+      if (code == 3)
+        return tensorError(": element [" + llvm::Twine(row) + ", " +
+                           llvm::Twine(col) +
+                           "] has the code 3, which is no trit");
+      trits[col] = static_cast<int8_t>(code - 1);
     }
   }
   return matrix;

@@ -33,8 +33,10 @@ Type elementTypeOf(Builder &b, import::DType dtype) {
     return b.getBF16Type();
   case import::DType::F32:
     return b.getF32Type();
+  case import::DType::U8:
+    break;
   }
-  llvm_unreachable("unknown dtype");
+  llvm_unreachable("Checkpoint::getTensor returns float tensors only");
 }
 
 int64_t byteSize(RankedTensorType type) {
@@ -43,7 +45,8 @@ int64_t byteSize(RankedTensorType type) {
 
 /// Names of a block's tensors.
 struct BlockNames {
-  std::string q, k, v, o, gate, up, down, inputNorm, postNorm;
+  std::string q, k, v, o, gate, up, down, inputNorm, postNorm, attentionSubNorm,
+      mlpSubNorm;
 
   explicit BlockNames(int64_t layer) {
     std::string p = llvm::formatv("model.layers.{0}.", layer).str();
@@ -56,6 +59,8 @@ struct BlockNames {
     down = p + "mlp.down_proj.weight";
     inputNorm = p + "input_layernorm.weight";
     postNorm = p + "post_attention_layernorm.weight";
+    attentionSubNorm = p + "self_attn.attn_sub_norm.weight";
+    mlpSubNorm = p + "mlp.ffn_sub_norm.weight";
   }
 };
 
@@ -218,7 +223,8 @@ llvm::Error Importer::run() {
   const LlamaConfig &c = config;
   int64_t qWidth = c.numHeads * c.headDim;
   int64_t kvWidth = c.numKVHeads * c.headDim;
-  total = 2 + (c.tieWordEmbeddings ? 0 : 1) + 9 * c.numLayers;
+  bool bitnet = c.architecture == import::Architecture::BitNet;
+  total = 2 + (c.tieWordEmbeddings ? 0 : 1) + (bitnet ? 11 : 9) * c.numLayers;
   if (auto error = raw("model.embed_tokens.weight", layout.embedding))
     return error;
   if (!c.tieWordEmbeddings)
@@ -252,6 +258,14 @@ llvm::Error Importer::run() {
                             base + block.postAttentionNorm.offset,
                             c.hiddenSize))
       return error;
+    if (c.architecture != import::Architecture::BitNet)
+      continue;
+    if (auto error = vector(names.attentionSubNorm,
+                            base + block.attentionSubNorm.offset, qWidth))
+      return error;
+    if (auto error = vector(names.mlpSubNorm, base + block.mlpSubNorm.offset,
+                            c.intermediateSize))
+      return error;
   }
   return llvm::Error::success();
 }
@@ -269,19 +283,25 @@ llvm::Error checkTensors(const Checkpoint &checkpoint) {
     return error;
   for (int64_t layer = 0; layer < c.numLayers; ++layer) {
     BlockNames names(layer);
-    std::pair<StringRef, SmallVector<int64_t, 2>> expected[] = {
-        {names.q, {qWidth, c.hiddenSize}},
-        {names.k, {kvWidth, c.hiddenSize}},
-        {names.v, {kvWidth, c.hiddenSize}},
-        {names.o, {c.hiddenSize, qWidth}},
-        {names.gate, {c.intermediateSize, c.hiddenSize}},
-        {names.up, {c.intermediateSize, c.hiddenSize}},
-        {names.down, {c.hiddenSize, c.intermediateSize}},
-        {names.inputNorm, {c.hiddenSize}},
-        {names.postNorm, {c.hiddenSize}},
+    std::tuple<StringRef, int64_t, int64_t> ternary[] = {
+        {names.q, qWidth, c.hiddenSize},
+        {names.k, kvWidth, c.hiddenSize},
+        {names.v, kvWidth, c.hiddenSize},
+        {names.o, c.hiddenSize, qWidth},
+        {names.gate, c.intermediateSize, c.hiddenSize},
+        {names.up, c.intermediateSize, c.hiddenSize},
+        {names.down, c.hiddenSize, c.intermediateSize},
     };
-    for (auto &[name, shape] : expected)
-      if (auto error = check(name, shape))
+    for (auto &[name, rows, cols] : ternary)
+      if (auto error = checkpoint.checkTernary(name, rows, cols))
+        return error;
+    SmallVector<std::pair<StringRef, int64_t>> norms = {
+        {names.inputNorm, c.hiddenSize}, {names.postNorm, c.hiddenSize}};
+    if (c.architecture == import::Architecture::BitNet)
+      norms.append({{names.attentionSubNorm, qWidth},
+                    {names.mlpSubNorm, c.intermediateSize}});
+    for (auto &[name, size] : norms)
+      if (auto error = check(name, {size}))
         return error;
   }
   return llvm::Error::success();
@@ -359,6 +379,10 @@ trilm::frontend::planWeights(MLIRContext &context, const Checkpoint &checkpoint,
                             ShardAxis::Cols);
   block.inputNorm = plan.vector(c.hiddenSize);
   block.postAttentionNorm = plan.vector(c.hiddenSize);
+  if (c.architecture == import::Architecture::BitNet) {
+    block.attentionSubNorm = plan.vector(qWidth);
+    block.mlpSubNorm = plan.vector(c.intermediateSize);
+  }
   layout.layerStride = plan.cursor;
   layout.totalBytes = layout.firstLayer + c.numLayers * layout.layerStride;
   return layout;

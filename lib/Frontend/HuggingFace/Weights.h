@@ -39,6 +39,9 @@ struct TernarySlot {
 struct BlockSlots {
   TernarySlot qkv, output, gateUp, down;
   WeightSlot inputNorm, postAttentionNorm; // f32
+  /// BitNet's norms of o_proj's and down_proj's inputs (f32); no type
+  /// otherwise.
+  WeightSlot attentionSubNorm, mlpSubNorm;
 };
 
 struct WeightsLayout {

@@ -27,8 +27,36 @@
 
 namespace trilm::import {
 
-/// The fields of a LlamaForCausalLM config.json that the compiler uses.
+/// The model families the LLaMA importer builds.
+enum class Architecture {
+  /// LlamaForCausalLM (TriLM): SwiGLU, one scale per model-parallel shard.
+  Llama,
+  /// BitNetForCausalLM (BitNet b1.58): a LLaMA with RMSNorms before o_proj
+  /// and down_proj ("sub-norms"), a ReLU²-gated MLP and one scale per
+  /// ternary matrix.
+  BitNet,
+};
+
+/// How a BitNet checkpoint stores its ternary weights (its
+/// quantization_config).
+enum class BitNetWeights {
+  /// linear_class "bitlinear": uint8, four trits per byte along the rows,
+  /// W = trits / weight_scale.
+  PackedDividing,
+  /// linear_class "autobitlinear", quantization_mode "offline": the same
+  /// packing, W = trits * weight_scale.
+  PackedMultiplying,
+  /// quantization_mode "online": float master weights that the model
+  /// ternarises per tensor (absmean) in its forward pass.
+  Latent,
+};
+
+/// The fields of a LlamaForCausalLM (or BitNetForCausalLM) config.json that
+/// the compiler uses.
 struct LlamaConfig {
+  Architecture architecture = Architecture::Llama;
+  /// BitNet only.
+  BitNetWeights bitnetWeights = BitNetWeights::PackedMultiplying;
   int64_t vocabSize = 0;
   int64_t hiddenSize = 0;
   int64_t intermediateSize = 0;
@@ -50,16 +78,18 @@ struct LlamaConfig {
 
 /// Parses and validates config.json text; `fileName` prefixes errors.
 /// Rejects other architectures (a non-empty "architectures" must list
-/// LlamaForCausalLM; model_type "llama" counts only without one),
-/// rope_scaling, a hidden_act other than silu, attention or MLP biases, and a
-/// pretraining_model_parallel that does not divide every sharded extent.
+/// LlamaForCausalLM or BitNetForCausalLM; model_type "llama" or "bitnet"
+/// counts only without one), rope_scaling, a hidden_act other than silu
+/// (relu2 for BitNet), attention or MLP biases, a BitNet
+/// quantization_config other than bitnet's, and a pretraining_model_parallel
+/// that does not divide every sharded extent.
 llvm::Expected<LlamaConfig> parseLlamaConfig(llvm::StringRef json,
                                              llvm::StringRef fileName);
 
 /// Element types of safetensors tensors that the importer accepts.
-enum class DType { F16, BF16, F32 };
+enum class DType { F16, BF16, F32, U8 };
 
-/// The safetensors name of `dtype` ("F16", "BF16", "F32").
+/// The safetensors name of `dtype` ("F16", "BF16", "F32", "U8").
 llvm::StringRef getDTypeName(DType dtype);
 /// Bytes per element of `dtype`.
 int64_t getDTypeSize(DType dtype);
@@ -73,7 +103,8 @@ struct TensorView {
   llvm::ArrayRef<uint8_t> bytes;
 
   int64_t numElements() const;
-  /// Element `index` (row-major) converted to f32.
+  /// Element `index` (row-major) converted to f32 (U8 elements too: their
+  /// value).
   float at(int64_t index) const;
   /// Elements [begin, begin + out.size()) converted to f32.
   void read(int64_t begin, llvm::MutableArrayRef<float> out) const;
@@ -121,6 +152,17 @@ llvm::Expected<TernaryMatrix> extractTernary(const TensorView &tensor,
                                              int64_t shards, ShardAxis axis,
                                              Ternarize mode);
 
+/// Trits and the one scale of a BitNet weight packed as transformers packs
+/// them: `packed` is U8 [rows / 4, cols], trit (i * rows / 4 + r, c) in bits
+/// 2i..2i+1 of byte (r, c), stored plus one; `scale` holds one float, the
+/// weight_scale, which W = trits / weight_scale (`divide`) or trits *
+/// weight_scale uses. A code 3, a non-finite or zero scale, or a wrong shape
+/// is an error naming the tensor.
+llvm::Expected<TernaryMatrix> unpackBitNetWeight(const TensorView &packed,
+                                                 const TensorView &scale,
+                                                 int64_t rows, int64_t cols,
+                                                 bool divide);
+
 /// A model's configuration and weights, as a frontend reads them: the
 /// tensors are named as in Hugging Face checkpoints (model.layers.N.mlp.
 /// down_proj.weight), whatever the file calls them, so that one importer
@@ -133,8 +175,8 @@ public:
   virtual ~Checkpoint();
 
   const LlamaConfig &getConfig() const { return config; }
-  /// The floating-point tensor `name`; an error names the tensor when it is
-  /// missing.
+  /// The floating-point tensor `name` (F16, BF16 or F32); an error names the
+  /// tensor when it is missing or of another type.
   virtual llvm::Expected<TensorView> getTensor(llvm::StringRef name) const = 0;
   /// The tensor `name` with the given shape; an error says which dimension
   /// disagrees (with the configuration) when it differs.
@@ -145,6 +187,11 @@ public:
   /// given shape, reading none of its elements.
   virtual llvm::Error checkShape(llvm::StringRef name,
                                  llvm::ArrayRef<int64_t> shape) const;
+
+  /// Checks that the ternary weight `name` (rows x cols) exists in the form
+  /// getTernary reads, reading none of its elements.
+  virtual llvm::Error checkTernary(llvm::StringRef name, int64_t rows,
+                                   int64_t cols) const;
 
   /// How the scales of the block weights are grouped: 0 for one scale per
   /// model-parallel shard (getConfig().modelParallel along each layer's
