@@ -12,6 +12,8 @@ packages=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22 lld-22
   libclang-rt-22-dev libpcre2-dev libicu-dev pkg-config
   libomp-22-dev libgtest-dev
+  # ONNX's protobuf schema, for the ONNX frontend.
+  libonnx-dev libprotobuf-dev
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
   # The reference for whole-model tests: transformers (from PyPI) runs on
   # Debian's CPU build of PyTorch; PyPI's torch wheels need CUDA libraries.

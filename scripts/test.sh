@@ -36,6 +36,7 @@ TRILM_SANITIZER_BUILD_DIR="$asan" "$root/scripts/fuzz.sh" 15 || status=1
 echo "== sanitizers: pytest on malformed input =="
 TRILM_BUILD_DIR="$asan" TRILM_SANITIZED=1 "$root/.venv/bin/python" -m pytest -q \
   "$root/python/tests/test_model_errors.py" \
-  "$root/python/tests/test_gguf.py::test_unsupported_files_get_one_error_line" || status=1
+  "$root/python/tests/test_gguf.py::test_unsupported_files_get_one_error_line" \
+  "$root/python/tests/test_onnx.py" "$root/python/tests/test_bitnet.py::test_errors" || status=1
 
 exit $status

@@ -10,7 +10,9 @@
 
 #include "trilm/Compiler/Compiler.h"
 
+#include "trilm/Dialect/Ternary/Transforms/Passes.h"
 #include "trilm/Frontend/GGUF/GGUFCheckpoint.h"
+#include "trilm/Frontend/ONNX/ONNXImport.h"
 
 #include "Link.h"
 
@@ -152,7 +154,7 @@ llvm::Error emit(ModuleOp module, const cpu::CPUTarget &target,
 }
 
 llvm::Error checkOptions(llvm::StringRef output, const CompileOptions &options,
-                         bool fromCheckpoint) {
+                         bool fromCheckpoint, bool fromONNX) {
   bool linked = options.emit == EmitKind::Library ||
                 options.emit == EmitKind::Executable;
   bool external = options.weights == WeightsKind::External;
@@ -166,9 +168,9 @@ llvm::Error checkOptions(llvm::StringRef output, const CompileOptions &options,
   if (options.emit == EmitKind::Executable && !fromCheckpoint)
     return failure("--emit=exe applies to checkpoints (directories and .gguf "
                    "files)");
-  if (options.emit == EmitKind::Imported && !fromCheckpoint)
+  if (options.emit == EmitKind::Imported && !fromCheckpoint && !fromONNX)
     return failure("--emit=imported applies to checkpoints (directories and "
-                   ".gguf files)");
+                   ".gguf files) and ONNX models");
   if (fromCheckpoint && options.emit == EmitKind::Object && output == "-")
     return failure("compiling a checkpoint to an object needs an output file "
                    "(-o)");
@@ -237,7 +239,9 @@ llvm::Expected<CompileResult> trilm::compile(llvm::StringRef input,
                                              const CompileOptions &options) {
   bool fromCheckpoint =
       input.ends_with(".gguf") || llvm::sys::fs::is_directory(input);
-  if (llvm::Error error = checkOptions(output, options, fromCheckpoint))
+  bool fromONNX = input.ends_with(".onnx");
+  if (llvm::Error error =
+          checkOptions(output, options, fromCheckpoint, fromONNX))
     return std::move(error);
   CPUPipelineOptions pipeline;
   pipeline.triple = expandTriple(options.triple);
@@ -325,6 +329,28 @@ llvm::Expected<CompileResult> trilm::compile(llvm::StringRef input,
         return std::move(error);
       return result;
     }
+  } else if (fromONNX) {
+    auto imported = onnx_import::importModel(context, input);
+    if (!imported)
+      return imported.takeError();
+    module = std::move(*imported);
+    // Constant weights with ternary values become ternary.matmul.
+    if (llvm::Error error = runPasses(*module, [&](OpPassManager &pm) {
+          ternary::TernaryRaiseMatmulOptions raise;
+          raise.packing = options.packing;
+          pm.addPass(ternary::createTernaryRaiseMatmul(raise));
+        }))
+      return std::move(error);
+    if (options.emit == EmitKind::Imported) {
+      if (llvm::Error error = writeText(
+              output, [&](llvm::raw_ostream &os) { module->print(os); }))
+        return std::move(error);
+      return result;
+    }
+    if (llvm::Error error = runPasses(*module, [&](OpPassManager &pm) {
+          buildCPUStrategyPipeline(pm, pipeline);
+        }))
+      return std::move(error);
   } else {
     std::string error;
     auto file = openInputFile(input, &error);

@@ -58,7 +58,8 @@ static cl::opt<EmitKind> emit(
     "emit", cl::desc("What to write"), cl::init(EmitKind::Object),
     cl::values(clEnumValN(EmitKind::Imported, "imported",
                           "the model IR as imported from a checkpoint (llm, "
-                          "ternary and tensor ops)"),
+                          "ternary and tensor ops) or an ONNX model (linalg "
+                          "and ternary ops)"),
                clEnumValN(EmitKind::MLIR, "mlir", "the LLVM-dialect module"),
                clEnumValN(EmitKind::LLVM, "llvm", "optimised LLVM IR"),
                clEnumValN(EmitKind::Object, "obj", "an object file"),
@@ -70,7 +71,8 @@ static cl::opt<EmitKind> emit(
                           "(checkpoints only)")),
     cl::cat(toolOptions));
 static cl::opt<PackingScheme> packing(
-    "packing", cl::desc("Ternary weight packing (checkpoints only)"),
+    "packing",
+    cl::desc("Ternary weight packing (checkpoints and ONNX models)"),
     cl::init(PackingScheme::tq2),
     cl::values(clEnumValN(PackingScheme::tq2, "tq2",
                           "2 bits per weight (llama.cpp TQ2_0 codes)"),
@@ -148,7 +150,8 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "trilm-compile: compile a TriLM checkpoint directory (config.json, "
-      "safetensors), a GGUF file (llama, TQ1_0/TQ2_0) or ternary MLIR to MLIR, LLVM IR, an object file, a "
+      "safetensors), a GGUF file (llama, TQ1_0/TQ2_0), an ONNX model or ternary "
+      "MLIR to MLIR, LLVM IR, an object file, a "
       "shared library or a program\n");
   auto startTime = std::chrono::steady_clock::now();
 

@@ -25,7 +25,8 @@ namespace trilm {
 
 /// What a compilation writes.
 enum class EmitKind {
-  /// The model IR as imported (checkpoints): llm, ternary and tensor ops.
+  /// The model IR as imported (checkpoints: llm, ternary and tensor ops;
+  /// ONNX models: linalg and ternary ops).
   Imported,
   /// The module lowered to the LLVM dialect.
   MLIR,

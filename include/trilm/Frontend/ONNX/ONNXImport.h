@@ -1,0 +1,39 @@
+//===- ONNXImport.h - ONNX graphs as MLIR -----------------------*- C++ -*-===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+// Imports an ONNX model (parsed with ONNX's own protobuf schema) as one
+// function of linalg, arith and math ops on tensors, in destination-passing
+// style:
+//
+//   func @<graph>(%input0: memref<...xf32>, ..., %output0: memref<...xf32>,
+//                 ...)
+//
+// with static shapes; the caller owns every buffer. Constant MatMul/Gemm
+// weights become linalg.matmul operands that `ternary-raise-matmul` turns
+// into ternary.matmul when their values are ternary.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TRILM_FRONTEND_ONNX_ONNXIMPORT_H
+#define TRILM_FRONTEND_ONNX_ONNXIMPORT_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/Support/Error.h"
+
+namespace trilm::onnx_import {
+
+/// The lowest and highest opset of the default domain trilm imports.
+constexpr int64_t kMinOpset = 13;
+constexpr int64_t kMaxOpset = 21;
+
+/// Reads `path` (external data files beside it, never outside its directory)
+/// and builds the module. Everything unsupported (an op, an opset, a dynamic
+/// or non-f32 shape) is one error line naming the node or value.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+importModel(mlir::MLIRContext &context, llvm::StringRef path);
+
+} // namespace trilm::onnx_import
+
+#endif // TRILM_FRONTEND_ONNX_ONNXIMPORT_H

@@ -1,0 +1,239 @@
+"""ONNX models compiled by trilm-compile, against onnxruntime on the same file.
+
+The graphs are built here with the onnx package: MLPs whose constant MatMul
+and Gemm weights are ternary (found and packed by ternary-raise-matmul) or
+not (compiled through linalg), with element-wise ops and broadcasting. The
+compiled function takes the graph's inputs and then its outputs as memref
+descriptors (`_mlir_ciface_<graph>`), called here through ctypes."""
+
+import ctypes
+import subprocess
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+OPSET = 17
+
+
+def memref_type(rank):
+    class MemRef(ctypes.Structure):
+        _fields_ = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p),
+                    ("offset", ctypes.c_int64), ("sizes", ctypes.c_int64 * rank),
+                    ("strides", ctypes.c_int64 * rank)]
+    return MemRef
+
+
+def descriptor(array):
+    memref = memref_type(array.ndim)()
+    memref.allocated = memref.aligned = array.ctypes.data
+    memref.offset = 0
+    for i, (size, stride) in enumerate(zip(array.shape, array.strides)):
+        memref.sizes[i] = size
+        memref.strides[i] = stride // array.itemsize
+    return memref
+
+
+def call(library, name, inputs, output_shapes):
+    """Runs the compiled graph; returns its outputs."""
+    lib = ctypes.CDLL(str(library))
+    inputs = [np.ascontiguousarray(x, dtype=np.float32) for x in inputs]
+    outputs = [np.zeros(shape, np.float32) for shape in output_shapes]
+    descriptors = [descriptor(a) for a in inputs + outputs]
+    getattr(lib, "_mlir_ciface_" + name)(*[ctypes.byref(d) for d in descriptors])
+    return outputs
+
+
+def ternary(rng, k, n, column_groups=1):
+    """A [K, N] MatMul weight: trits times one scale per group of output
+    columns (N)."""
+    trits = rng.integers(-1, 2, size=(k, n)).astype(np.float32)
+    scales = np.repeat(rng.integers(8, 40, column_groups) / 128.0, n // column_groups)
+    return (trits * scales[None, :]).astype(np.float32)
+
+
+def mlp_model(seed=0, batch=3):
+    """x -> ternary MatMul -> +b -> Relu -> ternary MatMul (2 scale groups)
+    -> +b -> Sigmoid -> Gemm(transB, alpha, beta; dense weights) -> Tanh -> *c."""
+    rng = np.random.default_rng(seed)
+    initializers = {
+        "w1": ternary(rng, 256, 384), "b1": rng.standard_normal(384).astype(np.float32),
+        "w2": ternary(rng, 384, 128, column_groups=2),
+        "b2": rng.standard_normal((1, 128)).astype(np.float32),
+        "w3": (rng.standard_normal((64, 128)) * 0.1).astype(np.float32),
+        "c3": rng.standard_normal(64).astype(np.float32),
+        "k": np.array([1.5], np.float32),
+    }
+    nodes = [
+        helper.make_node("MatMul", ["x", "w1"], ["h1"], name="fc1"),
+        helper.make_node("Add", ["h1", "b1"], ["h2"], name="bias1"),
+        helper.make_node("Relu", ["h2"], ["h3"], name="relu"),
+        helper.make_node("MatMul", ["h3", "w2"], ["h4"], name="fc2"),
+        helper.make_node("Add", ["h4", "b2"], ["h5"], name="bias2"),
+        helper.make_node("Sigmoid", ["h5"], ["h6"], name="sigmoid"),
+        helper.make_node("Gemm", ["h6", "w3", "c3"], ["h7"], name="dense", transB=1,
+                         alpha=0.5, beta=2.0),
+        helper.make_node("Tanh", ["h7"], ["h8"], name="tanh"),
+        helper.make_node("Mul", ["h8", "k"], ["y"], name="scale"),
+    ]
+    graph = helper.make_graph(
+        nodes, "mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, 256])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch, 64])],
+        [numpy_helper.from_array(v, name) for name, v in initializers.items()])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                             ir_version=8)
+
+
+def trilm_compile(tools, model_path, output, *flags, check=True):
+    result = subprocess.run([tools["compile"], str(model_path), "-o", str(output),
+                             *flags], capture_output=True, text=True)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def onnxruntime_outputs(path, inputs):
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, inputs)
+
+
+def assert_close(got, want):
+    error = np.max(np.abs(got - want)) / np.max(np.abs(want))
+    assert error < 1e-4, error
+
+
+@pytest.mark.parametrize("packing", ["tq2", "tq1"])
+def test_mlp_matches_onnxruntime(tools, tmp_path, packing):
+    path = tmp_path / "mlp.onnx"
+    onnx.save(mlp_model(), path)
+    x = np.random.default_rng(1).standard_normal((3, 256)).astype(np.float32)
+    (want,) = onnxruntime_outputs(path, {"x": x})
+
+    imported = trilm_compile(tools, path, tmp_path / "mlp.mlir", "--emit=imported",
+                             f"--packing={packing}")
+    text = (tmp_path / "mlp.mlir").read_text()
+    # The two ternary MatMuls are found and packed; the dense Gemm is not.
+    assert text.count("ternary.matmul") == 2, imported.stderr
+    assert text.count(f"!ternary.packed<384x256, {packing}>") >= 1
+    assert text.count("linalg.matmul") == 1
+
+    trilm_compile(tools, path, tmp_path / "mlp.so", "--emit=lib", f"--packing={packing}")
+    (got,) = call(tmp_path / "mlp.so", "mlp", [x], [(3, 64)])
+    assert_close(got, want)
+
+
+def test_external_data(tools, tmp_path):
+    path = tmp_path / "mlp.onnx"
+    onnx.save_model(mlp_model(seed=2), path, save_as_external_data=True,
+                    all_tensors_to_one_file=True, location="mlp.data", size_threshold=0)
+    assert (tmp_path / "mlp.data").exists()
+    x = np.random.default_rng(3).standard_normal((3, 256)).astype(np.float32)
+    (want,) = onnxruntime_outputs(path, {"x": x})
+    trilm_compile(tools, path, tmp_path / "mlp.so", "--emit=lib")
+    (got,) = call(tmp_path / "mlp.so", "mlp", [x], [(3, 64)])
+    assert_close(got, want)
+
+
+def test_two_inputs_broadcasting_and_outputs(tools, tmp_path):
+    """Graph inputs broadcast against each other; two outputs."""
+    nodes = [helper.make_node("Sub", ["a", "b"], ["d"], name="sub"),
+             helper.make_node("Div", ["d", "a"], ["q"], name="div"),
+             helper.make_node("Neg", ["q"], ["n"], name="neg")]
+    graph = helper.make_graph(
+        nodes, "pair",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, [2, 1, 5]),
+         helper.make_tensor_value_info("b", TensorProto.FLOAT, [4, 1])],
+        [helper.make_tensor_value_info("n", TensorProto.FLOAT, [2, 4, 5]),
+         helper.make_tensor_value_info("d", TensorProto.FLOAT, [2, 4, 5])])
+    path = tmp_path / "pair.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                                ir_version=8), path)
+    rng = np.random.default_rng(4)
+    a = rng.uniform(1, 2, (2, 1, 5)).astype(np.float32)
+    b = rng.standard_normal((4, 1)).astype(np.float32)
+    want = onnxruntime_outputs(path, {"a": a, "b": b})
+    trilm_compile(tools, path, tmp_path / "pair.so", "--emit=lib")
+    got = call(tmp_path / "pair.so", "pair", [a, b], [(2, 4, 5), (2, 4, 5)])
+    for g, w in zip(got, want):
+        assert_close(g, w)
+
+
+def with_node(model, node):
+    model.graph.node.append(node)
+    model.graph.output[0].name = node.output[0]
+    return model
+
+
+def escaping_data(model):
+    tensor = model.graph.initializer[0]
+    tensor.ClearField("raw_data")
+    tensor.data_location = TensorProto.EXTERNAL
+    tensor.external_data.add(key="location", value="../outside.data")
+    return model
+
+
+def dynamic_input(model):
+    model.graph.input[0].type.tensor_type.shape.dim[0].dim_param = "batch"
+    return model
+
+
+def int_input(model):
+    model.graph.input[0].type.tensor_type.elem_type = TensorProto.INT64
+    return model
+
+
+def old_opset(model):
+    model.opset_import[0].version = 9
+    return model
+
+
+def broken_broadcast(model):
+    model.graph.initializer[1].CopyFrom(
+        numpy_helper.from_array(np.zeros(7, np.float32), "b1"))
+    return model
+
+
+def dangling_input(model):
+    model.graph.node[1].input[0] = "nowhere"
+    return model
+
+
+ERRORS = {
+    "softmax": (lambda m: with_node(m, helper.make_node("Softmax", ["y"], ["z"],
+                                                        name="probs")),
+                "node 'probs' (Softmax): op type not supported"),
+    "opset": (old_opset, "opset 9 is not supported (13 to 21 are)"),
+    "dynamic": (dynamic_input, "input 'x' has a dynamic dimension 0 ('batch'); trilm "
+                               "compiles static shapes"),
+    "element-type": (int_input, "input 'x' has element type INT64; trilm imports FLOAT "
+                                "tensors"),
+    "escaping-data": (escaping_data, "tensor 'w1' has external data at "
+                                     "'../outside.data', outside the model's directory"),
+    "broadcast": (broken_broadcast, "node 'bias1' (Add): shapes [3, 384] and [7] do not "
+                                    "broadcast"),
+    "dangling": (dangling_input, "node 'bias1' (Add): input 'nowhere' is produced by no "
+                                 "earlier node"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERRORS))
+def test_unsupported_models_get_one_error_line(tools, tmp_path, case):
+    edit, message = ERRORS[case]
+    path = tmp_path / f"{case}.onnx"
+    onnx.save(edit(mlp_model()), path)
+    result = trilm_compile(tools, path, tmp_path / "m.so", "--emit=lib", check=False)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert message in result.stderr, result.stderr
+    assert not (tmp_path / "m.so").exists()
+
+
+def test_not_onnx(tools, tmp_path):
+    path = tmp_path / "junk.onnx"
+    path.write_bytes(b"\xff\xff\xff\xff not protobuf")
+    result = trilm_compile(tools, path, tmp_path / "m.so", "--emit=lib", check=False)
+    assert result.returncode == 1
+    assert "is not an ONNX model (its protobuf does not parse)" in result.stderr
