@@ -205,13 +205,15 @@ openCheckpoint(llvm::StringRef input, const CompileOptions &options) {
 }
 
 /// Writes the tokenizer of checkpoint `input` to `path`: the directory's
-/// tokenizer.json, or the GGUF file's tokenizer as one. Returns false when
+/// tokenizer.json (beside an ONNX file), or the GGUF file's tokenizer as one. Returns false when
 /// the checkpoint has none that trilm reads, with the reason in `warning`.
 static llvm::Expected<bool> writeTokenizer(llvm::StringRef input,
                                            llvm::StringRef path,
                                            std::string &warning) {
   if (!input.ends_with(".gguf")) {
-    llvm::SmallString<256> tokenizer(input);
+    // A checkpoint directory's, or the one beside an ONNX file.
+    llvm::SmallString<256> tokenizer(
+        input.ends_with(".onnx") ? llvm::sys::path::parent_path(input) : input);
     llvm::sys::path::append(tokenizer, "tokenizer.json");
     if (!llvm::sys::fs::is_regular_file(tokenizer))
       return false;
@@ -237,9 +239,19 @@ static llvm::Expected<bool> writeTokenizer(llvm::StringRef input,
 llvm::Expected<CompileResult> trilm::compile(llvm::StringRef input,
                                              llvm::StringRef output,
                                              const CompileOptions &options) {
-  bool fromCheckpoint =
-      input.ends_with(".gguf") || llvm::sys::fs::is_directory(input);
+  // An ONNX model is a checkpoint when it is a LLaMA decoder (known once it
+  // is parsed), else a graph.
+  std::unique_ptr<import::Checkpoint> onnxModel;
   bool fromONNX = input.ends_with(".onnx");
+  if (fromONNX) {
+    auto checkpoint = onnx_import::openLlamaCheckpoint(input);
+    if (!checkpoint)
+      return checkpoint.takeError();
+    onnxModel = std::move(*checkpoint);
+    fromONNX = !onnxModel;
+  }
+  bool fromCheckpoint = onnxModel || input.ends_with(".gguf") ||
+                        llvm::sys::fs::is_directory(input);
   if (llvm::Error error =
           checkOptions(output, options, fromCheckpoint, fromONNX))
     return std::move(error);
@@ -297,11 +309,15 @@ llvm::Expected<CompileResult> trilm::compile(llvm::StringRef input,
       weightsData.emplace(std::move(*temporary));
       weightsStream = &weightsData->os();
     }
-    auto checkpoint = openCheckpoint(input, options);
-    if (!checkpoint)
-      return checkpoint.takeError();
+    std::unique_ptr<import::Checkpoint> checkpoint = std::move(onnxModel);
+    if (!checkpoint) {
+      auto opened = openCheckpoint(input, options);
+      if (!opened)
+        return opened.takeError();
+      checkpoint = std::move(*opened);
+    }
     auto imported = frontend::LlamaImport::create(
-        context, **checkpoint,
+        context, *checkpoint,
         modelOptions(options, placement, weightsStream));
     if (!imported)
       return imported.takeError();

@@ -237,3 +237,122 @@ def test_not_onnx(tools, tmp_path):
     result = trilm_compile(tools, path, tmp_path / "m.so", "--emit=lib", check=False)
     assert result.returncode == 1
     assert "is not an ONNX model (its protobuf does not parse)" in result.stderr
+
+
+# LLaMA decoders exported from transformers.
+
+LLAMA_TOKENS = [0, 17, 299, 5, 123, 42, 42, 7]
+
+
+def export_llama(checkpoint, path):
+    """torch.onnx.export of LlamaForCausalLM (logits only, static shapes),
+    as transformers models are exported."""
+    import torch
+    import transformers
+    model = transformers.LlamaForCausalLM.from_pretrained(
+        checkpoint, torch_dtype=torch.float32).eval()
+
+    class Logits(torch.nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids):
+            return self.model(input_ids=input_ids, use_cache=False).logits
+
+    with torch.no_grad():
+        torch.onnx.export(Logits(model), (torch.tensor([LLAMA_TOKENS]),), str(path),
+                          input_names=["input_ids"], output_names=["logits"],
+                          opset_version=OPSET)
+    return path
+
+
+@pytest.fixture(scope="module")
+def llama_export(tmp_path_factory):
+    from model_harness import reference_logits, write_checkpoint
+    directory = tmp_path_factory.mktemp("llama")
+    checkpoint = write_checkpoint(directory / "ckpt", kv_heads=2, model_parallel=3,
+                                  dtype="float32")
+    path = export_llama(checkpoint, directory / "llama.onnx")
+    return path, reference_logits(checkpoint, LLAMA_TOKENS)
+
+
+@pytest.mark.parametrize("packing", ["tq2", "tq1"])
+def test_llama_export_runs_like_its_checkpoint(tools, llama_export, packing, tmp_path):
+    """The export becomes the same llm + ternary model as its checkpoint (shard
+    scales recovered), run by the runtime: logits equal transformers and
+    onnxruntime on the same file."""
+    from model_harness import Runtime, relative_error
+    path, reference = llama_export
+    result = trilm_compile(tools, path, tmp_path / "llama.so", "--emit=lib",
+                           f"--packing={packing}")
+    assert "ternary" in result.stderr
+    imported = trilm_compile(tools, path, tmp_path / "llama.mlir", "--emit=imported")
+    text = (tmp_path / "llama.mlir").read_text()
+    for op in ("llm.rms_norm", "llm.rope", "llm.attention", "llm.gated_activation silu",
+               "llm.lm_head"):
+        assert op in text, (op, imported.stderr)
+    # Three shards: the fused q/k/v weights carry 9 row groups.
+    assert "scale_groups<n = [" in text
+
+    model = Runtime(tools["build"]).open(tmp_path / "llama.so")
+    assert (model.info.num_heads, model.info.num_kv_heads) == (4, 2)
+    context = model.context(length=16, threads=2)
+    got = context.eval(LLAMA_TOKENS)
+    assert np.all(relative_error(got, reference) < 1e-4), relative_error(got, reference)
+    (onnx_logits,) = onnxruntime_outputs(path, {"input_ids": np.array([LLAMA_TOKENS])})
+    assert np.all(relative_error(got, onnx_logits[0]) < 1e-4)
+    context.close()
+    model.close()
+
+
+def constant_tensor(model, name):
+    """The initializer or Constant node value named `name`."""
+    for tensor in model.graph.initializer:
+        if tensor.name == name:
+            return tensor
+    return next(n for n in model.graph.node if n.output[0] == name).attribute[0].t
+
+
+def scaled_rope(model):
+    for node in model.graph.node:
+        if node.name.endswith("/rotary_emb/Expand"):
+            tensor = constant_tensor(model, node.input[0])
+            values = (numpy_helper.to_array(tensor) * 0.5).astype(np.float32)
+            tensor.CopyFrom(numpy_helper.from_array(values, tensor.name))
+    return model
+
+
+def gelu_gate(model):
+    for node in model.graph.node:
+        if node.name.endswith("layers.1/mlp/act_fn/Sigmoid"):
+            node.op_type = "Tanh"
+    return model
+
+
+def layer_norm_epsilon(model):
+    for node in model.graph.node:
+        if node.name.endswith("layers.1/post_attention_layernorm/Add"):
+            tensor = constant_tensor(model, node.input[1])
+            value = (numpy_helper.to_array(tensor) * 10).astype(np.float32)
+            tensor.CopyFrom(numpy_helper.from_array(value, tensor.name))
+    return model
+
+
+LLAMA_ERRORS = {
+    "scaled-rope": (scaled_rope, "are not theta^(-2i/d): scaled RoPE is not supported"),
+    "activation": (gelu_gate, "layers.1/mlp/act_fn' is not SiLU (Sigmoid, Mul)"),
+    "epsilon": (layer_norm_epsilon, "layers.1/post_attention_layernorm' has another "
+                                    "epsilon than the first norm"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LLAMA_ERRORS))
+def test_llama_exports_trilm_would_compile_differently(tools, llama_export, tmp_path, case):
+    edit, message = LLAMA_ERRORS[case]
+    path = tmp_path / f"{case}.onnx"
+    onnx.save(edit(onnx.load(llama_export[0])), path)
+    result = trilm_compile(tools, path, tmp_path / "m.so", "--emit=lib", check=False)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert message in result.stderr, result.stderr

@@ -14,7 +14,7 @@
 
 #include "trilm/Frontend/ONNX/ONNXImport.h"
 
-#include "trilm/Support/Files.h"
+#include "ModelFile.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -31,27 +31,19 @@
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/Path.h"
 
-#include <onnx/onnx_pb.h>
-
-#include <cstring>
 #include <functional>
 
 using namespace mlir;
 using namespace trilm;
+using trilm::onnx_import::detail::ModelFile;
 
 namespace {
 
 /// Constants with more elements than this become resource blobs, so that
 /// weights are neither printed inline nor copied into uniqued attributes.
 constexpr int64_t kInlineConstantElements = 256;
-
-llvm::Error failure(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 std::string formatShape(ArrayRef<int64_t> shape) {
   std::string text = "[";
@@ -75,28 +67,19 @@ using BodyBuilder =
 
 class Importer {
 public:
-  Importer(MLIRContext &context, llvm::StringRef path)
-      : context(context), b(&context), path(path.str()),
-        directory(llvm::sys::path::parent_path(path).str()) {
-    if (directory.empty())
-      directory = ".";
-  }
+  Importer(MLIRContext &context, const ModelFile &file)
+      : context(context), b(&context), file(file), model(file.getModel()) {}
 
   llvm::Expected<OwningOpRef<ModuleOp>> run();
 
 private:
-  llvm::Error error(const llvm::Twine &message) {
-    return failure(path + ": " + message);
-  }
+  llvm::Error error(const llvm::Twine &message) { return file.error(message); }
   llvm::Error nodeError(const onnx::NodeProto &node,
                         const llvm::Twine &message) {
-    return error("node '" + node.name() + "' (" + node.op_type() + "): " +
-                 message);
+    return error("node '" + node.name() + "' (" + node.op_type() +
+                 "): " + message);
   }
 
-  llvm::Error checkVersions();
-  /// The f32 values of `tensor` (inline, or in an external data file).
-  llvm::Expected<std::vector<float>> readTensor(const onnx::TensorProto &tensor);
   llvm::Expected<Value> constant(const onnx::TensorProto &tensor);
   llvm::Expected<RankedTensorType> valueType(const onnx::ValueInfoProto &info,
                                              llvm::StringRef what);
@@ -113,8 +96,8 @@ private:
 
   MLIRContext &context;
   OpBuilder b;
-  std::string path, directory;
-  onnx::ModelProto model;
+  const ModelFile &file;
+  const onnx::ModelProto &model;
   llvm::StringMap<Value> values;
   /// Initializers by name: constants made on first use.
   llvm::StringMap<const onnx::TensorProto *> initializers;
@@ -123,110 +106,8 @@ private:
   int64_t resourceCount = 0;
 };
 
-llvm::Error Importer::checkVersions() {
-  if (model.ir_version() < 3 || model.ir_version() > 10)
-    return error("IR version " + llvm::Twine(model.ir_version()) +
-                 " is not supported (3 to 10 are)");
-  bool found = false;
-  for (const onnx::OperatorSetIdProto &opset : model.opset_import()) {
-    if (opset.domain().empty() || opset.domain() == "ai.onnx") {
-      found = true;
-      if (opset.version() < onnx_import::kMinOpset ||
-          opset.version() > onnx_import::kMaxOpset)
-        return error("opset " + llvm::Twine(opset.version()) +
-                     " is not supported (" +
-                     llvm::Twine(onnx_import::kMinOpset) + " to " +
-                     llvm::Twine(onnx_import::kMaxOpset) + " are)");
-    }
-  }
-  if (!found)
-    return error("imports no opset of the default domain");
-  return llvm::Error::success();
-}
-
-llvm::Expected<std::vector<float>>
-Importer::readTensor(const onnx::TensorProto &tensor) {
-  auto tensorError = [&](const llvm::Twine &message) {
-    return error("tensor '" + tensor.name() + "' " + message);
-  };
-  if (tensor.data_type() != onnx::TensorProto_DataType_FLOAT)
-    return tensorError("has element type " +
-                       onnx::TensorProto_DataType_Name(
-                           static_cast<onnx::TensorProto_DataType>(
-                               tensor.data_type())) +
-                       "; trilm imports FLOAT tensors");
-  uint64_t count = 1;
-  for (int64_t dim : tensor.dims()) {
-    if (dim < 0 || (dim > 0 && count > (uint64_t(1) << 40) / dim))
-      return tensorError("has an invalid shape");
-    count *= dim;
-  }
-  std::vector<float> result(count);
-  auto copyBytes = [&](llvm::StringRef bytes) -> llvm::Error {
-    if (bytes.size() != count * sizeof(float))
-      return tensorError("holds " + llvm::Twine(bytes.size()) +
-                         " bytes for " + llvm::Twine(count) + " floats");
-    std::memcpy(result.data(), bytes.data(), bytes.size());
-    return llvm::Error::success();
-  };
-  if (tensor.data_location() == onnx::TensorProto_DataLocation_EXTERNAL) {
-    std::string location;
-    uint64_t offset = 0, length = UINT64_MAX;
-    for (const onnx::StringStringEntryProto &entry : tensor.external_data()) {
-      if (entry.key() == "location")
-        location = entry.value();
-      else if ((entry.key() == "offset" &&
-                llvm::StringRef(entry.value()).getAsInteger(10, offset)) ||
-               (entry.key() == "length" &&
-                llvm::StringRef(entry.value()).getAsInteger(10, length)))
-        return tensorError("has an invalid external data " + entry.key());
-    }
-    // The data must stay inside the model's directory: no absolute path, no
-    // "..", and no link that leads out.
-    auto outside = [&] {
-      return tensorError("has external data at '" + location +
-                         "', outside the model's directory");
-    };
-    if (location.empty() || llvm::sys::path::is_absolute(location) ||
-        llvm::is_contained(llvm::make_range(llvm::sys::path::begin(location),
-                                            llvm::sys::path::end(location)),
-                           ".."))
-      return outside();
-    llvm::SmallString<256> resolved(directory), real, root;
-    llvm::sys::path::append(resolved, location);
-    if (llvm::sys::fs::real_path(resolved, real) ||
-        llvm::sys::fs::real_path(directory, root))
-      return tensorError("has external data in '" + location +
-                         "', which does not exist");
-    if (!llvm::StringRef(real).starts_with((root + "/").str()))
-      return outside();
-    auto buffer = mapRegularFile(real);
-    if (!buffer)
-      return buffer.takeError();
-    llvm::StringRef bytes = (*buffer)->getBuffer();
-    if (length == UINT64_MAX)
-      length = count * sizeof(float);
-    if (offset > bytes.size() || length > bytes.size() - offset)
-      return tensorError("has external data past the end of " + location);
-    if (llvm::Error error = copyBytes(bytes.substr(offset, length)))
-      return std::move(error);
-    return result;
-  }
-  if (tensor.has_raw_data()) {
-    if (llvm::Error error = copyBytes(tensor.raw_data()))
-      return std::move(error);
-    return result;
-  }
-  if (static_cast<uint64_t>(tensor.float_data_size()) != count)
-    return tensorError("holds " + llvm::Twine(tensor.float_data_size()) +
-                       " floats for its " + llvm::Twine(count) + " elements");
-  std::copy(tensor.float_data().begin(), tensor.float_data().end(),
-            result.begin());
-  return result;
-}
-
 llvm::Expected<Value> Importer::constant(const onnx::TensorProto &tensor) {
-  auto data = readTensor(tensor);
+  auto data = file.readTensor(tensor);
   if (!data)
     return data.takeError();
   SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
@@ -254,11 +135,11 @@ Importer::valueType(const onnx::ValueInfoProto &info, llvm::StringRef what) {
     return error(what + " '" + info.name() + "' is not a tensor");
   const onnx::TypeProto_Tensor &tensor = info.type().tensor_type();
   if (tensor.elem_type() != onnx::TensorProto_DataType_FLOAT)
-    return error(what + " '" + info.name() + "' has element type " +
-                 onnx::TensorProto_DataType_Name(
-                     static_cast<onnx::TensorProto_DataType>(
-                         tensor.elem_type())) +
-                 "; trilm imports FLOAT tensors");
+    return error(
+        what + " '" + info.name() + "' has element type " +
+        onnx::TensorProto_DataType_Name(
+            static_cast<onnx::TensorProto_DataType>(tensor.elem_type())) +
+        "; trilm imports FLOAT tensors");
   if (!tensor.has_shape())
     return error(what + " '" + info.name() + "' has no shape");
   SmallVector<int64_t> shape;
@@ -282,8 +163,8 @@ llvm::Expected<Value> Importer::input(const onnx::NodeProto &node, int index) {
     return value;
   auto initializer = initializers.find(name);
   if (initializer == initializers.end())
-    return nodeError(node, "input '" + name +
-                               "' is produced by no earlier node");
+    return nodeError(node,
+                     "input '" + name + "' is produced by no earlier node");
   auto value = constant(*initializer->second);
   if (value)
     values[name] = *value;
@@ -300,14 +181,13 @@ llvm::Expected<Value> Importer::matmul(const onnx::NodeProto &node, Value lhs,
                                formatShape(rhsType.getShape()) +
                                "; trilm imports 2-D matrix products");
   if (lhsType.getDimSize(1) != rhsType.getDimSize(0))
-    return nodeError(node, "operands of shape " +
-                               formatShape(lhsType.getShape()) + " and " +
-                               formatShape(rhsType.getShape()) +
-                               " do not multiply");
+    return nodeError(
+        node, "operands of shape " + formatShape(lhsType.getShape()) + " and " +
+                  formatShape(rhsType.getShape()) + " do not multiply");
   auto resultType = RankedTensorType::get(
       {lhsType.getDimSize(0), rhsType.getDimSize(1)}, b.getF32Type());
-  Value empty = tensor::EmptyOp::create(b, loc, resultType.getShape(),
-                                        b.getF32Type());
+  Value empty =
+      tensor::EmptyOp::create(b, loc, resultType.getShape(), b.getF32Type());
   Value zero =
       linalg::FillOp::create(b, loc, floatConstant(loc, 0.0), empty).result();
   return linalg::MatmulOp::create(b, loc, ValueRange{lhs, rhs},
@@ -333,9 +213,9 @@ llvm::Expected<Value> Importer::elementwise(const onnx::NodeProto &node,
       if (dim != 1 && target != 1 && dim != target) {
         std::string shapes;
         for (Value each : operands)
-          shapes += (shapes.empty() ? "" : " and ") +
-                    formatShape(
-                        cast<RankedTensorType>(each.getType()).getShape());
+          shapes +=
+              (shapes.empty() ? "" : " and ") +
+              formatShape(cast<RankedTensorType>(each.getType()).getShape());
         return nodeError(node, "shapes " + shapes + " do not broadcast");
       }
       if (dim != 1)
@@ -370,8 +250,8 @@ llvm::Expected<Value> Importer::elementwise(const onnx::NodeProto &node,
 }
 
 llvm::Error Importer::importNode(const onnx::NodeProto &node) {
-  Location loc = NameLoc::get(b.getStringAttr(
-      node.name().empty() ? node.op_type() : node.name()));
+  Location loc = NameLoc::get(
+      b.getStringAttr(node.name().empty() ? node.op_type() : node.name()));
   llvm::StringRef op = node.op_type();
   if (!node.domain().empty() && node.domain() != "ai.onnx")
     return nodeError(node, "domain '" + node.domain() + "' is not supported");
@@ -388,21 +268,29 @@ llvm::Error Importer::importNode(const onnx::NodeProto &node) {
       [&](std::initializer_list<llvm::StringRef> known) -> llvm::Error {
     for (const onnx::AttributeProto &attr : node.attribute())
       if (!llvm::is_contained(known, attr.name()))
-        return nodeError(node, "attribute '" + attr.name() +
-                                   "' is not supported");
+        return nodeError(node,
+                         "attribute '" + attr.name() + "' is not supported");
     return llvm::Error::success();
   };
 
   using Arith = std::function<Value(OpBuilder &, Location, Value, Value)>;
   llvm::StringMap<Arith> binary = {
-      {"Add", [](OpBuilder &b, Location l, Value x,
-                 Value y) -> Value { return arith::AddFOp::create(b, l, x, y); }},
-      {"Sub", [](OpBuilder &b, Location l, Value x,
-                 Value y) -> Value { return arith::SubFOp::create(b, l, x, y); }},
-      {"Mul", [](OpBuilder &b, Location l, Value x,
-                 Value y) -> Value { return arith::MulFOp::create(b, l, x, y); }},
-      {"Div", [](OpBuilder &b, Location l, Value x,
-                 Value y) -> Value { return arith::DivFOp::create(b, l, x, y); }},
+      {"Add",
+       [](OpBuilder &b, Location l, Value x, Value y) -> Value {
+         return arith::AddFOp::create(b, l, x, y);
+       }},
+      {"Sub",
+       [](OpBuilder &b, Location l, Value x, Value y) -> Value {
+         return arith::SubFOp::create(b, l, x, y);
+       }},
+      {"Mul",
+       [](OpBuilder &b, Location l, Value x, Value y) -> Value {
+         return arith::MulFOp::create(b, l, x, y);
+       }},
+      {"Div",
+       [](OpBuilder &b, Location l, Value x, Value y) -> Value {
+         return arith::DivFOp::create(b, l, x, y);
+       }},
   };
   using Unary = std::function<Value(OpBuilder &, Location, Value)>;
   llvm::StringMap<Unary> unary = {
@@ -414,8 +302,7 @@ llvm::Error Importer::importNode(const onnx::NodeProto &node) {
       {"Sigmoid",
        [](OpBuilder &b, Location l, Value x) -> Value {
          Value one = arith::ConstantOp::create(b, l, b.getF32FloatAttr(1));
-         Value exp =
-             math::ExpOp::create(b, l, arith::NegFOp::create(b, l, x));
+         Value exp = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, x));
          return arith::DivFOp::create(b, l, one,
                                       arith::AddFOp::create(b, l, one, exp));
        }},
@@ -584,15 +471,6 @@ llvm::Error Importer::importNode(const onnx::NodeProto &node) {
 }
 
 llvm::Expected<OwningOpRef<ModuleOp>> Importer::run() {
-  auto buffer = mapRegularFile(path);
-  if (!buffer)
-    return buffer.takeError();
-  llvm::StringRef bytes = (*buffer)->getBuffer();
-  if (bytes.size() > INT32_MAX ||
-      !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
-    return error("is not an ONNX model (its protobuf does not parse)");
-  if (llvm::Error error = checkVersions())
-    return std::move(error);
   const onnx::GraphProto &graph = model.graph();
 
   context.loadDialect<arith::ArithDialect, bufferization::BufferizationDialect,
@@ -633,9 +511,9 @@ llvm::Expected<OwningOpRef<ModuleOp>> Importer::run() {
     argumentTypes.push_back(
         MemRefType::get(type->getShape(), type->getElementType()));
   }
-  auto function = func::FuncOp::create(
-      b, loc, sanitize(graph.name(), "main_graph"),
-      b.getFunctionType(argumentTypes, {}));
+  auto function =
+      func::FuncOp::create(b, loc, sanitize(graph.name(), "main_graph"),
+                           b.getFunctionType(argumentTypes, {}));
   function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                     b.getUnitAttr());
   Block *entry = function.addEntryBlock();
@@ -663,8 +541,8 @@ llvm::Expected<OwningOpRef<ModuleOp>> Importer::run() {
                    formatShape(declaredOutputs[index].getShape()) +
                    " but computed " + formatShape(type.getShape()));
     bufferization::MaterializeInDestinationOp::create(
-        b, loc, TypeRange{}, value,
-        entry->getArgument(inputs.size() + index), /*restrict=*/true,
+        b, loc, TypeRange{}, value, entry->getArgument(inputs.size() + index),
+        /*restrict=*/true,
         /*writable=*/true);
   }
   func::ReturnOp::create(b, loc);
@@ -677,5 +555,8 @@ llvm::Expected<OwningOpRef<ModuleOp>> Importer::run() {
 
 llvm::Expected<OwningOpRef<ModuleOp>>
 trilm::onnx_import::importModel(MLIRContext &context, llvm::StringRef path) {
-  return Importer(context, path).run();
+  auto file = ModelFile::open(path);
+  if (!file)
+    return file.takeError();
+  return Importer(context, **file).run();
 }

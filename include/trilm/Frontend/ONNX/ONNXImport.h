@@ -18,6 +18,8 @@
 #ifndef TRILM_FRONTEND_ONNX_ONNXIMPORT_H
 #define TRILM_FRONTEND_ONNX_ONNXIMPORT_H
 
+#include "trilm/Frontend/HuggingFace/Checkpoint.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/Support/Error.h"
@@ -33,6 +35,16 @@ constexpr int64_t kMaxOpset = 21;
 /// or non-f32 shape) is one error line naming the node or value.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 importModel(mlir::MLIRContext &context, llvm::StringRef path);
+
+/// When `path` is a LLaMA-family decoder exported from transformers by
+/// torch.onnx.export (nodes named by module scope), the model as a
+/// checkpoint for the LLaMA importer: every part checked to be the subgraph
+/// of the `llm` op it becomes (RMSNorm, rotate-half RoPE, causal attention,
+/// SiLU gating), shard scales recovered as for Hugging Face checkpoints.
+/// nullptr for any other graph; an error for a LLaMA export trilm would
+/// compile differently from its graph.
+llvm::Expected<std::unique_ptr<import::Checkpoint>>
+openLlamaCheckpoint(llvm::StringRef path);
 
 } // namespace trilm::onnx_import
 
