@@ -244,25 +244,40 @@ def test_not_onnx(tools, tmp_path):
 LLAMA_TOKENS = [0, 17, 299, 5, 123, 42, 42, 7]
 
 
-def export_llama(checkpoint, path):
-    """torch.onnx.export of LlamaForCausalLM (logits only, static shapes),
-    as transformers models are exported."""
+def export_llama(checkpoint, path, kv_cache=False):
+    """torch.onnx.export of LlamaForCausalLM (static shapes), as transformers
+    models are exported: logits only, or with past_key_values.N.key/value
+    inputs (4 past positions) and present.N.key/value outputs."""
     import torch
     import transformers
     model = transformers.LlamaForCausalLM.from_pretrained(
         checkpoint, torch_dtype=torch.float32).eval()
+    layers = model.config.num_hidden_layers
+    kv_shape = (1, model.config.num_key_value_heads, 4,
+                model.config.hidden_size // model.config.num_attention_heads)
 
     class Logits(torch.nn.Module):
         def __init__(self, model):
             super().__init__()
             self.model = model
 
-        def forward(self, input_ids):
-            return self.model(input_ids=input_ids, use_cache=False).logits
+        def forward(self, input_ids, *past):
+            if not past:
+                return self.model(input_ids=input_ids, use_cache=False).logits
+            cache = transformers.DynamicCache.from_legacy_cache(
+                tuple((past[2 * i], past[2 * i + 1]) for i in range(layers)))
+            out = self.model(input_ids=input_ids, past_key_values=cache, use_cache=True)
+            return (out.logits, *[t for kv in out.past_key_values.to_legacy_cache()
+                                  for t in kv])
 
+    names = [f"{i}.{kind}" for i in range(layers) for kind in ("key", "value")]
+    past = [torch.zeros(kv_shape) for _ in names] if kv_cache else []
     with torch.no_grad():
-        torch.onnx.export(Logits(model), (torch.tensor([LLAMA_TOKENS]),), str(path),
-                          input_names=["input_ids"], output_names=["logits"],
+        torch.onnx.export(Logits(model), (torch.tensor([LLAMA_TOKENS]), *past), str(path),
+                          input_names=["input_ids"] + ["past_key_values." + n for n in names
+                                                       if kv_cache],
+                          output_names=["logits"] + ["present." + n for n in names
+                                                     if kv_cache],
                           opset_version=OPSET)
     return path
 
@@ -312,6 +327,23 @@ def constant_tensor(model, name):
         if tensor.name == name:
             return tensor
     return next(n for n in model.graph.node if n.output[0] == name).attribute[0].t
+
+
+def test_llama_export_with_kv_cache_inputs(tools, llama_export, tmp_path):
+    """An export with past_key_values inputs and present outputs is the same
+    model: the runtime keeps its own cache."""
+    from model_harness import Runtime, relative_error
+    checkpoint = llama_export[0].parent / "ckpt"
+    path = export_llama(checkpoint, tmp_path / "llama-kv.onnx", kv_cache=True)
+    inputs = [i.name for i in onnx.load(path).graph.input]
+    assert "past_key_values.1.value" in inputs
+    trilm_compile(tools, path, tmp_path / "llama.so", "--emit=lib")
+    model = Runtime(tools["build"]).open(tmp_path / "llama.so")
+    context = model.context(length=16, threads=2)
+    got = np.stack([context.eval([token])[0] for token in LLAMA_TOKENS])
+    assert np.all(relative_error(got, llama_export[1]) < 1e-4)
+    context.close()
+    model.close()
 
 
 def scaled_rope(model):

@@ -30,7 +30,6 @@
 #include "mlir/IR/Verifier.h"
 
 #include "llvm/ADT/StringMap.h"
-#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <functional>
