@@ -119,8 +119,9 @@ def rope(x, positions, theta):
     return np.concatenate([first * cos - second * sin, second * cos + first * sin], axis=-1)
 
 
-def bitnet_reference(config, weights, tokens, int8):
-    """Logits of every position, in float64."""
+def bitnet_reference(config, weights, tokens, int8, activation="relu2"):
+    """Logits of every position, in float64; `activation` "silu" for
+    llama.cpp's BitNet graph."""
     def linear(x, name):
         w = weights[name]
         if not int8:
@@ -155,8 +156,10 @@ def bitnet_reference(config, weights, tokens, int8):
                             weights[p + "self_attn.attn_sub_norm.weight"], eps)
         x = x + linear(attended, p + "self_attn.o_proj.weight")
         h = rms_norm(x, weights[p + "post_attention_layernorm.weight"], eps)
-        gated = (np.maximum(linear(h, p + "mlp.gate_proj.weight"), 0) ** 2
-                 * linear(h, p + "mlp.up_proj.weight"))
+        gate = linear(h, p + "mlp.gate_proj.weight")
+        gate = (np.maximum(gate, 0) ** 2 if activation == "relu2"
+                else gate / (1 + np.exp(-gate)))
+        gated = gate * linear(h, p + "mlp.up_proj.weight")
         gated = rms_norm(gated, weights[p + "mlp.ffn_sub_norm.weight"], eps)
         x = x + linear(gated, p + "mlp.down_proj.weight")
     x = rms_norm(x, weights["model.norm.weight"], eps)

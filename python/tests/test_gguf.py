@@ -243,7 +243,7 @@ def add_bias(tensors):
 ERRORS = {
     "architecture": (dict(arch="gptneox"),
                      "architecture 'gptneox' is not supported (trilm compiles GGUF "
-                     "files of architecture 'llama')"),
+                     "files of architecture 'llama' or 'bitnet')"),
     "rope-scaling": (dict(edit=lambda w: w.add_string("llama.rope.scaling.type", "linear")),
                      "llama.rope.scaling.type (linear) is not supported: trilm "
                      "compiles unscaled RoPE"),
@@ -317,3 +317,87 @@ def test_python_package_compiles_gguf(tools, runtime, trilm_checkpoint, tmp_path
         assert np.all(relative_error(got, reference) < 1e-4)
     with pytest.raises(trilm.CompileError, match='gguf_scales must be "blocks" or "shards"'):
         trilm.compile(path, gguf_scales="rows", **options)
+
+
+# llama.cpp's "bitnet" architecture.
+
+BITNET_TOKENS = [0, 17, 299, 5, 123, 42, 42, 7]
+
+def write_bitnet_gguf(path, config, weights, block_type):
+    """A BitNet model as llama.cpp's converter lays it out: sub-norms, no
+    q/k permutation, linear RoPE scaling by 1, TQ block weights; the q
+    projection of layer 0 is stored halved with a "scale" tensor of 2."""
+    from test_bitnet import LINEAR
+    hidden, heads = config["hidden_size"], config["num_attention_heads"]
+    writer = gguf.GGUFWriter(str(path), "bitnet")
+    writer.add_context_length(64)
+    writer.add_embedding_length(hidden)
+    writer.add_block_count(config["num_hidden_layers"])
+    writer.add_feed_forward_length(config["intermediate_size"])
+    writer.add_head_count(heads)
+    writer.add_head_count_kv(config["num_key_value_heads"])
+    writer.add_rope_dimension_count(hidden // heads)
+    writer.add_rope_freq_base(config["rope_theta"])
+    writer.add_layer_norm_rms_eps(config["rms_norm_eps"])
+    writer.add_rope_scaling_type(gguf.RopeScalingType.LINEAR)
+    writer.add_rope_scaling_factor(1.0)
+    kind = writer_script.TYPES[block_type]
+    names = {**writer_script.LAYER_TENSORS, "self_attn.attn_sub_norm": "attn_sub_norm",
+             "mlp.ffn_sub_norm": "ffn_sub_norm"}
+    for name, value in weights.items():
+        value = value.astype(np.float32)
+        if not name.startswith("model.layers."):
+            writer.add_tensor(writer_script.gguf_name(name), value)
+            continue
+        _, _, layer, rest = name.split(".", 3)
+        module = rest.rsplit(".", 1)[0]
+        target = "blk.%s.%s.weight" % (layer, names[module])
+        if module not in LINEAR:
+            writer.add_tensor(target, value)
+            continue
+        if (layer, module) == ("0", "self_attn.q_proj"):
+            value = value / 2
+            writer.add_tensor(target[:-len("weight")] + "scale", np.array([2.0], np.float32))
+        writer.add_tensor(target, gguf.quants.quantize(value, kind), raw_dtype=kind)
+    writer_script.finish(writer)
+    return path
+
+
+def dequantised_bitnet(path):
+    """Weights under Hugging Face names, as the gguf package reads them
+    (times their "scale" tensors)."""
+    reader = gguf.GGUFReader(str(path))
+    tensors = {t.name: np.asarray(gguf.quants.dequantize(t.data, t.tensor_type),
+                                  dtype=np.float64).reshape(tuple(int(d) for d in
+                                                                  reversed(t.shape)))
+               for t in reader.tensors}
+    names = {v: k for k, v in writer_script.LAYER_TENSORS.items()}
+    names.update({"attn_sub_norm": "self_attn.attn_sub_norm", "ffn_sub_norm": "mlp.ffn_sub_norm"})
+    weights = {"model.embed_tokens.weight": tensors["token_embd.weight"],
+               "model.norm.weight": tensors["output_norm.weight"]}
+    for name, value in tensors.items():
+        parts = name.split(".")
+        if parts[0] != "blk" or parts[3] != "weight":
+            continue
+        scale = tensors.get(".".join(parts[:3] + ["scale"]))
+        weights["model.layers.%s.%s.weight" % (parts[1], names[parts[2]])] = (
+            value * scale[0] if scale is not None else value)
+    return weights
+
+
+@pytest.mark.parametrize("block_type", ["tq2_0", "tq1_0"])
+def test_bitnet_gguf_matches_llama_cpp_graph(tools, runtime, tmp_path, block_type):
+    """llama.cpp's BitNet graph: sub-norms, SiLU gating, fp activations."""
+    from test_bitnet import bitnet_reference, write_bitnet_checkpoint
+    config, weights = write_bitnet_checkpoint(tmp_path / "ckpt", hidden=256,
+                                              intermediate=512, vocab=300)
+    path = write_bitnet_gguf(tmp_path / "bitnet.gguf", config, weights, block_type)
+    reference = bitnet_reference(config, dequantised_bitnet(path), BITNET_TOKENS, False,
+                                 activation="silu")
+    trilm_compile(tools, path, tmp_path / "bitnet.so", "--quiet")
+    error = relative_error(logits(runtime, tmp_path / "bitnet.so", BITNET_TOKENS), reference)
+    assert np.all(error < 1e-4), error
+    # One d per matrix: the shard scales are per matrix.
+    trilm_compile(tools, path, tmp_path / "shards.so", "--quiet", "--gguf-scales=shards")
+    error = relative_error(logits(runtime, tmp_path / "shards.so", BITNET_TOKENS), reference)
+    assert np.all(error < 1e-4), error

@@ -300,6 +300,7 @@ TEST(LlamaConfigTest, BitNet) {
         parseLlamaConfig(configText(bitnet(quantization)), "config.json");
     ASSERT_TRUE(bool(config)) << llvm::toString(config.takeError());
     EXPECT_EQ(config->architecture, Architecture::BitNet);
+    EXPECT_EQ(config->activation, Activation::ReLU2);
     EXPECT_EQ(config->bitnetWeights, weights);
   }
   llvm::json::Object valid{{"quant_method", "bitnet"}};

@@ -24,6 +24,7 @@
 #include "llvm/Support/Path.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace trilm;
 using namespace trilm::gguf;
@@ -85,6 +86,14 @@ constexpr LayerTensor kLayerTensors[] = {
      Extent::None, std::nullopt},
 };
 
+/// The norms of BitNet's attention output and gated activation.
+constexpr LayerTensor kBitNetSubNorms[] = {
+    {"self_attn.attn_sub_norm.weight", "attn_sub_norm.weight", Extent::Queries,
+     Extent::None, std::nullopt},
+    {"mlp.ffn_sub_norm.weight", "ffn_sub_norm.weight", Extent::Intermediate,
+     Extent::None, std::nullopt},
+};
+
 int64_t getExtent(Extent extent, const LlamaConfig &config) {
   switch (extent) {
   case Extent::None:
@@ -115,15 +124,18 @@ std::string toGGUFName(llvm::StringRef name) {
   if (!name.consume_front("model.layers.") || name.consumeInteger(10, layer) ||
       !name.consume_front("."))
     return "";
-  for (const LayerTensor &tensor : kLayerTensors)
+  for (const LayerTensor &tensor :
+       llvm::concat<const LayerTensor>(kLayerTensors, kBitNetSubNorms))
     if (name == tensor.huggingFace)
       return llvm::formatv("blk.{0}.{1}", layer, tensor.gguf).str();
   return "";
 }
 
 /// For q and k, the number of heads whose rows llama.cpp's converter
-/// interleaved (0 for other tensors).
+/// interleaved (0 for other tensors, and for BitNet, which it leaves alone).
 int64_t permutedHeads(llvm::StringRef name, const LlamaConfig &config) {
+  if (config.architecture != import::Architecture::Llama)
+    return 0;
   if (name.ends_with("self_attn.q_proj.weight"))
     return config.numHeads;
   if (name.ends_with("self_attn.k_proj.weight"))
@@ -198,6 +210,8 @@ private:
   toShardScales(llvm::ArrayRef<uint16_t> blockScales, int64_t rows,
                 int64_t cols, ShardAxis axis, int64_t shards);
   llvm::Error recoverShards();
+  /// The factor of ternary weight `name`: its BitNet ".scale" tensor, or 1.
+  llvm::Expected<float> weightFactor(llvm::StringRef name) const;
 
   std::string path;
   std::unique_ptr<File> file;
@@ -223,10 +237,16 @@ llvm::Error GGUFCheckpoint::readConfig() {
       architecture ? architecture->getString() : std::nullopt;
   if (!name)
     return error("has no general.architecture");
-  if (*name != "llama")
+  if (*name != "llama" && *name != "bitnet")
     return error("architecture '" + *name +
                  "' is not supported (trilm compiles GGUF files of "
-                 "architecture 'llama')");
+                 "architecture 'llama' or 'bitnet')");
+  // llama.cpp's BitNet graph: LLaMA with sub-norms before attn_output and
+  // ffn_down, SiLU gating, rotate-half RoPE on unpermuted q and k.
+  if (*name == "bitnet")
+    config.architecture = import::Architecture::BitNet;
+  std::string prefix = name->str() + ".";
+  auto key = [&](llvm::StringRef suffix) { return prefix + suffix.str(); };
 
   auto integer = [&](llvm::StringRef key, bool required, int64_t limit,
                      int64_t &result) -> llvm::Error {
@@ -262,43 +282,47 @@ llvm::Error GGUFCheckpoint::readConfig() {
   // The limits of the Hugging Face config reader: every size derived from
   // them fits in 64 bits.
   struct IntegerKey {
-    llvm::StringRef key;
+    std::string key;
     int64_t &value;
     bool required;
     int64_t limit;
   } keys[] = {
-      {"llama.embedding_length", config.hiddenSize, true, int64_t(1) << 16},
-      {"llama.feed_forward_length", config.intermediateSize, true,
+      {key("embedding_length"), config.hiddenSize, true, int64_t(1) << 16},
+      {key("feed_forward_length"), config.intermediateSize, true,
        int64_t(1) << 18},
-      {"llama.block_count", config.numLayers, true, 4096},
-      {"llama.attention.head_count", config.numHeads, true, 1024},
-      {"llama.attention.head_count_kv", config.numKVHeads, false, 1024},
-      {"llama.context_length", config.maxPositions, false, int64_t(1) << 24},
-      {"llama.rope.dimension_count", ropeDims, false, 1024},
-      {"llama.attention.key_length", keyLength, false, 1024},
-      {"llama.attention.value_length", valueLength, false, 1024},
+      {key("block_count"), config.numLayers, true, 4096},
+      {key("attention.head_count"), config.numHeads, true, 1024},
+      {key("attention.head_count_kv"), config.numKVHeads, false, 1024},
+      {key("context_length"), config.maxPositions, false, int64_t(1) << 24},
+      {key("rope.dimension_count"), ropeDims, false, 1024},
+      {key("attention.key_length"), keyLength, false, 1024},
+      {key("attention.value_length"), valueLength, false, 1024},
   };
   for (IntegerKey &key : keys)
     if (llvm::Error error =
             integer(key.key, key.required, key.limit, key.value))
       return error;
   if (llvm::Error error =
-          number("llama.rope.freq_base", false, config.ropeTheta))
+          number(key("rope.freq_base"), false, config.ropeTheta))
     return error;
-  if (llvm::Error error = number("llama.attention.layer_norm_rms_epsilon", true,
+  if (llvm::Error error = number(key("attention.layer_norm_rms_epsilon"), true,
                                  config.rmsNormEps))
     return error;
 
-  if (const Value *scaling = file->lookup("llama.rope.scaling.type")) {
+  if (const Value *scaling = file->lookup(key("rope.scaling.type"))) {
     std::optional<llvm::StringRef> type = scaling->getString();
-    if (!type || *type != "none")
-      return error("llama.rope.scaling.type (" +
+    // llama.cpp's BitNet converter writes linear scaling by 1: none.
+    const Value *factor = file->lookup(key("rope.scaling.factor"));
+    bool identity = type == "linear" && factor &&
+                    factor->getFloat().value_or(0) == 1.0;
+    if (!type || (*type != "none" && !identity))
+      return error(key("rope.scaling.type") + " (" +
                    (type ? *type : llvm::StringRef("not a string")) +
                    ") is not supported: trilm compiles unscaled RoPE");
   }
-  if (const Value *experts = file->lookup("llama.expert_count"))
+  if (const Value *experts = file->lookup(key("expert_count")))
     if (experts->getInteger().value_or(1) != 0)
-      return error("llama.expert_count is set: mixture-of-experts models are "
+      return error(key("expert_count") + " is set: mixture-of-experts models are "
                    "not supported");
 
   if (config.numKVHeads == 0)
@@ -307,28 +331,28 @@ llvm::Error GGUFCheckpoint::readConfig() {
     config.headDim = keyLength;
   } else {
     if (config.hiddenSize % config.numHeads != 0)
-      return error("llama.attention.head_count (" +
+      return error(key("attention.head_count") + " (" +
                    llvm::Twine(config.numHeads) +
-                   ") does not divide llama.embedding_length (" +
+                   ") does not divide " + key("embedding_length") + " (" +
                    llvm::Twine(config.hiddenSize) + ")");
     config.headDim = config.hiddenSize / config.numHeads;
   }
   if (valueLength != 0 && valueLength != config.headDim)
-    return error("llama.attention.value_length (" + llvm::Twine(valueLength) +
+    return error(key("attention.value_length") + " (" + llvm::Twine(valueLength) +
                  ") differs from the key length (" +
                  llvm::Twine(config.headDim) + ")");
   if (config.headDim % 2 != 0 || config.headDim > 1024)
     return error("the head dimension (" + llvm::Twine(config.headDim) +
                  ") must be even and at most 1024");
   if (ropeDims != 0 && ropeDims != config.headDim)
-    return error("llama.rope.dimension_count (" + llvm::Twine(ropeDims) +
+    return error(key("rope.dimension_count") + " (" + llvm::Twine(ropeDims) +
                  ") differs from the head dimension (" +
                  llvm::Twine(config.headDim) +
                  "): partial RoPE is not supported");
   if (config.numHeads % config.numKVHeads != 0)
-    return error("llama.attention.head_count_kv (" +
+    return error(key("attention.head_count_kv") + " (" +
                  llvm::Twine(config.numKVHeads) +
-                 ") does not divide llama.attention.head_count (" +
+                 ") does not divide " + key("attention.head_count") + " (" +
                  llvm::Twine(config.numHeads) + ")");
 
   // The vocabulary is the embedding's: llama.cpp writes no vocab_size for
@@ -363,9 +387,21 @@ llvm::Error GGUFCheckpoint::checkTensorNames() const {
   llvm::StringMap<bool> expected;
   for (auto [huggingFace, gguf] : kModelTensors)
     expected[gguf] = true;
-  for (int64_t layer = 0; layer < config.numLayers; ++layer)
-    for (const LayerTensor &tensor : kLayerTensors)
-      expected[llvm::formatv("blk.{0}.{1}", layer, tensor.gguf).str()] = true;
+  bool bitnet = config.architecture == import::Architecture::BitNet;
+  for (int64_t layer = 0; layer < config.numLayers; ++layer) {
+    for (const LayerTensor &tensor : kLayerTensors) {
+      std::string name =
+          llvm::formatv("blk.{0}.{1}", layer, tensor.gguf).str();
+      expected[name] = true;
+      // BitNet's optional per-matrix scale, "blk.N.attn_q.scale".
+      if (bitnet && tensor.axis)
+        expected[llvm::StringRef(name).drop_back(6).str() + "scale"] = true;
+    }
+    if (bitnet)
+      for (const LayerTensor &tensor : kBitNetSubNorms)
+        expected[llvm::formatv("blk.{0}.{1}", layer, tensor.gguf).str()] =
+            true;
+  }
   for (const Tensor &tensor : file->getTensors())
     if (!expected.contains(tensor.name))
       return error("tensor '" + tensor.name +
@@ -502,6 +538,22 @@ GGUFCheckpoint::toShardScales(llvm::ArrayRef<uint16_t> blockScales,
   return result;
 }
 
+llvm::Expected<float>
+GGUFCheckpoint::weightFactor(llvm::StringRef name) const {
+  std::string scaleName = toGGUFName(name);
+  scaleName.replace(scaleName.size() - 6, 6, "scale");
+  const Tensor *scale = file->findTensor(scaleName);
+  if (!scale)
+    return 1.0f;
+  if (scale->type != TensorType::F32 || scale->getNumElements() != 1)
+    return error("tensor '" + scaleName + "' is not one F32 value");
+  float factor;
+  std::memcpy(&factor, scale->data.data(), sizeof(float));
+  if (!std::isfinite(factor))
+    return error("tensor '" + scaleName + "' is not finite");
+  return factor;
+}
+
 llvm::Error GGUFCheckpoint::recoverShards() {
   llvm::SmallVector<int64_t> candidates =
       llvm::to_vector(llvm::seq<int64_t>(1, kMaxRecoveredShards + 1));
@@ -567,10 +619,15 @@ GGUFCheckpoint::getTernary(llvm::StringRef name, int64_t rows, int64_t cols,
   }
   import::releasePages(tensor.data);
 
+  auto factor = weightFactor(name);
+  if (!factor)
+    return factor.takeError();
   if (scales == ScaleRecovery::Shards) {
     // recoverShards chose a shard count that fits every matrix.
     matrix.scales =
         *toShardScales(*blockScales, rows, cols, axis, config.modelParallel);
+    for (float &scale : matrix.scales)
+      scale *= *factor;
     return matrix;
   }
   matrix.scales.reserve(blockScales->size());
@@ -582,7 +639,7 @@ GGUFCheckpoint::getTernary(llvm::StringRef name, int64_t rows, int64_t cols,
                    "block " +
                    llvm::Twine(index % blocksPerRow) + " of row " +
                    llvm::Twine(index / blocksPerRow));
-    matrix.scales.push_back(scale);
+    matrix.scales.push_back(scale * *factor);
   }
   return matrix;
 }

@@ -247,6 +247,7 @@ trilm::import::parseLlamaConfig(llvm::StringRef json,
   LlamaConfig config;
   config.architecture = *architecture;
   if (config.architecture == Architecture::BitNet) {
+    config.activation = Activation::ReLU2;
     llvm::Expected<BitNetWeights> weights = readBitNetWeights(reader);
     if (!weights)
       return weights.takeError();

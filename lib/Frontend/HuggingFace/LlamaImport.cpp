@@ -214,7 +214,9 @@ Value ForwardBuilder::block(Value x, Value layer, Value &keyCache,
   Value up = columns(gateUp, f, f, gateUpLoc);
   Value activated = llm::GatedActivationOp::create(
       b, inLayer("mlp.act_fn"), gate.getType(),
-      bitnet ? llm::ActivationFunction::relu2 : llm::ActivationFunction::silu,
+      c.activation == import::Activation::ReLU2
+          ? llm::ActivationFunction::relu2
+          : llm::ActivationFunction::silu,
       gate, up);
   if (bitnet)
     activated = norm(activated, slots.mlpSubNorm, "mlp.ffn_sub_norm");

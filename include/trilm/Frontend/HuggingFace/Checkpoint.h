@@ -37,6 +37,14 @@ enum class Architecture {
   BitNet,
 };
 
+/// The gating function of the MLP: f(gate) * up.
+enum class Activation {
+  /// x * sigmoid(x) (SwiGLU: LLaMA, TriLM, llama.cpp's BitNet graph).
+  SiLU,
+  /// max(x, 0)^2 (BitNetForCausalLM).
+  ReLU2,
+};
+
 /// How a BitNet checkpoint stores its ternary weights (its
 /// quantization_config).
 enum class BitNetWeights {
@@ -55,6 +63,7 @@ enum class BitNetWeights {
 /// the compiler uses.
 struct LlamaConfig {
   Architecture architecture = Architecture::Llama;
+  Activation activation = Activation::SiLU;
   /// BitNet only.
   BitNetWeights bitnetWeights = BitNetWeights::PackedMultiplying;
   int64_t vocabSize = 0;
