@@ -329,6 +329,16 @@ def constant_tensor(model, name):
     return next(n for n in model.graph.node if n.output[0] == name).attribute[0].t
 
 
+def test_python_package_compiles_a_llama_export(tools, llama_export, tmp_path):
+    from model_harness import import_package, relative_error
+    trilm = import_package(tools["build"])
+    path, reference = llama_export
+    model = trilm.compile(path, activations="fp32", target="generic", progress=False,
+                          output=tmp_path / "llama.so")
+    got = model.context(16, 2).eval(LLAMA_TOKENS)
+    assert np.all(relative_error(got, reference) < 1e-4)
+
+
 def test_llama_export_with_kv_cache_inputs(tools, llama_export, tmp_path):
     """An export with past_key_values inputs and present outputs is the same
     model: the runtime keeps its own cache."""

@@ -87,8 +87,8 @@ def compile(source: PathLike, *, packing: str = "2-bit",
             progress: Optional[Union[bool, Callable[[int, int], None]]] = None,
             ) -> "Model":
     """Compiles a Hugging Face checkpoint directory (config.json and
-    safetensors) or a GGUF file (llama, TQ2_0/TQ1_0 block weights) into a
-    shared library and opens it.
+    safetensors), a GGUF file (llama or bitnet, TQ2_0/TQ1_0 block weights)
+    or a LLaMA decoder exported to ONNX into a shared library and opens it.
 
     packing: "2-bit" (TQ2) or "1.6-bit" (TQ1); activations: "int8" (W1.58A8)
     or "fp32"; target: "native" (this CPU), "generic" or an LLVM triple or
@@ -103,8 +103,10 @@ def compile(source: PathLike, *, packing: str = "2-bit",
     a bar is shown when stderr is a terminal.
     """
     source = pathlib.Path(source)
-    if not source.is_dir() and not (source.suffix == ".gguf" and source.is_file()):
-        raise CompileError("%s is not a checkpoint directory or a .gguf file" % source)
+    if not source.is_dir() and not (source.suffix in (".gguf", ".onnx")
+                                    and source.is_file()):
+        raise CompileError("%s is not a checkpoint directory, a .gguf file or an "
+                           ".onnx LLaMA export" % source)
     options = [packing, activations, target, weights, kv_cache, gguf_scales]
     if progress is None:
         progress = sys.stderr.isatty()
