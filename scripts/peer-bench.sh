@@ -59,12 +59,18 @@ llama_rate() { # gguf llama-bench-arguments
   "$llama/build/bin/llama-bench" -m "$1" -t "$threads" -r 1 -o json $2 2> /dev/null |
     "$python" -c "import json,sys; print(json.load(sys.stdin)[0]['avg_ts'])"
 }
+# trilm's tokens/s, and for decoding the share of the read roof (bytes read
+# per token over the time per token, against the roof trilm-run measures at
+# that size).
 trilm_rate() { # library prompt-tokens decode-tokens test-prefix (pp or tg)
   "$build/bin/trilm-run" "$1" --bench --bench-json --bench-repeats=1 --threads "$threads" \
     --bench-prompt="$2" --bench-decode="$3" |
     "$python" -c "import json,sys
 rows=[json.loads(l) for l in sys.stdin if l.strip()]
-print([r for r in rows if r['test'].startswith('$4')][0]['tokens_per_second_median'])"
+r=[r for r in rows if r['test'].startswith('$4')][0]
+roof=r.get('read_roof_gigabytes_per_second')
+print(r['tokens_per_second_median'],
+      100*r['read_gigabytes_per_second']/roof if roof else 'nan')"
 }
 
 cases=("prefill 256|-p 256 -n 0|256 0|pp"
@@ -75,19 +81,22 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 
 printf "%s shape, %s threads, int8 activations, medians of %s interleaved rounds (tokens/s)\n" \
   "$shape" "$threads" "$rounds"
-printf "%-8s %-24s %12s %12s %8s\n" packing case llama.cpp trilm ratio
+printf "%-8s %-24s %12s %12s %8s %14s\n" packing case llama.cpp trilm ratio "trilm % roof"
 for packing in tq2 tq1; do
   type=$([[ $packing == tq2 ]] && echo TQ2_0 || echo TQ1_0)
   for entry in "${cases[@]}"; do
     IFS='|' read -r name llama_args trilm_args field <<< "$entry"
-    ours=() theirs=()
+    ours=() theirs=() roofs=()
     for ((round = 0; round < rounds; ++round)); do
       theirs+=("$(llama_rate "$work/$shape-$type.gguf" "$llama_args")")
-      ours+=("$(trilm_rate "$work/$shape-$packing.so" ${trilm_args% *} ${trilm_args#* } "$field")")
+      read -r rate roof <<< "$(trilm_rate "$work/$shape-$packing.so" ${trilm_args% *} \
+        ${trilm_args#* } "$field")"
+      ours+=("$rate") roofs+=("$roof")
     done
     a=$(printf "%s\n" "${theirs[@]}" | median)
     b=$(printf "%s\n" "${ours[@]}" | median)
-    printf "%-8s %-24s %12.2f %12.2f %7.2fx\n" "$packing" "$name" "$a" "$b" \
-      "$(awk -v a="$a" -v b="$b" 'BEGIN {print b / a}')"
+    c=$(printf "%s\n" "${roofs[@]}" | median)
+    printf "%-8s %-24s %12.2f %12.2f %7.2fx %13.0f%%\n" "$packing" "$name" "$a" "$b" \
+      "$(awk -v a="$a" -v b="$b" 'BEGIN {print b / a}')" "$c"
   done
 done

@@ -14,7 +14,7 @@
 
 /** The version of the entry points and of the config layout; the runtime
  *  refuses models of other versions. */
-#define TRILM_MODEL_ABI_VERSION 3
+#define TRILM_MODEL_ABI_VERSION 4
 
 enum trilm_model_config_field {
   TRILM_CONFIG_ABI_VERSION,
@@ -39,6 +39,10 @@ enum trilm_model_config_field {
    *  the weights file written with the model records the same value, so
    *  that the runtime refuses the weights of any other model. */
   TRILM_CONFIG_WEIGHTS_DIGEST,
+  /** Bytes of weights that evaluating one token reads: every decoder
+   *  layer's, the final norm and lm_head (the embedding row is
+   *  negligible). */
+  TRILM_CONFIG_DECODE_WEIGHT_BYTES,
   TRILM_CONFIG_NUM_FIELDS
 };
 

@@ -79,6 +79,13 @@ trilm_status trilm_model_open_with_weights(const char *path,
 void trilm_model_free(trilm_model *model);
 /** The model's shape; all zeros for NULL. */
 trilm_model_info trilm_model_get_info(const trilm_model *model);
+/** Bytes that evaluating one token at context position `position` reads:
+ *  the weights of every layer and of lm_head, and the keys and values of
+ *  positions 0 to `position`. Decoding is memory-bound, so this over the
+ *  time per token is the read bandwidth it achieves. 0 for NULL or a
+ *  negative position. */
+int64_t trilm_model_bytes_per_token(const trilm_model *model,
+                                    int64_t position);
 
 /** The most threads a context runs on. */
 #define TRILM_MAX_THREADS 1024

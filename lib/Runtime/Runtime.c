@@ -69,6 +69,7 @@ struct trilm_model {
    * `trilm_weights`. */
   const uint8_t *weights;
   int64_t cacheElementBytes;
+  int64_t decodeWeightBytes;
   trilm_model_info info;
   EntryPoint prefill;
   EntryPoint decode;
@@ -390,6 +391,7 @@ trilm_status trilm_model_open_with_weights(const char *path,
   result->library = library;
   result->weightsBytes = config[TRILM_CONFIG_WEIGHTS_BYTES];
   result->cacheElementBytes = config[TRILM_CONFIG_KV_CACHE_ELEMENT_BYTES];
+  result->decodeWeightBytes = config[TRILM_CONFIG_DECODE_WEIGHT_BYTES];
   if (result->cacheElementBytes != 2 && result->cacheElementBytes != 4) {
     long long bytes = (long long)result->cacheElementBytes;
     trilm_model_free(result);
@@ -464,6 +466,17 @@ trilm_model_info trilm_model_get_info(const trilm_model *model) {
   if (!model)
     return (trilm_model_info){0};
   return model->info;
+}
+
+int64_t trilm_model_bytes_per_token(const trilm_model *model,
+                                    int64_t position) {
+  if (!model || position < 0)
+    return 0;
+  const trilm_model_info *info = &model->info;
+  /* Keys and values of every layer and kv head, positions 0..position. */
+  int64_t cache = 2 * info->num_layers * info->num_kv_heads * info->head_dim *
+                  (position + 1) * model->cacheElementBytes;
+  return model->decodeWeightBytes + cache;
 }
 
 trilm_status trilm_context_create(trilm_model *model, int64_t context_length,

@@ -233,6 +233,8 @@ class CRuntime:
                                              ctypes.POINTER(p), ctypes.POINTER(Error)]
         lib.trilm_context_free.argtypes = [p]
         lib.trilm_context_reset.argtypes = [p]
+        lib.trilm_model_bytes_per_token.argtypes = [p, ctypes.c_int64]
+        lib.trilm_model_bytes_per_token.restype = ctypes.c_int64
         lib.trilm_context_position.argtypes = [p]
         lib.trilm_context_position.restype = ctypes.c_int64
         for name in ("trilm_context_eval", "trilm_context_eval_last"):

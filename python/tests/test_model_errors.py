@@ -349,6 +349,7 @@ def test_api_arguments(tools, checkpoint, tmp_path):
     # NULL handles, as C callers may pass them.
     lib = CRuntime(tools["build"]).lib
     assert lib.trilm_model_get_info(None).vocab_size == 0
+    assert lib.trilm_model_bytes_per_token(None, 0) == 0
     lib.trilm_context_reset(None)
     assert lib.trilm_context_position(None) == -1
     model.close()

@@ -187,9 +187,25 @@ def test_bench(tools, model):
         assert len(r["samples"]) == 2 and r["tokens_per_second_median"] > 0
         assert r["tokens_per_second_min"] <= r["tokens_per_second_median"] <= \
             r["tokens_per_second_max"]
+    # Decoding reads every weight once per token, and the cache: here one
+    # layer of packed 2-bit weights (rows x 64 bytes for K <= 256: q/k/v 288
+    # rows, o 96, gate/up 384, down 96) with their f32 scales and two f32
+    # norms, each slot 64-byte aligned (56,320 bytes), the final norm (384)
+    # and the f16 lm_head (1280 x 96 x 2); keys and values of positions
+    # 0..18 (the middle of the decoded tokens), 2 x 4 heads x 24 x 4 bytes
+    # each.
+    layer = 288 * 64 + 64 + 96 * 64 + 64 + 384 * 64 + 64 + 96 * 64 + 64 + 384 + 384
+    weights = layer + 384 + VOCAB * 96 * 2
+    decode = results[1]
+    assert decode["bytes_per_token"] == weights + 19 * 2 * 4 * 24 * 4
+    assert decode["read_gigabytes_per_second"] == pytest.approx(
+        decode["tokens_per_second_median"] * decode["bytes_per_token"] / 1e9)
+    assert decode["read_roof_gigabytes_per_second"] > 0
+    assert "bytes_per_token" not in results[0]
     table = generate(tools, library, "--bench", "--bench-prompt", 8, "--bench-decode", 2,
                      "--bench-repeats", 1)
     assert "| pp8 " in table and "| tg2 " in table
+    assert "MB / token" in table and "read roof at 0.3 MB" in table
 
 
 def test_perplexity_and_bench_errors(tools, model, tmp_path):

@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "trilm-c/Runtime.h"
+#include "trilm/Bench/Bench.h"
 #include "trilm/Runner/Sampler.h"
 #include "trilm/Runner/StopStrings.h"
 #include "trilm/Tokenizer/Tokenizer.h"
@@ -32,6 +33,7 @@
 #include <cmath>
 #include <memory>
 #include <optional>
+#include <thread>
 
 namespace cl = llvm::cl;
 using trilm::runner::Sampler;
@@ -435,36 +437,72 @@ void runBench(trilm_model *model, int32_t threads) {
     }
     decodeRates.push_back(benchDecode / secondsSince(start));
   }
-  auto report = [&](llvm::StringRef test, std::vector<double> rates) {
+  auto median = [](std::vector<double> &rates) {
+    std::sort(rates.begin(), rates.end());
+    size_t half = rates.size() / 2;
+    return rates.size() % 2 ? rates[half] : (rates[half - 1] + rates[half]) / 2;
+  };
+  // Decoding reads every weight and the cache once per token: the bytes
+  // over the time per token, against the read roof measured here at that
+  // size (DRAM for any real model) with the same threads.
+  int64_t bytesPerToken =
+      trilm_model_bytes_per_token(model, benchPrompt + benchDecode / 2);
+  double roof = 0;
+  // The OpenMP default (0) is a thread per core.
+  int streams =
+      threads > 0 ? threads
+                  : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  if (!decodeRates.empty()) {
+    std::vector<trilm::bench::BandwidthSample> samples =
+        trilm::bench::measureReadBandwidth({bytesPerToken}, streams, 5);
+    roof = trilm::bench::roofFor(samples, bytesPerToken);
+  }
+  auto report = [&](llvm::StringRef test, std::vector<double> rates,
+                    bool decode) {
     if (rates.empty())
       return;
-    std::sort(rates.begin(), rates.end());
-    double median = rates.size() % 2
-                        ? rates[rates.size() / 2]
-                        : (rates[rates.size() / 2 - 1] + rates[rates.size() / 2]) / 2;
+    double typical = median(rates);
+    double gigabytes = decode ? typical * bytesPerToken / 1e9 : 0;
     if (benchJSON) {
       llvm::json::Array samples;
       for (double rate : rates)
         samples.push_back(rate);
-      llvm::outs() << llvm::json::Value(llvm::json::Object{
-                          {"test", test},
-                          {"threads", threads},
-                          {"tokens_per_second_median", median},
-                          {"tokens_per_second_min", rates.front()},
-                          {"tokens_per_second_max", rates.back()},
-                          {"samples", std::move(samples)}})
-                   << "\n";
+      llvm::json::Object result{{"test", test},
+                                {"threads", threads},
+                                {"tokens_per_second_median", typical},
+                                {"tokens_per_second_min", rates.front()},
+                                {"tokens_per_second_max", rates.back()},
+                                {"samples", std::move(samples)}};
+      if (decode) {
+        result["bytes_per_token"] = bytesPerToken;
+        result["read_gigabytes_per_second"] = gigabytes;
+        result["read_roof_gigabytes_per_second"] = roof;
+      }
+      llvm::outs() << llvm::json::Value(std::move(result)) << "\n";
       return;
     }
-    llvm::outs() << llvm::format("| %-8s | %14.2f | %10.2f | %10.2f |\n",
-                                 test.str().c_str(), median, rates.front(),
+    llvm::outs() << llvm::format("| %-8s | %14.2f | %10.2f | %10.2f |",
+                                 test.str().c_str(), typical, rates.front(),
                                  rates.back());
+    if (decode)
+      llvm::outs() << llvm::format(" %10.1f | %11.1f | %6.0f%% |\n",
+                                   bytesPerToken / 1e6, gigabytes,
+                                   roof > 0 ? 100 * gigabytes / roof : 0.0);
+    else
+      llvm::outs() << "            |             |         |\n";
   };
   if (!benchJSON)
-    llvm::outs() << "| test     | tokens/s (med) |        min |        max |\n"
-                    "|----------|----------------|------------|------------|\n";
-  report(("pp" + llvm::Twine(benchPrompt)).str(), promptRates);
-  report(("tg" + llvm::Twine(benchDecode)).str(), decodeRates);
+    llvm::outs()
+        << "| test     | tokens/s (med) |        min |        max | "
+           "MB / token | read GB/s | of roof |\n"
+           "|----------|----------------|------------|------------|"
+           "------------|-------------|---------|\n";
+  report(("pp" + llvm::Twine(benchPrompt)).str(), promptRates, false);
+  report(("tg" + llvm::Twine(benchDecode)).str(), decodeRates, true);
+  if (!benchJSON && roof > 0)
+    llvm::outs() << llvm::format(
+        "read roof at %.1f MB on %d threads, measured now: %.1f GB/s\n",
+        bytesPerToken / 1e6, streams, roof);
 }
 
 } // namespace
