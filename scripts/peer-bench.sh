@@ -49,7 +49,8 @@ for type in TQ2_0 TQ1_0; do
       "$work/$shape-f16.gguf" "$work/$shape-$type.gguf" "$type" > /dev/null 2>&1
 done
 for packing in tq2 tq1; do
-  [[ -f "$work/$shape-$packing.so" ]] ||
+  # Recompiled whenever trilm-compile is newer (the model ABI may have changed).
+  [[ "$work/$shape-$packing.so" -nt "$build/bin/trilm-compile" ]] ||
     "$build/bin/trilm-compile" "$checkpoint" --emit=lib --cpu=native --activations=int8 --kv-cache=f16 \
       --packing=$packing --weights=external -o "$work/$shape-$packing.so" --quiet
 done
