@@ -54,50 +54,65 @@ constexpr int64_t kMaxRecoveredShards = 8;
 /// The elements of one TQ block, and of the scale blocks it gives.
 constexpr int64_t kScaleBlock = 256;
 
-/// The extents a decoder block tensor's shape is made of.
-enum class Extent { None, Hidden, Intermediate, Queries, KeysValues };
+/// The extents a ternary weight's shape is made of.
+enum class Extent { Hidden, Intermediate, Queries, KeysValues };
 
-/// A decoder block tensor: its names, its shape and, for ternary weights,
-/// how its scales are sharded.
+/// A decoder block tensor's names in both conventions.
 struct LayerTensor {
   llvm::StringLiteral huggingFace, gguf;
-  Extent rows, cols;
-  std::optional<ShardAxis> axis;
 };
 
-constexpr LayerTensor kLayerTensors[] = {
-    {"self_attn.q_proj.weight", "attn_q.weight", Extent::Queries,
-     Extent::Hidden, ShardAxis::Rows},
-    {"self_attn.k_proj.weight", "attn_k.weight", Extent::KeysValues,
-     Extent::Hidden, ShardAxis::Rows},
-    {"self_attn.v_proj.weight", "attn_v.weight", Extent::KeysValues,
-     Extent::Hidden, ShardAxis::Rows},
-    {"self_attn.o_proj.weight", "attn_output.weight", Extent::Hidden,
-     Extent::Queries, ShardAxis::Cols},
-    {"mlp.gate_proj.weight", "ffn_gate.weight", Extent::Intermediate,
-     Extent::Hidden, ShardAxis::Rows},
-    {"mlp.up_proj.weight", "ffn_up.weight", Extent::Intermediate,
-     Extent::Hidden, ShardAxis::Rows},
-    {"mlp.down_proj.weight", "ffn_down.weight", Extent::Hidden,
-     Extent::Intermediate, ShardAxis::Cols},
-    {"input_layernorm.weight", "attn_norm.weight", Extent::Hidden, Extent::None,
-     std::nullopt},
-    {"post_attention_layernorm.weight", "ffn_norm.weight", Extent::Hidden,
-     Extent::None, std::nullopt},
+/// A ternary weight of a decoder block: its names, shape and shard axis.
+struct TernaryTensor {
+  LayerTensor names;
+  Extent rows, cols;
+  ShardAxis axis;
+};
+
+constexpr TernaryTensor kTernaryTensors[] = {
+    {{"self_attn.q_proj.weight", "attn_q.weight"},
+     Extent::Queries,
+     Extent::Hidden,
+     ShardAxis::Rows},
+    {{"self_attn.k_proj.weight", "attn_k.weight"},
+     Extent::KeysValues,
+     Extent::Hidden,
+     ShardAxis::Rows},
+    {{"self_attn.v_proj.weight", "attn_v.weight"},
+     Extent::KeysValues,
+     Extent::Hidden,
+     ShardAxis::Rows},
+    {{"self_attn.o_proj.weight", "attn_output.weight"},
+     Extent::Hidden,
+     Extent::Queries,
+     ShardAxis::Cols},
+    {{"mlp.gate_proj.weight", "ffn_gate.weight"},
+     Extent::Intermediate,
+     Extent::Hidden,
+     ShardAxis::Rows},
+    {{"mlp.up_proj.weight", "ffn_up.weight"},
+     Extent::Intermediate,
+     Extent::Hidden,
+     ShardAxis::Rows},
+    {{"mlp.down_proj.weight", "ffn_down.weight"},
+     Extent::Hidden,
+     Extent::Intermediate,
+     ShardAxis::Cols},
+};
+
+constexpr LayerTensor kNorms[] = {
+    {"input_layernorm.weight", "attn_norm.weight"},
+    {"post_attention_layernorm.weight", "ffn_norm.weight"},
 };
 
 /// The norms of BitNet's attention output and gated activation.
 constexpr LayerTensor kBitNetSubNorms[] = {
-    {"self_attn.attn_sub_norm.weight", "attn_sub_norm.weight", Extent::Queries,
-     Extent::None, std::nullopt},
-    {"mlp.ffn_sub_norm.weight", "ffn_sub_norm.weight", Extent::Intermediate,
-     Extent::None, std::nullopt},
+    {"self_attn.attn_sub_norm.weight", "attn_sub_norm.weight"},
+    {"mlp.ffn_sub_norm.weight", "ffn_sub_norm.weight"},
 };
 
 int64_t getExtent(Extent extent, const LlamaConfig &config) {
   switch (extent) {
-  case Extent::None:
-    return 1;
   case Extent::Hidden:
     return config.hiddenSize;
   case Extent::Intermediate:
@@ -108,6 +123,16 @@ int64_t getExtent(Extent extent, const LlamaConfig &config) {
     return config.numKVHeads * config.headDim;
   }
   llvm_unreachable("unknown extent");
+}
+
+/// Every block tensor's names.
+auto layerTensors() {
+  return llvm::concat<const LayerTensor>(
+      llvm::map_range(kTernaryTensors,
+                      [](const TernaryTensor &tensor) -> const LayerTensor & {
+                        return tensor.names;
+                      }),
+      kNorms, kBitNetSubNorms);
 }
 
 constexpr std::pair<llvm::StringLiteral, llvm::StringLiteral> kModelTensors[] =
@@ -124,8 +149,7 @@ std::string toGGUFName(llvm::StringRef name) {
   if (!name.consume_front("model.layers.") || name.consumeInteger(10, layer) ||
       !name.consume_front("."))
     return "";
-  for (const LayerTensor &tensor :
-       llvm::concat<const LayerTensor>(kLayerTensors, kBitNetSubNorms))
+  for (const LayerTensor &tensor : layerTensors())
     if (name == tensor.huggingFace)
       return llvm::formatv("blk.{0}.{1}", layer, tensor.gguf).str();
   return "";
@@ -388,19 +412,21 @@ llvm::Error GGUFCheckpoint::checkTensorNames() const {
   for (auto [huggingFace, gguf] : kModelTensors)
     expected[gguf] = true;
   bool bitnet = config.architecture == import::Architecture::BitNet;
+  auto expect = [&](int64_t layer, llvm::StringRef name) {
+    expected[llvm::formatv("blk.{0}.{1}", layer, name).str()] = true;
+  };
   for (int64_t layer = 0; layer < config.numLayers; ++layer) {
-    for (const LayerTensor &tensor : kLayerTensors) {
-      std::string name =
-          llvm::formatv("blk.{0}.{1}", layer, tensor.gguf).str();
-      expected[name] = true;
+    for (const TernaryTensor &tensor : kTernaryTensors) {
+      expect(layer, tensor.names.gguf);
       // BitNet's optional per-matrix scale, "blk.N.attn_q.scale".
-      if (bitnet && tensor.axis)
-        expected[llvm::StringRef(name).drop_back(6).str() + "scale"] = true;
+      if (bitnet)
+        expect(layer, tensor.names.gguf.drop_back(6).str() + "scale");
     }
+    for (const LayerTensor &tensor : kNorms)
+      expect(layer, tensor.gguf);
     if (bitnet)
       for (const LayerTensor &tensor : kBitNetSubNorms)
-        expected[llvm::formatv("blk.{0}.{1}", layer, tensor.gguf).str()] =
-            true;
+        expect(layer, tensor.gguf);
   }
   for (const Tensor &tensor : file->getTensors())
     if (!expected.contains(tensor.name))
@@ -558,11 +584,9 @@ llvm::Error GGUFCheckpoint::recoverShards() {
   llvm::SmallVector<int64_t> candidates =
       llvm::to_vector(llvm::seq<int64_t>(1, kMaxRecoveredShards + 1));
   for (int64_t layer = 0; layer < config.numLayers; ++layer)
-    for (const LayerTensor &tensor : kLayerTensors) {
-      if (!tensor.axis)
-        continue;
+    for (const TernaryTensor &tensor : kTernaryTensors) {
       std::string name =
-          llvm::formatv("model.layers.{0}.{1}", layer, tensor.huggingFace)
+          llvm::formatv("model.layers.{0}.{1}", layer, tensor.names.huggingFace)
               .str();
       int64_t rows = getExtent(tensor.rows, config);
       int64_t cols = getExtent(tensor.cols, config);
@@ -570,13 +594,13 @@ llvm::Error GGUFCheckpoint::recoverShards() {
       if (!blockScales)
         return blockScales.takeError();
       llvm::erase_if(candidates, [&](int64_t shards) {
-        return !toShardScales(*blockScales, rows, cols, *tensor.axis, shards);
+        return !toShardScales(*blockScales, rows, cols, tensor.axis, shards);
       });
       if (candidates.empty())
         return error(
             "no shard count from 1 to " + llvm::Twine(kMaxRecoveredShards) +
             " gives the non-zero 256-blocks of each shard of tensor 'blk." +
-            llvm::Twine(layer) + "." + tensor.gguf +
+            llvm::Twine(layer) + "." + tensor.names.gguf +
             "' one scale; compile it with block scales (--gguf-scales=blocks)");
     }
   config.modelParallel = candidates.front();
