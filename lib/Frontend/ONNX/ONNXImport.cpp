@@ -84,8 +84,10 @@ private:
                                              llvm::StringRef what);
   llvm::Expected<Value> input(const onnx::NodeProto &node, int index);
   llvm::Error importNode(const onnx::NodeProto &node);
+  /// lhs x rhs, or lhs x rhs^T (both 2-D).
   llvm::Expected<Value> matmul(const onnx::NodeProto &node, Value lhs,
-                               Value rhs, Location loc);
+                               Value rhs, Location loc,
+                               bool transposeRHS = false);
   llvm::Expected<Value> elementwise(const onnx::NodeProto &node,
                                     ArrayRef<Value> operands,
                                     const BodyBuilder &body, Location loc);
@@ -100,8 +102,6 @@ private:
   llvm::StringMap<Value> values;
   /// Initializers by name: constants made on first use.
   llvm::StringMap<const onnx::TensorProto *> initializers;
-  /// The f32 values of constants, for Gemm's transposed constant weights.
-  llvm::DenseMap<Value, std::vector<float>> constantData;
   int64_t resourceCount = 0;
 };
 
@@ -124,7 +124,6 @@ llvm::Expected<Value> Importer::constant(const onnx::TensorProto &tensor) {
   }
   Value value = arith::ConstantOp::create(
       b, NameLoc::get(b.getStringAttr(tensor.name())), attr);
-  constantData[value] = std::move(*data);
   return value;
 }
 
@@ -171,26 +170,41 @@ llvm::Expected<Value> Importer::input(const onnx::NodeProto &node, int index) {
 }
 
 llvm::Expected<Value> Importer::matmul(const onnx::NodeProto &node, Value lhs,
-                                       Value rhs, Location loc) {
+                                       Value rhs, Location loc,
+                                       bool transposeRHS) {
   auto lhsType = cast<RankedTensorType>(lhs.getType());
   auto rhsType = cast<RankedTensorType>(rhs.getType());
+  std::string shapes = formatShape(lhsType.getShape()) + " and " +
+                       formatShape(rhsType.getShape()) +
+                       (transposeRHS ? " (transposed)" : "");
   if (lhsType.getRank() != 2 || rhsType.getRank() != 2)
-    return nodeError(node, "operands of shape " +
-                               formatShape(lhsType.getShape()) + " and " +
-                               formatShape(rhsType.getShape()) +
+    return nodeError(node, "operands of shape " + shapes +
                                "; trilm imports 2-D matrix products");
-  if (lhsType.getDimSize(1) != rhsType.getDimSize(0))
-    return nodeError(
-        node, "operands of shape " + formatShape(lhsType.getShape()) + " and " +
-                  formatShape(rhsType.getShape()) + " do not multiply");
-  auto resultType = RankedTensorType::get(
-      {lhsType.getDimSize(0), rhsType.getDimSize(1)}, b.getF32Type());
-  Value empty =
-      tensor::EmptyOp::create(b, loc, resultType.getShape(), b.getF32Type());
+  int64_t k = rhsType.getDimSize(transposeRHS ? 1 : 0);
+  int64_t n = rhsType.getDimSize(transposeRHS ? 0 : 1);
+  if (lhsType.getDimSize(1) != k)
+    return nodeError(node, "operands of shape " + shapes + " do not multiply");
+  auto resultType =
+      RankedTensorType::get({lhsType.getDimSize(0), n}, b.getF32Type());
+  Value empty = tensor::EmptyOp::create(b, loc, resultType.getShape(),
+                                        b.getF32Type());
   Value zero =
       linalg::FillOp::create(b, loc, floatConstant(loc, 0.0), empty).result();
+  SmallVector<NamedAttribute> attributes;
+  if (transposeRHS) {
+    // A x B^T keeps a constant B as it is, for ternary-raise-matmul.
+    AffineExpr mDim, nDim, kDim;
+    bindDims(&context, mDim, nDim, kDim);
+    auto map = [&](ArrayRef<AffineExpr> results) -> Attribute {
+      return AffineMapAttr::get(AffineMap::get(3, 0, results, &context));
+    };
+    attributes.push_back(b.getNamedAttr(
+        "indexing_maps",
+        b.getArrayAttr({map({mDim, kDim}), map({nDim, kDim}),
+                        map({mDim, nDim})})));
+  }
   return linalg::MatmulOp::create(b, loc, ValueRange{lhs, rhs},
-                                  ValueRange{zero})
+                                  ValueRange{zero}, attributes)
       .getResult(0);
 }
 
@@ -394,32 +408,7 @@ llvm::Error Importer::importNode(const onnx::NodeProto &node) {
       return lhs.takeError();
     if (!rhs)
       return rhs.takeError();
-    Value weights = *rhs;
-    if (intAttribute("transB")) {
-      // A constant B^T is transposed here, so that the weights stay a
-      // constant for ternary-raise-matmul.
-      auto data = constantData.find(weights);
-      auto type = cast<RankedTensorType>(weights.getType());
-      if (data == constantData.end() || type.getRank() != 2)
-        return nodeError(node, "transB applies to 2-D constant B only");
-      int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
-      onnx::TensorProto transposed;
-      transposed.set_name(node.input(1) + ".T");
-      transposed.set_data_type(onnx::TensorProto_DataType_FLOAT);
-      transposed.add_dims(cols);
-      transposed.add_dims(rows);
-      std::string bytes(rows * cols * sizeof(float), '\0');
-      float *out = reinterpret_cast<float *>(bytes.data());
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t c = 0; c < cols; ++c)
-          out[c * rows + r] = data->second[r * cols + c];
-      transposed.set_raw_data(std::move(bytes));
-      auto value = constant(transposed);
-      if (!value)
-        return value.takeError();
-      weights = *value;
-    }
-    auto product = matmul(node, *lhs, weights, loc);
+    auto product = matmul(node, *lhs, *rhs, loc, intAttribute("transB"));
     if (!product)
       return product.takeError();
     result = *product;
