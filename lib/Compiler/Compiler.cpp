@@ -205,13 +205,13 @@ openCheckpoint(llvm::StringRef input, const CompileOptions &options) {
 }
 
 /// Writes the tokenizer of checkpoint `input` to `path`: the directory's
-/// tokenizer.json (beside an ONNX file), or the GGUF file's tokenizer as one. Returns false when
-/// the checkpoint has none that trilm reads, with the reason in `warning`.
+/// tokenizer.json (or the one beside an ONNX file), or the GGUF file's
+/// tokenizer as one. Returns false when the checkpoint has none that trilm
+/// reads, with the reason in `warning`.
 static llvm::Expected<bool> writeTokenizer(llvm::StringRef input,
                                            llvm::StringRef path,
                                            std::string &warning) {
   if (!input.ends_with(".gguf")) {
-    // A checkpoint directory's, or the one beside an ONNX file.
     llvm::SmallString<256> tokenizer(
         input.ends_with(".onnx") ? llvm::sys::path::parent_path(input) : input);
     llvm::sys::path::append(tokenizer, "tokenizer.json");

@@ -382,12 +382,9 @@ LlamaImport::create(MLIRContext &context, const Checkpoint &checkpoint,
   fields[TRILM_CONFIG_KV_CACHE_ELEMENT_BYTES] =
       options.kvCache == ModelOptions::KVCache::F16 ? 2 : 4;
   fields[TRILM_CONFIG_WEIGHTS_BYTES] = layout->totalBytes;
-  auto bytesOf = [](const WeightSlot &slot) {
-    return slot.type.getNumElements() * slot.type.getElementTypeBitWidth() / 8;
-  };
   fields[TRILM_CONFIG_DECODE_WEIGHT_BYTES] =
-      config.numLayers * layout->layerStride + bytesOf(layout->finalNorm) +
-      bytesOf(layout->lmHead);
+      config.numLayers * layout->layerStride +
+      layout->finalNorm.getByteSize() + layout->lmHead.getByteSize();
   fields[TRILM_CONFIG_EXTERNAL_WEIGHTS] =
       options.weightsPlacement == ModelOptions::WeightsPlacement::ExternalFile;
   auto fieldsType = MemRefType::get({TRILM_CONFIG_NUM_FIELDS}, b.getI64Type());

@@ -39,10 +39,6 @@ Type elementTypeOf(Builder &b, import::DType dtype) {
   llvm_unreachable("Checkpoint::getTensor returns float tensors only");
 }
 
-int64_t byteSize(RankedTensorType type) {
-  return type.getNumElements() * type.getElementTypeBitWidth() / 8;
-}
-
 /// Names of a block's tensors.
 struct BlockNames {
   std::string q, k, v, o, gate, up, down, inputNorm, postNorm, attentionSubNorm,
@@ -73,7 +69,8 @@ public:
 
   WeightSlot slot(RankedTensorType type) {
     WeightSlot result{cursor, type};
-    cursor = llvm::alignTo(cursor + byteSize(type), TRILM_WEIGHTS_ALIGNMENT);
+    cursor = llvm::alignTo(cursor + result.getByteSize(),
+                           TRILM_WEIGHTS_ALIGNMENT);
     return result;
   }
 

@@ -26,6 +26,10 @@ namespace trilm::frontend {
 struct WeightSlot {
   int64_t offset = 0;
   mlir::RankedTensorType type;
+
+  int64_t getByteSize() const {
+    return type.getNumElements() * type.getElementTypeBitWidth() / 8;
+  }
 };
 
 /// A packed ternary matrix and its scales.
