@@ -64,7 +64,6 @@ private:
   scoped(const llvm::Twine &scope) const;
   /// The constant (Constant node or initializer) named `value`.
   const onnx::TensorProto *constant(llvm::StringRef value) const;
-  llvm::Expected<std::vector<float>> values(llvm::StringRef value) const;
   /// One f32 constant.
   std::optional<float> scalar(llvm::StringRef value) const;
   /// The values of an int64 constant held in the file.
@@ -111,14 +110,6 @@ LlamaGraph::scoped(const llvm::Twine &scope) const {
 
 const onnx::TensorProto *LlamaGraph::constant(llvm::StringRef value) const {
   return constants.lookup(value);
-}
-
-llvm::Expected<std::vector<float>>
-LlamaGraph::values(llvm::StringRef value) const {
-  const onnx::TensorProto *tensor = constant(value);
-  if (!tensor)
-    return error("'" + value + "' is not a constant");
-  return file->readTensor(*tensor);
 }
 
 std::optional<float> LlamaGraph::scalar(llvm::StringRef value) const {
