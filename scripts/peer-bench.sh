@@ -96,8 +96,10 @@ for packing in tq2 tq1; do
     done
     a=$(printf "%s\n" "${theirs[@]}" | median)
     b=$(printf "%s\n" "${ours[@]}" | median)
-    c=$(printf "%s\n" "${roofs[@]}" | median)
-    printf "%-8s %-24s %12.2f %12.2f %7.2fx %13.0f%%\n" "$packing" "$name" "$a" "$b" \
+    # Prefill has no roof share (it is compute-bound): "-".
+    c=$(printf "%s\n" "${roofs[@]}" | median |
+      awk '{print ($1 == "nan" || $1 == "-nan") ? "-" : sprintf("%.0f%%", $1)}')
+    printf "%-8s %-24s %12.2f %12.2f %7.2fx %14s\n" "$packing" "$name" "$a" "$b" \
       "$(awk -v a="$a" -v b="$b" 'BEGIN {print b / a}')" "$c"
   done
 done
