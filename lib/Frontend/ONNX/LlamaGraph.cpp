@@ -36,6 +36,12 @@ namespace {
 /// The most model-parallel shards whose scales are looked for.
 constexpr int64_t kMaxShards = 8;
 
+/// Input `index` of `node`, or "" when it has fewer: the file decides how
+/// many a node has.
+llvm::StringRef operand(const onnx::NodeProto &node, int index) {
+  return index < node.input_size() ? llvm::StringRef(node.input(index)) : "";
+}
+
 class LlamaGraph final : public Checkpoint {
 public:
   static llvm::Expected<std::unique_ptr<Checkpoint>>
@@ -145,8 +151,9 @@ llvm::Error LlamaGraph::readEmbedding() {
   auto gather = node(prefix + "/embed_tokens/Gather");
   if (!gather)
     return gather.takeError();
-  const onnx::TensorProto *table = constant((*gather)->input(0));
-  if (!table || table->dims_size() != 2)
+  const onnx::TensorProto *table = constant(operand(**gather, 0));
+  if (!table || table->dims_size() != 2 || table->dims(0) <= 0 ||
+      table->dims(1) <= 0)
     return error("the embedding is not a constant 2-D table");
   auto data = file->readTensor(*table);
   if (!data)
@@ -176,14 +183,14 @@ llvm::Expected<double> LlamaGraph::readNorm(const llvm::Twine &scope,
                  "' is not an RMSNorm (Pow, ReduceMean, Add, Sqrt, Div, Mul, "
                  "Mul)");
   const onnx::NodeProto &pow = *ops["Pow"].front();
-  if (scalar(pow.input(1)) != 2.0f)
+  if (scalar(operand(pow, 1)) != 2.0f)
     return error("'" + where + "' squares by Pow with another exponent");
-  if (ops.count("Div") && scalar(ops["Div"].front()->input(0)) != 1.0f)
+  if (ops.count("Div") && scalar(operand(*ops["Div"].front(), 0)) != 1.0f)
     return error("'" + where + "' divides something other than 1");
   const onnx::NodeProto &add = *ops["Add"].front();
-  std::optional<float> epsilon = scalar(add.input(1));
+  std::optional<float> epsilon = scalar(operand(add, 1));
   if (!epsilon)
-    epsilon = scalar(add.input(0));
+    epsilon = scalar(operand(add, 0));
   if (!epsilon || !(*epsilon > 0))
     return error("'" + where + "' adds no positive constant epsilon");
   for (const onnx::NodeProto *mul : ops["Mul"])
@@ -205,7 +212,7 @@ LlamaGraph::readProjection(const llvm::Twine &scope, llvm::StringRef name) {
   auto matmul = node(scope + "/MatMul");
   if (!matmul)
     return matmul.takeError();
-  const onnx::TensorProto *weight = constant((*matmul)->input(1));
+  const onnx::TensorProto *weight = constant(operand(**matmul, 1));
   if (!weight || weight->dims_size() != 2)
     return error("'" + (*matmul)->name() +
                  "' does not multiply by a constant 2-D weight");
@@ -281,16 +288,21 @@ llvm::Error LlamaGraph::readLayer(int64_t layer) {
                  "rotate-half RoPE on q and k");
   const onnx::NodeProto *reshape = nullptr;
   for (const onnx::NodeProto *each : attention.lookup("Reshape"))
-    if (llvm::StringRef(each->input(0)).contains("/q_proj/"))
+    if (operand(*each, 0).contains("/q_proj/"))
       reshape = each;
   std::optional<std::vector<int64_t>> headShape =
-      reshape ? integers(reshape->input(1)) : std::nullopt;
+      reshape ? integers(operand(*reshape, 1)) : std::nullopt;
   if (!headShape || headShape->empty() || headShape->back() <= 0 ||
       queries % headShape->back() != 0 || keys % headShape->back() != 0)
     return error("'" + scope +
                  "self_attn' does not split q into heads by a "
                  "constant Reshape");
   int64_t headDim = headShape->back();
+  if (headDim % 2 != 0 || headDim > 1024)
+    return error("'" + scope + "self_attn' has heads of " +
+                 llvm::Twine(headDim) +
+                 " elements; rotate-half RoPE needs an even head size up to "
+                 "1024");
   if (layer == 0) {
     config.headDim = headDim;
     config.numHeads = queries / headDim;
@@ -310,11 +322,11 @@ llvm::Error LlamaGraph::readLayer(int64_t layer) {
     return value && std::fabs(*value - want) <= 1e-6 * want;
   };
   bool scaled = llvm::any_of(attention.lookup("Div"), [&](auto *div) {
-    return near(scalar(div->input(1)), root);
+    return near(scalar(operand(*div, 1)), root);
   });
   scaled |= llvm::any_of(attention.lookup("Mul"), [&](auto *mul) {
-    return near(scalar(mul->input(1)), 1.0 / root) ||
-           near(scalar(mul->input(0)), 1.0 / root);
+    return near(scalar(operand(*mul, 1)), 1.0 / root) ||
+           near(scalar(operand(*mul, 0)), 1.0 / root);
   });
   if (!scaled)
     return error("'" + scope +
@@ -338,7 +350,7 @@ llvm::Error LlamaGraph::readRope() {
   auto rotary = scoped(scope);
   std::vector<float> frequencies;
   for (const onnx::NodeProto *expand : rotary.lookup("Expand")) {
-    const onnx::TensorProto *tensor = constant(expand->input(0));
+    const onnx::TensorProto *tensor = constant(operand(*expand, 0));
     if (!tensor || tensor->data_type() != onnx::TensorProto_DataType_FLOAT)
       continue;
     auto data = file->readTensor(*tensor);
@@ -363,8 +375,8 @@ llvm::Error LlamaGraph::readRope() {
   // cos and sin are multiplied by transformers' attention scaling: 1 unless
   // the RoPE is scaled.
   for (const onnx::NodeProto *mul : rotary.lookup("Mul"))
-    if (auto factor = scalar(mul->input(1));
-        factor && llvm::StringRef(mul->input(0)).contains("/Cos") &&
+    if (auto factor = scalar(operand(*mul, 1));
+        factor && operand(*mul, 0).contains("/Cos") &&
         *factor != 1.0f)
       return error("'" + scope +
                    "' scales cos and sin: scaled RoPE is not "
@@ -465,7 +477,7 @@ LlamaGraph::recognise(std::unique_ptr<ModelFile> file, llvm::StringRef prefix) {
     return graph->error("lm_head does not map the hidden size to the "
                         "vocabulary");
   auto lmHead = graph->node(graph->outer + "/lm_head/MatMul");
-  if (proto.output_size() == 0 ||
+  if (proto.output_size() == 0 || (*lmHead)->output_size() != 1 ||
       proto.output(0).name() != (*lmHead)->output(0))
     return graph->error("the first output is not lm_head's logits");
   if (llvm::Error error = graph->readRope())
