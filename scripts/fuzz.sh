@@ -13,7 +13,7 @@ seconds="${1:-60}"
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(safetensors safetensors-index llama-config tokenizer model-ir gguf)
+  targets=(safetensors safetensors-index llama-config tokenizer model-ir gguf onnx)
 fi
 
 "$root/scripts/sanitizer-build.sh" "$build" >/dev/null
