@@ -61,6 +61,15 @@ std::string sanitize(llvm::StringRef name, llvm::StringRef fallback) {
   return result;
 }
 
+template <typename OpT>
+Value createBinary(OpBuilder &b, Location loc, Value x, Value y) {
+  return OpT::create(b, loc, x, y);
+}
+
+template <typename OpT> Value createUnary(OpBuilder &b, Location loc, Value x) {
+  return OpT::create(b, loc, x);
+}
+
 using BodyBuilder =
     std::function<Value(OpBuilder &, Location, ArrayRef<Value>)>;
 
@@ -286,27 +295,15 @@ llvm::Error Importer::importNode(const onnx::NodeProto &node) {
     return llvm::Error::success();
   };
 
-  using Arith = std::function<Value(OpBuilder &, Location, Value, Value)>;
-  llvm::StringMap<Arith> binary = {
-      {"Add",
-       [](OpBuilder &b, Location l, Value x, Value y) -> Value {
-         return arith::AddFOp::create(b, l, x, y);
-       }},
-      {"Sub",
-       [](OpBuilder &b, Location l, Value x, Value y) -> Value {
-         return arith::SubFOp::create(b, l, x, y);
-       }},
-      {"Mul",
-       [](OpBuilder &b, Location l, Value x, Value y) -> Value {
-         return arith::MulFOp::create(b, l, x, y);
-       }},
-      {"Div",
-       [](OpBuilder &b, Location l, Value x, Value y) -> Value {
-         return arith::DivFOp::create(b, l, x, y);
-       }},
+  using Arith = Value (*)(OpBuilder &, Location, Value, Value);
+  static const llvm::StringMap<Arith> binary = {
+      {"Add", createBinary<arith::AddFOp>},
+      {"Sub", createBinary<arith::SubFOp>},
+      {"Mul", createBinary<arith::MulFOp>},
+      {"Div", createBinary<arith::DivFOp>},
   };
-  using Unary = std::function<Value(OpBuilder &, Location, Value)>;
-  llvm::StringMap<Unary> unary = {
+  using Unary = Value (*)(OpBuilder &, Location, Value);
+  static const llvm::StringMap<Unary> unary = {
       {"Relu",
        [](OpBuilder &b, Location l, Value x) -> Value {
          Value zero = arith::ConstantOp::create(b, l, b.getF32FloatAttr(0));
@@ -319,14 +316,8 @@ llvm::Error Importer::importNode(const onnx::NodeProto &node) {
          return arith::DivFOp::create(b, l, one,
                                       arith::AddFOp::create(b, l, one, exp));
        }},
-      {"Tanh",
-       [](OpBuilder &b, Location l, Value x) -> Value {
-         return math::TanhOp::create(b, l, x);
-       }},
-      {"Neg",
-       [](OpBuilder &b, Location l, Value x) -> Value {
-         return arith::NegFOp::create(b, l, x);
-       }},
+      {"Tanh", createUnary<math::TanhOp>},
+      {"Neg", createUnary<arith::NegFOp>},
   };
 
   Value result;
