@@ -240,16 +240,20 @@ llvm::Expected<CompileResult> trilm::compile(llvm::StringRef input,
                                              llvm::StringRef output,
                                              const CompileOptions &options) {
   // An ONNX model is a checkpoint when it is a LLaMA decoder (known once it
-  // is parsed), else a graph.
+  // is parsed), else a graph; it is parsed once for both.
   std::unique_ptr<import::Checkpoint> onnxModel;
-  bool fromONNX = input.ends_with(".onnx");
-  if (fromONNX) {
-    auto checkpoint = onnx_import::openLlamaCheckpoint(input);
+  onnx_import::Model onnxGraph;
+  if (input.ends_with(".onnx")) {
+    auto parsed = onnx_import::openModel(input);
+    if (!parsed)
+      return parsed.takeError();
+    onnxGraph = std::move(*parsed);
+    auto checkpoint = onnx_import::openLlamaCheckpoint(onnxGraph);
     if (!checkpoint)
       return checkpoint.takeError();
     onnxModel = std::move(*checkpoint);
-    fromONNX = !onnxModel;
   }
+  bool fromONNX = onnxGraph != nullptr;
   bool fromCheckpoint = onnxModel || input.ends_with(".gguf") ||
                         llvm::sys::fs::is_directory(input);
   if (llvm::Error error =
@@ -346,7 +350,7 @@ llvm::Expected<CompileResult> trilm::compile(llvm::StringRef input,
       return result;
     }
   } else if (fromONNX) {
-    auto imported = onnx_import::importModel(context, input);
+    auto imported = onnx_import::importModel(context, onnxGraph);
     if (!imported)
       return imported.takeError();
     module = std::move(*imported);

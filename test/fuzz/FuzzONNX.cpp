@@ -29,12 +29,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       std::abort();
     file.write(reinterpret_cast<const char *>(data), size);
   }
-  auto checkpoint = trilm::onnx_import::openLlamaCheckpoint(path);
+  auto model = trilm::onnx_import::openModel(path);
+  llvm::sys::fs::remove(path);
+  if (!model) {
+    llvm::consumeError(model.takeError());
+    return 0;
+  }
+  auto checkpoint = trilm::onnx_import::openLlamaCheckpoint(*model);
   if (!checkpoint)
     llvm::consumeError(checkpoint.takeError());
+  if (!*model) // taken by the LLaMA recogniser
+    return 0;
   mlir::MLIRContext context;
-  auto module = trilm::onnx_import::importModel(context, path);
-  llvm::sys::fs::remove(path);
+  auto module = trilm::onnx_import::importModel(context, *model);
   if (!module) {
     llvm::consumeError(module.takeError());
     return 0;

@@ -45,7 +45,7 @@ llvm::StringRef operand(const onnx::NodeProto &node, int index) {
 class LlamaGraph final : public Checkpoint {
 public:
   static llvm::Expected<std::unique_ptr<Checkpoint>>
-  recognise(std::unique_ptr<ModelFile> file, llvm::StringRef prefix);
+  recognise(onnx_import::Model file, llvm::StringRef prefix);
 
   llvm::Expected<TensorView> getTensor(llvm::StringRef name) const override;
   llvm::Expected<TensorView>
@@ -87,7 +87,7 @@ private:
   /// The fewest shards under which every block weight is ternary.
   void findShards();
 
-  std::unique_ptr<ModelFile> file;
+  onnx_import::Model file;
   std::string prefix, outer;
   llvm::StringMap<const onnx::NodeProto *> nodes;
   llvm::StringMap<const onnx::TensorProto *> constants;
@@ -423,7 +423,7 @@ void LlamaGraph::findShards() {
 }
 
 llvm::Expected<std::unique_ptr<Checkpoint>>
-LlamaGraph::recognise(std::unique_ptr<ModelFile> file, llvm::StringRef prefix) {
+LlamaGraph::recognise(onnx_import::Model file, llvm::StringRef prefix) {
   std::unique_ptr<LlamaGraph> graph(new LlamaGraph());
   graph->file = std::move(file);
   graph->prefix = prefix.str();
@@ -510,17 +510,15 @@ LlamaGraph::getTensor(llvm::StringRef name,
 }
 
 llvm::Expected<std::unique_ptr<Checkpoint>>
-trilm::onnx_import::openLlamaCheckpoint(llvm::StringRef path) {
-  auto file = ModelFile::open(path);
-  if (!file)
-    return file.takeError();
+trilm::onnx_import::openLlamaCheckpoint(Model &model) {
   // The scope of the decoder stack, from its first projection.
   constexpr llvm::StringLiteral kFirstProjection =
       "/layers.0/self_attn/q_proj/MatMul";
-  for (const onnx::NodeProto &node : (*file)->getGraph().node())
-    if (llvm::StringRef(node.name()).ends_with(kFirstProjection))
-      return LlamaGraph::recognise(
-          std::move(*file),
-          llvm::StringRef(node.name()).drop_back(kFirstProjection.size()));
+  for (const onnx::NodeProto &node : model->getGraph().node())
+    if (llvm::StringRef name = node.name();
+        name.ends_with(kFirstProjection)) {
+      std::string prefix = name.drop_back(kFirstProjection.size()).str();
+      return LlamaGraph::recognise(std::move(model), prefix);
+    }
   return nullptr;
 }

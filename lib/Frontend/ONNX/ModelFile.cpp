@@ -49,9 +49,19 @@ static llvm::Error checkVersions(const ModelFile &file,
   return llvm::Error::success();
 }
 
-llvm::Expected<std::unique_ptr<ModelFile>>
+void trilm::onnx_import::detail::ModelFileDeleter::operator()(
+    ModelFile *file) const {
+  delete file;
+}
+
+llvm::Expected<trilm::onnx_import::Model>
+trilm::onnx_import::openModel(llvm::StringRef path) {
+  return ModelFile::open(path);
+}
+
+llvm::Expected<trilm::onnx_import::Model>
 ModelFile::open(llvm::StringRef path) {
-  std::unique_ptr<ModelFile> file(new ModelFile());
+  trilm::onnx_import::Model file(new ModelFile());
   file->path = path.str();
   file->directory = llvm::sys::path::parent_path(path).str();
   if (file->directory.empty())

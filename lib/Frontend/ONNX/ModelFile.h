@@ -7,6 +7,8 @@
 #ifndef TRILM_LIB_FRONTEND_ONNX_MODELFILE_H
 #define TRILM_LIB_FRONTEND_ONNX_MODELFILE_H
 
+#include "trilm/Frontend/ONNX/ONNXImport.h"
+
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -22,7 +24,7 @@ namespace trilm::onnx_import::detail {
 /// imports.
 class ModelFile {
 public:
-  static llvm::Expected<std::unique_ptr<ModelFile>> open(llvm::StringRef path);
+  static llvm::Expected<Model> open(llvm::StringRef path);
 
   const onnx::ModelProto &getModel() const { return model; }
   const onnx::GraphProto &getGraph() const { return model.graph(); }

@@ -70,6 +70,14 @@ template <typename OpT> Value createUnary(OpBuilder &b, Location loc, Value x) {
   return OpT::create(b, loc, x);
 }
 
+const onnx::AttributeProto *findAttribute(const onnx::NodeProto &node,
+                                          llvm::StringRef name) {
+  for (const onnx::AttributeProto &attribute : node.attribute())
+    if (attribute.name() == name)
+      return &attribute;
+  return nullptr;
+}
+
 using BodyBuilder =
     std::function<Value(OpBuilder &, Location, ArrayRef<Value>)>;
 
@@ -92,11 +100,16 @@ private:
   llvm::Expected<RankedTensorType> valueType(const onnx::ValueInfoProto &info,
                                              llvm::StringRef what);
   llvm::Expected<Value> input(const onnx::NodeProto &node, int index);
+  /// Inputs 0 to `count` - 1 of `node`.
+  llvm::Expected<SmallVector<Value>> inputs(const onnx::NodeProto &node,
+                                            int count);
   llvm::Error importNode(const onnx::NodeProto &node);
   /// lhs x rhs, or lhs x rhs^T (both 2-D).
   llvm::Expected<Value> matmul(const onnx::NodeProto &node, Value lhs,
                                Value rhs, Location loc,
                                bool transposeRHS = false);
+  /// alpha * A x B (or B^T) + beta * C.
+  llvm::Expected<Value> gemm(const onnx::NodeProto &node, Location loc);
   llvm::Expected<Value> elementwise(const onnx::NodeProto &node,
                                     ArrayRef<Value> operands,
                                     const BodyBuilder &body, Location loc);
@@ -176,6 +189,18 @@ llvm::Expected<Value> Importer::input(const onnx::NodeProto &node, int index) {
   if (value)
     values[name] = *value;
   return value;
+}
+
+llvm::Expected<SmallVector<Value>>
+Importer::inputs(const onnx::NodeProto &node, int count) {
+  SmallVector<Value> result;
+  for (int index = 0; index < count; ++index) {
+    auto value = input(node, index);
+    if (!value)
+      return value.takeError();
+    result.push_back(*value);
+  }
+  return result;
 }
 
 llvm::Expected<Value> Importer::matmul(const onnx::NodeProto &node, Value lhs,
@@ -271,6 +296,65 @@ llvm::Expected<Value> Importer::elementwise(const onnx::NodeProto &node,
   return generic.getResult(0);
 }
 
+llvm::Expected<Value> Importer::gemm(const onnx::NodeProto &node,
+                                     Location loc) {
+  auto intAttribute = [&](llvm::StringRef name) {
+    const onnx::AttributeProto *attribute = findAttribute(node, name);
+    return attribute ? attribute->i() : 0;
+  };
+  auto floatAttribute = [&](llvm::StringRef name) {
+    const onnx::AttributeProto *attribute = findAttribute(node, name);
+    return attribute ? attribute->f() : 1.0f;
+  };
+  if (intAttribute("transA"))
+    return nodeError(node, "transA is not supported");
+  auto operands = inputs(node, 2);
+  if (!operands)
+    return operands.takeError();
+  auto product = matmul(node, (*operands)[0], (*operands)[1], loc,
+                        intAttribute("transB"));
+  if (!product)
+    return product.takeError();
+  Value result = *product;
+  float alpha = floatAttribute("alpha"), beta = floatAttribute("beta");
+  if (alpha != 1.0f) {
+    auto scaled = elementwise(
+        node, {result},
+        [&](OpBuilder &nested, Location l, ArrayRef<Value> args) -> Value {
+          return arith::MulFOp::create(
+              nested, l, args[0],
+              arith::ConstantOp::create(nested, l,
+                                        nested.getF32FloatAttr(alpha)));
+        },
+        loc);
+    if (!scaled)
+      return scaled.takeError();
+    result = *scaled;
+  }
+  if (node.input_size() <= 2 || node.input(2).empty())
+    return result;
+  auto bias = input(node, 2);
+  if (!bias)
+    return bias.takeError();
+  auto sum = elementwise(
+      node, {result, *bias},
+      [&](OpBuilder &nested, Location l, ArrayRef<Value> args) -> Value {
+        Value c = args[1];
+        if (beta != 1.0f)
+          c = arith::MulFOp::create(
+              nested, l, c,
+              arith::ConstantOp::create(nested, l,
+                                        nested.getF32FloatAttr(beta)));
+        return arith::AddFOp::create(nested, l, args[0], c);
+      },
+      loc);
+  if (!sum)
+    return sum.takeError();
+  if (cast<RankedTensorType>(sum->getType()) != result.getType())
+    return nodeError(node, "C does not broadcast to A * B");
+  return *sum;
+}
+
 llvm::Error Importer::importNode(const onnx::NodeProto &node) {
   Location loc = NameLoc::get(
       b.getStringAttr(node.name().empty() ? node.op_type() : node.name()));
@@ -280,12 +364,6 @@ llvm::Error Importer::importNode(const onnx::NodeProto &node) {
   if (node.output_size() != 1)
     return nodeError(node, llvm::Twine(node.output_size()) +
                                " outputs; trilm imports single-output nodes");
-  auto attribute = [&](llvm::StringRef name) -> const onnx::AttributeProto * {
-    for (const onnx::AttributeProto &attr : node.attribute())
-      if (attr.name() == name)
-        return &attr;
-    return nullptr;
-  };
   auto checkAttributes =
       [&](std::initializer_list<llvm::StringRef> known) -> llvm::Error {
     for (const onnx::AttributeProto &attr : node.attribute())
@@ -324,14 +402,12 @@ llvm::Error Importer::importNode(const onnx::NodeProto &node) {
   if (auto found = binary.find(op); found != binary.end()) {
     if (llvm::Error error = checkAttributes({}))
       return error;
-    auto lhs = input(node, 0), rhs = input(node, 1);
-    if (!lhs)
-      return lhs.takeError();
-    if (!rhs)
-      return rhs.takeError();
+    auto operands = inputs(node, 2);
+    if (!operands)
+      return operands.takeError();
     Arith apply = found->second;
     auto value = elementwise(
-        node, {*lhs, *rhs},
+        node, *operands,
         [&](OpBuilder &nested, Location l, ArrayRef<Value> args) {
           return apply(nested, l, args[0], args[1]);
         },
@@ -342,12 +418,12 @@ llvm::Error Importer::importNode(const onnx::NodeProto &node) {
   } else if (auto found = unary.find(op); found != unary.end()) {
     if (llvm::Error error = checkAttributes({}))
       return error;
-    auto x = input(node, 0);
-    if (!x)
-      return x.takeError();
+    auto operands = inputs(node, 1);
+    if (!operands)
+      return operands.takeError();
     Unary apply = found->second;
     auto value = elementwise(
-        node, {*x},
+        node, *operands,
         [&](OpBuilder &nested, Location l, ArrayRef<Value> args) {
           return apply(nested, l, args[0]);
         },
@@ -361,7 +437,7 @@ llvm::Error Importer::importNode(const onnx::NodeProto &node) {
       return x.takeError();
     result = *x;
   } else if (op == "Constant") {
-    const onnx::AttributeProto *value = attribute("value");
+    const onnx::AttributeProto *value = findAttribute(node, "value");
     if (!value || node.attribute_size() != 1)
       return nodeError(node, "only the 'value' attribute is supported");
     auto constantValue = constant(value->t());
@@ -371,12 +447,10 @@ llvm::Error Importer::importNode(const onnx::NodeProto &node) {
   } else if (op == "MatMul") {
     if (llvm::Error error = checkAttributes({}))
       return error;
-    auto lhs = input(node, 0), rhs = input(node, 1);
-    if (!lhs)
-      return lhs.takeError();
-    if (!rhs)
-      return rhs.takeError();
-    auto value = matmul(node, *lhs, *rhs, loc);
+    auto operands = inputs(node, 2);
+    if (!operands)
+      return operands.takeError();
+    auto value = matmul(node, (*operands)[0], (*operands)[1], loc);
     if (!value)
       return value.takeError();
     result = *value;
@@ -384,62 +458,10 @@ llvm::Error Importer::importNode(const onnx::NodeProto &node) {
     if (llvm::Error error =
             checkAttributes({"alpha", "beta", "transA", "transB"}))
       return error;
-    auto intAttribute = [&](llvm::StringRef name) {
-      const onnx::AttributeProto *attr = attribute(name);
-      return attr ? attr->i() : 0;
-    };
-    auto floatAttribute = [&](llvm::StringRef name) {
-      const onnx::AttributeProto *attr = attribute(name);
-      return attr ? attr->f() : 1.0f;
-    };
-    if (intAttribute("transA"))
-      return nodeError(node, "transA is not supported");
-    auto lhs = input(node, 0), rhs = input(node, 1);
-    if (!lhs)
-      return lhs.takeError();
-    if (!rhs)
-      return rhs.takeError();
-    auto product = matmul(node, *lhs, *rhs, loc, intAttribute("transB"));
-    if (!product)
-      return product.takeError();
-    result = *product;
-    float alpha = floatAttribute("alpha"), beta = floatAttribute("beta");
-    if (alpha != 1.0f) {
-      auto scaled = elementwise(
-          node, {result},
-          [&](OpBuilder &nested, Location l, ArrayRef<Value> args) -> Value {
-            return arith::MulFOp::create(
-                nested, l, args[0],
-                arith::ConstantOp::create(nested, l,
-                                          nested.getF32FloatAttr(alpha)));
-          },
-          loc);
-      if (!scaled)
-        return scaled.takeError();
-      result = *scaled;
-    }
-    if (node.input_size() > 2 && !node.input(2).empty()) {
-      auto bias = input(node, 2);
-      if (!bias)
-        return bias.takeError();
-      auto sum = elementwise(
-          node, {result, *bias},
-          [&](OpBuilder &nested, Location l, ArrayRef<Value> args) -> Value {
-            Value c = args[1];
-            if (beta != 1.0f)
-              c = arith::MulFOp::create(
-                  nested, l, c,
-                  arith::ConstantOp::create(nested, l,
-                                            nested.getF32FloatAttr(beta)));
-            return arith::AddFOp::create(nested, l, args[0], c);
-          },
-          loc);
-      if (!sum)
-        return sum.takeError();
-      if (cast<RankedTensorType>(sum->getType()) != result.getType())
-        return nodeError(node, "C does not broadcast to A * B");
-      result = *sum;
-    }
+    auto value = gemm(node, loc);
+    if (!value)
+      return value.takeError();
+    result = *value;
   } else {
     return nodeError(node, "op type not supported (trilm imports Add, Sub, "
                            "Mul, Div, Relu, Sigmoid, Tanh, Neg, Identity, "
@@ -533,9 +555,6 @@ llvm::Expected<OwningOpRef<ModuleOp>> Importer::run() {
 } // namespace
 
 llvm::Expected<OwningOpRef<ModuleOp>>
-trilm::onnx_import::importModel(MLIRContext &context, llvm::StringRef path) {
-  auto file = ModelFile::open(path);
-  if (!file)
-    return file.takeError();
-  return Importer(context, **file).run();
+trilm::onnx_import::importModel(MLIRContext &context, const Model &model) {
+  return Importer(context, *model).run();
 }
