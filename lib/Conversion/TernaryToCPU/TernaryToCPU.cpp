@@ -26,6 +26,8 @@
 #include "trilm/Dialect/Ternary/Utils/LoweringUtils.h"
 #include "trilm/Target/CPU/CPUTarget.h"
 
+#include <limits>
+
 namespace trilm {
 #define GEN_PASS_DEF_CONVERTTERNARYTOCPU
 #include "trilm/Conversion/Passes.h.inc"
@@ -70,7 +72,33 @@ struct DecodedChunk {
   Value codes; // vector<L x i8>: codes 0..2 (trit + 1), times 2^shift
   int64_t activationOffset;
   int64_t shift = 0;
+  /// The accumulator chain the chunk's products go to; by default its index
+  /// among the block's chunks.
+  std::optional<int64_t> chain = std::nullopt;
 };
+
+/// How `decodeBlock` turns packed bytes into vectors for the dot products.
+enum class DecodeForm {
+  /// Codes 0..2, one chunk per field or base-3 digit.
+  codes,
+  /// 2-bit fields masked in place: chunk l holds 4^l times the codes.
+  inPlace,
+  /// Base-3 bytes as their running products by 3 (see kCarryChains).
+  carry,
+};
+
+/// The carry form of 1.6-bit blocks: with q_m = uint8(q * 3^m), digit m of
+/// byte q is floor(3 q_m / 256), so 256 * digit_m = 3 q_m - q_{m+1}
+/// exactly. A dot product with the digits is therefore
+/// (3 * sum_m q_m . a_m - sum_m q_{m+1} . a_m) / 256: chain 0 accumulates
+/// q_m . a_m, chain 1 q_{m+1} . a_m, and the digits are never formed, which
+/// costs two byte adds per digit instead of compares and selects.
+constexpr int64_t kCarryChains = 2;
+/// Blocks a carry-form segment may have before 3 * chain 0 - chain 1 could
+/// overflow i32 (per lane and block: 5 digits x 4 bytes x 255 x 128 in each
+/// chain).
+constexpr int64_t kMaxCarryBlocks =
+    std::numeric_limits<int32_t>::max() / (4 * 5 * 4 * 255 * 128);
 
 /// Element of a 256-trit block whose activation sits at `position` of the
 /// prepared block (the inverse of the decode order below), or a value >= 256
@@ -119,13 +147,15 @@ Value splat(OpBuilder &b, Location loc, VectorType type, int64_t value) {
 }
 
 /// Decodes one packed block (its bytes start at `position` of `storage`) into
-/// chunks of codes. With `inPlace`, 2-bit fields are only masked, not
+/// chunks of codes. In the in-place form, 2-bit fields are only masked, not
 /// shifted down: chunk l holds 4^l times the codes, which an unsigned dot
 /// product accumulates exactly; the caller divides each chunk's accumulator
-/// by 4^l (one shift per group instead of one per block).
+/// by 4^l (one shift per group instead of one per block). The carry form
+/// (1.6-bit only) is described at kCarryChains.
 SmallVector<DecodedChunk> decodeBlock(OpBuilder &b, Location loc,
                                       PackingScheme scheme, Value storage,
-                                      ValueRange position, bool inPlace) {
+                                      ValueRange position, DecodeForm form) {
+  bool inPlace = form == DecodeForm::inPlace;
   Type i8 = b.getI8Type(), i16 = b.getI16Type();
   auto read = [&](int64_t bytes, int64_t offset) -> Value {
     IndexArith ia{b, loc};
@@ -165,22 +195,40 @@ SmallVector<DecodedChunk> decodeBlock(OpBuilder &b, Location loc,
   // (q_n * 3) >> 8, that is [q_n >= 86] + [q_n >= 171]. q_{n+1} = 3 q_n
   // wraps modulo 256, so everything stays on bytes: two adds and two
   // compares per digit. The 48 qs and 4 qh bytes are decoded together as one
-  // 64-byte vector (qh bytes are 5-digit numbers whose last digit is 0; the
-  // 12 zero bytes after them meet zero activations).
+  // 64-byte vector, read by one load masked to the block's 52 bytes (qh bytes
+  // are 5-digit numbers whose last digit is 0; the 12 zero bytes after them
+  // meet zero activations).
   auto bytesType = VectorType::get({64}, i8);
-  Value bytes = splat(b, loc, bytesType, 0);
-  bytes = vector::InsertStridedSliceOp::create(b, loc, read(48, 0), bytes,
-                                               ArrayRef<int64_t>{0},
-                                               ArrayRef<int64_t>{1});
-  bytes = vector::InsertStridedSliceOp::create(b, loc, read(4, 48), bytes,
-                                               ArrayRef<int64_t>{48},
-                                               ArrayRef<int64_t>{1});
+  Value blockMask = vector::ConstantMaskOp::create(
+      b, loc, VectorType::get({64}, b.getI1Type()),
+      ArrayRef<int64_t>{packing::kTQ1CodeBytes});
+  Value bytes = vector::TransferReadOp::create(
+      b, loc, bytesType, storage, ValueRange(position),
+      AffineMap::getMinorIdentityMap(2, 1, b.getContext()),
+      arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0)), blockMask,
+      b.getBoolArrayAttr({true}));
+  auto timesThree = [&](Value q) -> Value {
+    return arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, q, q),
+                                 q);
+  };
+  if (form == DecodeForm::carry) {
+    Value q = bytes;
+    for (int64_t m = 0; m <= 5; ++m) {
+      if (m > 0)
+        q = timesThree(q);
+      if (m < 5)
+        chunks.push_back({q, 64 * m, 0, 0});
+      if (m > 0)
+        chunks.push_back({q, 64 * (m - 1), 0, 1});
+    }
+    return chunks;
+  }
   Value one = splat(b, loc, bytesType, 1), zero = splat(b, loc, bytesType, 0);
   Value low = splat(b, loc, bytesType, 86), high = splat(b, loc, bytesType, 171);
   Value q = bytes;
   for (int64_t n = 0; n < 5; ++n) {
     if (n > 0)
-      q = arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, q, q), q);
+      q = timesThree(q);
     auto atLeast = [&](Value bound) -> Value {
       return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, q, bound);
     };
@@ -623,6 +671,20 @@ private:
                    4 * registers <= kAccumulatorRegisterBudget;
     if (inPlace)
       chains = 4;
+    // A GEMV with unsigned 1.6-bit codes never forms the digits (see
+    // kCarryChains), unless a K group is too long for i32 sums.
+    SmallVector<Segment> segments = buildSegments(groups, type.getCols());
+    bool carry = int8 && !signedTrits && scheme == PackingScheme::tq1 &&
+                 actRows == 1 &&
+                 kCarryChains * registers <= kAccumulatorRegisterBudget &&
+                 llvm::all_of(segments, [](const Segment &segment) {
+                   return segment.numBlocks <= kMaxCarryBlocks;
+                 });
+    if (carry)
+      chains = kCarryChains;
+    DecodeForm form = inPlace ? DecodeForm::inPlace
+                      : carry ? DecodeForm::carry
+                              : DecodeForm::codes;
     // Float 2-bit: each 16 packed bytes become i32 lanes, and each field of
     // them 16 f32 trits (ternary.trits_to_f32, one table permute on
     // AVX-512), so no byte vector is sign-extended piece by piece.
@@ -640,7 +702,6 @@ private:
     };
     int64_t numSlots = tileRows * actRows * numWidths * chains;
 
-    SmallVector<Segment> segments = buildSegments(groups, type.getCols());
     SmallVector<int64_t> segWeightBlock, segBufferBlock, segBlocks;
     for (const Segment &segment : segments) {
       segWeightBlock.push_back(segment.weightBlock);
@@ -813,7 +874,7 @@ private:
                 for (int64_t r = 0; r < tileRows; ++r)
                   decoded.push_back(decodeBlock(
                       bb, loc, scheme, weights,
-                      blockPosition(bb, weightRows[r], weightBlock), inPlace));
+                      blockPosition(bb, weightRows[r], weightBlock), form));
                 Type actElement =
                     int8 ? Type(bb.getI8Type()) : Type(bb.getF32Type());
                 Value pad =
@@ -838,8 +899,9 @@ private:
                         codes = vector::ExtractStridedSliceOp::create(
                             bb, loc, codes, ArrayRef<int64_t>{offset},
                             ArrayRef<int64_t>{width}, ArrayRef<int64_t>{1});
+                      int64_t chain = decoded[r][c].chain.value_or(c);
                       for (int64_t i = 0; i < actRows; ++i) {
-                        int64_t s = slot(r, i, width, c);
+                        int64_t s = slot(r, i, width, chain);
                         next[s] = dot(bb, loc, kind, next[s], codes,
                                       activations[i], int8, signedTrits);
                       }
@@ -872,6 +934,17 @@ private:
                     splat(sb, loc, cast<VectorType>(lanes.getType()),
                           2 * chain));
               };
+              if (carry) {
+                // (3 * chain 0 - chain 1) / 256, exact in every lane.
+                auto lanesType = cast<VectorType>(chainSum(0).getType());
+                Value tripled = arith::MulIOp::create(
+                    sb, loc, chainSum(0), splat(sb, loc, lanesType, 3));
+                Value scaled256 =
+                    arith::SubIOp::create(sb, loc, tripled, chainSum(1));
+                accumulators.push_back(arith::ShRSIOp::create(
+                    sb, loc, scaled256, splat(sb, loc, lanesType, 8)));
+                continue;
+              }
               Value lanes = chainSum(0);
               for (int64_t chain = 1; chain < chains; ++chain) {
                 Value other = chainSum(chain);

@@ -25,15 +25,13 @@ func.func @tile_int8_tq2(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: ten
 
 // -----
 
-// 1.6-bit: the 48 qs and 4 qh bytes are read into one 64-byte vector and
+// 1.6-bit: the 48 qs and 4 qh bytes are read by one load masked to 52 bytes and
 // decoded digit by digit on bytes (q * 3 by adds, the digit by two compares);
 // float activations are fused multiply-added.
 // CHECK-LABEL: func.func @tile_float_tq1
 // CHECK-NOT: 8x300x
-// CHECK: %[[QS:.*]] = vector.transfer_read {{.*}} : tensor<8x104xi8>, vector<48xi8>
-// CHECK: %[[LOW:.*]] = vector.insert_strided_slice %[[QS]], {{.*}} {offsets = [0], strides = [1]} : vector<48xi8> into vector<64xi8>
-// CHECK: %[[QH:.*]] = vector.transfer_read {{.*}} : tensor<8x104xi8>, vector<4xi8>
-// CHECK: %[[BYTES:.*]] = vector.insert_strided_slice %[[QH]], %[[LOW]] {offsets = [48], strides = [1]} : vector<4xi8> into vector<64xi8>
+// CHECK: %[[MASK:.*]] = vector.constant_mask [52] : vector<64xi1>
+// CHECK: %[[BYTES:.*]] = vector.transfer_read {{.*}}, %[[MASK]] {in_bounds = [true]} : tensor<8x104xi8>, vector<64xi8>
 // CHECK: arith.cmpi uge, %[[BYTES]], {{.*}} : vector<64xi8>
 // CHECK: arith.sitofp {{.*}} : vector<64xi8> to vector<64xf32>
 // CHECK: vector.fma {{.*}} : vector<64xf32>
@@ -73,6 +71,44 @@ func.func @prepare(%x: tensor<?x700xi8>) -> (tensor<?x1024xi8>, tensor<?x4xi32>)
 func.func @gemv_int8_tq2(%p: tensor<1x256xi8>, %sums: tensor<1x1xi32>, %as: tensor<1xf32>, %w: !ternary.packed<8x256, tq2>, %s: tensor<1x1xf32>, %n: index) -> vector<1x4xf32> {
   %c0 = arith.constant 0 : index
   %t = ternary_cpu.tile_matmul %p block_sums(%sums : tensor<1x1xi32>) act_scales(%as : tensor<1xf32>), %w[%c0, %n] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) dot generic : tensor<1x256xi8>, !ternary.packed<8x256, tq2> -> vector<1x4xf32>
+  return %t : vector<1x4xf32>
+}
+
+// -----
+
+// A 1.6-bit GEMV tile reads each block with one load masked to its 52 bytes
+// and never forms the digits: it multiplies the bytes by 3 (two adds) five
+// times and dots each product with two digits' activations, into two chains
+// combined as (3 * chain 0 - chain 1) >> 8 once per group.
+// CHECK-LABEL: func.func @gemv_int8_tq1
+// CHECK: %[[MASK:.*]] = vector.constant_mask [52] : vector<64xi1>
+// CHECK: %[[Q0:.*]] = vector.transfer_read {{.*}}, %[[MASK]] {in_bounds = [true]} : tensor<8x52xi8>, vector<64xi8>
+// CHECK: %[[TWICE:.*]] = arith.addi %[[Q0]], %[[Q0]] : vector<64xi8>
+// CHECK: %[[Q1:.*]] = arith.addi %[[TWICE]], %[[Q0]] : vector<64xi8>
+// CHECK-NOT: arith.cmpi
+// CHECK: ternary_cpu.dot4 generic unsigned_lhs %{{.*}}, %[[Q0]], %{{.*}} : vector<64xi8> -> vector<16xi32>
+// CHECK: ternary_cpu.dot4 generic unsigned_lhs %{{.*}}, %[[Q1]], %{{.*}} : vector<64xi8> -> vector<16xi32>
+// CHECK: ternary_cpu.dot4 generic unsigned_lhs %{{.*}}, %[[Q1]], %{{.*}} : vector<64xi8> -> vector<16xi32>
+// CHECK: scf.yield
+// CHECK: %[[TRIPLED:.*]] = arith.muli %{{.*}}, %{{.*}} : vector<16xi32>
+// CHECK: %[[SUM:.*]] = arith.subi %[[TRIPLED]], %{{.*}} : vector<16xi32>
+// CHECK: arith.shrsi %[[SUM]], %{{.*}} : vector<16xi32>
+func.func @gemv_int8_tq1(%p: tensor<1x320xi8>, %sums: tensor<1x1xi32>, %as: tensor<1xf32>, %w: !ternary.packed<8x256, tq1>, %s: tensor<1x1xf32>, %n: index) -> vector<1x4xf32> {
+  %c0 = arith.constant 0 : index
+  %t = ternary_cpu.tile_matmul %p block_sums(%sums : tensor<1x1xi32>) act_scales(%as : tensor<1xf32>), %w[%c0, %n] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) dot generic : tensor<1x320xi8>, !ternary.packed<8x256, tq1> -> vector<1x4xf32>
+  return %t : vector<1x4xf32>
+}
+
+// -----
+
+// A K group of more than 822 blocks could overflow the carry form's i32
+// sums, so it keeps the digit-by-digit decode.
+// CHECK-LABEL: func.func @gemv_int8_tq1_long_group
+// CHECK: arith.cmpi uge, {{.*}} : vector<64xi8>
+// CHECK-NOT: arith.muli {{.*}} : vector<16xi32>
+func.func @gemv_int8_tq1_long_group(%p: tensor<1x263360xi8>, %sums: tensor<1x823xi32>, %as: tensor<1xf32>, %w: !ternary.packed<8x210688, tq1>, %s: tensor<1x1xf32>, %n: index) -> vector<1x4xf32> {
+  %c0 = arith.constant 0 : index
+  %t = ternary_cpu.tile_matmul %p block_sums(%sums : tensor<1x823xi32>) act_scales(%as : tensor<1xf32>), %w[%c0, %n] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) dot generic : tensor<1x263360xi8>, !ternary.packed<8x210688, tq1> -> vector<1x4xf32>
   return %t : vector<1x4xf32>
 }
 
