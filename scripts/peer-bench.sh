@@ -7,7 +7,10 @@
 # both packings; then prefill of 256 tokens and decoding (64 tokens) from an
 # empty context and after 256 and 1024 tokens run interleaved, ROUNDS times
 # each, and one table prints the medians and the ratios. Both sides keep
-# their KV caches in f16 (llama.cpp's default).
+# their KV caches in f16 (llama.cpp's default). A second table compares the
+# matmuls of each layer shape (M = 1 and 512): ggml's CPU mul_mat
+# (scripts/peer/ggml_matmul_bench.c, built against that llama.cpp) against
+# trilm-bench, interleaved the same way.
 #   scripts/peer-bench.sh [SHAPE=1.1B] [THREADS=2] [ROUNDS=3]
 set -euo pipefail
 
@@ -101,5 +104,51 @@ for packing in tq2 tq1; do
       awk '{print ($1 == "nan" || $1 == "-nan") ? "-" : sprintf("%.0f%%", $1)}')
     printf "%-8s %-24s %12.2f %12.2f %7.2fx %14s\n" "$packing" "$name" "$a" "$b" \
       "$(awk -v a="$a" -v b="$b" 'BEGIN {print b / a}')" "$c"
+  done
+done
+
+# Per layer: ggml's mul_mat of TQ2_0/TQ1_0 weights (f32 activations, which
+# it quantises to q8_K) against trilm's int8 kernel on row-interleaved
+# weights, as compiled models store them (i8 activations; trilm-bench's call
+# includes their preparation). Both time the median of REPEATS calls on the
+# same working set, after a warm-up call.
+ggml_bench="$work/ggml_matmul_bench"
+if [[ ! -x "$ggml_bench" || "$root/scripts/peer/ggml_matmul_bench.c" -nt "$ggml_bench" ]]; then
+  cc -O2 -o "$ggml_bench" "$root/scripts/peer/ggml_matmul_bench.c" \
+    -I"$llama/ggml/include" -L"$llama/build/bin" -lggml -lggml-base -lggml-cpu \
+    -Wl,-rpath,"$llama/build/bin"
+fi
+read -r hidden intermediate <<< "$("$python" -c "import json
+c=json.load(open('$checkpoint/config.json'))
+print(c['hidden_size'], c['intermediate_size'])")"
+layers=("q,k,v,o|$hidden|$hidden" "gate,up|$intermediate|$hidden" "down|$hidden|$intermediate")
+ggml_ms() { # type n k m repeats
+  "$ggml_bench" "$1" "$2" "$3" "$4" "$threads" "$5"
+}
+trilm_ms() { # packing n k m repeats
+  "$build/bin/trilm-bench" matmul --shapes="$2x$3" -m "$4" --packing="$1" --mode=int8 \
+    --num-threads="$threads" --interleave=4 --repeats="$5" |
+    awk -F'|' '$2 ~ /custom/ {gsub(/ /, "", $9); print $9}'
+}
+
+printf "\nPer layer, %s shape, %s threads: median ms per call over %s interleaved rounds\n" \
+  "$shape" "$threads" "$rounds"
+printf "%-8s %-8s %-13s %5s %10s %10s %8s\n" packing layer "N x K" M ggml trilm ratio
+for packing in tq2 tq1; do
+  type=$([[ $packing == tq2 ]] && echo tq2_0 || echo tq1_0)
+  for layer in "${layers[@]}"; do
+    IFS='|' read -r name n k <<< "$layer"
+    for m in 1 512; do
+      repeats=$([[ $m == 1 ]] && echo 51 || echo 5)
+      ours=() theirs=()
+      for ((round = 0; round < rounds; ++round)); do
+        theirs+=("$(ggml_ms "$type" "$n" "$k" "$m" "$repeats")")
+        ours+=("$(trilm_ms "$packing" "$n" "$k" "$m" "$repeats")")
+      done
+      a=$(printf "%s\n" "${theirs[@]}" | median)
+      b=$(printf "%s\n" "${ours[@]}" | median)
+      printf "%-8s %-8s %-13s %5s %10.3f %10.3f %7.2fx\n" "$packing" "$name" "${n}x${k}" "$m" \
+        "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN {print a / b}')"
+    done
   done
 done

@@ -740,11 +740,17 @@ private:
 
     // Each block's bytes are requested `prefetch_bytes` ahead in the
     // storage, which runs on into the tiles that follow; the position is
-    // clamped to the last byte so the prefetch stays in bounds.
+    // clamped to the last byte so the prefetch stays in bounds. The storage
+    // is addressed as one run of bytes (a collapsed view, no copy), so that
+    // an address costs an add and a min, not a division into row and column.
     std::optional<int64_t> prefetchBytes = op.getPrefetchBytes();
     auto storageType = cast<RankedTensorType>(weights.getType());
     int64_t storageCols = storageType.getDimSize(1);
     int64_t lastStorageByte = storageType.getNumElements() - 1;
+    Value storageBytes;
+    if (prefetchBytes)
+      storageBytes = tensor::CollapseShapeOp::create(
+          b, loc, weights, ArrayRef<ReassociationIndices>{{0, 1}});
     auto prefetchAhead = [&](OpBuilder &nb, Value weightBlock) {
       IndexArith nia{nb, loc};
       // Interleaved rows store a tile's blocks as one run.
@@ -760,9 +766,7 @@ private:
           Value byte = nia.min(
               nia.add(start, nia.index(*prefetchBytes + line)),
               nia.index(lastStorageByte));
-          PrefetchOp::create(nb, loc, weights,
-                             ValueRange{nia.div(byte, nia.index(storageCols)),
-                                        nia.rem(byte, nia.index(storageCols))});
+          PrefetchOp::create(nb, loc, storageBytes, ValueRange{byte});
         }
       }
     };

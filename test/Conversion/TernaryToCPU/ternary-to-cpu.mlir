@@ -151,15 +151,15 @@ func.func @tile_float_tq2(%p: tensor<1x256xf32>, %w: !ternary.packed<8x256, tq2>
 
 // With a prefetch distance, each block's run of 4 interleaved rows (4 cache
 // lines) is prefetched 1024 bytes ahead in the storage, clamped to its last
-// byte and wrapped into the storage rows that follow.
+// byte; the storage is addressed as one run of bytes.
 // CHECK-LABEL: func.func @gemv_prefetch
 // CHECK-SAME: %[[W:[^:]*]]: tensor<2x512xi8>
+// CHECK: %[[BYTES:.*]] = tensor.collapse_shape %[[W]] {{\[}}[0, 1]] : tensor<2x512xi8> into tensor<1024xi8>
 // CHECK: scf.for
 // CHECK: %[[BYTE:.*]] = arith.minui %{{.*}}, %{{.*}} : index
-// CHECK: %[[ROW:.*]] = arith.divui %[[BYTE]], %{{.*}} : index
-// CHECK: %[[COL:.*]] = arith.remui %[[BYTE]], %{{.*}} : index
-// CHECK: ternary_cpu.prefetch %[[W]][%[[ROW]], %[[COL]]] : tensor<2x512xi8>
-// CHECK-COUNT-3: ternary_cpu.prefetch %[[W]]
+// CHECK-NOT: arith.divui
+// CHECK: ternary_cpu.prefetch %[[BYTES]][%[[BYTE]]] : tensor<1024xi8>
+// CHECK-COUNT-3: ternary_cpu.prefetch %[[BYTES]]
 // CHECK-NOT: ternary_cpu.prefetch
 // CHECK: scf.yield
 func.func @gemv_prefetch(%p: tensor<1x512xi8>, %sums: tensor<1x2xi32>, %as: tensor<1xf32>, %w: !ternary.packed<8x512, tq2, #ternary.row_interleave<4>>, %s: tensor<1x1xf32>, %n: index) -> vector<1x4xf32> {
