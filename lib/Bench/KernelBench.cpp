@@ -121,6 +121,8 @@ llvm::Expected<CompiledMatmul> compile(const MatmulCase &c, int64_t rows,
     options.cpu = target->cpu;
     options.features = target->features;
     options.l2CacheKiB = target->l2CacheBytes / 1024;
+    options.rows = c.tileRows;
+    options.actRows = c.tileActRows;
     buildCPUPipeline(pm, options);
   }
   if (failed(pm.run(*module)))

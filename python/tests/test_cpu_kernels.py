@@ -91,6 +91,18 @@ def test_gemv_streams(tools, packing, int8, n):
              layout="#ternary.row_interleave<4>")
 
 
+@pytest.mark.parametrize("int8", [False, True], ids=["f32", "int8"])
+@pytest.mark.parametrize("packing", ["tq2", "tq1"])
+@pytest.mark.parametrize("m", [5, 37])
+def test_target_tiles(tools, packing, int8, m):
+    # The tiles the target chooses (rows=0), as compiled models get them:
+    # 1.6-bit int8 GEMMs take 2 weight rows and up to 8 activation rows per
+    # tile from weights interleaved by 4, as their GEMV asks.
+    run_case(tools, m, 36, 700, packing, (20,), (300,), 2, 0, int8,
+             dot="avx512_vnni" if HAS_AVX512_VNNI else "generic",
+             layout="#ternary.row_interleave<4>")
+
+
 @pytest.mark.skipif(not HAS_AVX512_VNNI, reason="this CPU has no AVX-512 VNNI")
 @pytest.mark.parametrize("packing", ["tq2", "tq1"])
 @pytest.mark.parametrize("m", [1, 5])

@@ -54,6 +54,11 @@ static cl::opt<int64_t>
                         "trilm-cpu-pipeline stores constants (0: row-major)"),
                cl::init(0),
     cl::cat(toolOptions));
+static cl::opt<std::string>
+    tile("tile",
+         cl::desc("Register tile ROWSxACT_ROWS of the kernels, e.g. 2x8 "
+                  "(default: the target's)"),
+    cl::cat(toolOptions));
 static cl::opt<int> repeats("repeats", cl::desc("Timed calls per case"),
                             cl::init(7),
     cl::cat(toolOptions));
@@ -117,6 +122,15 @@ int runMatmul() {
   for (const std::string &name : models)
     if (llvm::none_of(kModels, [&](const Model &m) { return name == m.name; }))
       return fail("unknown model '" + name + "'; expected 99M, 1.1B or 3.9B");
+  int64_t tileRows = 0, tileActRows = 0;
+  if (!tile.empty()) {
+    auto [rowsText, actRowsText] = llvm::StringRef(tile).split('x');
+    if (rowsText.getAsInteger(10, tileRows) ||
+        actRowsText.getAsInteger(10, tileActRows) || tileRows < 1 ||
+        tileRows > 16 || tileActRows < 1 || tileActRows > 16)
+      return fail("--tile must be ROWSxACT_ROWS with both from 1 to 16, got '" +
+                  tile + "'");
+  }
 
   auto host = cpu::CPUTarget::host();
   if (!host)
@@ -187,6 +201,8 @@ int runMatmul() {
                          model.shards,
                          layer.alongK,
                          interleave};
+            c.tileRows = tileRows;
+            c.tileActRows = tileActRows;
             if (interleave && (interleave < 2 || interleave > 64 ||
                                (interleave & (interleave - 1)) ||
                                layer.n % interleave))

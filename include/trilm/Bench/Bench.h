@@ -48,6 +48,8 @@ struct MatmulCase {
   /// (#ternary.row_interleave), as trilm-cpu-pipeline stores constant
   /// weights; 0 for row-major.
   int64_t interleave = 0;
+  /// The register tile (output rows x activation rows); 0: the target's.
+  int64_t tileRows = 0, tileActRows = 0;
 };
 
 struct MatmulTiming {

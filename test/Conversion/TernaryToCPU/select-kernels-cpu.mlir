@@ -42,3 +42,18 @@ func.func @zero_rows(%x: tensor<0x256xf32>, %w: !ternary.packed<4x256, tq2>, %s:
   %0 = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<0x256xf32>, !ternary.packed<4x256, tq2> -> tensor<0x4xf32>
   return %0 : tensor<0x4xf32>
 }
+
+// -----
+
+// A 1.6-bit int8 prompt decodes 2 rows per tile for 8 activation rows;
+// the weights keep the 4-row interleave that the token's GEMV asks for, so
+// both matmuls agree on their layout.
+// CHECK-LABEL: func.func @tq1_prompt
+// CHECK: kernel_config = #ternary_cpu.matmul_config<rows = 2, act_rows = 8, {{.*}}weight_layout = #ternary.row_interleave<4>>
+// CHECK: kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, {{.*}}weight_layout = #ternary.row_interleave<4>>
+func.func @tq1_prompt(%x: tensor<?x1024xi8>, %as: tensor<?xf32>, %x1: tensor<1x1024xi8>, %as1: tensor<1xf32>,
+                      %w: !ternary.packed<256x1024, tq1>, %s: tensor<1x1xf32>) -> (tensor<?x256xf32>, tensor<1x256xf32>) {
+  %y = ternary.matmul %x act_scales(%as : tensor<?xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<?x1024xi8>, !ternary.packed<256x1024, tq1> -> tensor<?x256xf32>
+  %z = ternary.matmul %x1 act_scales(%as1 : tensor<1xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x1024xi8>, !ternary.packed<256x1024, tq1> -> tensor<1x256xf32>
+  return %y, %z : tensor<?x256xf32>, tensor<1x256xf32>
+}
