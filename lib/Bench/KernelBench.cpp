@@ -109,7 +109,7 @@ llvm::Expected<CompiledMatmul> compile(const MatmulCase &c, int64_t rows,
     function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                       UnitAttr::get(compiled.context.get()));
 
-  auto target = cpu::CPUTarget::host();
+  auto target = cpu::CPUTarget::get("", c.cpu, c.features);
   if (!target)
     return target.takeError();
   PassManager pm(compiled.context.get());

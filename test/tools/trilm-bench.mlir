@@ -9,6 +9,9 @@
 // RUN: not trilm-bench matmul --shapes=8x300 --packing=tq3 2>&1 | FileCheck %s --check-prefix=PACKING
 // RUN: not trilm-bench matmul --shapes=8x300 --interleave=3 2>&1 | FileCheck %s --check-prefix=INTERLEAVE
 // RUN: trilm-bench matmul --shapes=8x300 --num-threads=1 --repeats=1 --mode=int8 --packing=tq1 --interleave=4 | FileCheck %s --check-prefix=LAYOUT
+// RUN: trilm-bench matmul --shapes=8x300 -m 5 --num-threads=1 --repeats=1 --mode=int8 --packing=tq1 --tile=2x4 --cpu=x86-64 | FileCheck %s --check-prefix=TILE
+// RUN: not trilm-bench matmul --shapes=8x300 --tile=4by4 2>&1 | FileCheck %s --check-prefix=BADTILE
+// RUN: not trilm-bench matmul --shapes=8x300 --cpu=pentium9 2>&1 | FileCheck %s --check-prefix=BADCPU
 
 // CHECK: host: {{.*}}int8 dot:
 // CHECK: | model | layer | N x K | M | packing | mode | threads | time (ms) | weight GB/s | GOPS | % of read roof |
@@ -23,3 +26,7 @@
 // PACKING: trilm-bench: error: unknown packing 'tq3'; expected tq2 or tq1
 // INTERLEAVE: trilm-bench: error: --interleave must be a power of two from 2 to 64 that divides N
 // LAYOUT: | custom | - | 8 x 300 | 1 | tq1 | int8 | 1 |
+// TILE: host: {{.*}}, cpu x86-64, int8 dot: generic
+// TILE: | custom | - | 8 x 300 | 5 | tq1 | int8 | 1 |
+// BADTILE: trilm-bench: error: --tile must be ROWSxACT_ROWS with both from 1 to 16, got '4by4'
+// BADCPU: trilm-bench: error: unknown cpu 'pentium9

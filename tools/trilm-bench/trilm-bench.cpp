@@ -59,6 +59,15 @@ static cl::opt<std::string>
          cl::desc("Register tile ROWSxACT_ROWS of the kernels, e.g. 2x8 "
                   "(default: the target's)"),
     cl::cat(toolOptions));
+static cl::opt<std::string>
+    targetCpu("cpu",
+              cl::desc("CPU the kernels are compiled for (default: native)"),
+              cl::init("native"), cl::cat(toolOptions));
+static cl::opt<std::string>
+    targetFeatures("features",
+                   cl::desc("Target features added or removed, e.g. "
+                            "-avx512f (default: none)"),
+                   cl::cat(toolOptions));
 static cl::opt<int> repeats("repeats", cl::desc("Timed calls per case"),
                             cl::init(7),
     cl::cat(toolOptions));
@@ -132,7 +141,7 @@ int runMatmul() {
                   tile + "'");
   }
 
-  auto host = cpu::CPUTarget::host();
+  auto host = cpu::CPUTarget::get("", targetCpu, targetFeatures);
   if (!host)
     return fail(llvm::toString(host.takeError()));
   llvm::outs() << "host: " << host->triple << ", cpu " << host->cpu
@@ -201,6 +210,8 @@ int runMatmul() {
                          model.shards,
                          layer.alongK,
                          interleave};
+            c.cpu = targetCpu;
+            c.features = targetFeatures;
             c.tileRows = tileRows;
             c.tileActRows = tileActRows;
             if (interleave && (interleave < 2 || interleave > 64 ||

@@ -50,6 +50,10 @@ struct MatmulCase {
   int64_t interleave = 0;
   /// The register tile (output rows x activation rows); 0: the target's.
   int64_t tileRows = 0, tileActRows = 0;
+  /// The CPU and features the kernel is compiled for, as trilm-compile's
+  /// --cpu and --features take them (the host's by default); the host must
+  /// be able to run them.
+  std::string cpu = "native", features = "";
 };
 
 struct MatmulTiming {
