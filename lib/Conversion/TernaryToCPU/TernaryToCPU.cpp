@@ -69,7 +69,9 @@ SmallVector<Segment> buildSegments(ScaleGroupsAttr groups, int64_t cols) {
 /// A run of codes decoded from a packed block. `activationOffset` is where
 /// the matching activations start in the reordered block.
 struct DecodedChunk {
-  Value codes; // vector<L x i8>: codes 0..2 (trit + 1), times 2^shift
+  /// vector<L x i8>: codes 0..2 (trit + 1) times 2^shift, or in the carry
+  /// form the packed bytes times 3^m modulo 256.
+  Value codes;
   int64_t activationOffset;
   int64_t shift = 0;
   /// The accumulator chain the chunk's products go to; by default its index
