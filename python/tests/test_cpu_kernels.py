@@ -83,10 +83,11 @@ def test_cache_blocks(tools, packing, int8):
 @pytest.mark.parametrize("packing", ["tq2", "tq1"])
 @pytest.mark.parametrize("n", [256, 1024])
 def test_gemv_streams(tools, packing, int8, n):
-    # A GEMV whose output blocks (16 and 64 rows) the tiles of 4 rows divide
-    # into 4 streams: each task takes the tiles of its block's quarters in
-    # turn (kernel_config streams = 4); row-interleaved weights as compiled
-    # models store them.
+    # A GEMV whose output blocks the tiles of 4 rows divide into 4 streams:
+    # each task takes the tiles of its block's quarters in turn
+    # (kernel_config streams = 4); row-interleaved weights as compiled models
+    # store them. N = 256 has little enough work to be one block of 256 rows
+    # (no thread fork) except in float mode; N = 1024 is 16 blocks of 64.
     run_case(tools, 1, n, 700, packing, (n // 2,), (300,), 2, 4, int8,
              layout="#ternary.row_interleave<4>")
 

@@ -29,6 +29,22 @@ namespace {
 /// A bound on the rows of a cache block along a dynamic dimension.
 constexpr int64_t kUnboundedRows = int64_t(1) << 32;
 
+/// A GEMV with less work than this runs as one task: handing half of it to
+/// another thread costs a fork and a join (about 2.6 us on the development
+/// machine) that the half does not repay. Work is counted in bytes of a
+/// 2-bit int8 GEMV, about 30 KB per us per core (docs/benchmarks.md).
+constexpr int64_t kSerialGemvWork = 160 << 10;
+
+/// The work of a GEMV over `type`, in 2-bit int8 bytes: the packed bytes
+/// times how much longer a byte of the kernel takes than a 2-bit int8 one
+/// (the per-core rates of docs/benchmarks.md: 1.6-bit int8 decodes about 3
+/// times slower per byte, float kernels 4 to 6 times).
+int64_t gemvWork(PackedType type, bool int8) {
+  bool tq1 = type.getScheme() == PackingScheme::tq1;
+  int64_t cost = int8 ? (tq1 ? 3 : 1) : (tq1 ? 6 : 4);
+  return type.getRowBytes() * type.getRows() * cost;
+}
+
 /// Read streams per GEMV task: one stream per core reaches about 70% of the
 /// DRAM bandwidth that four reach (docs/benchmarks.md).
 constexpr int64_t kGemvStreams = 4;
@@ -96,6 +112,8 @@ MatmulConfigAttr selectKernel(MatmulOp op, const cpu::CPUTarget &target,
   int64_t l2 = target.l2CacheBytes;
   int64_t blockRows = cacheBlockRows(l2 / 4, type.getRowBytes(), rows,
                                      llvm::divideCeil(n, 16));
+  if (m == 1 && gemvWork(type, op.isInt8()) < kSerialGemvWork)
+    blockRows = llvm::divideCeil(n, rows) * rows;
   int64_t blockActRows =
       cacheBlockRows(l2 / 2, preparedRowBytes, actRows,
                      ShapedType::isDynamic(m) ? kUnboundedRows : m);

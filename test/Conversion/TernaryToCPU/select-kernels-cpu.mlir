@@ -5,11 +5,13 @@
 // The target travels in the module; each matmul records the kernel chosen
 // for it: a 4-row tile (interleaved weights), 4 activation rows for a
 // prompt and 1 for a token (whose blocks are read as 4 streams, with
-// prefetches 2 KiB ahead), AVX-512 VNNI, cache blocks from a 64 KiB L2.
+// prefetches 2 KiB ahead), AVX-512 VNNI, cache blocks from a 64 KiB L2. The
+// token's GEMV has too little work (64 KiB of 2-bit weights) to repay a
+// thread fork: one block of all 256 rows.
 // CHECK: module attributes {dlti.target_system_spec = #dlti.target_system_spec<"CPU" = #dlti.target_device_spec<"L2_cache_size_in_bytes" = 65536 : i64>>, llvm.target = #llvm.target<triple = "x86_64-unknown-linux-gnu", chip = "znver4"
 // CHECK-LABEL: func.func @configs
 // CHECK: ternary.matmul {{.*}} {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 4, block_rows = 16, block_act_rows = 32, streams = 1, int8_dot = avx512_vnni, weight_layout = #ternary.row_interleave<4>>}
-// CHECK: ternary.matmul {{.*}} {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 16, block_act_rows = 1, streams = 4, prefetch_bytes = 2048, int8_dot = avx512_vnni, weight_layout = #ternary.row_interleave<4>>}
+// CHECK: ternary.matmul {{.*}} {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 256, block_act_rows = 1, streams = 4, prefetch_bytes = 2048, int8_dot = avx512_vnni, weight_layout = #ternary.row_interleave<4>>}
 // NOPREFETCH-LABEL: func.func @configs
 // NOPREFETCH-NOT: prefetch_bytes
 // NEON: llvm.target = #llvm.target<triple = "aarch64-unknown-linux-gnu", chip = "generic", features = <["+neon", "+dotprod"]>>
@@ -25,7 +27,7 @@ func.func @configs(%x: tensor<?x1024xi8>, %as: tensor<?xf32>, %x1: tensor<1x1024
 
 // Rows that the tile does not divide keep their rows apart.
 // CHECK-LABEL: func.func @odd_rows
-// CHECK: kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 4, block_act_rows = 1, streams = 1, prefetch_bytes = 2048, int8_dot = avx512_vnni>}
+// CHECK: kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 40, block_act_rows = 1, streams = 1, prefetch_bytes = 2048, int8_dot = avx512_vnni>}
 func.func @odd_rows(%x: tensor<1x256xf32>, %w: !ternary.packed<37x256, tq1>, %s: tensor<1x1xf32>) -> tensor<1x37xf32> {
   %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x256xf32>, !ternary.packed<37x256, tq1> -> tensor<1x37xf32>
   return %y : tensor<1x37xf32>
@@ -56,4 +58,15 @@ func.func @tq1_prompt(%x: tensor<?x1024xi8>, %as: tensor<?xf32>, %x1: tensor<1x1
   %y = ternary.matmul %x act_scales(%as : tensor<?xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<?x1024xi8>, !ternary.packed<256x1024, tq1> -> tensor<?x256xf32>
   %z = ternary.matmul %x1 act_scales(%as1 : tensor<1xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x1024xi8>, !ternary.packed<256x1024, tq1> -> tensor<1x256xf32>
   return %y, %z : tensor<?x256xf32>, tensor<1x256xf32>
+}
+
+// -----
+
+// A GEMV with enough work (512 KiB of 2-bit weights) is split into blocks
+// that the L2 holds, at least 16 where N allows, for the threads to share.
+// CHECK-LABEL: func.func @large_gemv
+// CHECK: kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 64, block_act_rows = 1, streams = 4, prefetch_bytes = 2048, int8_dot = avx512_vnni, weight_layout = #ternary.row_interleave<4>>
+func.func @large_gemv(%x: tensor<1x1024xi8>, %as: tensor<1xf32>, %w: !ternary.packed<2048x1024, tq2>, %s: tensor<1x1xf32>) -> tensor<1x2048xf32> {
+  %y = ternary.matmul %x act_scales(%as : tensor<1xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x1024xi8>, !ternary.packed<2048x1024, tq2> -> tensor<1x2048xf32>
+  return %y : tensor<1x2048xf32>
 }

@@ -38,13 +38,15 @@ func.func @int8_tq2(%x: tensor<?x700xi8>, %as: tensor<?xf32>, %w: !ternary.packe
 // -----
 
 // A single activation row gets 1-row tiles; f16 results are converted at the
-// end; 1.6-bit blocks take 320 prepared positions. 4 divides N = 8, so every
-// tile is full: static slices, unmasked writes.
+// end; 1.6-bit blocks take 320 prepared positions. A GEMV this small is one
+// cache block (one task, no thread fork). 4 divides N = 8, so every tile is
+// full: static slices, unmasked writes.
 // CHECK-LABEL: func.func @gemv_float_tq1
 // CHECK: ternary_cpu.prepare_activations %{{.*}} groups #ternary.scale_groups<tensor> scheme tq1 : tensor<1x300xf16> -> tensor<1x640xf32>
-// CHECK: tensor.extract_slice %{{.*}}[0, %{{.*}}] [1, 4] [1, 1] : tensor<1x8xf32> to tensor<1x4xf32>
+// CHECK: scf.forall (%{{.*}}) in (1)
+// CHECK: tensor.extract_slice %{{.*}}[0, %{{.*}}] [1, 8] [1, 1] : tensor<1x8xf32> to tensor<1x8xf32>
 // CHECK: ternary_cpu.tile_matmul {{.*}} : tensor<1x640xf32>, !ternary.packed<8x300, tq1> -> vector<1x4xf32>
-// CHECK: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<4xf32>, tensor<1x4xf32>
+// CHECK: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<4xf32>, tensor<1x8xf32>
 // CHECK: arith.truncf {{.*}} : f32 to f16
 func.func @gemv_float_tq1(%x: tensor<1x300xf16>, %w: !ternary.packed<8x300, tq1>, %s: tensor<1x1xf32>) -> tensor<1x8xf16> {
   %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x300xf16>, !ternary.packed<8x300, tq1> -> tensor<1x8xf16>

@@ -12,7 +12,8 @@
 
 // LLVM: define {{.*}} @gemv(
 // LLVM: "target-cpu"="znver4"
-// The object needs only libc and the OpenMP runtime, no MLIR runtime library.
+// The object needs only libc and the OpenMP runtime (a GEMV this large is
+// split between threads), no MLIR runtime library.
 // UNDEF-NOT: {{memrefCopy|_mlir_}}
 // UNDEF: __kmpc_fork_call
 // UNDEF-NOT: {{memrefCopy|_mlir_}}
@@ -23,7 +24,7 @@
 // ARM: sdot v{{[0-9]+}}.4s
 // PORTABLE-NOT: llvm.aarch64.neon.sdot
 // PORTABLE: llvm.func @gemv
-func.func @gemv(%x: tensor<1x512xi8>, %as: tensor<1xf32>, %w: !ternary.packed<64x512, tq1>, %s: tensor<1x1xf32>) -> tensor<1x64xf32> {
-  %y = ternary.matmul %x act_scales(%as : tensor<1xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x512xi8>, !ternary.packed<64x512, tq1> -> tensor<1x64xf32>
-  return %y : tensor<1x64xf32>
+func.func @gemv(%x: tensor<1x512xi8>, %as: tensor<1xf32>, %w: !ternary.packed<1024x512, tq1>, %s: tensor<1x1xf32>) -> tensor<1x1024xf32> {
+  %y = ternary.matmul %x act_scales(%as : tensor<1xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x512xi8>, !ternary.packed<1024x512, tq1> -> tensor<1x1024xf32>
+  return %y : tensor<1x1024xf32>
 }
