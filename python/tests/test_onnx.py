@@ -356,13 +356,19 @@ def test_llama_export_with_kv_cache_inputs(tools, llama_export, tmp_path):
     model.close()
 
 
-def scaled_rope(model):
+def scale_constant_input(model, node_suffix, input_index, factor):
+    """Multiplies the constant that input `input_index` of the nodes named
+    `...node_suffix` reads by `factor`."""
     for node in model.graph.node:
-        if node.name.endswith("/rotary_emb/Expand"):
-            tensor = constant_tensor(model, node.input[0])
-            values = (numpy_helper.to_array(tensor) * 0.5).astype(np.float32)
+        if node.name.endswith(node_suffix):
+            tensor = constant_tensor(model, node.input[input_index])
+            values = (numpy_helper.to_array(tensor) * factor).astype(np.float32)
             tensor.CopyFrom(numpy_helper.from_array(values, tensor.name))
     return model
+
+
+def scaled_rope(model):
+    return scale_constant_input(model, "/rotary_emb/Expand", 0, 0.5)
 
 
 def gelu_gate(model):
@@ -373,12 +379,7 @@ def gelu_gate(model):
 
 
 def layer_norm_epsilon(model):
-    for node in model.graph.node:
-        if node.name.endswith("layers.1/post_attention_layernorm/Add"):
-            tensor = constant_tensor(model, node.input[1])
-            value = (numpy_helper.to_array(tensor) * 10).astype(np.float32)
-            tensor.CopyFrom(numpy_helper.from_array(value, tensor.name))
-    return model
+    return scale_constant_input(model, "layers.1/post_attention_layernorm/Add", 1, 10)
 
 
 LLAMA_ERRORS = {
