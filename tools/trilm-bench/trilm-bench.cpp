@@ -141,11 +141,11 @@ int runMatmul() {
                   tile + "'");
   }
 
-  auto host = cpu::CPUTarget::get("", targetCpu, targetFeatures);
-  if (!host)
-    return fail(llvm::toString(host.takeError()));
-  llvm::outs() << "host: " << host->triple << ", cpu " << host->cpu
-               << ", int8 dot: " << ternary_cpu::stringifyInt8DotKind(host->int8Dot)
+  auto target = cpu::CPUTarget::get("", targetCpu, targetFeatures);
+  if (!target)
+    return fail(llvm::toString(target.takeError()));
+  llvm::outs() << "host: " << target->triple << ", cpu " << target->cpu
+               << ", int8 dot: " << ternary_cpu::stringifyInt8DotKind(target->int8Dot)
                << "\n";
   // Roofs for each thread count, measured in this run.
   std::map<int, std::vector<BandwidthSample>> roofs;

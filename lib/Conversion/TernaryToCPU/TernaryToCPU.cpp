@@ -159,21 +159,15 @@ SmallVector<DecodedChunk> decodeBlock(OpBuilder &b, Location loc,
                                       ValueRange position, DecodeForm form) {
   bool inPlace = form == DecodeForm::inPlace;
   Type i8 = b.getI8Type(), i16 = b.getI16Type();
-  auto read = [&](int64_t bytes, int64_t offset) -> Value {
-    IndexArith ia{b, loc};
-    Value col = ia.add(position[1], ia.index(offset));
-    auto type = VectorType::get({bytes}, i8);
-    Value pad = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
-    return vector::TransferReadOp::create(b, loc, type, storage,
-                                          ValueRange{position[0], col}, pad,
-                                          ArrayRef<bool>{true});
-  };
+  Value zeroByte = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
   SmallVector<DecodedChunk> chunks;
   if (scheme == PackingScheme::tq2) {
     // Shift 16-bit lanes (x86 has no byte shifts); the mask keeps only bits
     // that came from the same byte.
-    Value bytes = read(packing::kTQ2CodeBytes, 0);
-    auto type = cast<VectorType>(bytes.getType());
+    auto type = VectorType::get({packing::kTQ2CodeBytes}, i8);
+    Value bytes = vector::TransferReadOp::create(
+        b, loc, type, storage, ValueRange(position), zeroByte,
+        ArrayRef<bool>{true});
     auto wordsType = VectorType::get({type.getDimSize(0) / 2}, i16);
     Value words = vector::BitCastOp::create(b, loc, wordsType, bytes);
     for (int64_t l = 0; l < 4 && inPlace; ++l)
@@ -206,9 +200,8 @@ SmallVector<DecodedChunk> decodeBlock(OpBuilder &b, Location loc,
       ArrayRef<int64_t>{packing::kTQ1CodeBytes});
   Value bytes = vector::TransferReadOp::create(
       b, loc, bytesType, storage, ValueRange(position),
-      AffineMap::getMinorIdentityMap(2, 1, b.getContext()),
-      arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0)), blockMask,
-      b.getBoolArrayAttr({true}));
+      AffineMap::getMinorIdentityMap(2, 1, b.getContext()), zeroByte,
+      blockMask, b.getBoolArrayAttr({true}));
   auto timesThree = [&](Value q) -> Value {
     return arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, q, q),
                                  q);
