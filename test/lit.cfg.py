@@ -34,7 +34,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.trilm_tools_dir, config.llvm_tools_dir]
-tools = ["trilm-bench", "trilm-compile", "trilm-opt", "mlir-runner", "mlir-translate", "llc", "llvm-objdump", "llvm-nm", "FileCheck", "not", "count"]
+tools = ["trilm-bench", "trilm-compile", "trilm-opt", "trilm-run", "mlir-runner", "mlir-translate", "llc", "llvm-objdump", "llvm-nm", "FileCheck", "not", "count"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # The GPU kernels' PTX is assembled by the CUDA toolkit's ptxas where it is
@@ -48,5 +48,6 @@ config.substitutions.append(
      f"{os.path.join(config.trilm_src_root, 'scripts', 'extract_ptx.py')}"))
 if os.path.exists(os.path.join(config.trilm_tools_dir, "trilm-gpu-check")):
     config.available_features.add("trilm-gpu-check")
-    llvm_config.add_tool_substitutions(["trilm-gpu-check"], tool_dirs)
+    llvm_config.add_tool_substitutions(["trilm-gpu-check", "trilm-gpu-model-check"],
+                                       tool_dirs)
 config.substitutions.append(("%trilm_lib", os.path.join(config.trilm_obj_root, "lib")))

@@ -44,6 +44,8 @@ void trilm_cuda_free(void *device);
 int trilm_cuda_copy_to_device(void *device, const void *host, size_t bytes);
 int trilm_cuda_copy_to_host(void *host, const void *device, size_t bytes);
 int trilm_cuda_copy_device(void *to, const void *from, size_t bytes);
+/* Sets `bytes` bytes of device memory to `value`; -1 on error. */
+int trilm_cuda_memset(void *device, int value, size_t bytes);
 
 /* Queue launches (1) or wait for each (0, the default). */
 void trilm_cuda_set_async(int async);

@@ -14,7 +14,7 @@
 
 /** The version of the entry points and of the config layout; the runtime
  *  refuses models of other versions. */
-#define TRILM_MODEL_ABI_VERSION 4
+#define TRILM_MODEL_ABI_VERSION 5
 
 enum trilm_model_config_field {
   TRILM_CONFIG_ABI_VERSION,
@@ -43,7 +43,18 @@ enum trilm_model_config_field {
    *  layer's, the final norm and lm_head (the embedding row is
    *  negligible). */
   TRILM_CONFIG_DECODE_WEIGHT_BYTES,
+  /** Where the entry points compute (a trilm_model_device): on the CPU, or
+   *  on an NVIDIA GPU, where every buffer they take (tokens, caches, logits,
+   *  weights) is device memory. */
+  TRILM_CONFIG_DEVICE,
   TRILM_CONFIG_NUM_FIELDS
+};
+
+enum trilm_model_device {
+  TRILM_DEVICE_CPU = 0,
+  /** The model also exports the functions of trilm-c/CUDA.h, through
+   *  which the runtime owns its device buffers. */
+  TRILM_DEVICE_CUDA = 1,
 };
 
 /** A weights buffer starts with a 64-byte header: this magic, the 8-byte

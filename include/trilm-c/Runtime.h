@@ -34,6 +34,9 @@ typedef enum trilm_status {
   /** The tokens do not fit in the rest of the context. */
   TRILM_ERROR_CONTEXT_FULL = 4,
   TRILM_ERROR_OUT_OF_MEMORY = 5,
+  /** The model runs on a GPU and there is no usable one (no driver, no
+   *  device, no kernels for it), or the GPU failed. */
+  TRILM_ERROR_DEVICE = 6,
 } trilm_status;
 
 /** A failure's message, filled in by the function that failed. */

@@ -26,9 +26,12 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "trilm/InitAllTrilm.h"
 #include "trilm/Pipelines/Pipelines.h"
 #include "trilm/Target/CPU/CPUTarget.h"
+#include "trilm/Target/CPU/Passes.h"
+#include "trilm/Target/CUDA/CUDATarget.h"
 #include "trilm-c/ModelABI.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
@@ -53,10 +56,44 @@ std::string expandTriple(llvm::StringRef target) {
   return target.str();
 }
 
+/// The chips of a CUDA target (`cuda:sm_80,sm_90` -> "sm_80,sm_90"), or
+/// none for a CPU target.
+llvm::Expected<std::optional<std::string>> cudaChipsOf(llvm::StringRef target) {
+  if (target != "cuda" && !target.starts_with("cuda:"))
+    return std::nullopt;
+  llvm::StringRef chips = target.drop_front(4);
+  if (!chips.consume_front(":") || chips.empty())
+    return failure("--target=cuda needs the chips to compile for: "
+                   "cuda:sm_80, or several as cuda:sm_80,sm_90");
+  GPUPipelineOptions defaults;
+  if (auto checked = cuda::parseChips(chips, defaults.ptxVersion); !checked)
+    return checked.takeError();
+  return chips.str();
+}
+
+/// What a model compiled for CUDA cannot have yet, with the reason.
+llvm::Error checkCUDAOptions(const CompileOptions &options,
+                             bool fromCheckpoint) {
+  if (!fromCheckpoint)
+    return failure("--target=cuda compiles checkpoints (directories, .gguf "
+                   "files, ONNX LLaMA models); compile MLIR for a GPU with "
+                   "trilm-opt --trilm-gpu-pipeline");
+  if (options.activations == Activations::Int8)
+    return failure("int8 activations do not run on the GPU yet: compile for "
+                   "CUDA with --activations=fp32");
+  if (options.packing != ternary::PackingScheme::tq2)
+    return failure("1.6-bit weights (tq1) do not run on the GPU yet: compile "
+                   "for CUDA with --packing=tq2");
+  return llvm::Error::success();
+}
+
 frontend::ModelOptions modelOptions(const CompileOptions &options,
                                  frontend::ModelOptions::WeightsPlacement where,
-                                 llvm::raw_pwrite_stream *stream) {
+                                 llvm::raw_pwrite_stream *stream,
+                                 bool onGPU) {
   frontend::ModelOptions result;
+  result.device = onGPU ? frontend::ModelOptions::Device::CUDA
+                        : frontend::ModelOptions::Device::CPU;
   result.packing = options.packing;
   result.int8Activations = options.activations == Activations::Int8;
   result.kvCache = options.kvCache;
@@ -94,7 +131,7 @@ llvm::Error writeText(llvm::StringRef path,
 /// code).
 llvm::Error emit(ModuleOp module, const cpu::CPUTarget &target,
                  llvm::StringRef output, const CompileOptions &options,
-                 const TemporaryFile *weightsData, bool fromCheckpoint) {
+                 const TemporaryFile *weightsData, bool onGPU) {
   switch (options.emit) {
   case EmitKind::Imported:
     llvm_unreachable("written before lowering");
@@ -150,7 +187,7 @@ llvm::Error emit(ModuleOp module, const cpu::CPUTarget &target,
                   : options.emit == EmitKind::Library  ? LinkKind::SharedLibrary
                                                        : LinkKind::Relocatable;
   return link(objects, output, llvm::Triple(target.triple), kind,
-              options.threads, options.linker);
+              options.threads && !onGPU, onGPU, options.linker);
 }
 
 llvm::Error checkOptions(llvm::StringRef output, const CompileOptions &options,
@@ -259,11 +296,19 @@ llvm::Expected<CompileResult> trilm::compile(llvm::StringRef input,
   if (llvm::Error error =
           checkOptions(output, options, fromCheckpoint, fromONNX))
     return std::move(error);
+  // A CUDA target: the kernels for its chips, the host code for this host.
+  auto cudaChips = cudaChipsOf(options.triple);
+  if (!cudaChips)
+    return cudaChips.takeError();
+  bool onGPU = cudaChips->has_value();
+  if (onGPU)
+    if (llvm::Error error = checkCUDAOptions(options, fromCheckpoint))
+      return std::move(error);
   CPUPipelineOptions pipeline;
-  pipeline.triple = expandTriple(options.triple);
+  pipeline.triple = onGPU ? std::string() : expandTriple(options.triple);
   pipeline.cpu = options.cpu;
   pipeline.features = options.features;
-  pipeline.threads = options.threads;
+  pipeline.threads = options.threads && !onGPU;
   // The target is validated up front, so that a typo fails before the
   // weights are read.
   auto requested = cpu::CPUTarget::get(pipeline.triple, pipeline.cpu,
@@ -274,14 +319,16 @@ llvm::Expected<CompileResult> trilm::compile(llvm::StringRef input,
   DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
+  // The GPU pipeline translates its kernels to LLVM IR for NVPTX.
+  mlir::registerAllToLLVMIRTranslations(registry);
   trilm::registerAllDialects(registry);
   MLIRContext context(registry);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
 
   CompileResult result;
-  result.triple = requested->triple;
-  result.cpu = requested->cpu;
+  result.triple = onGPU ? options.triple : requested->triple;
+  result.cpu = onGPU ? "host " + requested->triple : requested->cpu;
   OwningOpRef<ModuleOp> module;
   std::optional<TemporaryFile> weightsData;
   if (fromCheckpoint) {
@@ -322,18 +369,21 @@ llvm::Expected<CompileResult> trilm::compile(llvm::StringRef input,
     }
     auto imported = frontend::LlamaImport::create(
         context, *checkpoint,
-        modelOptions(options, placement, weightsStream));
+        modelOptions(options, placement, weightsStream, onGPU));
     if (!imported)
       return imported.takeError();
     frontend::LlamaImport &import = **imported;
     result.summary = import.getSummary();
     // The model IR as the frontend wrote it: the strategy has not run, so
-    // packed weights stay row-major.
+    // packed weights stay row-major (as the GPU kernels read them).
     if (options.emit != EmitKind::Imported)
       if (llvm::Error error =
               runPasses(import.getModule(), [&](OpPassManager &pm) {
-                buildCPUStrategyPipeline(pm, pipeline,
-                                         /*relayoutStorage=*/true);
+                if (onGPU)
+                  buildHostTargetPipeline(pm, pipeline);
+                else
+                  buildCPUStrategyPipeline(pm, pipeline,
+                                           /*relayoutStorage=*/true);
               }))
         return std::move(error);
     if (llvm::Error error = import.writeWeights())
@@ -392,7 +442,13 @@ llvm::Expected<CompileResult> trilm::compile(llvm::StringRef input,
   }
 
   if (llvm::Error error = runPasses(*module, [&](OpPassManager &pm) {
-        buildCPULoweringPipeline(pm, pipeline);
+        if (!onGPU)
+          return buildCPULoweringPipeline(pm, pipeline);
+        GPUPipelineOptions gpu;
+        gpu.chips = **cudaChips;
+        gpu.roundActivations = true;
+        buildGPUPipeline(pm, gpu);
+        pm.addPass(cpu::createTrilmFinalizeCPUModule());
       }))
     return std::move(error);
   // From here on the target is the one the module records.
@@ -401,7 +457,7 @@ llvm::Expected<CompileResult> trilm::compile(llvm::StringRef input,
     return target.takeError();
   if (llvm::Error error =
           emit(*module, *target, output, options,
-               weightsData ? &*weightsData : nullptr, fromCheckpoint))
+               weightsData ? &*weightsData : nullptr, onGPU))
     return std::move(error);
   // Libraries and programs carry their checkpoint's tokenizer, for
   // trilm-run.

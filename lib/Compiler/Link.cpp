@@ -75,9 +75,28 @@ static llvm::Expected<std::string> findRuntimeSources() {
                  besideUs + " and " TRILM_INSTALL_RUNTIME_DIR ")");
 }
 
+/// lib/libtrilm_cuda_runtime.a beside the running program's bin/, else the
+/// configured install prefix's.
+static llvm::Expected<std::string> findCUDARuntime() {
+  std::string executable = llvm::sys::fs::getMainExecutable(
+      nullptr, reinterpret_cast<void *>(&findCUDARuntime));
+  llvm::SmallString<256> besideUs(llvm::sys::path::parent_path(
+      llvm::sys::path::parent_path(executable)));
+  llvm::sys::path::append(besideUs, "lib", "libtrilm_cuda_runtime.a");
+  llvm::SmallString<256> installed(TRILM_INSTALL_LIBRARY_DIR);
+  llvm::sys::path::append(installed, "libtrilm_cuda_runtime.a");
+  for (llvm::StringRef candidate :
+       {llvm::StringRef(besideUs), llvm::StringRef(installed)})
+    if (llvm::sys::fs::exists(candidate))
+      return candidate.str();
+  return failure("the GPU runtime is not installed (looked for " + besideUs +
+                 " and " + installed + ")");
+}
+
 llvm::Error trilm::link(const std::vector<std::string> &objects,
                         llvm::StringRef output, const llvm::Triple &triple,
-                        LinkKind kind, bool openmp, llvm::StringRef linker) {
+                        LinkKind kind, bool openmp, bool cuda,
+                        llvm::StringRef linker) {
   auto driver = findLinker(triple, linker);
   if (!driver)
     return driver.takeError();
@@ -108,6 +127,14 @@ llvm::Error trilm::link(const std::vector<std::string> &objects,
     args.append({"-O2", "-rdynamic", owned[0], owned[1], owned[2], "-ldl"});
     break;
   }
+  }
+  std::string cudaRuntime;
+  if (cuda && kind != LinkKind::Relocatable) {
+    auto found = findCUDARuntime();
+    if (!found)
+      return found.takeError();
+    cudaRuntime = *found;
+    args.append({cudaRuntime, "-ldl"});
   }
   if (kind != LinkKind::Relocatable) {
     if (openmp)

@@ -42,9 +42,12 @@ enum class LinkKind { Relocatable, SharedLibrary, Executable };
 /// library, or a program, which also gets the runtime and its main, compiled
 /// from the C sources installed with trilm (share/trilm/runtime) so that
 /// any target with a C compiler gets them.
+/// Links `objects` into `output`; `openmp`: with libomp; `cuda`: with the
+/// GPU runtime (libtrilm_cuda_runtime.a) that code compiled for CUDA calls.
 llvm::Error link(const std::vector<std::string> &objects,
                  llvm::StringRef output, const llvm::Triple &triple,
-                 LinkKind kind, bool openmp, llvm::StringRef linker);
+                 LinkKind kind, bool openmp, bool cuda,
+                 llvm::StringRef linker);
 
 } // namespace trilm
 

@@ -22,6 +22,7 @@
 #include "trilm/Dialect/Ternary/Transforms/Passes.h"
 #include "trilm/Dialect/TernaryCPU/Transforms/Passes.h"
 #include "trilm/Target/CPU/Passes.h"
+#include "trilm/Target/CUDA/CUDATarget.h"
 #include "trilm/Target/CUDA/Passes.h"
 #include "trilm/Transforms/Passes.h"
 
@@ -69,15 +70,20 @@ void trilm::buildReferencePipeline(OpPassManager &pm) {
   addLLVMLowering(pm);
 }
 
-void trilm::buildCPUStrategyPipeline(OpPassManager &pm,
-                                     const CPUPipelineOptions &options,
-                                     bool relayoutStorage) {
+void trilm::buildHostTargetPipeline(OpPassManager &pm,
+                                   const CPUPipelineOptions &options) {
   cpu::TrilmAttachCPUTargetOptions target;
   target.triple = options.triple;
   target.cpu = options.cpu;
   target.features = options.features;
   target.l2CacheKiB = options.l2CacheKiB;
   pm.addPass(cpu::createTrilmAttachCPUTarget(target));
+}
+
+void trilm::buildCPUStrategyPipeline(OpPassManager &pm,
+                                     const CPUPipelineOptions &options,
+                                     bool relayoutStorage) {
+  buildHostTargetPipeline(pm, options);
   TernarySelectKernelsCPUOptions kernels;
   kernels.rowsPerTile = options.rows;
   kernels.actRowsPerTile = options.actRows;
@@ -125,20 +131,31 @@ void trilm::buildCPUPipeline(OpPassManager &pm,
 void trilm::buildGPUPipeline(OpPassManager &pm,
                              const GPUPipelineOptions &options) {
   pm.addPass(createCanonicalizerPass());
+  // The model's other ops through the reference lowering, the matmuls to
+  // their kernels.
+  pm.addPass(createConvertLLMToLinalg());
   ConvertTernaryToGPUOptions kernels;
   kernels.warps = options.warps;
   kernels.rowTiles = options.rowTiles;
   kernels.blocksPerStep = options.blocksPerStep;
+  kernels.roundActivations = options.roundActivations;
   pm.addPass(createConvertTernaryToGPU(kernels));
+  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  addBufferization(pm);
+  // Every buffer in device memory, every memory access in a kernel.
+  pm.addPass(createTrilmGPUDeviceBuffers());
   pm.addPass(createTernaryGPUGenerateKernels());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  pm.addPass(createTrilmGPUMapLoops());
+  pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createTrilmGPUMergeKernelModules());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
 
   cuda::TrilmAttachCUDATargetsOptions targets;
   targets.chips = options.chips;
@@ -159,7 +176,8 @@ void trilm::buildGPUPipeline(OpPassManager &pm,
   bool fatbin = options.format == "fatbin";
   GpuModuleToBinaryPassOptions binary;
   binary.compilationTarget = fatbin ? std::string("isa") : options.format.getValue();
-  binary.toolkitPath = options.toolkit;
+  // Also where libdevice is linked from, for the kernels' math functions.
+  binary.toolkitPath = cuda::toolkitPath(options.toolkit);
   pm.addPass(createGpuModuleToBinaryPass(binary));
   if (fatbin) {
     cuda::TrilmPackCUDAFatbinOptions pack;
@@ -184,7 +202,8 @@ void trilm::registerPipelines() {
       buildCPUPipeline);
   PassPipelineRegistration<GPUPipelineOptions>(
       "trilm-gpu-pipeline",
-      "Generate the GPU kernels of ternary matmuls and lower them to "
-      "PTX/cubin embedded in the module, the host side to the LLVM dialect",
+      "Generate GPU kernels for ternary matmuls and the other llm ops and "
+      "lower them to PTX/cubin embedded in the module, the host side to the "
+      "LLVM dialect",
       buildGPUPipeline);
 }

@@ -55,6 +55,9 @@ static struct {
   CUresult (*memcpyHtoD)(CUdeviceptr, const void *, size_t);
   CUresult (*memcpyDtoH)(void *, CUdeviceptr, size_t);
   CUresult (*memcpyDtoD)(CUdeviceptr, CUdeviceptr, size_t);
+  CUresult (*memcpy)(CUdeviceptr, CUdeviceptr, size_t);
+  CUresult (*memsetD8)(CUdeviceptr, unsigned char, size_t);
+  CUresult (*memsetD32)(CUdeviceptr, unsigned, size_t);
   CUresult (*eventCreate)(CUevent *, unsigned);
   CUresult (*eventRecord)(CUevent, CUstream);
   CUresult (*eventSynchronize)(CUevent);
@@ -136,6 +139,9 @@ static int loadDriver(void) {
       {(void **)&cu.memcpyHtoD, "cuMemcpyHtoD_v2"},
       {(void **)&cu.memcpyDtoH, "cuMemcpyDtoH_v2"},
       {(void **)&cu.memcpyDtoD, "cuMemcpyDtoD_v2"},
+      {(void **)&cu.memcpy, "cuMemcpy"},
+      {(void **)&cu.memsetD8, "cuMemsetD8_v2"},
+      {(void **)&cu.memsetD32, "cuMemsetD32_v2"},
       {(void **)&cu.eventCreate, "cuEventCreate"},
       {(void **)&cu.eventRecord, "cuEventRecord"},
       {(void **)&cu.eventSynchronize, "cuEventSynchronize"},
@@ -247,6 +253,14 @@ int trilm_cuda_copy_device(void *to, const void *from, size_t bytes) {
     return -1;
   CHECK("cuMemcpyDtoD", cu.memcpyDtoD((CUdeviceptr)(uintptr_t)to,
                                       (CUdeviceptr)(uintptr_t)from, bytes));
+  return 0;
+}
+
+int trilm_cuda_memset(void *device, int value, size_t bytes) {
+  if (!ready())
+    return -1;
+  CHECK("cuMemsetD8", cu.memsetD8((CUdeviceptr)(uintptr_t)device,
+                                  (unsigned char)value, bytes));
   return 0;
 }
 
@@ -383,6 +397,43 @@ void *mgpuModuleGetFunction(void *module, const char *name) {
     return NULL;
   }
   return function;
+}
+
+/* Device memory of the generated host code. The allocation functions are
+ * synchronous on the device; the process's one stream orders the rest. */
+void *mgpuMemAlloc(uint64_t bytes, void *unused, int8_t hostShared) {
+  (void)unused;
+  if (hostShared) {
+    setError("host-shared GPU allocations are not supported");
+    return NULL;
+  }
+  return trilm_cuda_malloc((size_t)bytes);
+}
+
+void mgpuMemFree(void *device, void *unused) {
+  (void)unused;
+  trilm_cuda_free(device);
+}
+
+/* Either side may be host or device memory (unified addressing). */
+void mgpuMemcpy(void *to, void *from, size_t bytes, void *unused) {
+  (void)unused;
+  if (!ready())
+    return;
+  CUresult result = cu.memcpy((CUdeviceptr)(uintptr_t)to,
+                              (CUdeviceptr)(uintptr_t)from, bytes);
+  if (result != kSuccess)
+    fail("cuMemcpy", result);
+}
+
+void mgpuMemset32(void *device, unsigned value, size_t count, void *unused) {
+  (void)unused;
+  if (!ready())
+    return;
+  CUresult result =
+      cu.memsetD32((CUdeviceptr)(uintptr_t)device, value, count);
+  if (result != kSuccess)
+    fail("cuMemsetD32", result);
 }
 
 void *mgpuStreamCreate(void) { return ready() ? stream : NULL; }

@@ -60,6 +60,20 @@ typedef void (*EntryPoint)(TokensRef *tokens, int64_t start, CacheRef *keys,
                            CacheRef *values, LogitsRef *logits,
                            WeightsRef *weights);
 
+// The GPU runtime (trilm-c/CUDA.h) of a model compiled for CUDA, looked up
+// in the model's library, which links it: this runtime needs no driver.
+typedef struct {
+  int (*init)(void);
+  const char *(*error)(void);
+  void *(*malloc)(size_t);
+  void (*free)(void *);
+  int (*memset)(void *, int, size_t);
+  int (*copyToDevice)(void *, const void *, size_t);
+  int (*copyToHost)(void *, const void *, size_t);
+  int (*synchronize)(void);
+  void (*setAsync)(int);
+} CUDAFunctions;
+
 struct trilm_model {
   void *library;
   /* The mapped external weights file, or NULL when they are embedded. */
@@ -76,6 +90,10 @@ struct trilm_model {
   /* NULL for models compiled without OpenMP. */
   SetNumThreads setNumThreads;
   GetMaxThreads getMaxThreads;
+  /* Models compiled for CUDA: the GPU runtime and the weights uploaded. */
+  int onGPU;
+  CUDAFunctions cuda;
+  void *deviceWeights;
 };
 
 struct trilm_context {
@@ -85,6 +103,11 @@ struct trilm_context {
   int64_t position;
   void *keyCache;
   void *valueCache;
+  /* On a GPU the caches above are device memory, as are these buffers for
+   * one call's tokens and logits (grown as calls need). */
+  int32_t *deviceTokens;
+  float *deviceLogits;
+  int64_t deviceLogitRows;
 };
 
 static trilm_status fail(trilm_error *error, trilm_status status,
@@ -116,6 +139,8 @@ const char *trilm_status_string(trilm_status status) {
     return "the context is full";
   case TRILM_ERROR_OUT_OF_MEMORY:
     return "out of memory";
+  case TRILM_ERROR_DEVICE:
+    return "no usable GPU, or the GPU failed";
   }
   return "unknown status";
 }
@@ -330,6 +355,49 @@ static char *libraryFilePath(const char *path) {
   return result;
 }
 
+/* Looks up the model's GPU runtime, starts it and uploads the weights. */
+static trilm_status openOnGPU(trilm_model *model, const char *path,
+                              trilm_error *error) {
+  struct {
+    void **slot;
+    const char *name;
+  } entries[] = {
+      {(void **)&model->cuda.init, "trilm_cuda_init"},
+      {(void **)&model->cuda.error, "trilm_cuda_error"},
+      {(void **)&model->cuda.malloc, "trilm_cuda_malloc"},
+      {(void **)&model->cuda.free, "trilm_cuda_free"},
+      {(void **)&model->cuda.memset, "trilm_cuda_memset"},
+      {(void **)&model->cuda.copyToDevice, "trilm_cuda_copy_to_device"},
+      {(void **)&model->cuda.copyToHost, "trilm_cuda_copy_to_host"},
+      {(void **)&model->cuda.synchronize, "trilm_cuda_synchronize"},
+      {(void **)&model->cuda.setAsync, "trilm_cuda_set_async"},
+  };
+  for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); ++i) {
+    *entries[i].slot = dlsym(model->library, entries[i].name);
+    if (!*entries[i].slot)
+      return fail(error, TRILM_ERROR_INVALID_MODEL,
+                  "%s is compiled for CUDA but lacks the GPU runtime (%s)",
+                  describePath(path), entries[i].name);
+  }
+  model->onGPU = 1;
+  // The kernels' modules were loaded when the library was: an error then
+  // (no kernels for this GPU) is reported here too.
+  if (model->cuda.init() != 0 || model->cuda.error())
+    return fail(error, TRILM_ERROR_DEVICE, "%s runs on an NVIDIA GPU: %s",
+                describePath(path), model->cuda.error());
+  model->deviceWeights = model->cuda.malloc((size_t)model->weightsBytes);
+  if (!model->deviceWeights ||
+      model->cuda.copyToDevice(model->deviceWeights, model->weights,
+                               (size_t)model->weightsBytes) != 0)
+    return fail(error, TRILM_ERROR_DEVICE,
+                "cannot upload the %lld bytes of weights of %s to the GPU: %s",
+                (long long)model->weightsBytes, describePath(path),
+                model->cuda.error());
+  // Launches queue; each call waits once, for its logits.
+  model->cuda.setAsync(1);
+  return TRILM_OK;
+}
+
 trilm_status trilm_model_open(const char *path, trilm_model **model,
                               trilm_error *error) {
   return trilm_model_open_with_weights(path, NULL, model, error);
@@ -436,6 +504,20 @@ trilm_status trilm_model_open_with_weights(const char *path,
     }
     result->weights = result->mapped;
   }
+  if (config[TRILM_CONFIG_DEVICE] == TRILM_DEVICE_CUDA) {
+    trilm_status status = openOnGPU(result, path, error);
+    if (status != TRILM_OK) {
+      trilm_model_free(result);
+      return status;
+    }
+  } else if (config[TRILM_CONFIG_DEVICE] != TRILM_DEVICE_CPU) {
+    long long device = (long long)config[TRILM_CONFIG_DEVICE];
+    trilm_model_free(result);
+    return fail(error, TRILM_ERROR_INVALID_MODEL,
+                "%s computes on device kind %lld, which this runtime does not "
+                "know",
+                describePath(path), device);
+  }
   result->prefill = prefill;
   result->decode = decode;
   result->info = (trilm_model_info){
@@ -456,6 +538,8 @@ trilm_status trilm_model_open_with_weights(const char *path,
 void trilm_model_free(trilm_model *model) {
   if (!model)
     return;
+  if (model->deviceWeights)
+    model->cuda.free(model->deviceWeights);
   if (model->mapped)
     munmap(model->mapped, (size_t)model->weightsBytes);
   dlclose(model->library);
@@ -514,14 +598,29 @@ trilm_status trilm_context_create(trilm_model *model, int64_t context_length,
   trilm_context *result = calloc(1, sizeof(trilm_context));
   if (!result)
     return fail(error, TRILM_ERROR_OUT_OF_MEMORY, "out of memory");
-  result->keyCache = calloc(1, cacheBytes);
-  result->valueCache = calloc(1, cacheBytes);
+  result->model = model;
+  if (model->onGPU) {
+    result->keyCache = model->cuda.malloc(cacheBytes);
+    result->valueCache = model->cuda.malloc(cacheBytes);
+    result->deviceTokens =
+        model->cuda.malloc((size_t)context_length * sizeof(int32_t));
+    if (!result->keyCache || !result->valueCache || !result->deviceTokens ||
+        model->cuda.memset(result->keyCache, 0, cacheBytes) != 0 ||
+        model->cuda.memset(result->valueCache, 0, cacheBytes) != 0) {
+      trilm_context_free(result);
+      return fail(error, TRILM_ERROR_DEVICE,
+                  "cannot allocate a KV cache of %zu bytes on the GPU: %s",
+                  2 * cacheBytes, model->cuda.error());
+    }
+  } else {
+    result->keyCache = calloc(1, cacheBytes);
+    result->valueCache = calloc(1, cacheBytes);
+  }
   if (!result->keyCache || !result->valueCache) {
     trilm_context_free(result);
     return fail(error, TRILM_ERROR_OUT_OF_MEMORY,
                 "cannot allocate a KV cache of %zu bytes", 2 * cacheBytes);
   }
-  result->model = model;
   result->length = context_length;
   result->threads = threads;
   *context = result;
@@ -531,8 +630,16 @@ trilm_status trilm_context_create(trilm_model *model, int64_t context_length,
 void trilm_context_free(trilm_context *context) {
   if (!context)
     return;
-  free(context->keyCache);
-  free(context->valueCache);
+  const trilm_model *model = context->model;
+  if (model && model->onGPU) {
+    model->cuda.free(context->keyCache);
+    model->cuda.free(context->valueCache);
+    model->cuda.free(context->deviceTokens);
+    model->cuda.free(context->deviceLogits);
+  } else {
+    free(context->keyCache);
+    free(context->valueCache);
+  }
   free(context);
 }
 
@@ -553,6 +660,49 @@ static CacheRef describeCache(void *data, const trilm_model_info *info,
   int64_t inner = transposed ? length : dim, outer = transposed ? dim : length;
   return (CacheRef){data, data, 0, {info->num_layers, heads, outer, inner},
                     {heads * length * dim, length * dim, inner, 1}};
+}
+
+/* evaluate() for a model on a GPU: the tokens go to the device, the entry
+ * point runs on device buffers, and the logits come back. */
+static trilm_status evaluateOnGPU(trilm_context *context,
+                                  const int32_t *tokens, int64_t count,
+                                  float *logits, int64_t logitRows,
+                                  trilm_error *error) {
+  const trilm_model *model = context->model;
+  const CUDAFunctions *cuda = &model->cuda;
+  const trilm_model_info *info = &model->info;
+  size_t logitBytes = (size_t)(logitRows * info->vocab_size) * sizeof(float);
+  if (logitRows > context->deviceLogitRows) {
+    cuda->free(context->deviceLogits);
+    context->deviceLogits = cuda->malloc(logitBytes);
+    context->deviceLogitRows = context->deviceLogits ? logitRows : 0;
+    if (!context->deviceLogits)
+      return fail(error, TRILM_ERROR_DEVICE,
+                  "cannot allocate %zu bytes of logits on the GPU: %s",
+                  logitBytes, cuda->error());
+  }
+  if (cuda->copyToDevice(context->deviceTokens, tokens,
+                         (size_t)count * sizeof(int32_t)) != 0)
+    return fail(error, TRILM_ERROR_DEVICE, "the GPU failed: %s",
+                cuda->error());
+  TokensRef tokenRef = {context->deviceTokens, context->deviceTokens, 0,
+                        {count}, {1}};
+  CacheRef keys = describeCache(context->keyCache, info, context->length, 1);
+  CacheRef values =
+      describeCache(context->valueCache, info, context->length, 0);
+  LogitsRef logitRef = {context->deviceLogits, context->deviceLogits, 0,
+                        {logitRows, info->vocab_size},
+                        {info->vocab_size, 1}};
+  WeightsRef weights = {model->deviceWeights, model->deviceWeights, 0,
+                        {model->weightsBytes}, {1}};
+  EntryPoint entry = count == 1 ? model->decode : model->prefill;
+  entry(&tokenRef, context->position, &keys, &values, &logitRef, &weights);
+  if (cuda->synchronize() != 0 || cuda->error() ||
+      cuda->copyToHost(logits, context->deviceLogits, logitBytes) != 0)
+    return fail(error, TRILM_ERROR_DEVICE, "the GPU failed: %s",
+                cuda->error());
+  context->position += count;
+  return TRILM_OK;
 }
 
 /* Evaluates `count` tokens and writes the logits of the last `logitRows`. */
@@ -579,6 +729,9 @@ static trilm_status evaluate(trilm_context *context, const int32_t *tokens,
                   (long long)tokens[i], (long long)i,
                   (long long)info->vocab_size);
 
+  const trilm_model *model = context->model;
+  if (model->onGPU)
+    return evaluateOnGPU(context, tokens, count, logits, logitRows, error);
   TokensRef tokenRef = {tokens, tokens, 0, {count}, {1}};
   CacheRef keys = describeCache(context->keyCache, info, context->length, 1);
   CacheRef values =
@@ -588,7 +741,6 @@ static trilm_status evaluate(trilm_context *context, const int32_t *tokens,
 
   // The thread count is set on the calling thread only and restored, so
   // contexts used from different threads do not disturb each other.
-  const trilm_model *model = context->model;
   int previousThreads = 0;
   if (context->threads > 0 && model->setNumThreads && model->getMaxThreads) {
     previousThreads = model->getMaxThreads();

@@ -351,12 +351,14 @@ int main(int argc, char **argv) {
   int64_t failures = 0;
   for (const MatmulCase &c : kCases) {
     bool timed = c.role != Role::check;
-    CaseData data(c, timed ? 128 : 40, rng);
+    CaseData data(c, 130, rng);
     if (!data.upload())
       break;
-    std::vector<int64_t> batches = {1, 3, 8, 13, 40};
+    // M >= 16 runs the prompt kernel where there is one; 77 and 130 leave
+    // partial tiles of 64 rows.
+    std::vector<int64_t> batches = {1, 3, 8, 13, 16, 40, 77, 130};
     if (c.role == Role::bench)
-      batches = {1, 9};
+      batches = {1, 9, 64, 130};
     if (c.role == Role::variant)
       batches = {1};
     for (int64_t m : batches) {

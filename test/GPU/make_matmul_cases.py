@@ -19,6 +19,10 @@ CASES = [
     ("gguf_blocks", 100, 1000, [], 1, [], 256, "f16", "check"),
     ("bf16_scales", 70, 1792, [35], 0, [768, 1024], 0, "bf16", "check"),
     ("mid_block_splits", 48, 1100, [], 0, [100, 700, 701], 0, "f32", "check"),
+    # K in whole blocks of one group each: the prompt kernel computes M >= 16
+    # (odd N, K groups on block boundaries, GGUF-style per-block scales).
+    ("prompt_odd_rows", 100, 1280, [37], 0, [512], 0, "f32", "check"),
+    ("prompt_gguf_blocks", 72, 1024, [], 1, [], 256, "f16", "check"),
     ("qkv_1b", 6144, 2048, [2048, 4096], 0, [], 0, "f32", "bench"),
     ("o_1b", 2048, 2048, [], 0, [1024], 0, "f32", "bench"),
     ("gate_up_1b", 11264, 2048, [5632], 0, [], 0, "f32", "bench"),

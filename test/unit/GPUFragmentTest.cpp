@@ -7,7 +7,10 @@
 // maps of FragmentMaps.h that say which trits and activations each thread
 // puts in which fragment register, and mma.sync m16n8k16 with the fragment
 // layout of the PTX ISA (written down here independently). The products
-// must equal the plain dot products of the trits and activations.
+// must equal the plain dot products of the trits and activations. The same
+// for the prompt kernel's stages: its cp.async staging and swizzle, the
+// prmt gather of each thread's weight bytes, and ldmatrix (PTX semantics
+// written down here too).
 //
 //===----------------------------------------------------------------------===//
 
@@ -179,6 +182,131 @@ TEST(GPUFragment, OneWarpBlockProductEqualsTheDotProducts) {
         EXPECT_NEAR(d[row][col], expected, 1e-3) << row << ", " << col;
       }
   }
+}
+
+/// PTX prmt.b32 (default mode): byte i of the result is byte
+/// (selector >> 4i) & 7 of the pool {a bytes 0-3, b bytes 4-7}.
+uint32_t prmt(uint32_t a, uint32_t b, uint32_t selector) {
+  uint64_t pool = uint64_t(a) | uint64_t(b) << 32;
+  uint32_t result = 0;
+  for (int i = 0; i < 4; ++i) {
+    uint32_t byte = (selector >> (4 * i)) & 7;
+    result |= uint32_t((pool >> (8 * byte)) & 0xff) << (8 * i);
+  }
+  return result;
+}
+
+TEST(GPUFragment, PrefillBlockProductEqualsTheDotProducts) {
+  std::mt19937 rng(13);
+  std::uniform_int_distribution<int> tritDist(-1, 1);
+  std::uniform_real_distribution<float> actDist(-4.0f, 4.0f);
+  constexpr int kRows = 16, kActs = kPrefillActRows;
+  for (int trial = 0; trial < 4; ++trial) {
+    int8_t trits[kRows][256];
+    std::array<uint8_t, 64> bytes[kRows];
+    for (int r = 0; r < kRows; ++r) {
+      for (int p = 0; p < 256; ++p)
+        trits[r][p] = int8_t(tritDist(rng));
+      bytes[r] = packBlock(trits[r]);
+    }
+    static _Float16 x[kActs][256];
+    for (auto &row : x)
+      for (auto &value : row)
+        value = _Float16(actDist(rng));
+
+    static float d[kActs / 8][16][8];
+    std::memset(d, 0, sizeof(d));
+    for (int64_t quarter = 0; quarter < 4; ++quarter) {
+      // The stage's shared memory, as the kernel's copies fill it.
+      static _Float16 acts[kActs][kQuarterChunks * 8];
+      uint8_t weights[kRows][kQuarterBytes];
+      for (int row = 0; row < kActs; ++row)
+        for (int64_t chunk = 0; chunk < kQuarterChunks; ++chunk)
+          for (int i = 0; i < 8; ++i)
+            acts[row][swizzledChunk(row, chunk) * 8 + i] =
+                x[row][quarterOffset(quarter) + chunkOffset(chunk) + i];
+      for (int row = 0; row < kRows; ++row)
+        std::memcpy(weights[row], bytes[row].data() + quarter * kQuarterBytes,
+                    kQuarterBytes);
+
+      for (int64_t shift = 0; shift < 4; ++shift) {
+        float a[16][16];
+        for (int lane = 0; lane < 32; ++lane) {
+          int quadRow = lane / 4, quadCol = lane % 4;
+          uint32_t gathered[2];
+          for (int i = 0; i < 2; ++i) {
+            uint32_t words[2];
+            for (int j = 0; j < 2; ++j)
+              std::memcpy(&words[j],
+                          weights[quadRow + 8 * i] +
+                              gatherWordOffset(quadCol, j),
+                          4);
+            gathered[i] = prmt(words[0], words[1], gatherSelector(quadCol));
+          }
+          std::array<_Float16, 2> pairs[4] = {
+              decodePair(gathered[0], shift), decodePair(gathered[1], shift),
+              decodePair(gathered[0] >> 8, shift),
+              decodePair(gathered[1] >> 8, shift)};
+          for (int reg = 0; reg < 4; ++reg)
+            for (int half = 0; half < 2; ++half) {
+              auto [row, k] = aElement(lane, reg, half);
+              a[row][k] = float(pairs[reg][half]);
+            }
+        }
+        for (int64_t pair = 0; pair < kActs / 16; ++pair) {
+          // ldmatrix.x4: lane l addresses row l % 8 of matrix l / 8; lane t
+          // receives, of matrix i, row t / 4, halves 2 (t % 4) and + 1.
+          const _Float16 *matrixRows[4][8];
+          for (int lane = 0; lane < 32; ++lane) {
+            int64_t row = ldmatrixRow(lane, pair);
+            int64_t chunk = ldmatrixChunk(lane, shift);
+            matrixRows[lane / 8][lane % 8] =
+                &acts[row][swizzledChunk(row, chunk) * 8];
+          }
+          for (int t = 0; t < 2; ++t) {
+            float b[16][8];
+            for (int lane = 0; lane < 32; ++lane)
+              for (int reg = 0; reg < 2; ++reg)
+                for (int half = 0; half < 2; ++half) {
+                  auto [k, col] = bElement(lane, reg, half);
+                  b[k][col] = float(
+                      matrixRows[2 * t + reg][lane / 4][lane % 4 * 2 + half]);
+                }
+            for (int row = 0; row < 16; ++row)
+              for (int col = 0; col < 8; ++col)
+                for (int k = 0; k < 16; ++k)
+                  d[2 * pair + t][row][col] += a[row][k] * b[k][col];
+          }
+        }
+      }
+    }
+    // Tile t's column c is activation row 8t + c.
+    for (int row = 0; row < kRows; ++row)
+      for (int act = 0; act < kActs; ++act) {
+        double expected = 0;
+        for (int p = 0; p < 256; ++p)
+          expected += double(x[act][p]) * trits[row][p];
+        ASSERT_NEAR(d[act / 8][row][act % 8], expected, 1e-3)
+            << "row " << row << ", activation row " << act;
+      }
+  }
+}
+
+TEST(GPUFragment, PrefillLdmatrixRowsAvoidBankConflicts) {
+  // The 8 rows of each matrix an ldmatrix reads lie in distinct 16-byte
+  // bank groups: a row of 8 chunks is 128 bytes, all 32 banks.
+  for (int64_t shift = 0; shift < 4; ++shift)
+    for (int64_t pair = 0; pair < kPrefillActRows / 16; ++pair)
+      for (int matrix = 0; matrix < 4; ++matrix) {
+        bool used[kQuarterChunks] = {};
+        for (int r = 0; r < 8; ++r) {
+          int lane = 8 * matrix + r;
+          int64_t row = ldmatrixRow(lane, pair);
+          int64_t group = swizzledChunk(row, ldmatrixChunk(lane, shift));
+          EXPECT_FALSE(used[group]) << "shift " << shift << " matrix " << matrix;
+          used[group] = true;
+        }
+      }
 }
 
 } // namespace

@@ -9,6 +9,7 @@
 
 #include "trilm/Conversion/LLMToCPU/LLMToCPU.h"
 #include "trilm/Conversion/LLMToLinalg/LLMToLinalg.h"
+#include "trilm/Conversion/LoopsToGPU/LoopsToGPU.h"
 #include "trilm/Conversion/MemRefCopyToLinalg/MemRefCopyToLinalg.h"
 #include "trilm/Conversion/TernaryToCPU/TernaryToCPU.h"
 #include "trilm/Conversion/TernaryToGPU/TernaryToGPU.h"

@@ -230,11 +230,16 @@ def ConvertTernaryToGPU : Pass<"convert-ternary-to-gpu"> {
     The choice was measured on an H200 over the TriLM layer shapes
     (docs/gpu.md).
 
-    `warps`, `row-tiles` and `blocks-per-step` override the choice. A matmul these
-    kernels cannot compute (int8 or f32 activations, 1.6-bit or relaid
-    weights, weights computed in the program) is an error naming why.
+    `warps`, `row-tiles` and `blocks-per-step` override the choice. With
+    `round-activations`, f32 activations are rounded to f16 for the kernel
+    (TriRun's precision: whole models on the GPU take it); without it they
+    are an error. A matmul these kernels cannot compute (int8 activations,
+    1.6-bit or relaid weights, weights computed in the program) is an error
+    naming why.
   }];
   let options = [
+    Option<"roundActivations", "round-activations", "bool", /*default=*/"false",
+           "Round f32 activations to f16 for the kernels">,
     Option<"warps", "warps", "int64_t", /*default=*/"0",
            "Warps per thread block (0: from the shape)">,
     Option<"rowTiles", "row-tiles", "int64_t", /*default=*/"0",
@@ -279,8 +284,10 @@ def TernaryGPUGenerateKernels : Pass<"ternary-gpu-generate-kernels", "::mlir::Mo
       activations with masks;
     - the splits' partial sums are added through shared memory.
 
-    Buffers must be function arguments (device memory given by the caller):
-    a kernel operand that the function allocates itself is an error.
+    Buffers must be device memory: views of the function's arguments (the
+    caller's device buffers) or of `gpu.alloc` results
+    (`trilm-gpu-device-buffers` places a function's own buffers there); any
+    other operand is an error.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -293,6 +300,64 @@ def TernaryGPUGenerateKernels : Pass<"ternary-gpu-generate-kernels", "::mlir::Mo
     "::mlir::ub::UBDialect",
     "::mlir::vector::VectorDialect",
   ];
+}
+
+def TrilmGPUDeviceBuffers : Pass<"trilm-gpu-device-buffers", "::mlir::ModuleOp"> {
+  let summary = "Place the host functions' buffers in GPU memory";
+  let description = [{
+    In a program whose every memory access runs in GPU kernels, the buffers
+    its host functions allocate must be device memory: each `memref.alloc`
+    of a host function becomes a `gpu.alloc` and each `memref.dealloc` a
+    `gpu.dealloc`, in the stream-ordered (async) form the GPU runtime
+    lowering takes, waited for at once. A constant global the host function
+    reads (a table of constants bufferization made) is copied into a device
+    buffer at the function's entry and freed at its returns. A global that
+    is not constant, or a stack allocation, is an error naming it.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def TrilmGPUMapLoops : Pass<"trilm-gpu-map-loops", "::mlir::ModuleOp"> {
+  let summary = "Map the host functions' loops onto GPU blocks and threads";
+  let description = [{
+    Prepares the loops of bufferized host functions for
+    `convert-parallel-loops-to-gpu`, so that every memory access runs on the
+    GPU:
+
+    - a memory access outside any `scf.parallel` (a loop nest that is all
+      reduction, or a lone load or store) is wrapped, with its enclosing
+      loops up to the first that also launches work, in a one-iteration
+      `scf.parallel`: one thread runs it;
+    - each outermost `scf.parallel` is tiled so that its innermost dimension
+      is spread over up to `threads` threads of a block (consecutive
+      threads read consecutive elements), and mapped: that dimension's
+      tiles to the grid's x, the next two outer dimensions to y and z, the
+      rest to sequential loops in each thread.
+
+    A memory access whose result the host code itself uses (a loop bound, a
+    branch) cannot run on the GPU and is an error.
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", /*default=*/"256",
+           "Threads per block along the innermost dimension">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
+def TrilmGPUMergeKernelModules : Pass<"trilm-gpu-merge-kernel-modules", "::mlir::ModuleOp"> {
+  let summary = "Gather every GPU kernel into one gpu.module";
+  let description = [{
+    `gpu-kernel-outlining` puts each kernel in a `gpu.module` of its own.
+    This pass moves the contents of every `gpu.module` into the first one
+    and updates the `gpu.launch_func` ops that name them (a symbol that
+    would clash is renamed), so that a program carries one GPU binary: one
+    PTX module per chip for `ptxas`, one module for the driver to load.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
 #endif // TRILM_CONVERSION_PASSES_TD

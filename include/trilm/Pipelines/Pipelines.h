@@ -68,6 +68,11 @@ void buildCPUStrategyPipeline(mlir::OpPassManager &pm,
 void buildCPULoweringPipeline(mlir::OpPassManager &pm,
                               const CPUPipelineOptions &options);
 
+/// Records the CPU target on the module (trilm-attach-cpu-target): the
+/// strategy's first step, and, for a GPU model, its host's target.
+void buildHostTargetPipeline(mlir::OpPassManager &pm,
+                             const CPUPipelineOptions &options);
+
 /// The strategy and the lowering: `trilm-cpu-pipeline`.
 void buildCPUPipeline(mlir::OpPassManager &pm,
                       const CPUPipelineOptions &options);
@@ -105,6 +110,11 @@ struct GPUPipelineOptions
                         llvm::cl::desc("Warps per thread block of the matmul "
                                        "kernels (0: from the shape)"),
                         llvm::cl::init(0)};
+  Option<bool> roundActivations{
+      *this, "round-activations",
+      llvm::cl::desc("Round f32 matmul activations to f16 for the kernels "
+                     "(whole models)"),
+      llvm::cl::init(false)};
   Option<int64_t> rowTiles{
       *this, "row-tiles",
       llvm::cl::desc("Tiles of 16 weight rows per thread block (0: from the "
@@ -117,10 +127,12 @@ struct GPUPipelineOptions
       llvm::cl::init(0)};
 };
 
-/// The GPU lowering: ternary matmuls to generated tensor-core kernels,
-/// bufferization, kernels to PTX (and cubin) through NVVM embedded in the
-/// module, the host side to the LLVM dialect calling the `mgpu*` runtime
-/// functions (lib/Runtime/CUDA.c implements them on the driver API).
+/// The GPU lowering: ternary matmuls to generated tensor-core kernels, the
+/// other llm ops through the reference lowering to loops mapped onto blocks
+/// and threads, every buffer in device memory, kernels to PTX (and cubin)
+/// through NVVM embedded in the module, the host side to the LLVM dialect
+/// calling the `mgpu*` runtime functions (lib/Runtime/CUDA.c implements them
+/// on the driver API).
 void buildGPUPipeline(mlir::OpPassManager &pm,
                       const GPUPipelineOptions &options);
 

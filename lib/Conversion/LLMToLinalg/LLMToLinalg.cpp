@@ -212,12 +212,21 @@ struct LowerAttention : public OpRewritePattern<AttentionOp> {
                                rewriter.getIndexAttr(headDim)},
         unitStrides);
 
-    // Query head h = g * group + r reads kv head g.
+    // Query head h = g * group + r reads kv head g. The scores are built
+    // for any number of rows, so a static count is made dynamic first.
+    auto queryType = cast<RankedTensorType>(op.getQuery().getType());
+    Value query = op.getQuery();
+    if (!queryType.isDynamicDim(0))
+      query = tensor::CastOp::create(
+          rewriter, loc,
+          RankedTensorType::get({ShapedType::kDynamic, queryType.getDimSize(1)},
+                                queryType.getElementType()),
+          query);
     Value queries = tensor::ExpandShapeOp::create(
         rewriter, loc,
         RankedTensorType::get({ShapedType::kDynamic, kvHeads, group, headDim},
-                              op.getQuery().getType().getElementType()),
-        op.getQuery(), ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}},
+                              queryType.getElementType()),
+        query, ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}},
         ArrayRef<OpFoldResult>{rows, rewriter.getIndexAttr(kvHeads),
                                rewriter.getIndexAttr(group),
                                rewriter.getIndexAttr(headDim)});

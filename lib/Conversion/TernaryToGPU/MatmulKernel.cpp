@@ -15,7 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "trilm/Conversion/TernaryToGPU/TernaryToGPU.h"
+#include "KernelBuilders.h"
 
 #include "trilm/Conversion/TernaryToGPU/FragmentMaps.h"
 
@@ -41,9 +41,6 @@ using namespace trilm::ternary_gpu;
 
 namespace {
 
-constexpr int64_t kBlock = packing::kBlockSize;
-constexpr int64_t kBlockBytes = packing::kTQ2CodeBytes;
-constexpr int64_t kWarpSize = 32;
 /// Explicit scale splits are compared one by one; more than this many would
 /// want a table in memory, which the kernels do not build.
 constexpr int64_t kMaxExplicitSplits = 64;
@@ -53,21 +50,36 @@ constexpr int64_t kBlockRegisters = 65536;
 constexpr StringLiteral kKernelModuleName = "ternary_gpu_kernels";
 
 /// Everything a kernel depends on: matmuls with equal keys share a kernel.
-std::string kernelKey(MatmulOp op) {
+std::string prefillKernelKey(MatmulOp op) {
   std::string key;
   llvm::raw_string_ostream os(key);
-  os << op.getWeights() << op.getGroups() << op.getConfig()
+  os << op.getWeights() << op.getGroups()
      << cast<MemRefType>(op.getScales().getType()).getElementType();
+  return key;
+}
+std::string kernelKey(MatmulOp op) {
+  std::string key = prefillKernelKey(op);
+  llvm::raw_string_ostream os(key);
+  os << op.getConfig();
   return key;
 }
 
 /// True when `value` is a function argument, possibly through casts: the
 /// caller's buffer, which on a GPU target is device memory.
-bool isArgumentBuffer(Value value) {
-  while (auto cast = value.getDefiningOp<memref::CastOp>())
-    value = cast.getSource();
-  auto argument = dyn_cast<BlockArgument>(value);
-  return argument && isa<FunctionOpInterface>(argument.getOwner()->getParentOp());
+/// Whether `value` is device memory: a view of a function argument (which
+/// the caller provides on the device) or of a GPU allocation.
+bool isDeviceBuffer(Value value) {
+  while (Operation *producer = value.getDefiningOp()) {
+    if (isa<gpu::AllocOp>(producer))
+      return true;
+    if (!isa<memref::CastOp, memref::ViewOp, memref::SubViewOp,
+             memref::ReinterpretCastOp, memref::CollapseShapeOp,
+             memref::ExpandShapeOp>(producer))
+      return false;
+    value = producer->getOperand(0);
+  }
+  return isa<FunctionOpInterface>(
+      cast<BlockArgument>(value).getOwner()->getParentOp());
 }
 
 /// The memref type of `type` with a dynamic first dimension.
@@ -111,11 +123,8 @@ private:
   Value rowGroupA, rowGroupB;
 
   VectorType accType() { return VectorType::get({2, 2}, b.getF32Type()); }
-  /// A vector constant of `value` in the element type of `type`.
   Value splat(VectorType type, float value) {
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(type, b.getFloatAttr(
-                                                 type.getElementType(), value)));
+    return splatConstant(b, loc, type, value);
   }
   Value i32(int64_t value) { return ia.i32(value); }
 
@@ -125,7 +134,6 @@ private:
   /// block needs masks.
   bool blocksAreWhole();
   Value loadWeights(Value row, Value block);
-  Value decodePair(Value word, int64_t shift);
   Value loadActivations(Value position, Value lo, Value hi);
   Value blockProduct(Value block, ArrayRef<Value> wordsA,
                      ArrayRef<Value> wordsB, Value lo, Value hi);
@@ -164,21 +172,6 @@ Value KernelBuilder::loadWeights(Value row, Value block) {
       ValueRange{row, byte}, /*nontemporal=*/false, llvm::MaybeAlign(16));
   return vector::BitCastOp::create(
       b, loc, VectorType::get({kThreadBlockBytes / 4}, b.getI32Type()), bytes);
-}
-
-Value KernelBuilder::decodePair(Value word, int64_t shift) {
-  // 1024 + code * 4^shift in two f16 lanes (FragmentMaps.h).
-  Value bits = arith::OrIOp::create(
-      b, loc, arith::AndIOp::create(b, loc, word, i32(decodeMask(shift))),
-      i32(kDecodeMagic));
-  Value lanes = vector::FromElementsOp::create(
-      b, loc, VectorType::get({1}, b.getI32Type()), ValueRange{bits});
-  auto half2 = VectorType::get({2}, b.getF16Type());
-  Value biased = vector::BitCastOp::create(b, loc, half2, lanes);
-  // (1024 + c * 4^s) * 4^-s - (1024 * 4^-s + 1) = c - 1, exact in one fma.
-  return LLVM::FMAOp::create(b, loc, biased,
-                             splat(half2, decodeUnit(shift)),
-                             splat(half2, decodeBias(shift)));
 }
 
 Value KernelBuilder::loadActivations(Value position, Value lo, Value hi) {
@@ -245,10 +238,10 @@ Value KernelBuilder::blockProduct(Value block, ArrayRef<Value> wordsA,
       bFragment = vector::InsertOp::create(b, loc, even, bFragment, 0);
       bFragment = vector::InsertOp::create(b, loc, odd, bFragment, 1);
       Value aFragment = ub::PoisonOp::create(b, loc, aType);
-      Value pairs[] = {decodePair(wordsA[q], shift),
-                       decodePair(wordsB[q], shift),
-                       decodePair(highA[q], shift),
-                       decodePair(highB[q], shift)};
+      Value pairs[] = {decodeTritPair(b, loc, wordsA[q], shift),
+                       decodeTritPair(b, loc, wordsB[q], shift),
+                       decodeTritPair(b, loc, highA[q], shift),
+                       decodeTritPair(b, loc, highB[q], shift)};
       for (auto [slot, pair] : llvm::enumerate(pairs))
         aFragment = vector::InsertOp::create(b, loc, pair, aFragment,
                                              int64_t(slot));
@@ -473,6 +466,35 @@ void KernelBuilder::build(Value reduceBuffer) {
   reduceAndStore(loop.getResult(0), reduceBuffer);
 }
 
+} // namespace
+
+Value trilm::ternary_gpu::splatConstant(OpBuilder &b, Location loc,
+                                        VectorType type, float value) {
+  return arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(type,
+                             b.getFloatAttr(type.getElementType(), value)));
+}
+
+Value trilm::ternary_gpu::decodeTritPair(OpBuilder &b, Location loc,
+                                         Value word, int64_t shift) {
+  // 1024 + code * 4^shift in two f16 lanes (FragmentMaps.h).
+  IndexArith ia{b, loc};
+  Value bits = arith::OrIOp::create(
+      b, loc, arith::AndIOp::create(b, loc, word, ia.i32(decodeMask(shift))),
+      ia.i32(kDecodeMagic));
+  Value lanes = vector::FromElementsOp::create(
+      b, loc, VectorType::get({1}, b.getI32Type()), ValueRange{bits});
+  auto half2 = VectorType::get({2}, b.getF16Type());
+  Value biased = vector::BitCastOp::create(b, loc, half2, lanes);
+  // (1024 + c * 4^s) * 4^-s - (1024 * 4^-s + 1) = c - 1, exact in one fma.
+  return LLVM::FMAOp::create(b, loc, biased,
+                             splatConstant(b, loc, half2, decodeUnit(shift)),
+                             splatConstant(b, loc, half2, decodeBias(shift)));
+}
+
+namespace {
+
 struct TernaryGPUGenerateKernelsPass
     : public trilm::impl::TernaryGPUGenerateKernelsBase<
           TernaryGPUGenerateKernelsPass> {
@@ -487,10 +509,11 @@ struct TernaryGPUGenerateKernelsPass
         return op.emitOpError("GPU kernels read contiguous buffers in the "
                               "default memory space, got ")
                << type;
-      if (!isArgumentBuffer(operand))
-        return op.emitOpError("GPU kernel buffers must be the function's "
-                              "arguments (device memory); GPU allocation is "
-                              "not supported yet");
+      if (!isDeviceBuffer(operand))
+        return op.emitOpError("GPU kernels read device memory: a function "
+                              "argument or a gpu.alloc (run "
+                              "trilm-gpu-device-buffers first), got ")
+             << operand;
     }
     int64_t colSplits = op.getGroups().getColSplits().size();
     int64_t rowSplits = op.getGroups().getRowSplits().size();
@@ -500,8 +523,11 @@ struct TernaryGPUGenerateKernelsPass
     return success();
   }
 
-  gpu::GPUFuncOp buildKernel(OpBuilder &b, gpu::GPUModuleOp kernels,
-                             MatmulOp op, StringRef name) {
+  /// A kernel function for `op`'s operands (activation and result rows
+  /// dynamic), of `threads` threads, with the budget of registers a block of
+  /// that size can have: without it ptxas may cap registers and spill.
+  gpu::GPUFuncOp createKernel(OpBuilder &b, gpu::GPUModuleOp kernels,
+                              MatmulOp op, StringRef name, int64_t threads) {
     Location loc = op.getLoc();
     SmallVector<Type> argTypes;
     for (Value operand : op->getOperands()) {
@@ -514,14 +540,21 @@ struct TernaryGPUGenerateKernelsPass
     auto func = gpu::GPUFuncOp::create(b, loc, name,
                                        b.getFunctionType(argTypes, {}));
     func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
-    int64_t threads = op.getConfig().getWarps() * kWarpSize;
     func.setKnownBlockSizeAttr(
         b.getDenseI32ArrayAttr({int32_t(threads), 1, 1}));
-    // Without an explicit budget ptxas may cap registers for occupancy and
-    // spill; give each thread what a block of this size can have.
     func->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
                   b.getI32IntegerAttr(std::min(kMaxThreadRegisters,
                                                kBlockRegisters / threads)));
+    return func;
+  }
+
+  /// The decoding kernel: any M, 8 activation rows per thread block.
+  gpu::GPUFuncOp buildKernel(OpBuilder &b, gpu::GPUModuleOp kernels,
+                             MatmulOp op, StringRef name) {
+    Location loc = op.getLoc();
+    int64_t threads = op.getConfig().getWarps() * kWarpSize;
+    gpu::GPUFuncOp func = createKernel(b, kernels, op, name, threads);
+    OpBuilder::InsertionGuard guard(b);
     Value reduceBuffer = func.addWorkgroupAttribution(
         MemRefType::get({threads * 4}, b.getF32Type(), AffineMap(),
                         gpu::AddressSpaceAttr::get(
@@ -533,10 +566,24 @@ struct TernaryGPUGenerateKernelsPass
     return func;
   }
 
-  void launch(OpBuilder &b, MatmulOp op, gpu::GPUFuncOp kernel) {
+  /// The prompt kernel (PrefillKernel.cpp).
+  gpu::GPUFuncOp buildPrefill(OpBuilder &b, gpu::GPUModuleOp kernels,
+                              MatmulOp op, StringRef name) {
+    gpu::GPUFuncOp func =
+        createKernel(b, kernels, op, name, prefillThreads());
+    buildPrefillKernel(b, op, func);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToEnd(&func.getBody().back());
+    gpu::ReturnOp::create(b, op.getLoc());
+    return func;
+  }
+
+  /// Launches `kernel` on `op`'s operands: `blockRows` weight rows and
+  /// `blockActs` activation rows per thread block.
+  void launchKernel(OpBuilder &b, MatmulOp op, Value m, gpu::GPUFuncOp kernel,
+                    int64_t threads, int64_t blockRows, int64_t blockActs) {
     Location loc = op.getLoc();
     IndexArith ia{b, loc};
-    b.setInsertionPoint(op);
     SmallVector<Value> args;
     for (auto [operand, type] :
          llvm::zip(op->getOperands(), kernel.getArgumentTypes())) {
@@ -545,23 +592,55 @@ struct TernaryGPUGenerateKernelsPass
         arg = memref::CastOp::create(b, loc, type, arg);
       args.push_back(arg);
     }
-    Value m = memref::DimOp::create(b, loc, op.getInput(), 0);
     int64_t rows = op.getPackedType().getRows();
+    gpu::KernelDim3 grid{
+        ia.index(llvm::divideCeil(rows, blockRows)),
+        arith::CeilDivUIOp::create(b, loc, m, ia.index(blockActs)),
+        ia.index(1)};
+    gpu::KernelDim3 block{ia.index(threads), ia.index(1), ia.index(1)};
+    gpu::LaunchFuncOp::create(b, loc, kernel, grid, block,
+                              /*dynamicSharedMemorySize=*/Value(), args);
+  }
+
+  /// Replaces `op` with the launch of its decoding kernel, or of its prompt
+  /// kernel (`prefill`, if any) when M >= kPrefillMinRows, decided at run
+  /// time unless M is static.
+  void launch(OpBuilder &b, MatmulOp op, gpu::GPUFuncOp kernel,
+              gpu::GPUFuncOp prefill) {
+    Location loc = op.getLoc();
+    IndexArith ia{b, loc};
+    b.setInsertionPoint(op);
+    Value m = memref::DimOp::create(b, loc, op.getInput(), 0);
+    auto launchDecoding = [&] {
+      launchKernel(b, op, m, kernel, op.getConfig().getWarps() * kWarpSize,
+                   kTileRows * op.getConfig().getRowTiles(), kTileActRows);
+    };
+    auto launchPrefill = [&] {
+      launchKernel(b, op, m, prefill, prefillThreads(),
+                   kPrefillWarps * kTileRows, kPrefillActRows);
+    };
     // A grid with no blocks is a launch error: skip the empty batch.
     Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, m,
                                       ia.index(0));
     auto ifOp = scf::IfOp::create(b, loc, any, /*withElse=*/false);
     b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-    Value actTiles = arith::CeilDivUIOp::create(b, loc, m,
-                                                ia.index(kTileActRows));
-    int64_t blockRows = kTileRows * op.getConfig().getRowTiles();
-    gpu::KernelDim3 grid{ia.index(llvm::divideCeil(rows, blockRows)),
-                         actTiles, ia.index(1)};
-    gpu::KernelDim3 block{
-        ia.index(op.getConfig().getWarps() * kWarpSize), ia.index(1),
-        ia.index(1)};
-    gpu::LaunchFuncOp::create(b, loc, kernel, grid, block,
-                              /*dynamicSharedMemorySize=*/Value(), args);
+    int64_t staticM = cast<MemRefType>(op.getInput().getType()).getDimSize(0);
+    if (!prefill || (!ShapedType::isDynamic(staticM) &&
+                     staticM < kPrefillMinRows)) {
+      launchDecoding();
+    } else if (!ShapedType::isDynamic(staticM)) {
+      launchPrefill();
+    } else {
+      auto choice = scf::IfOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, m,
+                                ia.index(kPrefillMinRows)),
+          /*withElse=*/true);
+      b.setInsertionPointToStart(&choice.getThenRegion().front());
+      launchPrefill();
+      b.setInsertionPointToStart(&choice.getElseRegion().front());
+      launchDecoding();
+    }
     op.erase();
   }
 
@@ -584,17 +663,34 @@ struct TernaryGPUGenerateKernelsPass
       kernels = gpu::GPUModuleOp::create(b, module.getLoc(), kKernelModuleName);
     }
     SymbolTable symbols(kernels);
-    llvm::StringMap<gpu::GPUFuncOp> byKey;
+    llvm::StringMap<gpu::GPUFuncOp> byKey, prefillByKey;
     for (MatmulOp op : matmuls) {
-      gpu::GPUFuncOp &kernel = byKey[kernelKey(op)];
+      std::string key = kernelKey(op);
+      PackedType packed = op.getPackedType();
+      gpu::GPUFuncOp &kernel = byKey[key];
       if (!kernel) {
-        PackedType packed = op.getPackedType();
         std::string name = llvm::formatv("matmul_{0}x{1}_{2}", packed.getRows(),
                                          packed.getCols(), byKey.size() - 1);
         kernel = buildKernel(b, kernels, op, name);
         symbols.insert(kernel);
       }
-      launch(b, op, kernel);
+      // The prompt kernel does not depend on the decoding configuration.
+      gpu::GPUFuncOp prefill;
+      int64_t staticM = cast<MemRefType>(op.getInput().getType()).getDimSize(0);
+      bool fewRows = !ShapedType::isDynamic(staticM) && staticM < kPrefillMinRows;
+      if (hasPrefillKernel(op) && !fewRows) {
+        std::string prefillKey = prefillKernelKey(op);
+        gpu::GPUFuncOp &cached = prefillByKey[prefillKey];
+        if (!cached) {
+          std::string name = llvm::formatv("matmul_prefill_{0}x{1}_{2}",
+                                           packed.getRows(), packed.getCols(),
+                                           prefillByKey.size() - 1);
+          cached = buildPrefill(b, kernels, op, name);
+          symbols.insert(cached);
+        }
+        prefill = cached;
+      }
+      launch(b, op, kernel, prefill);
     }
   }
 };

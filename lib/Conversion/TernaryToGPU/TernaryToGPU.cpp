@@ -51,14 +51,16 @@ FailureOr<Value> storageOf(OpBuilder &b, MatmulOp op) {
                         "or ternary.constant, not computed ones");
 }
 
-LogicalResult checkSupported(MatmulOp op) {
+LogicalResult checkSupported(MatmulOp op, bool roundActivations) {
   PackedType packed = op.getWeights().getType();
   if (op.isInt8())
     return op.emitOpError("int8 activations are not supported by the GPU "
                           "kernels yet; they take f16 activations");
-  if (!op.getInput().getType().getElementType().isF16())
+  Type activations = op.getInput().getType().getElementType();
+  if (!activations.isF16() && !(roundActivations && activations.isF32()))
     return op.emitOpError("GPU kernels take f16 activations, got ")
-           << op.getInput().getType().getElementType();
+           << activations
+           << (activations.isF32() ? " (round-activations rounds them)" : "");
   if (!op.getResult().getType().getElementType().isF32())
     return op.emitOpError("GPU kernels write f32 results, got ")
            << op.getResult().getType().getElementType();
@@ -118,24 +120,28 @@ struct ConvertTernaryToGPUPass
     getOperation()->walk([&](MatmulOp op) { matmuls.push_back(op); });
     OpBuilder b(&getContext());
     for (MatmulOp op : matmuls) {
-      if (failed(checkSupported(op)))
+      if (failed(checkSupported(op, roundActivations)))
         return signalPassFailure();
       b.setInsertionPoint(op);
+      Value input = op.getInput();
       FailureOr<Value> storage = storageOf(b, op);
       if (failed(storage))
         return signalPassFailure();
       Location loc = op.getLoc();
+      if (!op.getInput().getType().getElementType().isF16())
+        input = arith::TruncFOp::create(
+            b, loc, op.getInput().getType().clone(b.getF16Type()), input);
       RankedTensorType resultType = op.getResult().getType();
       SmallVector<Value> dynamicSizes;
       if (resultType.isDynamicDim(0))
         dynamicSizes.push_back(
-            tensor::DimOp::create(b, loc, op.getInput(), 0).getResult());
+            tensor::DimOp::create(b, loc, input, 0).getResult());
       Value init = tensor::EmptyOp::create(b, loc, resultType, dynamicSizes);
       FailureOr<ternary_gpu::MatmulConfigAttr> config = configFor(op);
       if (failed(config))
         return signalPassFailure();
       auto gpuMatmul = ternary_gpu::MatmulOp::create(
-          b, loc, TypeRange{resultType}, op.getInput(), *storage,
+          b, loc, TypeRange{resultType}, input, *storage,
           op.getScales(), init, TypeAttr::get(op.getWeights().getType()),
           op.getGroups(), *config);
       op.getResult().replaceAllUsesWith(gpuMatmul.getResult().front());

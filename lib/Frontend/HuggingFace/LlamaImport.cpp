@@ -385,6 +385,9 @@ LlamaImport::create(MLIRContext &context, const Checkpoint &checkpoint,
   fields[TRILM_CONFIG_DECODE_WEIGHT_BYTES] =
       config.numLayers * layout->layerStride +
       layout->finalNorm.getByteSize() + layout->lmHead.getByteSize();
+  fields[TRILM_CONFIG_DEVICE] = options.device == ModelOptions::Device::CUDA
+                                    ? TRILM_DEVICE_CUDA
+                                    : TRILM_DEVICE_CPU;
   fields[TRILM_CONFIG_EXTERNAL_WEIGHTS] =
       options.weightsPlacement == ModelOptions::WeightsPlacement::ExternalFile;
   auto fieldsType = MemRefType::get({TRILM_CONFIG_NUM_FIELDS}, b.getI64Type());

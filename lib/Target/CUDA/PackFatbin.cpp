@@ -10,6 +10,8 @@
 
 #include "trilm/Target/CUDA/Passes.h"
 
+#include "trilm/Target/CUDA/CUDATarget.h"
+
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -56,18 +58,10 @@ struct TrilmPackCUDAFatbinPass
           TrilmPackCUDAFatbinPass> {
   using Base::Base;
 
-  std::string toolkitDir() {
-    if (!toolkit.empty())
-      return toolkit;
-    if (const char *root = std::getenv("CUDA_ROOT"))
-      return root;
-    return "/usr/local/cuda";
-  }
-
   /// Runs `tool` from the toolkit; its output becomes the error on failure.
   LogicalResult run(Location loc, StringRef tool,
                     ArrayRef<std::string> arguments) {
-    SmallString<128> program(toolkitDir());
+    SmallString<128> program(trilm::cuda::toolkitPath(toolkit));
     llvm::sys::path::append(program, "bin", tool);
     if (!llvm::sys::fs::can_execute(program))
       return emitError(loc, "cannot run ")

@@ -43,6 +43,23 @@ func.func @attention(%q: tensor<?x32xf32>, %k: tensor<?x16xf32>, %kc: tensor<2x8
 
 // -----
 
+// One static row (the decode entry point): the scores are built for a
+// dynamic count, the result cast back.
+// CHECK-LABEL: func.func @attention_one_row
+// CHECK-SAME: (%[[Q:[^:]*]]: tensor<1x32xf32>
+// CHECK: %[[DYN:.*]] = tensor.cast %[[Q]] : tensor<1x32xf32> to tensor<?x32xf32>
+// CHECK: tensor.expand_shape %[[DYN]] {{\[\[}}0], [1, 2, 3]] {{.*}} : tensor<?x32xf32> into tensor<?x2x2x8xf32>
+// CHECK: %[[FLAT:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2, 3]] : tensor<?x2x2x8xf32> into tensor<?x32xf32>
+// CHECK: tensor.cast %[[FLAT]] : tensor<?x32xf32> to tensor<1x32xf32>
+func.func @attention_one_row(%q: tensor<1x32xf32>, %k: tensor<1x16xf32>, %kc: tensor<2x8x16xf16>,
+                             %vc: tensor<2x16x8xf16>, %start: index)
+    -> (tensor<1x32xf32>, tensor<2x8x16xf16>, tensor<2x16x8xf16>) {
+  %o, %k2, %v2 = llm.attention %q, %k, %k, %kc, %vc, %start : tensor<1x32xf32>, tensor<1x16xf32>, tensor<2x8x16xf16>, tensor<2x16x8xf16>
+  return %o, %k2, %v2 : tensor<1x32xf32>, tensor<2x8x16xf16>, tensor<2x16x8xf16>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @lm_head_last_rows
 // CHECK-SAME: (%[[X:.*]]: tensor<?x64xf32>, %[[W:.*]]: tensor<300x64xf16>, %[[R:.*]]: index)
 // CHECK: %[[M:.*]] = tensor.dim %[[X]]

@@ -2,7 +2,7 @@
 
 func.func @allocated(%x: memref<1x256xf16>, %w: memref<16x64xi8>, %s: memref<1x1xf32>) {
   %y = memref.alloc() : memref<1x16xf32>
-  // expected-error @+1 {{'ternary_gpu.matmul' op GPU kernel buffers must be the function's arguments (device memory); GPU allocation is not supported yet}}
+  // expected-error @+1 {{'ternary_gpu.matmul' op GPU kernels read device memory: a function argument or a gpu.alloc (run trilm-gpu-device-buffers first), got}}
   ternary_gpu.matmul ins(%x, %w, %s : memref<1x256xf16>, memref<16x64xi8>, memref<1x1xf32>) outs(%y : memref<1x16xf32>) weights(!ternary.packed<16x256, tq2>) groups #ternary.scale_groups<tensor> config #ternary_gpu.matmul_config<warps = 1, row_tiles = 1, blocks_per_step = 1>
   return
 }

@@ -26,6 +26,16 @@
 // CHECK-DAG: Compiling entry function 'matmul_3072x3072_{{[0-9]+}}'
 // CHECK-DAG: Compiling entry function 'matmul_18432x3072_{{[0-9]+}}'
 // CHECK-DAG: Compiling entry function 'matmul_3072x9216_{{[0-9]+}}'
+// The prompt kernels (K in 4 or more whole blocks of one group each).
+// CHECK-DAG: Compiling entry function 'matmul_prefill_70x1792_{{[0-9]+}}'
+// CHECK-DAG: Compiling entry function 'matmul_prefill_6144x2048_{{[0-9]+}}'
+// CHECK-DAG: Compiling entry function 'matmul_prefill_2048x2048_{{[0-9]+}}'
+// CHECK-DAG: Compiling entry function 'matmul_prefill_11264x2048_{{[0-9]+}}'
+// CHECK-DAG: Compiling entry function 'matmul_prefill_2048x5632_{{[0-9]+}}'
+// CHECK-DAG: Compiling entry function 'matmul_prefill_9216x3072_{{[0-9]+}}'
+// CHECK-DAG: Compiling entry function 'matmul_prefill_3072x3072_{{[0-9]+}}'
+// CHECK-DAG: Compiling entry function 'matmul_prefill_18432x3072_{{[0-9]+}}'
+// CHECK-DAG: Compiling entry function 'matmul_prefill_3072x9216_{{[0-9]+}}'
 
 func.func @odd_splits(%x: tensor<?x600xf16>, %w: tensor<40x192xi8>, %s: tensor<2x2xf32>, %y: memref<?x40xf32>) {
   %p = ternary.from_storage %w : tensor<40x192xi8> -> !ternary.packed<40x600, tq2>

@@ -58,6 +58,72 @@ constexpr float decodeBias(int64_t shift) {
   return -(1024.0f * decodeUnit(shift) + 1.0f);
 }
 
+//===----------------------------------------------------------------------===//
+// The prompt kernel (M >= kPrefillMinRows): a thread block of
+// kPrefillWarps warps computes 16 weight rows per warp times
+// kPrefillActRows activation rows. K is streamed a quarter block (64 trits)
+// per stage through shared memory with cp.async: the activations of the
+// quarter, and the 16 bytes of each weight row that hold its codes.
+//
+// Quarter c of a block is bytes [16c, 16c + 16) of each row: in TQ2, byte
+// 32h + j holds trits 128h + 32s + j at shift s, so the quarter holds the
+// four runs of 16 trits quarterOffset(c) + 32s + (0..15), one per shift; mma
+// step s of the stage computes run s. Its activations are staged as 8 chunks
+// of 8 halves per row, chunk 2s + e holding run s's trits 8e..8e + 7.
+//===----------------------------------------------------------------------===//
+
+inline constexpr int64_t kPrefillMinRows = 16;
+inline constexpr int64_t kPrefillWarps = 4;
+inline constexpr int64_t kPrefillActRows = 64;
+inline constexpr int64_t kPrefillStages = 4;
+/// Trits and weight bytes of one stage (a quarter of a block).
+inline constexpr int64_t kQuarterTrits = 64;
+inline constexpr int64_t kQuarterBytes = 16;
+/// Activation chunks of 8 halves (16 bytes, one cp.async) per row and stage.
+inline constexpr int64_t kQuarterChunks = 8;
+
+/// Block position of the first trit of quarter c (bytes [16c, 16c + 16)).
+constexpr int64_t quarterOffset(int64_t quarter) {
+  return threadBlockOffset(quarter);
+}
+
+/// Position, from quarterOffset, of the first of the 8 trits of chunk `chunk`.
+constexpr int64_t chunkOffset(int64_t chunk) {
+  return 32 * (chunk / 2) + 8 * (chunk % 2);
+}
+
+/// Where chunk `chunk` of activation row `row` sits in shared memory: XOR
+/// with the row spreads the 8 rows an ldmatrix reads over all 32 banks.
+constexpr int64_t swizzledChunk(int64_t row, int64_t chunk) {
+  return chunk ^ (row % 8);
+}
+
+/// ldmatrix.x4 of mma step s for the activation tiles (2t, 2t + 1): lane l
+/// gives the address of row ldmatrixRow(l, t) of matrix l / 8, the row's
+/// chunk ldmatrixChunk(l, s). Matrices 0 and 1 are tile 2t's B registers
+/// (trits 0..7 and 8..15 of the run), 2 and 3 tile 2t + 1's.
+constexpr int64_t ldmatrixRow(int64_t lane, int64_t tilePair) {
+  return 8 * (2 * tilePair + lane / 16) + lane % 8;
+}
+constexpr int64_t ldmatrixChunk(int64_t lane, int64_t step) {
+  return 2 * step + lane / 8 % 2;
+}
+
+/// A thread (quadRow, quadCol) needs, of each of its two rows' 16 quarter
+/// bytes, bytes 2 quadCol, 2 quadCol + 1 (A's K pair 2c, 2c + 1) and
+/// 8 + 2 quadCol, 9 + 2 quadCol (the pair 2c + 8, 2c + 9). It loads the
+/// words at byte offsets gatherWordOffset(quadCol, i) and permutes them
+/// (prmt) into one word whose bytes 0 and 2 hold the first pair and bytes 1
+/// and 3 the second: the layout decodePair reads.
+constexpr int64_t gatherWordOffset(int64_t quadCol, int64_t i) {
+  return 8 * i + 4 * (quadCol / 2);
+}
+constexpr uint32_t gatherSelector(int64_t quadCol) {
+  // Result bytes {0, 1, 2, 3} from pool bytes {x, y, x + 1, y + 1}: x the
+  // pair's first byte in word 0 (pool bytes 0-3), y in word 1 (4-7).
+  return quadCol % 2 == 0 ? 0x5140 : 0x7362;
+}
+
 } // namespace trilm::ternary_gpu
 
 #endif // TRILM_CONVERSION_TERNARYTOGPU_FRAGMENTMAPS_H

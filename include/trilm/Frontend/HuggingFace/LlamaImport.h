@@ -42,6 +42,10 @@ struct ModelOptions {
     ExternalFile,
   };
   WeightsPlacement weightsPlacement = WeightsPlacement::InModule;
+  /// Where the compiled entry points compute (recorded in the model's
+  /// configuration for the runtime).
+  enum class Device { CPU, CUDA };
+  Device device = Device::CPU;
   /// Seekable: the header's digest is written last.
   llvm::raw_pwrite_stream *weightsStream = nullptr;
   /// Called after each imported tensor with (done, total).

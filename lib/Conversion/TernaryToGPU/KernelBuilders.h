@@ -1,0 +1,40 @@
+//===- KernelBuilders.h - The matmul kernels' shared pieces -----*- C++ -*-===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TRILM_LIB_CONVERSION_TERNARYTOGPU_KERNELBUILDERS_H
+#define TRILM_LIB_CONVERSION_TERNARYTOGPU_KERNELBUILDERS_H
+
+#include "trilm/Conversion/TernaryToGPU/TernaryToGPU.h"
+#include "trilm/Packing/Packing.h"
+
+namespace trilm::ternary_gpu {
+
+/// Trits and TQ2 bytes of one block of a weight row.
+inline constexpr int64_t kBlock = packing::kBlockSize;
+inline constexpr int64_t kBlockBytes = packing::kTQ2CodeBytes;
+
+/// The two f16 trits of bytes 0 and 2 of `word` at `shift`: the mask and
+/// magic number of FragmentMaps.h, then one f16x2 fma.
+mlir::Value decodeTritPair(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value word, int64_t shift);
+
+/// A vector constant of `value` in the element type of `type`.
+mlir::Value splatConstant(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::VectorType type, float value);
+
+/// Whether the prompt kernel computes `op` (for M >= kPrefillMinRows): K
+/// of at least 4 whole 256-trit blocks, no block cut by a K scale group.
+bool hasPrefillKernel(MatmulOp op);
+
+/// The prompt kernel of `op`: its threads per block, shared memory it
+/// declares, and its body built into `func` (arguments x, w, scales, y).
+int64_t prefillThreads();
+void buildPrefillKernel(mlir::OpBuilder &b, MatmulOp op,
+                        mlir::gpu::GPUFuncOp func);
+
+} // namespace trilm::ternary_gpu
+
+#endif // TRILM_LIB_CONVERSION_TERNARYTOGPU_KERNELBUILDERS_H
