@@ -81,9 +81,6 @@ llvm::Error checkCUDAOptions(const CompileOptions &options,
   if (options.activations == Activations::Int8)
     return failure("int8 activations do not run on the GPU yet: compile for "
                    "CUDA with --activations=fp32");
-  if (options.packing != ternary::PackingScheme::tq2)
-    return failure("1.6-bit weights (tq1) do not run on the GPU yet: compile "
-                   "for CUDA with --packing=tq2");
   return llvm::Error::success();
 }
 

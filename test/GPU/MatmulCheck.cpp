@@ -5,7 +5,7 @@
 // Runs the host functions that trilm-opt compiled for CUDA (one per case of
 // make_matmul_cases.py) on random activations, trits and scales, and
 // compares every output with a reference computed here in double precision
-// from the trits (packed here from the documented TQ2 layout, independently
+// from the trits (packed here from the documented TQ2 and TQ1 layouts, independently
 // of the compiler). With --bench, also times the per-layer cases at decoding
 // and prompt batch sizes, in packed weight bytes per second, with the
 // weights cycled through enough copies to live in device memory, not in L2.
@@ -51,6 +51,8 @@ struct MatmulCase {
   int64_t colBlock;
   ScaleType scaleType;
   Role role;
+  /// 1.6-bit (TQ1) weights instead of 2-bit (TQ2).
+  bool tq1;
   void (*run)(MemRefDescriptor *, MemRefDescriptor *, MemRefDescriptor *,
               MemRefDescriptor *);
 };
@@ -59,6 +61,11 @@ struct MatmulCase {
 
 constexpr int64_t kBlock = 256;
 constexpr int64_t kBlockBytes = 64;
+constexpr int64_t kTQ1BlockBytes = 52;
+
+int64_t blockBytes(const MatmulCase &c) {
+  return c.tq1 ? kTQ1BlockBytes : kBlockBytes;
+}
 
 int64_t groupOf(int64_t position, const std::vector<int64_t> &splits,
                 int64_t block) {
@@ -90,6 +97,38 @@ std::vector<uint8_t> packRows(const std::vector<int8_t> &trits, int64_t n,
   return packed;
 }
 
+/// TQ1 (llama.cpp TQ1_0's codes): qs byte m < 32 holds positions m + 32n,
+/// qs byte 32 + m (m < 16) positions 160 + m + 16n (n < 5), qh byte m < 4
+/// positions 240 + m + 4n (n < 4, then times 3); each byte is
+/// ceil(v * 256 / 243) of v, the codes (trit + 1) as base-3 digits, the
+/// first position most significant.
+std::vector<uint8_t> packTQ1Rows(const std::vector<int8_t> &trits, int64_t n,
+                                 int64_t k) {
+  int64_t blocks = (k + kBlock - 1) / kBlock;
+  int64_t rowBytes = blocks * kTQ1BlockBytes;
+  std::vector<uint8_t> packed(n * rowBytes, 0);
+  struct Group {
+    int64_t firstByte, bytes, firstPosition, stride, digits;
+  };
+  const Group groups[] = {
+      {0, 32, 0, 32, 5}, {32, 16, 160, 16, 5}, {48, 4, 240, 4, 4}};
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t block = 0; block < blocks; ++block)
+      for (const Group &g : groups)
+        for (int64_t m = 0; m < g.bytes; ++m) {
+          uint32_t v = 0;
+          for (int64_t d = 0; d < g.digits; ++d) {
+            int64_t p = block * kBlock + g.firstPosition + m + g.stride * d;
+            v = v * 3 + uint32_t((p < k ? trits[r * k + p] : 0) + 1);
+          }
+          if (g.digits == 4)
+            v *= 3;
+          packed[r * rowBytes + block * kTQ1BlockBytes + g.firstByte + m] =
+              uint8_t((v * 256 + 242) / 243);
+        }
+  return packed;
+}
+
 uint16_t toBF16(float value) {
   uint32_t bits;
   std::memcpy(&bits, &value, 4);
@@ -117,7 +156,7 @@ struct CaseData {
 
   CaseData(const MatmulCase &c, int64_t maxRows, std::mt19937_64 &rng)
       : c(c), maxRows(maxRows) {
-    rowBytes = (c.k + kBlock - 1) / kBlock * kBlockBytes;
+    rowBytes = (c.k + kBlock - 1) / kBlock * blockBytes(c);
     gn = numGroups(c.rowSplits, c.rowBlock, c.n);
     gk = numGroups(c.colSplits, c.colBlock, c.k);
     std::uniform_real_distribution<float> activation(-2.0f, 2.0f);
@@ -129,7 +168,7 @@ struct CaseData {
     trits.resize(c.n * c.k);
     for (auto &value : trits)
       value = int8_t(trit(rng));
-    packed = packRows(trits, c.n, c.k);
+    packed = c.tq1 ? packTQ1Rows(trits, c.n, c.k) : packRows(trits, c.n, c.k);
     scales.resize(gn * gk);
     for (auto &value : scales) {
       value = scale(rng);

@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "trilm/Conversion/TernaryToGPU/FragmentMaps.h"
+#include "trilm/Packing/Packing.h"
 
 #include <gtest/gtest.h>
 
@@ -103,6 +104,23 @@ std::array<uint8_t, 64> packBlock(const int8_t *trits) {
   return bytes;
 }
 
+/// Every position of a 16-row block entered the products exactly once, and
+/// the products are the dot products of the trits and 8 activation rows.
+void expectBlockProducts(const float (&d)[16][8], const int (&covered)[16][256],
+                         const int8_t (&trits)[16][256],
+                         const _Float16 (&x)[8][256]) {
+  for (int row = 0; row < 16; ++row)
+    for (int p = 0; p < 256; ++p)
+      ASSERT_EQ(covered[row][p], 1) << "row " << row << " position " << p;
+  for (int row = 0; row < 16; ++row)
+    for (int col = 0; col < 8; ++col) {
+      double expected = 0;
+      for (int p = 0; p < 256; ++p)
+        expected += double(x[col][p]) * trits[row][p];
+      EXPECT_NEAR(d[row][col], expected, 1e-3) << row << ", " << col;
+    }
+}
+
 TEST(GPUFragment, OneWarpBlockProductEqualsTheDotProducts) {
   std::mt19937 rng(11);
   std::uniform_int_distribution<int> tritDist(-1, 1);
@@ -169,18 +187,7 @@ TEST(GPUFragment, OneWarpBlockProductEqualsTheDotProducts) {
             for (int k = 0; k < 16; ++k)
               d[row][col] += a[row][k] * b[k][col];
       }
-    // Every position of the block enters exactly once, and the products are
-    // the dot products.
-    for (int row = 0; row < 16; ++row)
-      for (int p = 0; p < 256; ++p)
-        ASSERT_EQ(covered[row][p], 1) << "row " << row << " position " << p;
-    for (int row = 0; row < 16; ++row)
-      for (int col = 0; col < 8; ++col) {
-        double expected = 0;
-        for (int p = 0; p < 256; ++p)
-          expected += double(x[col][p]) * trits[row][p];
-        EXPECT_NEAR(d[row][col], expected, 1e-3) << row << ", " << col;
-      }
+    expectBlockProducts(d, covered, trits, x);
   }
 }
 
@@ -307,6 +314,103 @@ TEST(GPUFragment, PrefillLdmatrixRowsAvoidBankConflicts) {
           used[group] = true;
         }
       }
+}
+
+/// The kernel's TQ1 lane-pair decoding of digit `multiplier` = 3^n, in
+/// 32-bit arithmetic as the kernel does it.
+std::array<_Float16, 2> decodeTQ1Pair(uint32_t lanes, uint32_t multiplier) {
+  uint32_t scaled = (lanes * multiplier) & kTQ1LaneMask;
+  uint32_t bits = (((scaled * 3) >> 8) & kTQ1CodeMask) | kDecodeMagic;
+  uint16_t halves[2] = {uint16_t(bits & 0xffff), uint16_t(bits >> 16)};
+  std::array<_Float16, 2> result;
+  for (int i = 0; i < 2; ++i) {
+    _Float16 biased;
+    std::memcpy(&biased, &halves[i], 2);
+    result[i] = _Float16(float(biased) + kTQ1DecodeBias);
+  }
+  return result;
+}
+
+TEST(GPUFragment, TQ1BlockProductEqualsTheDotProducts) {
+  std::mt19937 rng(17);
+  std::uniform_int_distribution<int> tritDist(-1, 1);
+  std::uniform_real_distribution<float> actDist(-4.0f, 4.0f);
+  for (int trial = 0; trial < 20; ++trial) {
+    int8_t trits[16][256];
+    uint8_t rows[16][trilm::packing::kTQ1CodeBytes];
+    for (int r = 0; r < 16; ++r) {
+      for (int p = 0; p < 256; ++p)
+        trits[r][p] = int8_t(tritDist(rng));
+      ASSERT_TRUE(trilm::packing::packRow(trilm::packing::Scheme::TQ1,
+                                          trits[r], 256, rows[r])
+                      .ok());
+    }
+    _Float16 x[8][256];
+    for (auto &row : x)
+      for (auto &value : row)
+        value = _Float16(actDist(rng));
+
+    float d[16][8] = {};
+    int covered[16][256] = {};
+    for (int64_t index = 0; index < kTQ1Steps; ++index) {
+      TQ1Step step = tq1Step(index);
+      float a[16][16], b[16][8];
+      for (int lane = 0; lane < 32; ++lane) {
+        int quadRow = lane / 4, quadCol = lane % 4;
+        // The thread's gathered word of each of its two rows.
+        uint32_t words[2];
+        for (int i = 0; i < 2; ++i) {
+          const uint8_t *row = rows[quadRow + 8 * i];
+          uint32_t parts[2];
+          if (step.word < 3) {
+            for (int j = 0; j < 2; ++j)
+              std::memcpy(&parts[j],
+                          row + tq1WordOffset(step.word, quadCol, j), 4);
+            words[i] = prmt(parts[0], parts[1], gatherSelector(quadCol));
+          } else {
+            std::memcpy(&parts[0], row + kTQ1QhByte, 4);
+            words[i] = prmt(parts[0], 0, tq1QhSelector(quadCol));
+          }
+        }
+        bool qh = step.word == 3;
+        uint32_t low = tq1DigitMultiplier(qh ? tq1QhDigit(quadCol, 0)
+                                             : step.digit);
+        uint32_t high = tq1DigitMultiplier(qh ? tq1QhDigit(quadCol, 1)
+                                              : step.digit);
+        auto lanesOf = [&](uint32_t word, bool second) {
+          return qh ? word : ((second ? word >> 8 : word) & kTQ1LaneMask);
+        };
+        std::array<_Float16, 2> pairs[4] = {
+            decodeTQ1Pair(lanesOf(words[0], false), low),
+            decodeTQ1Pair(lanesOf(words[1], false), low),
+            decodeTQ1Pair(lanesOf(words[0], true), high),
+            decodeTQ1Pair(lanesOf(words[1], true), high)};
+        for (int reg = 0; reg < 4; ++reg)
+          for (int half = 0; half < 2; ++half) {
+            auto [row, k] = aElement(lane, reg, half);
+            a[row][k] = float(pairs[reg][half]);
+          }
+        // B: the pairs at k + 2c and k + 8 + 2c of the step's run.
+        for (int reg = 0; reg < 2; ++reg)
+          for (int half = 0; half < 2; ++half) {
+            auto [k, col] = bElement(lane, reg, half);
+            b[k][col] = float(x[col][step.k + 8 * reg + 2 * quadCol + half]);
+          }
+      }
+      // Slot k of the step is block position step.k + k: its decoded trit.
+      for (int row = 0; row < 16; ++row)
+        for (int k = 0; k < 16; ++k) {
+          ASSERT_EQ(a[row][k], trits[row][step.k + k])
+              << "step " << index << " row " << row << " k " << k;
+          ++covered[row][step.k + k];
+        }
+      for (int row = 0; row < 16; ++row)
+        for (int col = 0; col < 8; ++col)
+          for (int k = 0; k < 16; ++k)
+            d[row][col] += a[row][k] * b[k][col];
+    }
+    expectBlockProducts(d, covered, trits, x);
+  }
 }
 
 } // namespace

@@ -212,7 +212,7 @@ def ConvertTernaryToGPU : Pass<"convert-ternary-to-gpu"> {
   let summary = "Choose the GPU kernel of every ternary.matmul";
   let description = [{
     The GPU strategy for matmuls, on tensors: each `ternary.matmul` with f16
-    activations, f32 results and 2-bit row-major weights (from
+    activations, f32 results and 2-bit or 1.6-bit row-major weights (from
     `ternary.from_storage` or `ternary.constant`) becomes a
     `ternary_gpu.matmul` on the weights' storage bytes, writing into a new
     tensor, with its tile decomposition (`#ternary_gpu.matmul_config`), the
@@ -234,8 +234,8 @@ def ConvertTernaryToGPU : Pass<"convert-ternary-to-gpu"> {
     `round-activations`, f32 activations are rounded to f16 for the kernel
     (TriRun's precision: whole models on the GPU take it); without it they
     are an error. A matmul these kernels cannot compute (int8 activations,
-    1.6-bit or relaid weights, weights computed in the program) is an error
-    naming why.
+    relaid weights, weights computed in the program) is an error naming
+    why.
   }];
   let options = [
     Option<"roundActivations", "round-activations", "bool", /*default=*/"false",

@@ -21,6 +21,15 @@ inline constexpr int64_t kBlockBytes = packing::kTQ2CodeBytes;
 mlir::Value decodeTritPair(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value word, int64_t shift);
 
+/// The 32-bit word at `indices` (4-byte aligned) of the i8 buffer `bytes`.
+mlir::Value loadWord(mlir::OpBuilder &b, mlir::Location loc, mlir::Value bytes,
+                     mlir::ValueRange indices);
+
+/// prmt.b32 in its default mode: byte i of the result is byte
+/// (selector >> 4i) & 7 of {lo, hi}.
+mlir::Value permuteBytes(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::Value lo, mlir::Value hi, mlir::Value selector);
+
 /// A vector constant of `value` in the element type of `type`.
 mlir::Value splatConstant(mlir::OpBuilder &b, mlir::Location loc,
                           mlir::VectorType type, float value);

@@ -6,12 +6,16 @@
 // gpu.module @ternary_gpu_kernels and replaces the op with its launch:
 //
 //   warp: a tile of 16 weight rows x 8 activation rows and a split of K
-//     scf.for step:  the next step's 128-bit weight loads issued, then
+//     scf.for step:  the next step's weight loads issued (2-bit: 128-bit
+//                    loads; 1.6-bit: words gathered with prmt), then
 //       per block:   per K group in the block (one, unless cut): decode the
-//                    64 bytes of each of the 16 rows into A fragments,
+//                    block of each of the 16 rows into A fragments,
 //                    16 x mma.sync m16n8k16 with the activations as B,
 //                    scale the group's product per row and add it up
 //   thread block: row_tiles tiles; shared memory adds the splits' sums
+//
+// For M >= kPrefillMinRows, 2-bit matmuls with K in whole blocks also get
+// the prompt kernel (PrefillKernel.cpp), chosen at run time.
 //
 //===----------------------------------------------------------------------===//
 
@@ -100,7 +104,9 @@ public:
         w(args[1]), scales(args[2]), y(args[3]) {
     rows = packed.getRows();
     cols = packed.getCols();
-    numBlocks = packed.getRowBytes() / kBlockBytes;
+    tq1 = packed.getScheme() == ternary::PackingScheme::tq1;
+    blockBytes = tq1 ? packing::kTQ1CodeBytes : kBlockBytes;
+    numBlocks = packed.getRowBytes() / blockBytes;
     colBounds = groups.getColBounds(cols);
   }
 
@@ -114,13 +120,19 @@ private:
   ScaleGroupsAttr groups;
   int64_t rowTiles, splits, blocksPerStep;
   Value x, w, scales, y;
-  int64_t rows = 0, cols = 0, numBlocks = 0;
+  int64_t rows = 0, cols = 0, numBlocks = 0, blockBytes = 0;
+  /// 1.6-bit weights: gathered words and base-3 digits (FragmentMaps.h).
+  bool tq1 = false;
   SmallVector<int64_t> colBounds;
 
   // Per-thread values set up by build().
   Value warp, lane, split, rowBase, quadRow, quadCol, rowA, rowB, actRow,
       threadOffset;
   Value rowGroupA, rowGroupB;
+  // TQ1: the prmt selectors of the qs gather and the qh word, and the qh
+  // step's digit multipliers of the first and second K pair.
+  Value gatherSelectorValue, qhSelectorValue, qhMultiplierLow,
+      qhMultiplierHigh;
 
   VectorType accType() { return VectorType::get({2, 2}, b.getF32Type()); }
   Value splat(VectorType type, float value) {
@@ -134,9 +146,16 @@ private:
   /// block needs masks.
   bool blocksAreWhole();
   Value loadWeights(Value row, Value block);
-  Value loadActivations(Value position, Value lo, Value hi);
+  Value loadTQ1Words(Value row, Value block);
+  /// `width` activations from `position` (masked to [lo, hi) if set).
+  Value loadActivations(Value position, Value lo, Value hi,
+                        int64_t width = 16);
   Value blockProduct(Value block, ArrayRef<Value> wordsA,
                      ArrayRef<Value> wordsB, Value lo, Value hi);
+  Value tq1BlockProduct(Value block, ArrayRef<Value> wordsA,
+                        ArrayRef<Value> wordsB, Value lo, Value hi);
+  /// The f16 trits of digit `multiplier` (3^n) of a TQ1 lane pair.
+  Value decodeTQ1Pair(Value lanes, Value multiplier);
   Value scaleAndAdd(Value acc, Value product, Value colGroup);
   Value blockContribution(Value block, ArrayRef<Value> wordsA,
                           ArrayRef<Value> wordsB, Value acc);
@@ -164,7 +183,32 @@ bool KernelBuilder::blocksAreWhole() {
                       [](int64_t bound) { return bound % kBlock == 0; });
 }
 
+Value KernelBuilder::loadTQ1Words(Value row, Value block) {
+  Value base = ia.mul(block, ia.index(packing::kTQ1CodeBytes));
+  SmallVector<Value, 4> words;
+  // tq1WordOffset(word, quadCol, i) as arithmetic on quadCol.
+  static_assert(tq1WordOffset(1, 2, 1) == 16 + 8 + 4);
+  Value pairOffset = ia.mul(ia.div(quadCol, ia.index(2)), ia.index(4));
+  for (int64_t word = 0; word < 3; ++word) {
+    Value parts[2];
+    for (int64_t i = 0; i < 2; ++i)
+      parts[i] = loadWord(
+          b, loc, w,
+          ValueRange{row, ia.add(base, ia.add(ia.index(16 * word + 8 * i),
+                                              pairOffset))});
+    words.push_back(
+        permuteBytes(b, loc, parts[0], parts[1], gatherSelectorValue));
+  }
+  Value qh = loadWord(b, loc, w,
+                      ValueRange{row, ia.add(base, ia.index(kTQ1QhByte))});
+  words.push_back(permuteBytes(b, loc, qh, i32(0), qhSelectorValue));
+  return vector::FromElementsOp::create(
+      b, loc, VectorType::get({4}, b.getI32Type()), words);
+}
+
 Value KernelBuilder::loadWeights(Value row, Value block) {
+  if (tq1)
+    return loadTQ1Words(row, block);
   Value byte = ia.add(ia.mul(block, ia.index(kBlockBytes)),
                       ia.mul(quadCol, ia.index(kThreadBlockBytes)));
   Value bytes = vector::LoadOp::create(
@@ -174,20 +218,22 @@ Value KernelBuilder::loadWeights(Value row, Value block) {
       b, loc, VectorType::get({kThreadBlockBytes / 4}, b.getI32Type()), bytes);
 }
 
-Value KernelBuilder::loadActivations(Value position, Value lo, Value hi) {
-  // 16 contiguous activations of this thread's activation row.
-  auto type = VectorType::get({16}, b.getF16Type());
+Value KernelBuilder::loadActivations(Value position, Value lo, Value hi,
+                                     int64_t width) {
+  // `width` contiguous activations of this thread's activation row.
+  auto type = VectorType::get({width}, b.getF16Type());
   Value indices[] = {actRow, position};
   if (!lo) {
-    // Rows are 16-byte aligned when K is a multiple of 8 halves.
-    int64_t align = cols % 8 == 0 ? 16 : 2;
+    // Rows are aligned to 16 bytes (8 halves) when K is a multiple of 8,
+    // and the runs start at multiples of their width.
+    int64_t align = cols % 8 == 0 ? std::min<int64_t>(16, 2 * width) : 2;
     return vector::LoadOp::create(b, loc, type, x, indices,
                                   /*nontemporal=*/false,
                                   llvm::MaybeAlign(align));
   }
   // Lanes in [lo, hi) only; the others read nothing and are zero.
-  auto indexType = VectorType::get({16}, b.getIndexType());
-  SmallVector<int64_t> steps = llvm::to_vector(llvm::seq<int64_t>(0, 16));
+  auto indexType = VectorType::get({width}, b.getIndexType());
+  SmallVector<int64_t> steps = llvm::to_vector(llvm::seq<int64_t>(0, width));
   Value lanePositions = arith::AddIOp::create(
       b, loc,
       arith::ConstantOp::create(b, loc,
@@ -206,8 +252,89 @@ Value KernelBuilder::loadActivations(Value position, Value lo, Value hi) {
                                       splat(type, 0.0f));
 }
 
+Value KernelBuilder::decodeTQ1Pair(Value lanes, Value multiplier) {
+  // Digit n of each 16-bit lane: ((uint8(q * 3^n) * 3) >> 8), then f16
+  // 1024 + code by the magic number, minus 1025 (FragmentMaps.h).
+  Value scaled = arith::AndIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, lanes, multiplier),
+      i32(kTQ1LaneMask));
+  Value code = arith::AndIOp::create(
+      b, loc,
+      arith::ShRUIOp::create(b, loc,
+                             arith::MulIOp::create(b, loc, scaled, i32(3)),
+                             i32(8)),
+      i32(kTQ1CodeMask));
+  Value bits = arith::OrIOp::create(b, loc, code, i32(kDecodeMagic));
+  auto half2 = VectorType::get({2}, b.getF16Type());
+  Value biased = vector::BitCastOp::create(
+      b, loc, half2,
+      vector::FromElementsOp::create(
+          b, loc, VectorType::get({1}, b.getI32Type()), ValueRange{bits}));
+  return arith::AddFOp::create(b, loc, biased,
+                               splat(half2, kTQ1DecodeBias));
+}
+
+Value KernelBuilder::tq1BlockProduct(Value block, ArrayRef<Value> wordsA,
+                                     ArrayRef<Value> wordsB, Value lo,
+                                     Value hi) {
+  auto aType = VectorType::get({4, 2}, b.getF16Type());
+  auto bType = VectorType::get({2, 2}, b.getF16Type());
+  // Lane pairs of each row's words: bytes 0/2 (A's K pair 2c, 2c + 1) and
+  // bytes 1/3 (2c + 8, 2c + 9); the qh word holds one pair for both.
+  auto lanes = [&](Value word, bool high) -> Value {
+    if (high)
+      word = arith::ShRUIOp::create(b, loc, word, i32(8));
+    return arith::AndIOp::create(b, loc, word, i32(kTQ1LaneMask));
+  };
+  SmallVector<Value> lowA, lowB, highA, highB;
+  for (int64_t word = 0; word < 3; ++word) {
+    lowA.push_back(lanes(wordsA[word], false));
+    lowB.push_back(lanes(wordsB[word], false));
+    highA.push_back(lanes(wordsA[word], true));
+    highB.push_back(lanes(wordsB[word], true));
+  }
+  lowA.push_back(wordsA[3]);
+  lowB.push_back(wordsB[3]);
+  highA.push_back(wordsA[3]);
+  highB.push_back(wordsB[3]);
+  SmallVector<Value, 4> products(4, splat(accType(), 0.0f));
+  Value blockStart = ia.mul(block, ia.index(kBlock));
+  Value pairOffset = ia.mul(quadCol, ia.index(2));
+  for (int64_t index = 0; index < kTQ1Steps; ++index) {
+    TQ1Step step = tq1Step(index);
+    bool qh = step.word == 3;
+    Value low = qh ? qhMultiplierLow : i32(tq1DigitMultiplier(step.digit));
+    Value high = qh ? qhMultiplierHigh : low;
+    Value pairs[] = {decodeTQ1Pair(lowA[step.word], low),
+                     decodeTQ1Pair(lowB[step.word], low),
+                     decodeTQ1Pair(highA[step.word], high),
+                     decodeTQ1Pair(highB[step.word], high)};
+    Value aFragment = ub::PoisonOp::create(b, loc, aType);
+    for (auto [slot, pair] : llvm::enumerate(pairs))
+      aFragment =
+          vector::InsertOp::create(b, loc, pair, aFragment, int64_t(slot));
+    Value first = ia.add(ia.add(blockStart, ia.index(step.k)), pairOffset);
+    Value bFragment = ub::PoisonOp::create(b, loc, bType);
+    bFragment = vector::InsertOp::create(
+        b, loc, loadActivations(first, lo, hi, 2), bFragment, 0);
+    bFragment = vector::InsertOp::create(
+        b, loc, loadActivations(ia.add(first, ia.index(8)), lo, hi, 2),
+        bFragment, 1);
+    products[index % 4] =
+        nvgpu::MmaSyncOp::create(b, loc, aFragment, bFragment,
+                                 products[index % 4],
+                                 ArrayRef<int64_t>{16, 8, 16});
+  }
+  Value sum = products[0];
+  for (int64_t q = 1; q < 4; ++q)
+    sum = arith::AddFOp::create(b, loc, sum, products[q]);
+  return sum;
+}
+
 Value KernelBuilder::blockProduct(Value block, ArrayRef<Value> wordsA,
                                   ArrayRef<Value> wordsB, Value lo, Value hi) {
+  if (tq1)
+    return tq1BlockProduct(block, wordsA, wordsB, lo, hi);
   // Thread (quadRow, quadCol) holds bytes [16 quadCol, 16 quadCol + 16) of
   // its rows' blocks: byte 32h + j holds trits 128h + 32l + j (l = 0..3).
   // Word q at shift l covers the four positions P = base + 32l + 4q + (0..3):
@@ -433,6 +560,24 @@ void KernelBuilder::build(Value reduceBuffer) {
   threadOffset =
       ia.add(ia.mul(ia.div(quadCol, ia.index(2)), ia.index(128)),
              ia.mul(ia.rem(quadCol, ia.index(2)), ia.index(16)));
+  if (tq1) {
+    Value even = ia.eq(ia.rem(quadCol, ia.index(2)), ia.index(0));
+    Value firstHalf = ia.eq(ia.div(quadCol, ia.index(2)), ia.index(0));
+    auto pick = [&](Value condition, int64_t yes, int64_t no) {
+      return arith::SelectOp::create(b, loc, condition, i32(yes), i32(no))
+          .getResult();
+    };
+    static_assert(gatherSelector(0) == 0x5140 && gatherSelector(1) == 0x7362);
+    gatherSelectorValue =
+        pick(even, gatherSelector(0), gatherSelector(1));
+    qhSelectorValue = pick(even, tq1QhSelector(0), tq1QhSelector(1));
+    // tq1QhDigit(quadCol, high): quadCol / 2 + 2 high.
+    static_assert(tq1QhDigit(2, 1) == 3);
+    qhMultiplierLow = pick(firstHalf, tq1DigitMultiplier(0),
+                           tq1DigitMultiplier(1));
+    qhMultiplierHigh = pick(firstHalf, tq1DigitMultiplier(2),
+                            tq1DigitMultiplier(3));
+  }
 
   Value zero = splat(accType(), 0.0f);
   int64_t steps = llvm::divideCeil(numBlocks, splits * blocksPerStep);
@@ -474,6 +619,22 @@ Value trilm::ternary_gpu::splatConstant(OpBuilder &b, Location loc,
       b, loc,
       DenseElementsAttr::get(type,
                              b.getFloatAttr(type.getElementType(), value)));
+}
+
+Value trilm::ternary_gpu::loadWord(OpBuilder &b, Location loc, Value bytes,
+                                   ValueRange indices) {
+  Value quad = vector::LoadOp::create(
+      b, loc, VectorType::get({4}, b.getI8Type()), bytes, indices,
+      /*nontemporal=*/false, llvm::MaybeAlign(4));
+  Value word = vector::BitCastOp::create(
+      b, loc, VectorType::get({1}, b.getI32Type()), quad);
+  return vector::ExtractOp::create(b, loc, word, int64_t(0));
+}
+
+Value trilm::ternary_gpu::permuteBytes(OpBuilder &b, Location loc, Value lo,
+                                       Value hi, Value selector) {
+  return NVVM::PermuteOp::create(b, loc, b.getI32Type(), lo, hi, selector,
+                                 NVVM::PermuteMode::DEFAULT);
 }
 
 Value trilm::ternary_gpu::decodeTritPair(OpBuilder &b, Location loc,
@@ -669,8 +830,10 @@ struct TernaryGPUGenerateKernelsPass
       PackedType packed = op.getPackedType();
       gpu::GPUFuncOp &kernel = byKey[key];
       if (!kernel) {
-        std::string name = llvm::formatv("matmul_{0}x{1}_{2}", packed.getRows(),
-                                         packed.getCols(), byKey.size() - 1);
+        bool tq1 = packed.getScheme() == ternary::PackingScheme::tq1;
+        std::string name =
+            llvm::formatv("matmul_{0}{1}x{2}_{3}", tq1 ? "tq1_" : "",
+                          packed.getRows(), packed.getCols(), byKey.size() - 1);
         kernel = buildKernel(b, kernels, op, name);
         symbols.insert(kernel);
       }

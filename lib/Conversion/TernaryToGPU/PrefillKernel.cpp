@@ -163,20 +163,12 @@ Value PrefillKernelBuilder::loadWeightWord(Value buffer, Value row,
   static_assert(gatherWordOffset(2, 0) == 4 && gatherWordOffset(0, 1) == 8);
   Value byte = ia.add(ia.index(8 * i), ia.mul(ia.div(quadCol, ia.index(2)),
                                               ia.index(4)));
-  Value bytes = vector::LoadOp::create(
-      b, loc, VectorType::get({4}, b.getI8Type()), weightShared,
-      ValueRange{buffer, row, byte}, /*nontemporal=*/false,
-      llvm::MaybeAlign(4));
-  Value word = vector::BitCastOp::create(
-      b, loc, VectorType::get({1}, b.getI32Type()), bytes);
-  return vector::ExtractOp::create(b, loc, word, int64_t(0));
+  return loadWord(b, loc, weightShared, ValueRange{buffer, row, byte});
 }
 
 Value PrefillKernelBuilder::gatherWord(Value buffer, Value row) {
-  return NVVM::PermuteOp::create(b, loc, b.getI32Type(),
-                                 loadWeightWord(buffer, row, 0),
-                                 loadWeightWord(buffer, row, 1), selector,
-                                 NVVM::PermuteMode::DEFAULT);
+  return permuteBytes(b, loc, loadWeightWord(buffer, row, 0),
+                      loadWeightWord(buffer, row, 1), selector);
 }
 
 SmallVector<Value> PrefillKernelBuilder::computeStage(Value stage,
@@ -392,6 +384,8 @@ void PrefillKernelBuilder::build() {
 
 bool trilm::ternary_gpu::hasPrefillKernel(MatmulOp op) {
   PackedType packed = op.getPackedType();
+  if (packed.getScheme() != ternary::PackingScheme::tq2)
+    return false;
   // Shorter K barely fills the pipeline, and ptxas unrolls its few stages
   // into more registers than a thread has (measured: 240-255 on sm_80).
   if (packed.getRowBytes() / kBlockBytes < kPrefillMinBlocks)

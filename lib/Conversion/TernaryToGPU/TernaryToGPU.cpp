@@ -64,9 +64,6 @@ LogicalResult checkSupported(MatmulOp op, bool roundActivations) {
   if (!op.getResult().getType().getElementType().isF32())
     return op.emitOpError("GPU kernels write f32 results, got ")
            << op.getResult().getType().getElementType();
-  if (packed.getScheme() != PackingScheme::tq2)
-    return op.emitOpError("1.6-bit (tq1) weights are not supported by the GPU "
-                          "kernels yet");
   if (packed.getLayout())
     return op.emitOpError("GPU kernels read row-major weights, got layout ")
            << packed.getLayout();
@@ -91,7 +88,7 @@ struct ConvertTernaryToGPUPass
     // share blocks of 8 warps; each split loads its blocks at once when few,
     // else streams them two at a time.
     PackedType packed = op.getWeights().getType();
-    int64_t blocks = packed.getRowBytes() / packing::kTQ2CodeBytes;
+    int64_t blocks = packing::numBlocks(packed.getCols());
     int64_t matrixTiles =
         llvm::divideCeil(packed.getRows(), ternary_gpu::kTileRows);
     int64_t splits = int64_t(llvm::bit_floor(uint64_t(std::clamp<int64_t>(

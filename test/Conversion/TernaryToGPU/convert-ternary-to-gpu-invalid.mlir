@@ -27,15 +27,6 @@ func.func @f16_result(%x: tensor<1x256xf16>, %w: tensor<16x64xi8>, %s: tensor<1x
 
 // -----
 
-func.func @tq1(%x: tensor<1x256xf16>, %w: tensor<16x52xi8>, %s: tensor<1x1xf32>) -> tensor<1x16xf32> {
-  %p = ternary.from_storage %w : tensor<16x52xi8> -> !ternary.packed<16x256, tq1>
-  // expected-error @+1 {{'ternary.matmul' op 1.6-bit (tq1) weights are not supported by the GPU kernels yet}}
-  %r = ternary.matmul %x, %p groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x256xf16>, !ternary.packed<16x256, tq1> -> tensor<1x16xf32>
-  return %r : tensor<1x16xf32>
-}
-
-// -----
-
 func.func @interleaved(%x: tensor<1x256xf16>, %w: tensor<4x256xi8>, %s: tensor<1x1xf32>) -> tensor<1x16xf32> {
   %p = ternary.from_storage %w : tensor<4x256xi8> -> !ternary.packed<16x256, tq2, #ternary.row_interleave<4>>
   // expected-error @+1 {{'ternary.matmul' op GPU kernels read row-major weights, got layout #ternary.row_interleave<4>}}

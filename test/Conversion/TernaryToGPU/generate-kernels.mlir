@@ -1,4 +1,4 @@
-// RUN: trilm-opt %s --ternary-gpu-generate-kernels | FileCheck %s
+// RUN: trilm-opt %s --ternary-gpu-generate-kernels -split-input-file | FileCheck %s
 
 // Two matmuls of one shape and configuration share a kernel; the launch
 // covers 16 weight rows and 8 activation rows per block, and skips M = 0.
@@ -30,5 +30,20 @@
 func.func @two_launches(%x: memref<?x600xf16>, %w: memref<40x192xi8>, %s: memref<2x2xf32>, %y: memref<?x40xf32>, %x2: memref<3x600xf16>, %y2: memref<3x40xf32>) {
   ternary_gpu.matmul ins(%x, %w, %s : memref<?x600xf16>, memref<40x192xi8>, memref<2x2xf32>) outs(%y : memref<?x40xf32>) weights(!ternary.packed<40x600, tq2>) groups #ternary.scale_groups<n = [17], k = [300]> config #ternary_gpu.matmul_config<warps = 3, row_tiles = 1, blocks_per_step = 1>
   ternary_gpu.matmul ins(%x2, %w, %s : memref<3x600xf16>, memref<40x192xi8>, memref<2x2xf32>) outs(%y2 : memref<3x40xf32>) weights(!ternary.packed<40x600, tq2>) groups #ternary.scale_groups<n = [17], k = [300]> config #ternary_gpu.matmul_config<warps = 3, row_tiles = 1, blocks_per_step = 1>
+  return
+}
+
+// -----
+
+// 1.6-bit weights: per row and block four gathered words (three from qs,
+// one from qh, each through prmt), 16 mma steps of base-3 digits.
+// CHECK-LABEL: func.func @tq1
+// CHECK: gpu.launch_func @ternary_gpu_kernels::@matmul_tq1_16x512_0
+// CHECK: gpu.func @matmul_tq1_16x512_0(
+// CHECK-COUNT-8: nvvm.prmt
+// CHECK: arith.muli %{{.*}}, %{{.*}} : i32
+// CHECK-COUNT-16: nvgpu.mma.sync
+func.func @tq1(%x: memref<?x512xf16>, %w: memref<16x104xi8>, %s: memref<1x1xf32>, %y: memref<?x16xf32>) {
+  ternary_gpu.matmul ins(%x, %w, %s : memref<?x512xf16>, memref<16x104xi8>, memref<1x1xf32>) outs(%y : memref<?x16xf32>) weights(!ternary.packed<16x512, tq1>) groups #ternary.scale_groups<tensor> config #ternary_gpu.matmul_config<warps = 2, row_tiles = 1, blocks_per_step = 1>
   return
 }

@@ -26,6 +26,10 @@
 // CHECK-DAG: Compiling entry function 'matmul_3072x3072_{{[0-9]+}}'
 // CHECK-DAG: Compiling entry function 'matmul_18432x3072_{{[0-9]+}}'
 // CHECK-DAG: Compiling entry function 'matmul_3072x9216_{{[0-9]+}}'
+// 1.6-bit weights.
+// CHECK-DAG: Compiling entry function 'matmul_tq1_40x600_{{[0-9]+}}'
+// CHECK-DAG: Compiling entry function 'matmul_tq1_2048x2048_{{[0-9]+}}'
+// CHECK-DAG: Compiling entry function 'matmul_tq1_18432x3072_{{[0-9]+}}'
 // The prompt kernels (K in 4 or more whole blocks of one group each).
 // CHECK-DAG: Compiling entry function 'matmul_prefill_70x1792_{{[0-9]+}}'
 // CHECK-DAG: Compiling entry function 'matmul_prefill_6144x2048_{{[0-9]+}}'
@@ -132,5 +136,26 @@ func.func @down_4b(%x: tensor<?x9216xf16>, %w: tensor<3072x2304xi8>, %s: tensor<
   %p = ternary.from_storage %w : tensor<3072x2304xi8> -> !ternary.packed<3072x9216, tq2>
   %r = ternary.matmul %x, %p groups #ternary.scale_groups<k = [4608]> scales(%s : tensor<1x2xf32>) : tensor<?x9216xf16>, !ternary.packed<3072x9216, tq2> -> tensor<?x3072xf32>
   bufferization.materialize_in_destination %r in restrict writable %y : (tensor<?x3072xf32>, memref<?x3072xf32>) -> ()
+  return
+}
+
+func.func @tq1_odd_splits(%x: tensor<?x600xf16>, %w: tensor<40x156xi8>, %s: tensor<2x2xf32>, %y: memref<?x40xf32>) {
+  %p = ternary.from_storage %w : tensor<40x156xi8> -> !ternary.packed<40x600, tq1>
+  %r = ternary.matmul %x, %p groups #ternary.scale_groups<n = [17], k = [300]> scales(%s : tensor<2x2xf32>) : tensor<?x600xf16>, !ternary.packed<40x600, tq1> -> tensor<?x40xf32>
+  bufferization.materialize_in_destination %r in restrict writable %y : (tensor<?x40xf32>, memref<?x40xf32>) -> ()
+  return
+}
+
+func.func @tq1_o_1b(%x: tensor<?x2048xf16>, %w: tensor<2048x416xi8>, %s: tensor<1x2xf32>, %y: memref<?x2048xf32>) {
+  %p = ternary.from_storage %w : tensor<2048x416xi8> -> !ternary.packed<2048x2048, tq1>
+  %r = ternary.matmul %x, %p groups #ternary.scale_groups<k = [1024]> scales(%s : tensor<1x2xf32>) : tensor<?x2048xf16>, !ternary.packed<2048x2048, tq1> -> tensor<?x2048xf32>
+  bufferization.materialize_in_destination %r in restrict writable %y : (tensor<?x2048xf32>, memref<?x2048xf32>) -> ()
+  return
+}
+
+func.func @tq1_gate_up_4b(%x: tensor<?x3072xf16>, %w: tensor<18432x624xi8>, %s: tensor<2x1xf32>, %y: memref<?x18432xf32>) {
+  %p = ternary.from_storage %w : tensor<18432x624xi8> -> !ternary.packed<18432x3072, tq1>
+  %r = ternary.matmul %x, %p groups #ternary.scale_groups<n = [9216]> scales(%s : tensor<2x1xf32>) : tensor<?x3072xf16>, !ternary.packed<18432x3072, tq1> -> tensor<?x18432xf32>
+  bufferization.materialize_in_destination %r in restrict writable %y : (tensor<?x18432xf32>, memref<?x18432xf32>) -> ()
   return
 }

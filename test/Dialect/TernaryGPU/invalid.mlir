@@ -1,8 +1,8 @@
 // RUN: trilm-opt %s -split-input-file -verify-diagnostics
 
-func.func @tq1(%x: tensor<1x256xf16>, %w: tensor<16x52xi8>, %s: tensor<1x1xf32>, %y: tensor<1x16xf32>) {
-  // expected-error @+1 {{'ternary_gpu.matmul' op GPU kernels read 2-bit (tq2) row-major weights, got '!ternary.packed<16x256, tq1>'}}
-  %r = ternary_gpu.matmul ins(%x, %w, %s : tensor<1x256xf16>, tensor<16x52xi8>, tensor<1x1xf32>) outs(%y : tensor<1x16xf32>) weights(!ternary.packed<16x256, tq1>) groups #ternary.scale_groups<tensor> config #ternary_gpu.matmul_config<warps = 1, row_tiles = 1, blocks_per_step = 1> -> tensor<1x16xf32>
+func.func @interleaved(%x: tensor<1x256xf16>, %w: tensor<4x256xi8>, %s: tensor<1x1xf32>, %y: tensor<1x16xf32>) {
+  // expected-error @+1 {{'ternary_gpu.matmul' op GPU kernels read row-major weights, got '!ternary.packed<16x256, tq2, #ternary.row_interleave<4>>'}}
+  %r = ternary_gpu.matmul ins(%x, %w, %s : tensor<1x256xf16>, tensor<4x256xi8>, tensor<1x1xf32>) outs(%y : tensor<1x16xf32>) weights(!ternary.packed<16x256, tq2, #ternary.row_interleave<4>>) groups #ternary.scale_groups<tensor> config #ternary_gpu.matmul_config<warps = 1, row_tiles = 1, blocks_per_step = 1> -> tensor<1x16xf32>
   return
 }
 

@@ -59,6 +59,74 @@ constexpr float decodeBias(int64_t shift) {
 }
 
 //===----------------------------------------------------------------------===//
+// 1.6-bit weights (TQ1) in the decoding kernel. A row's 52-byte block holds
+// trit m + 32n in digit n of qs byte m (m < 32), 160 + m + 16n in qs byte
+// 32 + m (m < 16), 240 + m + 4n in qh byte m (m < 4, digits 0..3); digit n of
+// byte q is ((uint8(q * 3^n) * 3) >> 8). Each thread gathers 4 words per row
+// and block, as the prompt kernel's gather does for TQ2: words 0 and 1 from
+// qs bytes 16g + (0..15) (g = 0, 1), word 2 from qs bytes 32 + (0..15), so
+// that bytes 0 and 2 hold the bytes of A's K pair (2c, 2c + 1) and bytes 1
+// and 3 the pair (2c + 8, 2c + 9); word 3 holds qh bytes 2(c % 2) and
+// 2(c % 2) + 1 in its bytes 0 and 2. Decoding a lane pair (bytes 0 and 2)
+// at digit n:
+//   t = (pair * 3^n) & 0x00ff00ff;  code = ((t * 3) >> 8) & 0x00030003
+// (the two 16-bit lanes never carry into each other), then the magic
+// number and one f16x2 add of -1025 give the trits.
+//
+// The 16 mma steps of a block: digit n of word g (k = 32n + 16g, n < 5),
+// digit n of word 2 (k = 160 + 16n), and the qh step (k = 240), whose
+// thread (quadRow, quadCol) takes digit quadCol / 2 for its first pair and
+// 2 + quadCol / 2 for the second. Every step reads 16 consecutive
+// activations k + (0..15): B takes pairs k + 2c and k + 8 + 2c.
+//===----------------------------------------------------------------------===//
+
+inline constexpr int64_t kTQ1Steps = 16;
+inline constexpr int64_t kTQ1QhByte = 48;
+
+struct TQ1Step {
+  int64_t word;  ///< 0, 1, 2: the gathered qs words; 3: the qh word
+  int64_t digit; ///< for qs words (the qh step's digits depend on quadCol)
+  int64_t k;     ///< block position of the step's first trit
+};
+
+constexpr TQ1Step tq1Step(int64_t step) {
+  if (step < 10)
+    return {step % 2, step / 2, 32 * (step / 2) + 16 * (step % 2)};
+  if (step < 15)
+    return {2, step - 10, 160 + 16 * (step - 10)};
+  return {3, 0, 240};
+}
+
+/// Byte offset in the block of the i-th (0, 1) word the thread loads for
+/// gathered word `word` (< 3): the gather of the prompt kernel
+/// (gatherWordOffset) over the 16 qs bytes at 16 word.
+constexpr int64_t tq1WordOffset(int64_t word, int64_t quadCol, int64_t i) {
+  return 16 * word + 8 * i + 4 * (quadCol / 2);
+}
+
+/// prmt selector taking qh bytes 2(c % 2) and 2(c % 2) + 1 to bytes 0 and 2
+/// (bytes 1 and 3 zero, from an operand of 0).
+constexpr uint32_t tq1QhSelector(int64_t quadCol) {
+  return quadCol % 2 == 0 ? 0x4140 : 0x4342;
+}
+
+/// The digit of the qh step's first (high = 0) or second K pair.
+constexpr int64_t tq1QhDigit(int64_t quadCol, int64_t high) {
+  return quadCol / 2 + 2 * high;
+}
+
+constexpr uint32_t tq1DigitMultiplier(int64_t digit) {
+  uint32_t m = 1;
+  for (int64_t n = 0; n < digit; ++n)
+    m *= 3;
+  return m;
+}
+inline constexpr uint32_t kTQ1LaneMask = 0x00ff00ff;
+inline constexpr uint32_t kTQ1CodeMask = 0x00030003;
+/// f16 1024 + code - 1025 = the trit.
+inline constexpr float kTQ1DecodeBias = -1025.0f;
+
+//===----------------------------------------------------------------------===//
 // The prompt kernel (M >= kPrefillMinRows): a thread block of
 // kPrefillWarps warps computes 16 weight rows per warp times
 // kPrefillActRows activation rows. K is streamed a quarter block (64 trits)

@@ -40,9 +40,8 @@ LogicalResult MatmulOp::verify() {
     return emitOpError("result type must be the type of init");
 
   PackedType packed = getPackedType();
-  if (packed.getScheme() != PackingScheme::tq2 || packed.getLayout())
-    return emitOpError("GPU kernels read 2-bit (tq2) row-major weights, got ")
-           << packed;
+  if (packed.getLayout())
+    return emitOpError("GPU kernels read row-major weights, got ") << packed;
   int64_t rows = packed.getRows(), cols = packed.getCols();
 
   auto input = cast<ShapedType>(getInput().getType());

@@ -31,7 +31,8 @@ def TernaryGPU_MatmulOp : TernaryGPU_Op<"matmul", [
     N x K `!ternary.packed` type) held in `storage` (its storage type's
     bytes) and f32 results, in destination style, on tensors or (after
     bufferization) on memrefs. `config` is the kernel's tile decomposition.
-    The GPU kernels read 2-bit (`tq2`) row-major weights.
+    The GPU kernels read row-major weights, 2-bit (`tq2`) or 1.6-bit
+    (`tq1`).
 
     ```mlir
     %y = ternary_gpu.matmul
