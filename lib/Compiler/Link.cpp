@@ -6,6 +6,8 @@
 
 #include "Link.h"
 
+#include <dlfcn.h>
+
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -75,22 +77,34 @@ static llvm::Expected<std::string> findRuntimeSources() {
                  besideUs + " and " TRILM_INSTALL_RUNTIME_DIR ")");
 }
 
-/// lib/libtrilm_cuda_runtime.a beside the running program's bin/, else the
-/// configured install prefix's.
+/// libtrilm_cuda_runtime.a: in lib/ beside the running program's bin/; for
+/// the Python package, beside its extension (a wheel) or in the build tree's
+/// lib/ two levels up; else in the configured install prefix's lib/.
 static llvm::Expected<std::string> findCUDARuntime() {
+  constexpr llvm::StringLiteral kArchive = "libtrilm_cuda_runtime.a";
   std::string executable = llvm::sys::fs::getMainExecutable(
       nullptr, reinterpret_cast<void *>(&findCUDARuntime));
-  llvm::SmallString<256> besideUs(llvm::sys::path::parent_path(
-      llvm::sys::path::parent_path(executable)));
-  llvm::sys::path::append(besideUs, "lib", "libtrilm_cuda_runtime.a");
-  llvm::SmallString<256> installed(TRILM_INSTALL_LIBRARY_DIR);
-  llvm::sys::path::append(installed, "libtrilm_cuda_runtime.a");
-  for (llvm::StringRef candidate :
-       {llvm::StringRef(besideUs), llvm::StringRef(installed)})
-    if (llvm::sys::fs::exists(candidate))
-      return candidate.str();
-  return failure("the GPU runtime is not installed (looked for " + besideUs +
-                 " and " + installed + ")");
+  llvm::SmallVector<llvm::SmallString<256>, 4> candidates(4);
+  candidates[0] = llvm::sys::path::parent_path(
+      llvm::sys::path::parent_path(executable));
+  llvm::sys::path::append(candidates[0], "lib", kArchive);
+  Dl_info module;
+  if (dladdr(reinterpret_cast<void *>(&findCUDARuntime), &module) &&
+      module.dli_fname) {
+    llvm::StringRef directory = llvm::sys::path::parent_path(module.dli_fname);
+    candidates[1] = directory;
+    llvm::sys::path::append(candidates[1], kArchive);
+    candidates[2] = llvm::sys::path::parent_path(
+        llvm::sys::path::parent_path(directory));
+    llvm::sys::path::append(candidates[2], "lib", kArchive);
+  }
+  candidates[3] = TRILM_INSTALL_LIBRARY_DIR;
+  llvm::sys::path::append(candidates[3], kArchive);
+  for (const auto &candidate : candidates)
+    if (!candidate.empty() && llvm::sys::fs::exists(candidate))
+      return candidate.str().str();
+  return failure("the GPU runtime is not installed (looked for " +
+                 candidates[0] + " and " + candidates[3] + ")");
 }
 
 llvm::Error trilm::link(const std::vector<std::string> &objects,

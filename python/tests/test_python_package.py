@@ -176,6 +176,24 @@ def test_errors_are_trilm_errors_with_one_line(trilm, checkpoint, tmp_path):
         trilm.compile(TRAINED, output=tmp_path / "t.so").generate([])))
 
 
+@pytest.mark.skipif(not os.access(os.path.join(os.environ.get("CUDA_ROOT", "/usr/local/cuda"),
+                                             "bin", "ptxas"), os.X_OK),
+                    reason="compiling for CUDA needs the toolkit's ptxas")
+def test_a_gpu_model_without_a_gpu_is_one_clear_error(trilm, checkpoint, tmp_path,
+                                                       monkeypatch):
+    # Compiled for CUDA (the kernels need the toolkit's ptxas, not a GPU);
+    # opening it without a driver is a ModelError with the device status.
+    monkeypatch.setenv("TRILM_CUDA_DRIVER", str(tmp_path / "missing" / "libcuda.so.1"))
+    with pytest.raises(trilm.CompileError, match="int8 activations do not run on the GPU"):
+        trilm.compile(checkpoint, target="cuda:sm_80", output=tmp_path / "int8.so")
+    with pytest.raises(trilm.ModelError) as info:
+        trilm.compile(checkpoint, target="cuda:sm_80", activations="fp32",
+                      output=tmp_path / "gpu.so")
+    assert info.value.status == 6
+    message = str(info.value)
+    assert "runs on an NVIDIA GPU: no CUDA driver" in message and "\n" not in message
+
+
 def test_compiling_releases_the_gil(trilm, checkpoint, tmp_path):
     done = threading.Event()
 

@@ -92,7 +92,8 @@ def compile(source: PathLike, *, packing: str = "2-bit",
 
     packing: "2-bit" (TQ2) or "1.6-bit" (TQ1); activations: "int8" (W1.58A8)
     or "fp32"; target: "native" (this CPU), "generic" or an LLVM triple or
-    architecture; weights: "external" (a file beside the library, memory-mapped)
+    architecture, or "cuda:sm_80" (NVIDIA GPUs; several chips as
+    "cuda:sm_80,sm_90"; fp32 activations); weights: "external" (a file beside the library, memory-mapped)
     or "embedded"; kv_cache: "f32" or "f16" (half the cache memory);
     gguf_scales (GGUF files): "blocks" (each TQ block's scale, exact) or
     "shards" (one per model-parallel shard, when the blocks agree). Without

@@ -5,7 +5,7 @@ message of trilm's compiler, runtime or tokenizer."""
 class Error(Exception):
     """The base of trilm's errors. `status` is the C runtime's trilm_status
     (1: input/output, 2: invalid model or file, 3: invalid argument,
-    4: context full, 5: out of memory) for
+    4: context full, 5: out of memory, 6: no usable GPU or a GPU failure) for
     errors of the runtime, 0 for the others."""
 
     def __init__(self, message: str, status: int = 0) -> None:

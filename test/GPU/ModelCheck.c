@@ -73,13 +73,15 @@ int main(int argc, char **argv) {
   if (check(trilm_model_open(cpuPath, &cpu, &error), &error))
     return 1;
   trilm_status status = trilm_model_open(gpuPath, &gpu, &error);
-  if (status == TRILM_ERROR_DEVICE && skipWithoutGPU) {
+  if (status != TRILM_OK) {
+    trilm_model_free(cpu);
     fprintf(stderr, "trilm-gpu-model-check: %s\n", error.message);
-    fprintf(stderr, "SKIPPED: the GPU checks need an NVIDIA GPU\n");
-    return 77;
-  }
-  if (check(status, &error))
+    if (status == TRILM_ERROR_DEVICE && skipWithoutGPU) {
+      fprintf(stderr, "SKIPPED: the GPU checks need an NVIDIA GPU\n");
+      return 77;
+    }
     return 1;
+  }
   trilm_model_info info = trilm_model_get_info(cpu);
   int64_t vocab = info.vocab_size;
   trilm_context *cpuContext = NULL, *gpuContext = NULL;
