@@ -139,6 +139,11 @@ void trilm::buildGPUPipeline(OpPassManager &pm,
   kernels.rowTiles = options.rowTiles;
   kernels.blocksPerStep = options.blocksPerStep;
   kernels.roundActivations = options.roundActivations;
+  // Unknown chips keep the default; trilm-attach-cuda-targets names them.
+  if (auto chips = cuda::parseChips(options.chips, options.ptxVersion))
+    kernels.multiprocessors = cuda::mostMultiprocessors(*chips);
+  else
+    llvm::consumeError(chips.takeError());
   pm.addPass(createConvertTernaryToGPU(kernels));
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());

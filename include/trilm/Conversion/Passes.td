@@ -219,8 +219,10 @@ def ConvertTernaryToGPU : Pass<"convert-ternary-to-gpu"> {
     one recorded as the matmul's `kernel_config` if there is one, else:
 
     - K's 256-trit blocks are split between warps (a power of two, at most
-      8) only as far as needed for about 4096 warps in all, so that a
-      matrix of few rows still spreads its bytes over the whole chip;
+      8) only as far as needed for about 31 warps per streaming
+      multiprocessor (`multiprocessors`: the chip's, per chip in
+      `trilm-gpu-pipeline`), so that a matrix of few rows still spreads its
+      bytes over the whole chip;
     - row tiles whose K is not split share thread blocks of 8 warps
       (`row_tiles`);
     - a split of at most 4 blocks loads them all at once
@@ -240,6 +242,10 @@ def ConvertTernaryToGPU : Pass<"convert-ternary-to-gpu"> {
   let options = [
     Option<"roundActivations", "round-activations", "bool", /*default=*/"false",
            "Round f32 activations to f16 for the kernels">,
+    Option<"multiprocessors", "multiprocessors", "int64_t", /*default=*/"132",
+           "Streaming multiprocessors of the target GPU (trilm-gpu-pipeline: "
+           "the most of its chips'); matmuls spread over about 31 warps per "
+           "SM">,
     Option<"warps", "warps", "int64_t", /*default=*/"0",
            "Warps per thread block (0: from the shape)">,
     Option<"rowTiles", "row-tiles", "int64_t", /*default=*/"0",

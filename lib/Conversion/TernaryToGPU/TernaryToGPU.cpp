@@ -23,9 +23,10 @@ using namespace trilm::ternary;
 
 namespace {
 
-/// Warps a matmul should spread over to keep the memory system busy: about
-/// 32 per SM of a chip of ~128 SMs (A100 108, H100/H200 132).
-constexpr int64_t kTargetWarps = 4096;
+/// Warps per streaming multiprocessor a matmul should spread over to keep
+/// the memory system busy: the H200 sweep of docs/gpu.md chose about 4096
+/// on its 132 SMs (31 per SM gives its choices for every swept shape).
+constexpr int64_t kWarpsPerMultiprocessor = 31;
 /// The most warps that split one row tile's K.
 constexpr int64_t kMaxSplits = 8;
 /// A split of at most this many blocks loads them all at once (one step);
@@ -84,7 +85,7 @@ struct ConvertTernaryToGPUPass
              << recorded;
     }
     // Measured on an H200 over the TriLM layer shapes (docs/gpu.md): split
-    // K only as far as needed for ~kTargetWarps warps; unsplit row tiles
+    // K only as far as needed for the chip's target warps; unsplit row tiles
     // share blocks of 8 warps; each split loads its blocks at once when few,
     // else streams them two at a time.
     PackedType packed = op.getWeights().getType();
@@ -92,7 +93,9 @@ struct ConvertTernaryToGPUPass
     int64_t matrixTiles =
         llvm::divideCeil(packed.getRows(), ternary_gpu::kTileRows);
     int64_t splits = int64_t(llvm::bit_floor(uint64_t(std::clamp<int64_t>(
-        llvm::divideCeil(kTargetWarps, matrixTiles), 1,
+        llvm::divideCeil(kWarpsPerMultiprocessor * multiprocessors,
+                         matrixTiles),
+        1,
         std::min(kMaxSplits, blocks)))));
     int64_t blockTiles = splits >= 4 ? 1 : kMaxSplits / splits;
     if (rowTiles > 0)
@@ -113,6 +116,11 @@ struct ConvertTernaryToGPUPass
   }
 
   void runOnOperation() override {
+    if (multiprocessors < 1) {
+      getOperation()->emitError("multiprocessors must be positive, got ")
+          << int64_t(multiprocessors);
+      return signalPassFailure();
+    }
     SmallVector<MatmulOp> matmuls;
     getOperation()->walk([&](MatmulOp op) { matmuls.push_back(op); });
     OpBuilder b(&getContext());

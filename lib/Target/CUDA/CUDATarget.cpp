@@ -20,9 +20,20 @@ namespace {
 struct Chip {
   llvm::StringLiteral name;
   int64_t minimumPTX;
+  /// Streaming multiprocessors of the chip's largest data-center part (A100,
+  /// A40, L40S, H100/H200).
+  int64_t multiprocessors;
 };
-constexpr Chip kChips[] = {
-    {"sm_80", 70}, {"sm_86", 71}, {"sm_89", 78}, {"sm_90", 78}};
+constexpr Chip kChips[] = {{"sm_80", 70, 108},
+                           {"sm_86", 71, 84},
+                           {"sm_89", 78, 142},
+                           {"sm_90", 78, 132}};
+
+const Chip *findChip(llvm::StringRef name) {
+  const Chip *chip = llvm::find_if(
+      kChips, [&](const Chip &known) { return known.name == name; });
+  return chip == std::end(kChips) ? nullptr : chip;
+}
 
 llvm::Error targetError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
@@ -39,9 +50,8 @@ trilm::cuda::parseChips(llvm::StringRef chips, int64_t ptxVersion) {
   llvm::StringSet<> seen;
   for (llvm::StringRef &name : names) {
     name = name.trim();
-    const Chip *chip = llvm::find_if(
-        kChips, [&](const Chip &known) { return known.name == name; });
-    if (chip == std::end(kChips))
+    const Chip *chip = findChip(name);
+    if (!chip)
       return targetError("unsupported chip '" + name +
                      "': the GPU kernels are built for sm_80, sm_86, sm_89 "
                      "and sm_90");
@@ -62,4 +72,13 @@ std::string trilm::cuda::toolkitPath(llvm::StringRef toolkit) {
   if (const char *root = std::getenv("CUDA_ROOT"))
     return root;
   return "/usr/local/cuda";
+}
+
+int64_t trilm::cuda::mostMultiprocessors(
+    llvm::ArrayRef<llvm::StringRef> chips) {
+  int64_t most = 0;
+  for (llvm::StringRef name : chips)
+    if (const Chip *chip = findChip(name))
+      most = std::max(most, chip->multiprocessors);
+  return most;
 }

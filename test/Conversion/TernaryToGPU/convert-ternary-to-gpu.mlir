@@ -1,5 +1,6 @@
 // RUN: trilm-opt %s --convert-ternary-to-gpu -split-input-file | FileCheck %s
 // RUN: trilm-opt %s --convert-ternary-to-gpu="warps=2 blocks-per-step=3" -split-input-file | FileCheck %s --check-prefix=FORCED
+// RUN: trilm-opt %s --convert-ternary-to-gpu="multiprocessors=84" -split-input-file | FileCheck %s --check-prefix=SMALL-CHIP
 
 // 32 row tiles are few: 8 warps split K's 8 blocks, one block each.
 // CHECK-LABEL: func.func @from_storage
@@ -54,4 +55,19 @@ func.func @many_rows(%x: tensor<1x8192xf16>, %w: tensor<65536x2048xi8>, %s: tens
   %p = ternary.from_storage %w : tensor<65536x2048xi8> -> !ternary.packed<65536x8192, tq2>
   %r = ternary.matmul %x, %p groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x8192xf16>, !ternary.packed<65536x8192, tq2> -> tensor<1x65536xf32>
   return %r : tensor<1x65536xf32>
+}
+
+// -----
+
+// The decomposition follows the chip: 512 row tiles split K 8 ways on 132
+// SMs (H200), 4 ways on 84 (sm_86's A40).
+// CHECK-LABEL: func.func @per_chip
+// CHECK: config #ternary_gpu.matmul_config<warps = 8, row_tiles = 1, blocks_per_step = 1>
+// SMALL-CHIP-LABEL: func.func @per_chip
+// SMALL-CHIP: config #ternary_gpu.matmul_config<warps = 4, row_tiles = 1, blocks_per_step = 2>
+// FORCED-LABEL: func.func @per_chip
+func.func @per_chip(%x: tensor<?x2048xf16>, %w: tensor<8192x512xi8>, %s: tensor<1x1xf32>) -> tensor<?x8192xf32> {
+  %p = ternary.from_storage %w : tensor<8192x512xi8> -> !ternary.packed<8192x2048, tq2>
+  %r = ternary.matmul %x, %p groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<?x2048xf16>, !ternary.packed<8192x2048, tq2> -> tensor<?x8192xf32>
+  return %r : tensor<?x8192xf32>
 }

@@ -22,6 +22,10 @@ namespace trilm::cuda {
 llvm::Expected<llvm::SmallVector<llvm::StringRef>>
 parseChips(llvm::StringRef chips, int64_t ptxVersion);
 
+/// The most streaming multiprocessors of the known chips in `chips` (their
+/// largest data-center parts), 0 if none is known.
+int64_t mostMultiprocessors(llvm::ArrayRef<llvm::StringRef> chips);
+
 /// The CUDA toolkit whose ptxas, fatbinary and libdevice the GPU pipeline
 /// uses: `toolkit` if given, else $CUDA_ROOT, else /usr/local/cuda.
 std::string toolkitPath(llvm::StringRef toolkit);
