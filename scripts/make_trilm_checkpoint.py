@@ -14,9 +14,12 @@ import sys
 import numpy as np
 
 # hidden, ffn, heads, kv heads, layers, model-parallel shards, vocabulary
-# (docs: ../shared TriLM table); "tiny" is for tests.
+# (docs: ../shared TriLM table); "tiny" and "small" are for tests.
 SHAPES = {
     "tiny": (64, 96, 4, 2, 2, 2, 300),
+    # TriLM-like widths, few layers and a small vocabulary: models small
+    # enough to travel to a GPU machine for its checks.
+    "small": (512, 1536, 8, 4, 4, 2, 2048),
     "99M": (512, 1280, 8, 8, 16, 1, 50304),
     "1.1B": (1792, 5120, 28, 28, 24, 2, 50304),
     "3.9B": (3072, 9216, 24, 24, 30, 6, 50304),
