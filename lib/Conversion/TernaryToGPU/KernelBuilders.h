@@ -34,8 +34,9 @@ mlir::Value permuteBytes(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value splatConstant(mlir::OpBuilder &b, mlir::Location loc,
                           mlir::VectorType type, float value);
 
-/// Whether the prompt kernel computes `op` (for M >= kPrefillMinRows): K
-/// of at least 4 whole 256-trit blocks, no block cut by a K scale group.
+/// Whether the prompt kernel computes `op` (for M >= kPrefillMinRows): 2-bit
+/// weights, K a multiple of 8 of at least 4 blocks, no block cut by a K
+/// scale group.
 bool hasPrefillKernel(MatmulOp op);
 
 /// The prompt kernel of `op`: its threads per block, shared memory it

@@ -121,7 +121,8 @@ void PrefillKernelBuilder::issueStage(Value stage) {
       ia.add(ia.mul(ia.div(quarter, ia.index(2)), ia.index(128)),
              ia.mul(ia.rem(quarter, ia.index(2)), ia.index(16))));
   // Activations: copy c of this thread is chunk (thread + c * threads) of
-  // the 64 rows' 8 chunks. Rows past M are zero-filled, read from nowhere.
+  // the 64 rows' 8 chunks. Rows past M and positions past K are
+  // zero-filled, read from nowhere.
   Value lastAct = ia.sub(m, ia.index(1));
   auto tokenType = b.getType<nvgpu::DeviceAsyncTokenType>();
   for (int64_t c = 0; c < kActCopies; ++c) {
@@ -133,8 +134,11 @@ void PrefillKernelBuilder::issueStage(Value stage) {
     Value position = ia.add(
         quarterStart, ia.add(ia.mul(ia.div(chunk, ia.index(2)), ia.index(32)),
                              ia.mul(ia.rem(chunk, ia.index(2)), ia.index(8))));
-    Value inside = ia.lt(actRow, m);
-    Value sourceElements = ia.select(inside, ia.index(8), ia.index(0));
+    // Chunks past K (the last block's padding) copy what is left of K.
+    Value sourceElements = ia.select(
+        arith::AndIOp::create(b, loc, ia.lt(actRow, m),
+                              ia.lt(position, ia.index(cols))),
+        ia.min(ia.sub(ia.index(cols), position), ia.index(8)), ia.index(0));
     Value swizzled = xorIndex(chunk, ia.rem(row, ia.index(8)));
     nvgpu::DeviceAsyncCopyOp::create(
         b, loc, tokenType, actShared,
@@ -390,7 +394,12 @@ bool trilm::ternary_gpu::hasPrefillKernel(MatmulOp op) {
   // into more registers than a thread has (measured: 240-255 on sm_80).
   if (packed.getRowBytes() / kBlockBytes < kPrefillMinBlocks)
     return false;
-  return llvm::all_of(op.getGroups().getColBounds(packed.getCols()),
+  // cp.async copies 16 bytes from 16-byte aligned rows.
+  if (packed.getCols() % 8 != 0)
+    return false;
+  // K groups end on block boundaries (K itself may end inside a block).
+  SmallVector<int64_t> bounds = op.getGroups().getColBounds(packed.getCols());
+  return llvm::all_of(ArrayRef<int64_t>(bounds).drop_back(),
                       [](int64_t bound) { return bound % kBlock == 0; });
 }
 

@@ -30,8 +30,9 @@
 // CHECK-DAG: Compiling entry function 'matmul_tq1_40x600_{{[0-9]+}}'
 // CHECK-DAG: Compiling entry function 'matmul_tq1_2048x2048_{{[0-9]+}}'
 // CHECK-DAG: Compiling entry function 'matmul_tq1_18432x3072_{{[0-9]+}}'
-// The prompt kernels (K in 4 or more whole blocks of one group each).
+// The prompt kernels (K of 4 or more blocks, K groups on block boundaries).
 // CHECK-DAG: Compiling entry function 'matmul_prefill_70x1792_{{[0-9]+}}'
+// CHECK-DAG: Compiling entry function 'matmul_prefill_100x1000_{{[0-9]+}}'
 // CHECK-DAG: Compiling entry function 'matmul_prefill_6144x2048_{{[0-9]+}}'
 // CHECK-DAG: Compiling entry function 'matmul_prefill_2048x2048_{{[0-9]+}}'
 // CHECK-DAG: Compiling entry function 'matmul_prefill_11264x2048_{{[0-9]+}}'
