@@ -293,6 +293,39 @@ def test_runtime_errors(tools, checkpoint, tmp_path):
     model.close()
 
 
+FAKE_MODEL = r"""
+#include "trilm-c/ModelABI.h"
+#include <stdint.h>
+/* A library that passes for a model up to its device kind. */
+const int64_t trilm_model_config[TRILM_CONFIG_NUM_FIELDS] = {
+    [TRILM_CONFIG_ABI_VERSION] = TRILM_MODEL_ABI_VERSION,
+    [TRILM_CONFIG_VOCAB_SIZE] = 8, [TRILM_CONFIG_HIDDEN_SIZE] = 8,
+    [TRILM_CONFIG_NUM_LAYERS] = 1, [TRILM_CONFIG_NUM_HEADS] = 1,
+    [TRILM_CONFIG_NUM_KV_HEADS] = 1, [TRILM_CONFIG_HEAD_DIM] = 8,
+    [TRILM_CONFIG_MAX_POSITIONS] = 8, [TRILM_CONFIG_KV_CACHE_ELEMENT_BYTES] = 4,
+    [TRILM_CONFIG_WEIGHTS_BYTES] = 64, [TRILM_CONFIG_DEVICE] = DEVICE};
+const unsigned char trilm_weights[64] = {0};
+const char trilm_model_cpu_features[] = "";
+void _mlir_ciface_trilm_prefill(void) {}
+void _mlir_ciface_trilm_decode(void) {}
+"""
+
+
+@pytest.mark.parametrize("device, message", [
+    (7, "computes on device kind 7, which this runtime does not know"),
+    (1, "is compiled for CUDA but lacks the GPU runtime (trilm_cuda_init)")])
+def test_unknown_or_incomplete_device(tools, tmp_path, device, message):
+    source = tmp_path / "fake.c"
+    source.write_text(FAKE_MODEL)
+    library = tmp_path / "fake.so"
+    subprocess.run(["clang-22", "-shared", "-fPIC", "-DDEVICE=%d" % device,
+                    "-I", str(pathlib.Path(__file__).resolve().parents[2] / "include"),
+                    str(source), "-o", str(library)], check=True)
+    with pytest.raises(RuntimeError_) as error:
+        Runtime(tools["build"]).open(library)
+    assert error.value.status == 2 and message in error.value.message
+
+
 def test_weights_of_another_model(tools, checkpoint, tmp_path):
     # Size and magic matched before; the digest recorded in the model and in
     # its weights file tells a same-shaped model's weights, or noise, apart.
