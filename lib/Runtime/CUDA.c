@@ -58,6 +58,9 @@ static struct {
   CUresult (*memcpy)(CUdeviceptr, CUdeviceptr, size_t);
   CUresult (*memsetD8)(CUdeviceptr, unsigned char, size_t);
   CUresult (*memsetD32)(CUdeviceptr, unsigned, size_t);
+  /* Stream-ordered allocation (CUDA 11.2 drivers and newer); NULL before. */
+  CUresult (*memAllocAsync)(CUdeviceptr *, size_t, CUstream);
+  CUresult (*memFreeAsync)(CUdeviceptr, CUstream);
   CUresult (*eventCreate)(CUevent *, unsigned);
   CUresult (*eventRecord)(CUevent, CUstream);
   CUresult (*eventSynchronize)(CUevent);
@@ -154,6 +157,8 @@ static int loadDriver(void) {
       {(void **)&cu.graphExecDestroy, "cuGraphExecDestroy"},
       {(void **)&cu.graphDestroy, "cuGraphDestroy"},
   };
+  cu.memAllocAsync = dlsym(library, "cuMemAllocAsync");
+  cu.memFreeAsync = dlsym(library, "cuMemFreeAsync");
   for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); ++i) {
     *entries[i].slot = dlsym(library, entries[i].name);
     if (!*entries[i].slot) {
@@ -399,20 +404,39 @@ void *mgpuModuleGetFunction(void *module, const char *name) {
   return function;
 }
 
-/* Device memory of the generated host code. The allocation functions are
- * synchronous on the device; the process's one stream orders the rest. */
+/* Device memory of the generated host code (a call's temporaries),
+ * ordered on the process's one stream: the driver's pool makes the
+ * allocation of each call cheap, and a buffer is freed after the kernels
+ * queued before it. Without the stream-ordered allocator, the synchronous
+ * one. */
 void *mgpuMemAlloc(uint64_t bytes, void *unused, int8_t hostShared) {
   (void)unused;
   if (hostShared) {
     setError("host-shared GPU allocations are not supported");
     return NULL;
   }
-  return trilm_cuda_malloc((size_t)bytes);
+  /* Started first, so that a buffer and its free use the same allocator. */
+  if (!ready())
+    return NULL;
+  if (!cu.memAllocAsync)
+    return trilm_cuda_malloc((size_t)bytes);
+  CUdeviceptr device = 0;
+  CUresult result = cu.memAllocAsync(&device, bytes ? bytes : 1, stream);
+  if (result != kSuccess) {
+    fail("cuMemAllocAsync", result);
+    return NULL;
+  }
+  return (void *)(uintptr_t)device;
 }
 
 void mgpuMemFree(void *device, void *unused) {
   (void)unused;
-  trilm_cuda_free(device);
+  if (!device || initialized != 1)
+    return;
+  if (cu.memFreeAsync)
+    cu.memFreeAsync((CUdeviceptr)(uintptr_t)device, stream);
+  else
+    trilm_cuda_free(device);
 }
 
 /* Either side may be host or device memory (unified addressing). */
