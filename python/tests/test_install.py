@@ -57,3 +57,17 @@ def test_installed_compiler_builds_programs_and_libraries(tools, tmp_path):
                             "--bench-prompt", "4", "--bench-decode", "1", "--bench-repeats", "1"],
                            check=True, cwd=work, env=environment, capture_output=True, text=True)
     assert "| pp4 " in bench.stdout
+
+    # A model for CUDA links the installed GPU runtime archive; without it,
+    # one line says where it was looked for.
+    if os.access("/usr/local/cuda/bin/ptxas", os.X_OK):
+        subprocess.run([str(compiler), str(directory), "--target=cuda:sm_80", "--emit=lib",
+                        "--quiet", "-o", str(work / "gpu.so")], check=True, cwd=work,
+                       env=environment)
+        (prefix / "lib" / "libtrilm_cuda_runtime.a").unlink()
+        result = subprocess.run([str(compiler), str(directory), "--target=cuda:sm_80",
+                                 "--emit=lib", "--quiet", "-o", str(work / "gpu2.so")],
+                                cwd=work, env=environment, capture_output=True, text=True)
+        assert result.returncode != 0
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert "the GPU runtime is not installed (looked for " in result.stderr
