@@ -40,7 +40,7 @@ struct MemRefDescriptor {
 enum class ScaleType { f32, f16, bf16 };
 /// check: compared at several M; bench: also timed; variant: a bench case
 /// with another kernel configuration (make_matmul_cases.py --sweep).
-enum class Role { check, bench, variant };
+enum class Role { check, bench, variant, prompt_variant };
 
 struct MatmulCase {
   const char *name;
@@ -335,6 +335,8 @@ void bench(CaseData &data, double roof) {
   std::vector<int64_t> batches = {1, 8, 16, 128};
   if (c.role == Role::variant)
     batches = {1, 8};
+  if (c.role == Role::prompt_variant)
+    batches = {16, 128};
   for (int64_t m : batches) {
     int64_t launches = std::max<int64_t>(200, 2 * int64_t(weights.size()));
     for (size_t i = 0; i < weights.size(); ++i)
@@ -400,6 +402,8 @@ int main(int argc, char **argv) {
       batches = {1, 9, 64, 130};
     if (c.role == Role::variant)
       batches = {1};
+    if (c.role == Role::prompt_variant)
+      batches = {130};
     for (int64_t m : batches) {
       double worst = 0;
       int64_t mismatches = data.check(m, worst);

@@ -19,8 +19,9 @@ CASES = [
     ("gguf_blocks", 100, 1000, [], 1, [], 256, "f16", "check"),
     ("bf16_scales", 70, 1792, [35], 0, [768, 1024], 0, "bf16", "check"),
     ("mid_block_splits", 48, 1100, [], 0, [100, 700, 701], 0, "f32", "check"),
-    # K in whole blocks of one group each: the prompt kernel computes M >= 16
-    # (odd N, K groups on block boundaries, GGUF-style per-block scales).
+    # The prompt kernel computes M >= 16 of every 2-bit case: above, K of one
+    # to three blocks, K not a multiple of 8, K groups cutting blocks; here
+    # odd N with K groups on block boundaries and GGUF-style block scales.
     ("prompt_odd_rows", 100, 1280, [37], 0, [512], 0, "f32", "check"),
     ("prompt_gguf_blocks", 72, 1024, [], 1, [], 256, "f16", "check"),
     ("qkv_1b", 6144, 2048, [2048, 4096], 0, [], 0, "f32", "bench"),
@@ -52,6 +53,10 @@ TQ1_CASES = [
 SWEEP = [(8, 1, 1), (8, 1, 2), (8, 1, 4), (8, 2, 2), (8, 2, 4), (8, 4, 2),
          (8, 4, 4), (8, 8, 2), (4, 1, 4), (4, 2, 4), (4, 4, 4), (16, 2, 2),
          (16, 4, 4), (16, 8, 2)]
+# ... and these prompt kernel configurations (activation rows, stages),
+# timed at M = 16 and 128 only.
+PROMPT_SWEEP = [(16, 4), (32, 4), (48, 4), (64, 4), (64, 3), (64, 2), (32, 6)]
+PROMPT_SWEEP_DECODING = (8, 1, 2)
 
 
 def groups_attr(rs, rb, cs, cb):
@@ -80,6 +85,10 @@ def cases(sweep):
             for config in SWEEP:
                 name = "%s_w%dr%du%d" % ((case[0],) + config)
                 yield (name,) + case[1:-1] + ("variant", config, "tq2")
+            for prompt in PROMPT_SWEEP:
+                name = "%s_p%ds%d" % ((case[0],) + prompt)
+                yield (name,) + case[1:-1] + (
+                    "prompt_variant", PROMPT_SWEEP_DECODING + prompt, "tq2")
     for case in TQ1_CASES:
         yield case + (None, "tq1")
 
@@ -98,9 +107,14 @@ def main():
         s = "memref<%dx%dx%s>" % (gn, gk, st)
         y = "memref<?x%dxf32>" % n
         packed = "!ternary.packed<%dx%d, %s>" % (n, k, scheme)
-        kernel_config = "" if config is None else (
-            " {kernel_config = #ternary_gpu.matmul_config<warps = %d, "
-            "row_tiles = %d, blocks_per_step = %d>}" % config)
+        kernel_config = ""
+        if config is not None:
+            kernel_config = (" {kernel_config = #ternary_gpu.matmul_config<"
+                             "warps = %d, row_tiles = %d, blocks_per_step = %d"
+                             % config[:3])
+            if len(config) > 3:
+                kernel_config += ", prompt_rows = %d, prompt_stages = %d" % config[3:]
+            kernel_config += ">}"
         mlir.append(f"""
 func.func @{name}(%x: {x}, %w: {w}, %s: {s}, %y: {y}) attributes {{llvm.emit_c_interface}} {{
   %xt = bufferization.to_tensor %x restrict : {x} to tensor<?x{k}xf16>

@@ -207,7 +207,7 @@ TEST(GPUFragment, PrefillBlockProductEqualsTheDotProducts) {
   std::mt19937 rng(13);
   std::uniform_int_distribution<int> tritDist(-1, 1);
   std::uniform_real_distribution<float> actDist(-4.0f, 4.0f);
-  constexpr int kRows = 16, kActs = kPrefillActRows;
+  constexpr int kRows = 16, kActs = kPrefillMaxActRows;
   for (int trial = 0; trial < 4; ++trial) {
     int8_t trits[kRows][256];
     std::array<uint8_t, 64> bytes[kRows];
@@ -299,11 +299,64 @@ TEST(GPUFragment, PrefillBlockProductEqualsTheDotProducts) {
   }
 }
 
+/// The prompt kernel's streaming of K when groups cut blocks: over the
+/// streamed blocks, quarters, shifts and the quad's A-fragment pairs, every
+/// trit of K enters exactly once, in its own group (the others masked).
+TEST(GPUFragment, PrefillCutBlocksCoverEveryTritOnceInItsGroup) {
+  const std::vector<std::vector<int64_t>> boundsCases = {
+      {0, 300, 600},            // one cut, three blocks
+      {0, 100, 700, 701, 1100}, // several cuts, a one-trit group
+      {0, 256, 333},            // no cut: blocks streamed once
+      {0, 50, 60, 70, 256},     // three groups inside one block
+  };
+  for (const std::vector<int64_t> &bounds : boundsCases) {
+    int64_t k = bounds.back();
+    int64_t groups = int64_t(bounds.size()) - 1;
+    std::vector<GroupSpan> spans = cutGroupSpans(bounds);
+    // Without cuts: each block once, in the group of its first trit.
+    if (spans.empty())
+      for (int64_t g = 0; g < groups; ++g)
+        spans.push_back({bounds[g] / 256, bounds[g] / 256,
+                         (bounds[g + 1] + 255) / 256 - bounds[g] / 256,
+                         bounds[g], bounds[g + 1]});
+    std::vector<std::vector<int>> entered(groups, std::vector<int>(k));
+    for (int64_t g = 0; g < int64_t(spans.size()); ++g) {
+      const GroupSpan &span = spans[g];
+      if (g > 0) {
+        EXPECT_EQ(span.first, spans[g - 1].first + spans[g - 1].count);
+      }
+      for (int64_t block = span.firstBlock;
+           block < span.firstBlock + span.count; ++block)
+        for (int64_t quarter = 0; quarter < 4; ++quarter)
+          for (int64_t shift = 0; shift < 4; ++shift)
+            for (int64_t quadCol = 0; quadCol < 4; ++quadCol)
+              for (int64_t high = 0; high < 2; ++high)
+                for (int64_t lane = 0; lane < 2; ++lane) {
+                  int64_t position =
+                      256 * block +
+                      prefillPairPosition(quarter, shift, quadCol, high) +
+                      lane;
+                  // The kernel's mask; past K the activations are zero.
+                  if (position < span.lo || position >= span.hi ||
+                      position >= k)
+                    continue;
+                  ++entered[g][position];
+                }
+    }
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t position = 0; position < k; ++position)
+        ASSERT_EQ(entered[g][position],
+                  position >= bounds[g] && position < bounds[g + 1] ? 1 : 0)
+            << "bounds case ending at K " << k << ", group " << g
+            << ", position " << position;
+  }
+}
+
 TEST(GPUFragment, PrefillLdmatrixRowsAvoidBankConflicts) {
   // The 8 rows of each matrix an ldmatrix reads lie in distinct 16-byte
   // bank groups: a row of 8 chunks is 128 bytes, all 32 banks.
   for (int64_t shift = 0; shift < 4; ++shift)
-    for (int64_t pair = 0; pair < kPrefillActRows / 16; ++pair)
+    for (int64_t pair = 0; pair < kPrefillMaxActRows / 16; ++pair)
       for (int matrix = 0; matrix < 4; ++matrix) {
         bool used[kQuarterChunks] = {};
         for (int r = 0; r < 8; ++r) {

@@ -230,9 +230,15 @@ def ConvertTernaryToGPU : Pass<"convert-ternary-to-gpu"> {
       step's loads issued before the current step is computed.
 
     The choice was measured on an H200 over the TriLM layer shapes
-    (docs/gpu.md).
+    (docs/gpu.md). 2-bit matmuls also get the prompt kernel for batches of
+    16 rows or more (`prompt_rows`, `prompt_stages`): the most activation
+    rows per thread block (64, 32 or 16) that still give every
+    multiprocessor a thread block at a batch of 128, and 4 stages in flight
+    (fewer when K has fewer quarter blocks); an estimate from occupancy, not
+    yet measured.
 
-    `warps`, `row-tiles` and `blocks-per-step` override the choice. With
+    `warps`, `row-tiles`, `blocks-per-step`, `prompt-rows` and
+    `prompt-stages` override the choice. With
     `round-activations`, f32 activations are rounded to f16 for the kernel
     (TriRun's precision: whole models on the GPU take it); without it they
     are an error. A matmul these kernels cannot compute (int8 activations,
@@ -252,6 +258,11 @@ def ConvertTernaryToGPU : Pass<"convert-ternary-to-gpu"> {
            "Tiles of 16 weight rows per thread block (0: from the shape)">,
     Option<"blocksPerStep", "blocks-per-step", "int64_t", /*default=*/"0",
            "Blocks whose loads a warp issues at once (0: from the shape)">,
+    Option<"promptRows", "prompt-rows", "int64_t", /*default=*/"0",
+           "Activation rows per thread block of the prompt kernel (0: from "
+           "the shape; -1: no prompt kernel)">,
+    Option<"promptStages", "prompt-stages", "int64_t", /*default=*/"0",
+           "Stages the prompt kernel keeps in flight (0: from the shape)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -21,6 +21,10 @@ inline constexpr int64_t kBlockBytes = packing::kTQ2CodeBytes;
 mlir::Value decodeTritPair(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value word, int64_t shift);
 
+/// The lanes i < `width` whose K position `position` + i lies in [lo, hi).
+mlir::Value laneMask(mlir::OpBuilder &b, mlir::Location loc, int64_t width,
+                     mlir::Value position, mlir::Value lo, mlir::Value hi);
+
 /// The 32-bit word at `indices` (4-byte aligned) of the i8 buffer `bytes`.
 mlir::Value loadWord(mlir::OpBuilder &b, mlir::Location loc, mlir::Value bytes,
                      mlir::ValueRange indices);
@@ -34,10 +38,14 @@ mlir::Value permuteBytes(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value splatConstant(mlir::OpBuilder &b, mlir::Location loc,
                           mlir::VectorType type, float value);
 
-/// Whether the prompt kernel computes `op` (for M >= kPrefillMinRows): 2-bit
-/// weights, K a multiple of 8 of at least 4 blocks, no block cut by a K
-/// scale group.
-bool hasPrefillKernel(MatmulOp op);
+/// K groups the prompt kernel tells apart when they cut blocks: each is a
+/// few comparisons per stage.
+inline constexpr int64_t kMaxCutGroups = 16;
+
+/// Whether the prompt kernel can compute a matmul of `packed` weights with
+/// K `groups`: 2-bit weights, and few enough K groups when they cut blocks.
+bool prefillKernelSupports(ternary::PackedType packed,
+                           ternary::ScaleGroupsAttr groups);
 
 /// The prompt kernel of `op`: its threads per block, shared memory it
 /// declares, and its body built into `func` (arguments x, w, scales, y).

@@ -14,8 +14,8 @@
 //                    scale the group's product per row and add it up
 //   thread block: row_tiles tiles; shared memory adds the splits' sums
 //
-// For M >= kPrefillMinRows, 2-bit matmuls with K in whole blocks also get
-// the prompt kernel (PrefillKernel.cpp), chosen at run time.
+// For M >= kPrefillMinRows, matmuls whose configuration has prompt_rows
+// also get the prompt kernel (PrefillKernel.cpp), chosen at run time.
 //
 //===----------------------------------------------------------------------===//
 
@@ -58,7 +58,9 @@ std::string prefillKernelKey(MatmulOp op) {
   std::string key;
   llvm::raw_string_ostream os(key);
   os << op.getWeights() << op.getGroups()
-     << cast<MemRefType>(op.getScales().getType()).getElementType();
+     << cast<MemRefType>(op.getScales().getType()).getElementType()
+     << op.getConfig().getPromptRows() << 'x'
+     << op.getConfig().getPromptStages();
   return key;
 }
 std::string kernelKey(MatmulOp op) {
@@ -232,22 +234,7 @@ Value KernelBuilder::loadActivations(Value position, Value lo, Value hi,
                                   llvm::MaybeAlign(align));
   }
   // Lanes in [lo, hi) only; the others read nothing and are zero.
-  auto indexType = VectorType::get({width}, b.getIndexType());
-  SmallVector<int64_t> steps = llvm::to_vector(llvm::seq<int64_t>(0, width));
-  Value lanePositions = arith::AddIOp::create(
-      b, loc,
-      arith::ConstantOp::create(b, loc,
-                                DenseElementsAttr::get(
-                                    indexType, ArrayRef<int64_t>(steps))),
-      vector::BroadcastOp::create(b, loc, indexType, position));
-  auto cmp = [&](arith::CmpIPredicate predicate, Value bound) {
-    return arith::CmpIOp::create(
-        b, loc, predicate, lanePositions,
-        vector::BroadcastOp::create(b, loc, indexType, bound));
-  };
-  Value mask = arith::AndIOp::create(b, loc,
-                                     cmp(arith::CmpIPredicate::uge, lo),
-                                     cmp(arith::CmpIPredicate::ult, hi));
+  Value mask = laneMask(b, loc, width, position, lo, hi);
   return vector::MaskedLoadOp::create(b, loc, type, x, indices, mask,
                                       splat(type, 0.0f));
 }
@@ -621,6 +608,24 @@ Value trilm::ternary_gpu::splatConstant(OpBuilder &b, Location loc,
                              b.getFloatAttr(type.getElementType(), value)));
 }
 
+Value trilm::ternary_gpu::laneMask(OpBuilder &b, Location loc, int64_t width,
+                                   Value position, Value lo, Value hi) {
+  auto indexType = VectorType::get({width}, b.getIndexType());
+  SmallVector<int64_t> steps = llvm::to_vector(llvm::seq<int64_t>(0, width));
+  Value lanePositions = arith::AddIOp::create(
+      b, loc,
+      arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(indexType, ArrayRef<int64_t>(steps))),
+      vector::BroadcastOp::create(b, loc, indexType, position));
+  auto cmp = [&](arith::CmpIPredicate predicate, Value bound) {
+    return arith::CmpIOp::create(
+        b, loc, predicate, lanePositions,
+        vector::BroadcastOp::create(b, loc, indexType, bound));
+  };
+  return arith::AndIOp::create(b, loc, cmp(arith::CmpIPredicate::uge, lo),
+                               cmp(arith::CmpIPredicate::ult, hi));
+}
+
 Value trilm::ternary_gpu::loadWord(OpBuilder &b, Location loc, Value bytes,
                                    ValueRange indices) {
   Value quad = vector::LoadOp::create(
@@ -681,6 +686,12 @@ struct TernaryGPUGenerateKernelsPass
     if (std::max(colSplits, rowSplits) > kMaxExplicitSplits)
       return op.emitOpError("GPU kernels take at most ")
              << kMaxExplicitSplits << " explicit scale splits per axis";
+    if (op.getConfig().hasPromptKernel() &&
+        !prefillKernelSupports(op.getPackedType(), op.getGroups()))
+      return op.emitOpError("the prompt kernel takes at most ")
+             << kMaxCutGroups
+             << " K scale groups when they cut 256-trit blocks; use a "
+                "configuration without prompt_rows";
     return success();
   }
 
@@ -778,7 +789,7 @@ struct TernaryGPUGenerateKernelsPass
     };
     auto launchPrefill = [&] {
       launchKernel(b, op, m, prefill, prefillThreads(),
-                   kPrefillWarps * kTileRows, kPrefillActRows);
+                   kPrefillWarps * kTileRows, op.getConfig().getPromptRows());
     };
     // A grid with no blocks is a launch error: skip the empty batch.
     Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, m,
@@ -841,7 +852,7 @@ struct TernaryGPUGenerateKernelsPass
       gpu::GPUFuncOp prefill;
       int64_t staticM = cast<MemRefType>(op.getInput().getType()).getDimSize(0);
       bool fewRows = !ShapedType::isDynamic(staticM) && staticM < kPrefillMinRows;
-      if (hasPrefillKernel(op) && !fewRows) {
+      if (op.getConfig().hasPromptKernel() && !fewRows) {
         std::string prefillKey = prefillKernelKey(op);
         gpu::GPUFuncOp &cached = prefillByKey[prefillKey];
         if (!cached) {

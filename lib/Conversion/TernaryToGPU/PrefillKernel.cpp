@@ -4,15 +4,20 @@
 //
 // For M >= kPrefillMinRows the decoding kernel would read and decode every
 // weight once per 8 activation rows. This kernel decodes each weight once
-// per kPrefillActRows rows:
+// per prompt_rows (up to 64) rows:
 //
-//   thread block: 4 warps x 16 weight rows, 64 activation rows
+//   thread block: 4 warps x 16 weight rows, prompt_rows activation rows
 //     stages (quarter blocks, 64 trits) streamed through shared memory
-//     with cp.async, kPrefillStages in flight:
+//     with cp.async, prompt_stages in flight:
 //       per warp and shift: gather the A fragment's bytes from the staged
-//       weight bytes (prmt), decode it, and multiply it with the 8
+//       weight bytes (prmt), decode it, and multiply it with the
 //       activation tiles' B fragments (ldmatrix.x4, two tiles each)
 //     K groups are summed apart and scaled per row when one ends
+//
+// Any K: a block cut by K group bounds is streamed once per group it holds,
+// the other groups' trits masked to zero; when K is not a multiple of 8 the
+// activation rows are not 16-byte aligned, so they are staged by masked
+// loads instead of cp.async.
 //
 // The weights stay in the TQ2 layout the decoding kernel reads: the gather
 // from shared memory does what an offline reshuffle into fragment order
@@ -41,18 +46,11 @@ namespace {
 
 constexpr int64_t kThreads = kPrefillWarps * kWarpSize;
 constexpr int64_t kBlockRows = kPrefillWarps * kTileRows;
-/// Activation tiles of 8 rows per warp, and the ldmatrix.x4 pairs of them.
-constexpr int64_t kActTiles = kPrefillActRows / kTileActRows;
-constexpr int64_t kTilePairs = kActTiles / 2;
 constexpr int64_t kQuartersPerBlock = kBlockBytes / kQuarterBytes;
-/// The fewest K blocks for which the prompt kernel is generated.
-constexpr int64_t kPrefillMinBlocks = 4;
-/// cp.async copies per thread and stage: 16-byte activation chunks, and
-/// 8-byte halves of the weight rows' quarters.
-constexpr int64_t kActCopies = kPrefillActRows * kQuarterChunks / kThreads;
+/// cp.async copies 8-byte halves of the weight rows' quarters.
 constexpr int64_t kWeightCopyBytes = kBlockRows * kQuarterBytes / kThreads;
-static_assert(kActCopies * kThreads == kPrefillActRows * kQuarterChunks);
 static_assert(kWeightCopyBytes == 8, "cp.async copies 4, 8 or 16 bytes");
+
 
 class PrefillKernelBuilder {
 public:
@@ -64,7 +62,15 @@ public:
         weightShared(func.getWorkgroupAttributions()[1]) {
     rows = packed.getRows();
     cols = packed.getCols();
-    numBlocks = packed.getRowBytes() / kBlockBytes;
+    actRows = op.getConfig().getPromptRows();
+    stages = op.getConfig().getPromptStages();
+    actTiles = actRows / kTileActRows;
+    actCopies = actRows * kQuarterChunks / kThreads;
+    alignedRows = cols % 8 == 0;
+    SmallVector<int64_t> bounds = groups.getColBounds(cols);
+    spans = cutGroupSpans(std::vector<int64_t>(bounds.begin(), bounds.end()));
+    numBlocks = spans.empty() ? packed.getRowBytes() / kBlockBytes
+                              : spans.back().first + spans.back().count;
     numStages = numBlocks * kQuartersPerBlock;
     singleColGroup = groups.getNumColGroups(cols) == 1;
   }
@@ -78,8 +84,13 @@ private:
   PackedType packed;
   ScaleGroupsAttr groups;
   Value x, w, scales, y, actShared, weightShared;
-  int64_t rows = 0, cols = 0, numBlocks = 0, numStages = 0;
-  bool singleColGroup = false;
+  int64_t rows = 0, cols = 0, actRows = 0, stages = 0;
+  /// Activation tiles of 8 rows, and 16-byte chunks each thread stages.
+  int64_t actTiles = 0, actCopies = 0;
+  /// Blocks as streamed (a cut block once per group), and their quarters.
+  int64_t numBlocks = 0, numStages = 0;
+  bool singleColGroup = false, alignedRows = false;
+  std::vector<GroupSpan> spans;
 
   // Per-thread values set up by build().
   Value thread, lane, quadRow, quadCol, blockRowBase, warpRow, actBase, m;
@@ -91,6 +102,33 @@ private:
     return arith::XOrIOp::create(b, loc, lhs, rhs);
   }
 
+  /// f(span) of the span holding streamed block `streamed` (spans only).
+  Value bySpan(Value streamed, function_ref<int64_t(const GroupSpan &)> f) {
+    Value result = ia.index(f(spans.front()));
+    for (const GroupSpan &span : ArrayRef<GroupSpan>(spans).drop_front())
+      result = ia.select(ia.lt(ia.index(span.first - 1), streamed),
+                         ia.index(f(span)), result);
+    return result;
+  }
+  /// The K block of streamed block `streamed`.
+  Value blockOf(Value streamed) {
+    if (spans.empty())
+      return streamed;
+    return ia.add(streamed, bySpan(streamed, [](const GroupSpan &span) {
+                    return span.firstBlock - span.first;
+                  }));
+  }
+  /// The K group of streamed block `streamed`.
+  Value colGroupOf(Value streamed) {
+    if (spans.empty())
+      return ia.groupOf(ia.mul(streamed, ia.index(kBlock)),
+                        groups.getColSplits(), groups.getColBlock());
+    return bySpan(streamed, [&](const GroupSpan &span) {
+      return int64_t(&span - spans.data());
+    });
+  }
+  /// K position of the first trit of `quarter` of `block`.
+  Value quarterStart(Value block, Value quarter);
   /// Starts the copies of stage `stage` into its shared buffers.
   void issueStage(Value stage);
   /// One 32-bit word of a row's staged quarter bytes.
@@ -99,52 +137,63 @@ private:
   Value gatherWord(Value buffer, Value row);
   /// Multiplies stage `stage` into the activation tiles' accumulators.
   SmallVector<Value> computeStage(Value stage, ValueRange acc);
-  Value colGroupOfBlock(Value block) {
-    return ia.groupOf(ia.mul(block, ia.index(kBlock)), groups.getColSplits(),
-                      groups.getColBlock());
-  }
   /// total + acc * (the rows' scales of K group `colGroup`), per tile.
   SmallVector<Value> scaleInto(ValueRange total, ValueRange acc,
                                Value colGroup);
   void store(ValueRange acc);
 };
 
-void PrefillKernelBuilder::issueStage(Value stage) {
-  Value buffer = ia.rem(stage, ia.index(kPrefillStages));
-  Value block = ia.div(stage, ia.index(kQuartersPerBlock));
-  Value quarter = ia.rem(stage, ia.index(kQuartersPerBlock));
+Value PrefillKernelBuilder::quarterStart(Value block, Value quarter) {
   // quarterOffset(c) as arithmetic on c.
   static_assert(quarterOffset(1) == 16 && quarterOffset(2) == 128 &&
                 quarterOffset(3) == 144);
-  Value quarterStart = ia.add(
-      ia.mul(block, ia.index(kBlock)),
-      ia.add(ia.mul(ia.div(quarter, ia.index(2)), ia.index(128)),
-             ia.mul(ia.rem(quarter, ia.index(2)), ia.index(16))));
+  return ia.add(ia.mul(block, ia.index(kBlock)),
+                ia.add(ia.mul(ia.div(quarter, ia.index(2)), ia.index(128)),
+                       ia.mul(ia.rem(quarter, ia.index(2)), ia.index(16))));
+}
+
+void PrefillKernelBuilder::issueStage(Value stage) {
+  Value buffer = ia.rem(stage, ia.index(stages));
+  Value block = blockOf(ia.div(stage, ia.index(kQuartersPerBlock)));
+  Value quarter = ia.rem(stage, ia.index(kQuartersPerBlock));
+  Value start = quarterStart(block, quarter);
   // Activations: copy c of this thread is chunk (thread + c * threads) of
-  // the 64 rows' 8 chunks. Rows past M and positions past K are
-  // zero-filled, read from nowhere.
+  // the rows' 8 chunks. Rows past M and positions past K are zero-filled,
+  // read from nowhere.
   Value lastAct = ia.sub(m, ia.index(1));
   auto tokenType = b.getType<nvgpu::DeviceAsyncTokenType>();
-  for (int64_t c = 0; c < kActCopies; ++c) {
+  for (int64_t c = 0; c < actCopies; ++c) {
     Value index = ia.add(thread, ia.index(c * kThreads));
     Value row = ia.div(index, ia.index(kQuarterChunks));
     Value chunk = ia.rem(index, ia.index(kQuarterChunks));
     Value actRow = ia.add(actBase, row);
     static_assert(chunkOffset(1) == 8 && chunkOffset(2) == 32);
     Value position = ia.add(
-        quarterStart, ia.add(ia.mul(ia.div(chunk, ia.index(2)), ia.index(32)),
-                             ia.mul(ia.rem(chunk, ia.index(2)), ia.index(8))));
+        start, ia.add(ia.mul(ia.div(chunk, ia.index(2)), ia.index(32)),
+                      ia.mul(ia.rem(chunk, ia.index(2)), ia.index(8))));
     // Chunks past K (the last block's padding) copy what is left of K.
     Value sourceElements = ia.select(
         arith::AndIOp::create(b, loc, ia.lt(actRow, m),
                               ia.lt(position, ia.index(cols))),
         ia.min(ia.sub(ia.index(cols), position), ia.index(8)), ia.index(0));
     Value swizzled = xorIndex(chunk, ia.rem(row, ia.index(8)));
-    nvgpu::DeviceAsyncCopyOp::create(
-        b, loc, tokenType, actShared,
-        ValueRange{buffer, row, ia.mul(swizzled, ia.index(8))}, x,
-        ValueRange{ia.min(actRow, lastAct), position},
-        b.getIndexAttr(8), sourceElements, b.getUnitAttr());
+    SmallVector<Value> target{buffer, row, ia.mul(swizzled, ia.index(8))};
+    SmallVector<Value> source{ia.min(actRow, lastAct), position};
+    if (alignedRows) {
+      nvgpu::DeviceAsyncCopyOp::create(b, loc, tokenType, actShared, target,
+                                       x, source, b.getIndexAttr(8),
+                                       sourceElements, b.getUnitAttr());
+      continue;
+    }
+    // Rows not 16-byte aligned: a masked load and a store. The buffer was
+    // released by the barrier that ended the iteration that last read it.
+    auto chunkType = VectorType::get({8}, b.getF16Type());
+    Value mask = laneMask(b, loc, 8, position, position,
+                          ia.add(position, sourceElements));
+    Value values = vector::MaskedLoadOp::create(
+        b, loc, chunkType, x, source, mask,
+        splatConstant(b, loc, chunkType, 0.0f));
+    vector::StoreOp::create(b, loc, values, actShared, target);
   }
   // Weights: each thread copies half of one row's 16 quarter bytes. Rows
   // past N read the last row; their results are not stored.
@@ -177,7 +226,7 @@ Value PrefillKernelBuilder::gatherWord(Value buffer, Value row) {
 
 SmallVector<Value> PrefillKernelBuilder::computeStage(Value stage,
                                                       ValueRange acc) {
-  Value buffer = ia.rem(stage, ia.index(kPrefillStages));
+  Value buffer = ia.rem(stage, ia.index(stages));
   Value rowA = ia.add(warpRow, quadRow);
   Value rowB = ia.add(rowA, ia.index(8));
   Value wordA = gatherWord(buffer, rowA);
@@ -187,6 +236,19 @@ SmallVector<Value> PrefillKernelBuilder::computeStage(Value stage,
   auto aType = VectorType::get({4, 2}, b.getF16Type());
   auto bType = VectorType::get({2, 2}, b.getF16Type());
   auto fragmentType = VectorType::get({4, 2}, b.getF16Type());
+  // A block cut by K groups: the trits outside this stream's group.
+  Value groupStart, groupEnd, runStart;
+  if (!spans.empty()) {
+    Value streamed = ia.div(stage, ia.index(kQuartersPerBlock));
+    groupStart = bySpan(streamed, [](const GroupSpan &s) { return s.lo; });
+    groupEnd = bySpan(streamed, [](const GroupSpan &s) { return s.hi; });
+    // prefillPairPosition as arithmetic, from the block's start.
+    static_assert(prefillPairPosition(3, 1, 2, 1) == 144 + 32 + 4 + 8);
+    runStart = ia.add(
+        quarterStart(blockOf(streamed),
+                     ia.rem(stage, ia.index(kQuartersPerBlock))),
+        ia.mul(quadCol, ia.index(2)));
+  }
   SmallVector<Value> result(acc);
   for (int64_t shift = 0; shift < 4; ++shift) {
     // a0a1: row A's K pair (2c, 2c + 1); a2a3: row B's; a4a5, a6a7: the
@@ -196,10 +258,24 @@ SmallVector<Value> PrefillKernelBuilder::computeStage(Value stage,
                      decodeTritPair(b, loc, wordB, shift),
                      decodeTritPair(b, loc, highA, shift),
                      decodeTritPair(b, loc, highB, shift)};
+    if (runStart) {
+      // Run `shift` holds trits quarterStart + 32 shift + (0..15).
+      for (int64_t high = 0; high < 2; ++high) {
+        Value mask = laneMask(
+            b, loc, 2, ia.add(runStart, ia.index(32 * shift + 8 * high)),
+            groupStart, groupEnd);
+        for (int64_t row = 0; row < 2; ++row) {
+          Value &pair = pairs[2 * high + row];
+          pair = arith::SelectOp::create(
+              b, loc, mask, pair,
+              splatConstant(b, loc, cast<VectorType>(pair.getType()), 0.0f));
+        }
+      }
+    }
     for (auto [slot, pair] : llvm::enumerate(pairs))
       aFragment =
           vector::InsertOp::create(b, loc, pair, aFragment, int64_t(slot));
-    for (int64_t pair = 0; pair < kTilePairs; ++pair) {
+    for (int64_t pair = 0; pair < actTiles / 2; ++pair) {
       // ldmatrixRow(lane, pair) and ldmatrixChunk(lane, shift), swizzled.
       static_assert(ldmatrixRow(17, 1) == 8 * 3 + 1 &&
                     ldmatrixChunk(9, 2) == 5);
@@ -292,7 +368,7 @@ void PrefillKernelBuilder::build() {
                         ia.index(kBlockRows));
   warpRow = ia.mul(warp, ia.index(kTileRows));
   actBase = ia.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y),
-                   ia.index(kPrefillActRows));
+                   ia.index(actRows));
   m = memref::DimOp::create(b, loc, x, 0);
   Value lastRow = ia.index(rows - 1);
   Value rowA = ia.min(ia.add(blockRowBase, ia.add(warpRow, quadRow)), lastRow);
@@ -308,23 +384,23 @@ void PrefillKernelBuilder::build() {
                             ia.rem(quadCol, ia.index(2)), ia.index(0)),
       i32(gatherSelector(0)), i32(gatherSelector(1)));
 
-  // The first kPrefillStages - 1 stages in flight, one commit group each.
+  // The first stages - 1 stages in flight, one commit group each.
   auto tokenType = b.getType<nvgpu::DeviceAsyncTokenType>();
-  for (int64_t stage = 0; stage < kPrefillStages - 1; ++stage) {
+  for (int64_t stage = 0; stage < stages - 1; ++stage) {
     if (stage < numStages)
       issueStage(ia.index(stage));
     nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType, ValueRange());
   }
   Value zero = splatConstant(b, loc, accType(), 0.0f);
-  SmallVector<Value> initial(kActTiles, zero);
+  SmallVector<Value> initial(actTiles, zero);
   // Several K groups: each group's sums apart, scaled into the totals when
   // it ends; one group: scaled once after the loop.
   if (!singleColGroup)
-    initial.append(kActTiles, zero);
+    initial.append(actTiles, zero);
   auto loop = scf::ForOp::create(
       b, loc, ia.index(0), ia.index(numStages), ia.index(1), initial,
       [&](OpBuilder &, Location, Value stage, ValueRange iterArgs) {
-        Value ahead = ia.add(stage, ia.index(kPrefillStages - 1));
+        Value ahead = ia.add(stage, ia.index(stages - 1));
         auto issue = scf::IfOp::create(b, loc, ia.lt(ahead, ia.index(numStages)),
                                        /*withElse=*/false);
         {
@@ -333,13 +409,13 @@ void PrefillKernelBuilder::build() {
           issueStage(ahead);
         }
         // One group per iteration, empty near the end, so that waiting for
-        // all but the newest kPrefillStages - 1 groups means this stage.
+        // all but the newest stages - 1 groups means this stage.
         Value group = nvgpu::DeviceAsyncCreateGroupOp::create(
             b, loc, tokenType, ValueRange());
         nvgpu::DeviceAsyncWaitOp::create(
-            b, loc, group, b.getI32IntegerAttr(kPrefillStages - 1));
+            b, loc, group, b.getI32IntegerAttr(stages - 1));
         gpu::BarrierOp::create(b, loc);
-        ValueRange acc = iterArgs.take_front(kActTiles);
+        ValueRange acc = iterArgs.take_front(actTiles);
         SmallVector<Value> products = computeStage(stage, acc);
         // The stage's buffers are refilled by the next iteration.
         gpu::BarrierOp::create(b, loc);
@@ -349,7 +425,7 @@ void PrefillKernelBuilder::build() {
         }
         // At the end of a K group: totals += products * scales; restart.
         Value block = ia.div(stage, ia.index(kQuartersPerBlock));
-        Value colGroup = colGroupOfBlock(block);
+        Value colGroup = colGroupOf(block);
         Value nextBlock = ia.min(ia.add(block, ia.index(1)),
                                  ia.index(numBlocks - 1));
         Value lastOfBlock = ia.eq(ia.rem(stage, ia.index(kQuartersPerBlock)),
@@ -359,12 +435,12 @@ void PrefillKernelBuilder::build() {
             arith::OrIOp::create(
                 b, loc, ia.eq(stage, ia.index(numStages - 1)),
                 arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
-                                      colGroupOfBlock(nextBlock), colGroup)));
-        ValueRange totals = iterArgs.drop_front(kActTiles);
+                                      colGroupOf(nextBlock), colGroup)));
+        ValueRange totals = iterArgs.drop_front(actTiles);
         auto fold = scf::IfOp::create(
             b, loc, groupEnds,
             [&](OpBuilder &, Location) {
-              SmallVector<Value> yielded(kActTiles, zero);
+              SmallVector<Value> yielded(actTiles, zero);
               llvm::append_range(yielded,
                                  scaleInto(totals, products, colGroup));
               scf::YieldOp::create(b, loc, yielded);
@@ -376,46 +452,50 @@ void PrefillKernelBuilder::build() {
             });
         scf::YieldOp::create(b, loc, fold.getResults());
       });
+  // Unrolling a few stages fully (short K) takes more registers than a
+  // thread has; a long loop gains nothing from it either.
+  MLIRContext *context = b.getContext();
+  // scf-to-cf carries it to the latch branch, whose llvm.br takes it.
+  loop->setAttr("loop_annotation",
+                LLVM::LoopAnnotationAttr::get(
+                    context, {}, {}, {},
+                    LLVM::LoopUnrollAttr::get(context, b.getBoolAttr(true), {},
+                                              {}, {}, {}, {}, {}),
+                    {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}));
   if (singleColGroup) {
-    SmallVector<Value> zeros(kActTiles, zero);
+    SmallVector<Value> zeros(actTiles, zero);
     store(scaleInto(zeros, loop.getResults(), ia.index(0)));
     return;
   }
-  store(loop.getResults().drop_front(kActTiles));
+  store(loop.getResults().drop_front(actTiles));
 }
 
 } // namespace
 
-bool trilm::ternary_gpu::hasPrefillKernel(MatmulOp op) {
-  PackedType packed = op.getPackedType();
+bool trilm::ternary_gpu::prefillKernelSupports(PackedType packed,
+                                                ScaleGroupsAttr groups) {
   if (packed.getScheme() != ternary::PackingScheme::tq2)
     return false;
-  // Shorter K barely fills the pipeline, and ptxas unrolls its few stages
-  // into more registers than a thread has (measured: 240-255 on sm_80).
-  if (packed.getRowBytes() / kBlockBytes < kPrefillMinBlocks)
-    return false;
-  // cp.async copies 16 bytes from 16-byte aligned rows.
-  if (packed.getCols() % 8 != 0)
-    return false;
-  // K groups end on block boundaries (K itself may end inside a block).
-  SmallVector<int64_t> bounds = op.getGroups().getColBounds(packed.getCols());
-  return llvm::all_of(ArrayRef<int64_t>(bounds).drop_back(),
-                      [](int64_t bound) { return bound % kBlock == 0; });
+  SmallVector<int64_t> bounds = groups.getColBounds(packed.getCols());
+  return int64_t(cutGroupSpans(std::vector<int64_t>(bounds.begin(),
+                                                    bounds.end()))
+                     .size()) <= kMaxCutGroups;
 }
 
 int64_t trilm::ternary_gpu::prefillThreads() { return kThreads; }
 
 void trilm::ternary_gpu::buildPrefillKernel(OpBuilder &b, MatmulOp op,
                                             gpu::GPUFuncOp func) {
+  MatmulConfigAttr config = op.getConfig();
   auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
                                               gpu::AddressSpace::Workgroup);
   func.addWorkgroupAttribution(
-      MemRefType::get({kPrefillStages, kPrefillActRows,
+      MemRefType::get({config.getPromptStages(), config.getPromptRows(),
                        kQuarterChunks * 8},
                       b.getF16Type(), AffineMap(), workgroup),
       op.getLoc());
   func.addWorkgroupAttribution(
-      MemRefType::get({kPrefillStages, kBlockRows, kQuarterBytes},
+      MemRefType::get({config.getPromptStages(), kBlockRows, kQuarterBytes},
                       b.getI8Type(), AffineMap(), workgroup),
       op.getLoc());
   // cp.async of 16 bytes and ldmatrix need 16-byte aligned rows.

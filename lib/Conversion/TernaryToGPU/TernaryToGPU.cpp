@@ -9,6 +9,9 @@
 
 #include "trilm/Conversion/TernaryToGPU/TernaryToGPU.h"
 
+#include "KernelBuilders.h"
+#include "trilm/Conversion/TernaryToGPU/FragmentMaps.h"
+
 #include "trilm/Dialect/Ternary/IR/Ternary.h"
 #include "llvm/ADT/bit.h"
 
@@ -33,6 +36,13 @@ constexpr int64_t kMaxSplits = 8;
 /// longer ones stream two blocks per step, software pipelined.
 constexpr int64_t kMaxBlocksAtOnce = 4;
 constexpr int64_t kPipelinedBlocksPerStep = 2;
+/// The prompt kernel's weight rows per thread block, the batch its
+/// activation rows are chosen for, and the stages it keeps in flight.
+constexpr int64_t kPromptBlockRows = 64;
+constexpr int64_t kPromptReferenceBatch = 128;
+constexpr int64_t kPromptStages = 4;
+/// Stages (quarter blocks) of one 256-trit block.
+constexpr int64_t kQuartersPerBlock = 4;
 
 /// The storage bytes of packed weights the kernels can read, or a reason.
 FailureOr<Value> storageOf(OpBuilder &b, MatmulOp op) {
@@ -108,11 +118,45 @@ struct ConvertTernaryToGPUPass
     int64_t step = blocksPerStep > 0 ? int64_t(blocksPerStep)
                    : perSplit <= kMaxBlocksAtOnce ? perSplit
                                                   : kPipelinedBlocksPerStep;
+    // A static batch below kPrefillMinRows never launches the prompt kernel.
+    int64_t batch = op.getInput().getType().getDimSize(0);
+    auto [actRows, stages] =
+        !ShapedType::isDynamic(batch) && batch < ternary_gpu::kPrefillMinRows
+            ? std::pair<int64_t, int64_t>{0, 0}
+            : promptConfigFor(packed, op.getGroups(), blocks);
     if (failed(ternary_gpu::MatmulConfigAttr::verify(
-            [&] { return op.emitOpError(); }, w, blockTiles, step)))
+            [&] { return op.emitOpError(); }, w, blockTiles, step, actRows,
+            stages)))
       return failure();
     return ternary_gpu::MatmulConfigAttr::get(&getContext(), w, blockTiles,
-                                              step);
+                                              step, actRows, stages);
+  }
+
+  /// The prompt kernel's activation rows and stages for 2-bit weights (none
+  /// for 1.6-bit ones): the most rows per thread block, of 64, 32 and 16,
+  /// for which a batch of kPromptReferenceBatch rows still gives every
+  /// multiprocessor a thread block (a guess from occupancy, not measured).
+  std::pair<int64_t, int64_t> promptConfigFor(PackedType packed,
+                                              ScaleGroupsAttr groups,
+                                              int64_t blocks) {
+    if (promptRows < 0 || !ternary_gpu::prefillKernelSupports(packed, groups))
+      return {0, 0};
+    int64_t rowBlocks = llvm::divideCeil(packed.getRows(), kPromptBlockRows);
+    int64_t actRows = promptRows;
+    if (actRows == 0) {
+      actRows = 16;
+      for (int64_t candidate : {64, 32})
+        if (rowBlocks * llvm::divideCeil(kPromptReferenceBatch, candidate) >=
+            multiprocessors) {
+          actRows = candidate;
+          break;
+        }
+    }
+    int64_t stages =
+        promptStages > 0
+            ? int64_t(promptStages)
+            : std::clamp<int64_t>(blocks * kQuartersPerBlock, 2, kPromptStages);
+    return {actRows, stages};
   }
 
   void runOnOperation() override {

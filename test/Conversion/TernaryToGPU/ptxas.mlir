@@ -30,7 +30,12 @@
 // CHECK-DAG: Compiling entry function 'matmul_tq1_40x600_{{[0-9]+}}'
 // CHECK-DAG: Compiling entry function 'matmul_tq1_2048x2048_{{[0-9]+}}'
 // CHECK-DAG: Compiling entry function 'matmul_tq1_18432x3072_{{[0-9]+}}'
-// The prompt kernels (K of 4 or more blocks, K groups on block boundaries).
+// The prompt kernels of every 2-bit case: K of one to three blocks, K not a
+// multiple of 8, K groups cutting blocks, the layer shapes.
+// CHECK-DAG: Compiling entry function 'matmul_prefill_40x600_{{[0-9]+}}'
+// CHECK-DAG: Compiling entry function 'matmul_prefill_17x256_{{[0-9]+}}'
+// CHECK-DAG: Compiling entry function 'matmul_prefill_33x333_{{[0-9]+}}'
+// CHECK-DAG: Compiling entry function 'matmul_prefill_48x1100_{{[0-9]+}}'
 // CHECK-DAG: Compiling entry function 'matmul_prefill_70x1792_{{[0-9]+}}'
 // CHECK-DAG: Compiling entry function 'matmul_prefill_100x1000_{{[0-9]+}}'
 // CHECK-DAG: Compiling entry function 'matmul_prefill_6144x2048_{{[0-9]+}}'

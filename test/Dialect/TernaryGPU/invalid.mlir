@@ -82,3 +82,32 @@ func.func @blocks_per_step() attributes {config = #ternary_gpu.matmul_config<war
 func.func @row_tiles() attributes {config = #ternary_gpu.matmul_config<warps = 8, row_tiles = 3, blocks_per_step = 1>} {
   return
 }
+
+// -----
+
+// expected-error @+1 {{prompt_rows must be 16, 32, 48 or 64, got 24}}
+func.func @prompt_rows() attributes {config = #ternary_gpu.matmul_config<warps = 8, row_tiles = 1, blocks_per_step = 1, prompt_rows = 24, prompt_stages = 4>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{prompt_stages must be between 2 and 8, got 1}}
+func.func @prompt_stages() attributes {config = #ternary_gpu.matmul_config<warps = 8, row_tiles = 1, blocks_per_step = 1, prompt_rows = 64, prompt_stages = 1>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{prompt_stages 6 of 64 rows need 55296 bytes of shared memory, more than 49152}}
+func.func @prompt_shared_memory() attributes {config = #ternary_gpu.matmul_config<warps = 8, row_tiles = 1, blocks_per_step = 1, prompt_rows = 64, prompt_stages = 6>} {
+  return
+}
+
+// -----
+
+func.func @prompt_tq1(%x: tensor<16x256xf16>, %w: tensor<16x52xi8>, %s: tensor<1x1xf32>, %y: tensor<16x16xf32>) {
+  // expected-error @+1 {{'ternary_gpu.matmul' op the prompt kernel reads 2-bit (tq2) weights; '!ternary.packed<16x256, tq1>' takes a configuration without prompt_rows}}
+  %r = ternary_gpu.matmul ins(%x, %w, %s : tensor<16x256xf16>, tensor<16x52xi8>, tensor<1x1xf32>) outs(%y : tensor<16x16xf32>) weights(!ternary.packed<16x256, tq1>) groups #ternary.scale_groups<tensor> config #ternary_gpu.matmul_config<warps = 1, row_tiles = 1, blocks_per_step = 1, prompt_rows = 16, prompt_stages = 2> -> tensor<16x16xf32>
+  return
+}

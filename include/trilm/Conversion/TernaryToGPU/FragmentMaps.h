@@ -19,7 +19,9 @@
 #define TRILM_CONVERSION_TERNARYTOGPU_FRAGMENTMAPS_H
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace trilm::ternary_gpu {
 
@@ -128,10 +130,11 @@ inline constexpr float kTQ1DecodeBias = -1025.0f;
 
 //===----------------------------------------------------------------------===//
 // The prompt kernel (M >= kPrefillMinRows): a thread block of
-// kPrefillWarps warps computes 16 weight rows per warp times
-// kPrefillActRows activation rows. K is streamed a quarter block (64 trits)
-// per stage through shared memory with cp.async: the activations of the
-// quarter, and the 16 bytes of each weight row that hold its codes.
+// kPrefillWarps warps computes 16 weight rows per warp times the
+// configuration's prompt_rows activation rows (at most kPrefillMaxActRows).
+// K is streamed a quarter block (64 trits) per stage through shared memory
+// with cp.async: the activations of the quarter, and the 16 bytes of each
+// weight row that hold its codes.
 //
 // Quarter c of a block is bytes [16c, 16c + 16) of each row: in TQ2, byte
 // 32h + j holds trits 128h + 32s + j at shift s, so the quarter holds the
@@ -142,8 +145,7 @@ inline constexpr float kTQ1DecodeBias = -1025.0f;
 
 inline constexpr int64_t kPrefillMinRows = 16;
 inline constexpr int64_t kPrefillWarps = 4;
-inline constexpr int64_t kPrefillActRows = 64;
-inline constexpr int64_t kPrefillStages = 4;
+inline constexpr int64_t kPrefillMaxActRows = 64;
 /// Trits and weight bytes of one stage (a quarter of a block).
 inline constexpr int64_t kQuarterTrits = 64;
 inline constexpr int64_t kQuarterBytes = 16;
@@ -190,6 +192,44 @@ constexpr uint32_t gatherSelector(int64_t quadCol) {
   // Result bytes {0, 1, 2, 3} from pool bytes {x, y, x + 1, y + 1}: x the
   // pair's first byte in word 0 (pool bytes 0-3), y in word 1 (4-7).
   return quadCol % 2 == 0 ? 0x5140 : 0x7362;
+}
+
+/// Block position of the first trit of A-fragment pair `high` of thread
+/// column `quadCol` at `shift` of `quarter`: pair 0 holds K (2c, 2c + 1) of
+/// the run of 16 trits, pair 1 K (2c + 8, 2c + 9).
+constexpr int64_t prefillPairPosition(int64_t quarter, int64_t shift,
+                                      int64_t quadCol, int64_t high) {
+  return quarterOffset(quarter) + 32 * shift + 2 * quadCol + 8 * high;
+}
+
+/// A K group as the prompt kernel streams it when groups cut 256-trit
+/// blocks: a cut block is streamed once per group it holds, the other
+/// groups' trits masked. The group's blocks [firstBlock, firstBlock +
+/// count) are streamed at positions [first, first + count); its trits are
+/// [lo, hi).
+struct GroupSpan {
+  int64_t first, firstBlock, count, lo, hi;
+};
+
+/// The spans of K groups bounded by `bounds` (0, ..., K), or none when no
+/// bound cuts a block: then each block is streamed once.
+inline std::vector<GroupSpan> cutGroupSpans(const std::vector<int64_t> &bounds) {
+  constexpr int64_t kBlockTrits = 256;
+  bool cuts = false;
+  for (std::size_t g = 0; g + 1 < bounds.size(); ++g)
+    cuts |= bounds[g] % kBlockTrits != 0;
+  if (!cuts)
+    return {};
+  std::vector<GroupSpan> spans;
+  int64_t first = 0;
+  for (std::size_t g = 0; g + 1 < bounds.size(); ++g) {
+    int64_t firstBlock = bounds[g] / kBlockTrits;
+    int64_t count =
+        (bounds[g + 1] + kBlockTrits - 1) / kBlockTrits - firstBlock;
+    spans.push_back({first, firstBlock, count, bounds[g], bounds[g + 1]});
+    first += count;
+  }
+  return spans;
 }
 
 } // namespace trilm::ternary_gpu

@@ -36,7 +36,8 @@ void TernaryGPUDialect::registerAttributes() {
 LogicalResult
 MatmulConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                          int64_t warps, int64_t rowTiles,
-                         int64_t blocksPerStep) {
+                         int64_t blocksPerStep, int64_t promptRows,
+                         int64_t promptStages) {
   // 32 warps is the most threads (1024) a thread block may have.
   if (warps < 1 || warps > 32)
     return emitError() << "warps must be between 1 and 32, got " << warps;
@@ -47,6 +48,22 @@ MatmulConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (blocksPerStep < 1 || blocksPerStep > 8)
     return emitError() << "blocks_per_step must be between 1 and 8, got "
                        << blocksPerStep;
+  if (promptRows == 0 && promptStages == 0)
+    return success();
+  // The 4 warps read activation tiles in pairs of 8 rows (ldmatrix.x4).
+  if (promptRows < 16 || promptRows > 64 || promptRows % 16 != 0)
+    return emitError() << "prompt_rows must be 16, 32, 48 or 64, got "
+                       << promptRows;
+  if (promptStages < 2 || promptStages > 8)
+    return emitError() << "prompt_stages must be between 2 and 8, got "
+                       << promptStages;
+  // Per stage: the rows' 64 f16 activations and 64 weight rows' 16 bytes,
+  // within the 48 KiB of static shared memory a thread block may declare.
+  int64_t sharedBytes = promptStages * (promptRows * 64 * 2 + 64 * 16);
+  if (sharedBytes > 48 * 1024)
+    return emitError() << "prompt_stages " << promptStages << " of "
+                       << promptRows << " rows need " << sharedBytes
+                       << " bytes of shared memory, more than 49152";
   return success();
 }
 

@@ -43,6 +43,10 @@ LogicalResult MatmulOp::verify() {
   if (packed.getLayout())
     return emitOpError("GPU kernels read row-major weights, got ") << packed;
   int64_t rows = packed.getRows(), cols = packed.getCols();
+  if (getConfig().hasPromptKernel() &&
+      packed.getScheme() != PackingScheme::tq2)
+    return emitOpError("the prompt kernel reads 2-bit (tq2) weights; ")
+           << packed << " takes a configuration without prompt_rows";
 
   auto input = cast<ShapedType>(getInput().getType());
   if (input.getRank() != 2 || !input.getElementType().isF16() ||

@@ -28,18 +28,39 @@ def TernaryGPU_MatmulConfigAttr : AttrDef<TernaryGPU_Dialect, "MatmulConfig",
     partial sums are added through shared memory. The weights stay
     row-major.
 
-    Example: `#ternary_gpu.matmul_config<warps = 8, row_tiles = 2, blocks_per_step = 2>`
+    With `prompt_rows` and `prompt_stages`, batches of 16 or more activation
+    rows (decided at run time) use the prompt kernel instead: a thread block
+    of 4 warps owns 64 weight rows and `prompt_rows` activation rows (16,
+    32, 48 or 64), and streams K through shared memory a quarter block per
+    stage, `prompt_stages` stages in flight. Without them every batch uses
+    the decoding decomposition.
+
+    Examples:
+    `#ternary_gpu.matmul_config<warps = 8, row_tiles = 2, blocks_per_step = 2>`,
+    `#ternary_gpu.matmul_config<warps = 8, row_tiles = 1, blocks_per_step = 4, prompt_rows = 64, prompt_stages = 4>`
   }];
   let parameters = (ins "int64_t":$warps, "int64_t":$rowTiles,
-                        "int64_t":$blocksPerStep);
+                        "int64_t":$blocksPerStep,
+                        DefaultValuedParameter<"int64_t", "0">:$promptRows,
+                        DefaultValuedParameter<"int64_t", "0">:$promptStages);
   let assemblyFormat = [{
     `<` `warps` `=` $warps `,` `row_tiles` `=` $rowTiles `,`
-    `blocks_per_step` `=` $blocksPerStep `>`
+    `blocks_per_step` `=` $blocksPerStep
+    (`,` `prompt_rows` `=` $promptRows^ `,` `prompt_stages` `=` $promptStages)?
+    `>`
   }];
   let extraClassDeclaration = [{
     /// Warps that split the K blocks of one row tile.
     int64_t getSplits() const { return getWarps() / getRowTiles(); }
+    /// Whether batches of kPrefillMinRows rows or more use the prompt kernel.
+    bool hasPromptKernel() const { return getPromptRows() > 0; }
   }];
+  let builders = [
+    AttrBuilder<(ins "int64_t":$warps, "int64_t":$rowTiles,
+                     "int64_t":$blocksPerStep), [{
+      return $_get($_ctxt, warps, rowTiles, blocksPerStep, 0, 0);
+    }]>
+  ];
   let genVerifyDecl = 1;
 }
 
