@@ -51,7 +51,6 @@ constexpr int64_t kQuartersPerBlock = kBlockBytes / kQuarterBytes;
 constexpr int64_t kWeightCopyBytes = kBlockRows * kQuarterBytes / kThreads;
 static_assert(kWeightCopyBytes == 8, "cp.async copies 4, 8 or 16 bytes");
 
-
 class PrefillKernelBuilder {
 public:
   PrefillKernelBuilder(OpBuilder &b, MatmulOp op, gpu::GPUFuncOp func)
