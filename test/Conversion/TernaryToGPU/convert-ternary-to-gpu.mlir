@@ -107,3 +107,15 @@ func.func @tq1(%x: tensor<?x512xf16>, %w: tensor<64x104xi8>, %s: tensor<1x1xf32>
   %r = ternary.matmul %x, %p groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<?x512xf16>, !ternary.packed<64x512, tq1> -> tensor<?x64xf32>
   return %r : tensor<?x64xf32>
 }
+
+// -----
+
+// K groups of 100 trits cut 20 blocks' worth of bounds, more than the prompt
+// kernel tells apart: the decoding kernel at every batch.
+// CHECK-LABEL: func.func @many_cut_groups
+// CHECK: config #ternary_gpu.matmul_config<warps = {{[0-9]+}}, row_tiles = {{[0-9]+}}, blocks_per_step = {{[0-9]+}}> ->
+func.func @many_cut_groups(%x: tensor<?x2000xf16>, %w: tensor<64x512xi8>, %s: tensor<1x20xf32>) -> tensor<?x64xf32> {
+  %p = ternary.from_storage %w : tensor<64x512xi8> -> !ternary.packed<64x2000, tq2>
+  %r = ternary.matmul %x, %p groups #ternary.scale_groups<k = block 100> scales(%s : tensor<1x20xf32>) : tensor<?x2000xf16>, !ternary.packed<64x2000, tq2> -> tensor<?x64xf32>
+  return %r : tensor<?x64xf32>
+}
