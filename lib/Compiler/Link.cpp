@@ -78,8 +78,8 @@ static llvm::Expected<std::string> findRuntimeSources() {
 }
 
 /// libtrilm_cuda_runtime.a: in lib/ beside the running program's bin/; for
-/// the Python package in the build tree, in lib/ two levels above its
-/// extension (or beside it); else in the configured install prefix's lib/.
+/// the Python package, beside its extension (a wheel) or in the build tree's
+/// lib/ two levels above it; else in the configured install prefix's lib/.
 static llvm::Expected<std::string> findCUDARuntime() {
   constexpr llvm::StringLiteral kArchive = "libtrilm_cuda_runtime.a";
   std::string executable = llvm::sys::fs::getMainExecutable(

@@ -260,6 +260,20 @@ assert "{ROOT}" not in trilm.__file__, trilm.__file__
 model = trilm.compile({str(checkpoint)!r}, activations="fp32", output="model.so")
 numpy.save("logits.npy", model.context().eval({tokens}))
 """
+    if os.access("/usr/local/cuda/bin/ptxas", os.X_OK):
+        # The wheel carries the GPU runtime that CUDA models link: the model
+        # compiles and links, then opening it without a driver is the
+        # device error.
+        script += """
+import os
+os.environ["TRILM_CUDA_DRIVER"] = "/nonexistent/libcuda.so.1"
+try:
+    trilm.compile({ckpt!r}, target="cuda:sm_80", activations="fp32", output="gpu.so")
+    raise SystemExit("a CUDA model opened without a driver")
+except trilm.ModelError as error:
+    assert error.status == 6 and "no CUDA driver" in str(error), error
+assert os.path.exists("gpu.so")
+""".format(ckpt=str(checkpoint))
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
     env["TRILM_CACHE_DIR"] = str(tmp_path / "cache")
     work = tmp_path / "elsewhere"
