@@ -439,12 +439,13 @@ trilm_status trilm_model_open_with_weights(const char *path,
                 "trilm_model_config, trilm_prefill or trilm_decode)",
                 describePath(path));
   }
-  if (config[TRILM_CONFIG_ABI_VERSION] != TRILM_MODEL_ABI_VERSION) {
+  // The config lives in the library: read it before dlclose unmaps it.
+  long long abiVersion = (long long)config[TRILM_CONFIG_ABI_VERSION];
+  if (abiVersion != TRILM_MODEL_ABI_VERSION) {
     dlclose(library);
     return fail(error, TRILM_ERROR_INVALID_MODEL,
                 "%s has model ABI version %lld; this runtime reads version %d",
-                describePath(path), (long long)config[TRILM_CONFIG_ABI_VERSION],
-                TRILM_MODEL_ABI_VERSION);
+                describePath(path), abiVersion, TRILM_MODEL_ABI_VERSION);
   }
   trilm_status featureStatus = checkCPUFeatures(library, path, error);
   if (featureStatus != TRILM_OK) {

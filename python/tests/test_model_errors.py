@@ -296,9 +296,12 @@ def test_runtime_errors(tools, checkpoint, tmp_path):
 FAKE_MODEL = r"""
 #include "trilm-c/ModelABI.h"
 #include <stdint.h>
-/* A library that passes for a model up to its device kind. */
+/* A library that passes for a model up to its ABI version or device kind. */
+#ifndef ABI
+#define ABI TRILM_MODEL_ABI_VERSION
+#endif
 const int64_t trilm_model_config[TRILM_CONFIG_NUM_FIELDS] = {
-    [TRILM_CONFIG_ABI_VERSION] = TRILM_MODEL_ABI_VERSION,
+    [TRILM_CONFIG_ABI_VERSION] = ABI,
     [TRILM_CONFIG_VOCAB_SIZE] = 8, [TRILM_CONFIG_HIDDEN_SIZE] = 8,
     [TRILM_CONFIG_NUM_LAYERS] = 1, [TRILM_CONFIG_NUM_HEADS] = 1,
     [TRILM_CONFIG_NUM_KV_HEADS] = 1, [TRILM_CONFIG_HEAD_DIM] = 8,
@@ -311,14 +314,17 @@ void _mlir_ciface_trilm_decode(void) {}
 """
 
 
-@pytest.mark.parametrize("device, message", [
-    (7, "computes on device kind 7, which this runtime does not know"),
-    (1, "is compiled for CUDA but lacks the GPU runtime (trilm_cuda_init)")])
-def test_unknown_or_incomplete_device(tools, tmp_path, device, message):
+@pytest.mark.parametrize("defines, message", [
+    (["-DDEVICE=7"], "computes on device kind 7, which this runtime does not know"),
+    (["-DDEVICE=1"], "is compiled for CUDA but lacks the GPU runtime (trilm_cuda_init)"),
+    # A model from an older trilm-compile (the message reads the version
+    # before the library is closed).
+    (["-DDEVICE=0", "-DABI=4"], "has model ABI version 4; this runtime reads version 5")])
+def test_unknown_or_incomplete_device_or_older_abi(tools, tmp_path, defines, message):
     source = tmp_path / "fake.c"
     source.write_text(FAKE_MODEL)
     library = tmp_path / "fake.so"
-    subprocess.run(["clang-22", "-shared", "-fPIC", "-DDEVICE=%d" % device,
+    subprocess.run(["clang-22", "-shared", "-fPIC", *defines,
                     "-I", str(pathlib.Path(__file__).resolve().parents[2] / "include"),
                     str(source), "-o", str(library)], check=True)
     with pytest.raises(RuntimeError_) as error:
