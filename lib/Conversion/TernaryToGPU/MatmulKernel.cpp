@@ -54,20 +54,28 @@ constexpr int64_t kBlockRegisters = 65536;
 constexpr StringLiteral kKernelModuleName = "ternary_gpu_kernels";
 
 /// Everything a kernel depends on: matmuls with equal keys share a kernel.
-std::string prefillKernelKey(MatmulOp op) {
+/// The decoding kernel does not depend on the prompt configuration, nor the
+/// prompt kernel on the decoding one.
+std::string operandKey(MatmulOp op) {
   std::string key;
   llvm::raw_string_ostream os(key);
   os << op.getWeights() << op.getGroups()
-     << cast<MemRefType>(op.getScales().getType()).getElementType()
-     << op.getConfig().getPromptRows() << 'x'
-     << op.getConfig().getPromptStages();
+     << cast<MemRefType>(op.getScales().getType()).getElementType();
   return key;
 }
+std::string prefillKernelKey(MatmulOp op) {
+  MatmulConfigAttr config = op.getConfig();
+  return operandKey(op) + llvm::formatv(" prompt {0}x{1}",
+                                        config.getPromptRows(),
+                                        config.getPromptStages())
+                              .str();
+}
 std::string kernelKey(MatmulOp op) {
-  std::string key = prefillKernelKey(op);
-  llvm::raw_string_ostream os(key);
-  os << op.getConfig();
-  return key;
+  MatmulConfigAttr config = op.getConfig();
+  return operandKey(op) +
+         llvm::formatv(" decoding {0}x{1}x{2}", config.getWarps(),
+                       config.getRowTiles(), config.getBlocksPerStep())
+             .str();
 }
 
 /// True when `value` is a function argument, possibly through casts: the

@@ -2,7 +2,8 @@
 
 // A configuration with prompt_rows: the prompt kernel computes M >= 16
 // (chosen at run time for a dynamic M), the decoding kernel the rest; a
-// static M below 16 launches the decoding kernel only.
+// static M below 16 (whose configuration has no prompt kernel) launches the
+// same decoding kernel.
 // CHECK-LABEL: func.func @prompt_and_decode
 // CHECK-SAME: (%[[X:.*]]: memref<?x1024xf16>, %[[W:.*]]: memref<100x256xi8>, %[[S:.*]]: memref<1x2xf32>, %[[Y:.*]]: memref<?x100xf32>, %[[X1:.*]]: memref<1x1024xf16>, %[[Y1:.*]]: memref<1x100xf32>)
 // CHECK: %[[M:.*]] = memref.dim %[[X]], %{{.*}}
@@ -38,7 +39,7 @@
 // CHECK: } {loop_annotation = #{{.*}}}
 func.func @prompt_and_decode(%x: memref<?x1024xf16>, %w: memref<100x256xi8>, %s: memref<1x2xf32>, %y: memref<?x100xf32>, %x1: memref<1x1024xf16>, %y1: memref<1x100xf32>) {
   ternary_gpu.matmul ins(%x, %w, %s : memref<?x1024xf16>, memref<100x256xi8>, memref<1x2xf32>) outs(%y : memref<?x100xf32>) weights(!ternary.packed<100x1024, tq2>) groups #ternary.scale_groups<k = [512]> config #ternary_gpu.matmul_config<warps = 2, row_tiles = 1, blocks_per_step = 1, prompt_rows = 64, prompt_stages = 4>
-  ternary_gpu.matmul ins(%x1, %w, %s : memref<1x1024xf16>, memref<100x256xi8>, memref<1x2xf32>) outs(%y1 : memref<1x100xf32>) weights(!ternary.packed<100x1024, tq2>) groups #ternary.scale_groups<k = [512]> config #ternary_gpu.matmul_config<warps = 2, row_tiles = 1, blocks_per_step = 1, prompt_rows = 64, prompt_stages = 4>
+  ternary_gpu.matmul ins(%x1, %w, %s : memref<1x1024xf16>, memref<100x256xi8>, memref<1x2xf32>) outs(%y1 : memref<1x100xf32>) weights(!ternary.packed<100x1024, tq2>) groups #ternary.scale_groups<k = [512]> config #ternary_gpu.matmul_config<warps = 2, row_tiles = 1, blocks_per_step = 1>
   return
 }
 
