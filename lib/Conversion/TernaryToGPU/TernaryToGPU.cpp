@@ -36,13 +36,10 @@ constexpr int64_t kMaxSplits = 8;
 /// longer ones stream two blocks per step, software pipelined.
 constexpr int64_t kMaxBlocksAtOnce = 4;
 constexpr int64_t kPipelinedBlocksPerStep = 2;
-/// The prompt kernel's weight rows per thread block, the batch its
-/// activation rows are chosen for, and the stages it keeps in flight.
-constexpr int64_t kPromptBlockRows = 64;
+/// The batch the prompt kernel's activation rows are chosen for, and the
+/// stages it keeps in flight.
 constexpr int64_t kPromptReferenceBatch = 128;
 constexpr int64_t kPromptStages = 4;
-/// Stages (quarter blocks) of one 256-trit block.
-constexpr int64_t kQuartersPerBlock = 4;
 
 /// The storage bytes of packed weights the kernels can read, or a reason.
 FailureOr<Value> storageOf(OpBuilder &b, MatmulOp op) {
@@ -141,7 +138,8 @@ struct ConvertTernaryToGPUPass
                                               int64_t blocks) {
     if (promptRows < 0 || !ternary_gpu::prefillKernelSupports(packed, groups))
       return {0, 0};
-    int64_t rowBlocks = llvm::divideCeil(packed.getRows(), kPromptBlockRows);
+    int64_t rowBlocks = llvm::divideCeil(
+        packed.getRows(), ternary_gpu::kPrefillWarps * ternary_gpu::kTileRows);
     int64_t actRows = promptRows;
     if (actRows == 0) {
       actRows = 16;
@@ -155,7 +153,9 @@ struct ConvertTernaryToGPUPass
     int64_t stages =
         promptStages > 0
             ? int64_t(promptStages)
-            : std::clamp<int64_t>(blocks * kQuartersPerBlock, 2, kPromptStages);
+            : std::clamp<int64_t>(
+                  blocks * (ternary_gpu::kBlock / ternary_gpu::kQuarterTrits), 2,
+                  kPromptStages);
     return {actRows, stages};
   }
 
