@@ -123,6 +123,7 @@ llvm::Expected<CompiledMatmul> compile(const MatmulCase &c, int64_t rows,
     options.l2CacheKiB = target->l2CacheBytes / 1024;
     options.rows = c.tileRows;
     options.actRows = c.tileActRows;
+    options.panelMinActRows = c.panelMinActRows;
     buildCPUPipeline(pm, options);
   }
   if (failed(pm.run(*module)))

@@ -88,6 +88,7 @@ void trilm::buildCPUStrategyPipeline(OpPassManager &pm,
   kernels.rowsPerTile = options.rows;
   kernels.actRowsPerTile = options.actRows;
   kernels.prefetchBytes = options.prefetchBytes;
+  kernels.panelMinActRowsOption = options.panelMinActRows;
   pm.addPass(createTernarySelectKernelsCPU(kernels));
   ternary::TernaryRelayoutWeightsOptions relayout;
   relayout.relayoutStorage = relayoutStorage;

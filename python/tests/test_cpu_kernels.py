@@ -45,15 +45,18 @@ TARGETS = {"generic": "cpu=generic", "avx512_vnni": "cpu=native",
 
 
 def run_case(tools, m, n, k, packing, n_splits, k_splits, threads, rows, int8,
-             dot="generic", layout=None, seed=0, l2_cache_kib=0):
+             dot="generic", layout=None, seed=0, l2_cache_kib=0,
+             panel_min_act_rows=None):
     rng = np.random.default_rng(seed + m * 7 + n * 13 + k)
     x = (rng.standard_normal((m, k)) * 2).astype(f32)
     trits = rng.integers(-1, 2, size=(n, k)).astype(np.int8)
     scales = rng.uniform(0.01, 0.1,
                          size=(len(n_splits) + 1, len(k_splits) + 1)).astype(f32)
     text = module(x, trits, scales, n_splits, k_splits, packing, int8, layout=layout)
+    panel = ("" if panel_min_act_rows is None
+             else f" panel-min-act-rows={panel_min_act_rows}")
     pipeline = [f"--trilm-cpu-pipeline=threads=true rows={rows} {TARGETS[dot]} "
-                f"l2-cache-kib={l2_cache_kib}"]
+                f"l2-cache-kib={l2_cache_kib}{panel}"]
     got = execute(tools, text, fold_pack=True, pipeline=pipeline, threads=threads)
     want = reference(x, trits, scales, n_splits, k_splits, int8)
     if int8:
@@ -109,6 +112,31 @@ def test_target_tiles(tools, packing, int8, m):
 @pytest.mark.parametrize("m", [1, 5])
 def test_avx512_vnni_kernel(tools, packing, m):
     run_case(tools, m, 37, 700, packing, (20,), (300,), 2, 4, True, dot="avx512_vnni")
+
+
+# The panel kernel (ternary_cpu.panel_matmul): N that is not a multiple of
+# the 32-row panels, M that is not one of the 12-row activation blocks, K
+# groups that cut blocks, row groups inside a panel, interleaved weights,
+# the threshold met or not (then the register tiles run); with the portable
+# dot products as well as AVX-512 VNNI.
+PANEL_CASES = [
+    # m, n, k, n_splits, k_splits, threads, layout, smallest M
+    (37, 70, 700, (20,), (300,), 2, None, 1),
+    (64, 96, 512, (), (), 1, "#ternary.row_interleave<4>", 32),
+    (13, 40, 1100, (33,), (257, 600, 900), 2, None, 13),
+    (5, 33, 300, (), (100,), 2, None, 6),
+]
+
+
+@pytest.mark.parametrize("dot", ["generic", "avx512_vnni"])
+@pytest.mark.parametrize("packing", ["tq2", "tq1"])
+@pytest.mark.parametrize("m,n,k,n_splits,k_splits,threads,layout,smallest", PANEL_CASES)
+def test_panel_kernel(tools, m, n, k, packing, n_splits, k_splits, threads, layout,
+                      smallest, dot):
+    if dot == "avx512_vnni" and not HAS_AVX512_VNNI:
+        pytest.skip("this CPU has no AVX-512 VNNI")
+    run_case(tools, m, n, k, packing, n_splits, k_splits, threads, 4, True,
+             dot=dot, layout=layout, panel_min_act_rows=smallest)
 
 
 @pytest.mark.skipif(not HAS_AVX_VNNI, reason="this CPU has no AVX-VNNI")

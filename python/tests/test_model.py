@@ -102,6 +102,33 @@ def test_int8_activations_agree_with_transformers(tools, runtime, packing, weigh
     model.close()
 
 
+@pytest.mark.skipif("avx512_vnni" not in pathlib.Path("/proc/cpuinfo").read_text(),
+                    reason="this CPU has no AVX-512 VNNI")
+@pytest.mark.parametrize("packing", ["tq2", "tq1"])
+def test_panel_kernel_prefill(tools, runtime, packing, tmp_path):
+    # Compiled for this CPU, a 64-token prompt runs every int8 matmul on the
+    # panel kernel (from 32 rows for 2-bit, 64 for 1.6-bit), and tokens after
+    # it on the register tiles; both stay as close to transformers as the
+    # portable build.
+    directory = write_checkpoint(tmp_path / "ckpt", kv_heads=2, model_parallel=3,
+                                 max_positions=128, seed=5)
+    tokens = np.array(sample_text(directory, 70, seed=5))
+    reference = reference_logits(directory, tokens.tolist())
+    library = compile_model(tools, directory, tmp_path / "model.so",
+                            f"--packing={packing}", "--activations=int8",
+                            "--cpu=native")
+    model = runtime.open(library)
+    context = model.context(threads=2)
+    got = np.concatenate([context.eval(tokens[:64]),
+                          *(context.eval(tokens[i:i + 1]) for i in range(64, 70))])
+    agreement = np.mean(got.argmax(axis=-1) == reference.argmax(axis=-1))
+    assert agreement >= 0.95, agreement
+    want, have = perplexity(reference, tokens), perplexity(got, tokens)
+    assert abs(have - want) / want < 0.02, (have, want)
+    context.close()
+    model.close()
+
+
 @pytest.mark.parametrize("packing", ["tq2", "tq1"])
 def test_external_weights(tools, runtime, model_case, packing, tmp_path):
     # The weights in a file next to the library, memory-mapped by the runtime.

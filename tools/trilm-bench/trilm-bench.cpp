@@ -59,6 +59,11 @@ static cl::opt<std::string>
          cl::desc("Register tile ROWSxACT_ROWS of the kernels, e.g. 2x8 "
                   "(default: the target's)"),
     cl::cat(toolOptions));
+static cl::opt<int64_t> panelMinActRows(
+    "panel-min-act-rows",
+    cl::desc("The fewest activation rows an int8 GEMM takes the panel kernel "
+             "for (0: never; default: the target's)"),
+    cl::init(-1), cl::cat(toolOptions));
 static cl::opt<std::string>
     targetCpu("cpu",
               cl::desc("CPU the kernels are compiled for (default: native)"),
@@ -214,6 +219,7 @@ int runMatmul() {
             c.features = targetFeatures;
             c.tileRows = tileRows;
             c.tileActRows = tileActRows;
+            c.panelMinActRows = panelMinActRows;
             if (interleave && (interleave < 2 || interleave > 64 ||
                                (interleave & (interleave - 1)) ||
                                layer.n % interleave))

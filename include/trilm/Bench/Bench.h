@@ -50,6 +50,9 @@ struct MatmulCase {
   int64_t interleave = 0;
   /// The register tile (output rows x activation rows); 0: the target's.
   int64_t tileRows = 0, tileActRows = 0;
+  /// The fewest activation rows that take the panel kernel (0: never; -1:
+  /// the target's).
+  int64_t panelMinActRows = -1;
   /// The CPU and features the kernel is compiled for, as trilm-compile's
   /// --cpu and --features take them (the host's by default); the host must
   /// be able to run them.

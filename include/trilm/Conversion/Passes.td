@@ -113,7 +113,13 @@ def TernarySelectKernelsCPU : Pass<"ternary-select-kernels-cpu", "::mlir::Module
       two that divides N, so that a tile streams one contiguous run;
     - for a GEMV (M = 1), which memory bounds, several read streams per
       task and software prefetches a fixed distance ahead of each tile's
-      reads (`prefetch-bytes` overrides the distance; 0 turns them off).
+      reads (`prefetch-bytes` overrides the distance; 0 turns them off);
+    - for int8 GEMMs on AVX-512 VNNI, the panel kernel
+      (`ternary_cpu.panel_matmul`) from 32 activation rows on (64 for
+      1.6-bit weights), where decoding 32 weight rows once for every
+      activation row beats decoding a block per register tile
+      (`panel-min-act-rows` overrides the threshold, and with it also
+      enables the portable dot products; 0 turns the panel kernel off).
 
     A tile that cannot be honoured, or a module without a target, is an
     error.
@@ -127,6 +133,10 @@ def TernarySelectKernelsCPU : Pass<"ternary-select-kernels-cpu", "::mlir::Module
     Option<"prefetchBytes", "prefetch-bytes", "int64_t", /*default=*/"-1",
            "How far ahead a GEMV's tiles prefetch their weights, 0 to 65536 "
            "bytes (0: no prefetches); -1 picks it from the target">,
+    Option<"panelMinActRowsOption", "panel-min-act-rows", "int64_t",
+           /*default=*/"-1",
+           "The fewest activation rows an int8 GEMM takes the panel kernel "
+           "for (0: never); -1 picks it from the target">,
   ];
   let dependentDialects = ["::mlir::tensor::TensorDialect",
                            "::trilm::ternary_cpu::TernaryCPUDialect"];

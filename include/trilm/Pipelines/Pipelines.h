@@ -49,6 +49,11 @@ struct CPUPipelineOptions
       llvm::cl::desc("How far ahead a GEMV prefetches its weights in bytes "
                      "(0: none; -1: from the target)"),
       llvm::cl::init(-1)};
+  Option<int64_t> panelMinActRows{
+      *this, "panel-min-act-rows",
+      llvm::cl::desc("The fewest activation rows an int8 GEMM takes the "
+                     "panel kernel for (0: never; -1: from the target)"),
+      llvm::cl::init(-1)};
   Option<bool> threads{*this, "threads",
                        llvm::cl::desc("Run tiles of output rows on OpenMP "
                                       "threads (OMP_NUM_THREADS at run time)"),

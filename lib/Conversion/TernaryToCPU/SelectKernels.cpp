@@ -54,6 +54,20 @@ constexpr int64_t kGemvStreams = 4;
 /// (1 KiB decodes a 1.1B model about 5% slower, 4 KiB as fast).
 constexpr int64_t kGemvPrefetchBytes = 2048;
 
+/// The panel kernel's shape: 32 weight rows (two code vectors) by 12
+/// activation rows, 24 accumulators, as measured fastest by
+/// scripts/microbench/gemm_panel.c.
+constexpr int64_t kPanelRows = 32;
+constexpr int64_t kPanelActRows = 12;
+
+/// The fewest activation rows that take the panel kernel: decoding a panel
+/// costs about as much as multiplying it with 15 (2-bit) or 50 (1.6-bit)
+/// activation rows, which the register tiles would share instead
+/// (docs/benchmarks.md, the crossover measured by trilm-bench).
+int64_t panelMinActRows(PackingScheme scheme) {
+  return scheme == PackingScheme::tq2 ? 32 : 64;
+}
+
 /// Rows of a cache block: as many `rowBytes` rows as fit in `budget` bytes,
 /// a multiple of `tile`, at least one tile and at most `limit` rounded up to
 /// a tile.
@@ -78,11 +92,11 @@ int64_t pickActRows(MatmulOp op, Int8DotKind dot, int64_t rows) {
 }
 
 /// The configuration of `op` on `target`, with `rows`/`actRows` overriding
-/// the tile when non-zero and `prefetchOverride` the GEMV prefetch distance
-/// when not negative.
+/// the tile when non-zero, `prefetchOverride` the GEMV prefetch distance
+/// and `panelOverride` the panel kernel's smallest M when not negative.
 MatmulConfigAttr selectKernel(MatmulOp op, const cpu::CPUTarget &target,
                               int64_t rowsOverride, int64_t actRowsOverride,
-                              int64_t prefetchOverride) {
+                              int64_t prefetchOverride, int64_t panelOverride) {
   PackedType type = op.getWeights().getType();
   Int8DotKind dot = target.int8Dot;
   int64_t n = type.getRows();
@@ -132,9 +146,21 @@ MatmulConfigAttr selectKernel(MatmulOp op, const cpu::CPUTarget &target,
   PackedLayoutAttrInterface layout;
   if (layoutRows > 1 && llvm::isPowerOf2_64(layoutRows) && n % layoutRows == 0)
     layout = RowInterleaveAttr::get(op.getContext(), layoutRows);
+  // The panel kernel, for int8 GEMMs on AVX-512 VNNI (an explicit smallest
+  // M also allows the portable dot products).
+  int64_t panelMin = panelOverride >= 0 ? panelOverride
+                     : dot == Int8DotKind::avx512_vnni
+                         ? panelMinActRows(type.getScheme())
+                         : 0;
+  bool panel = op.isInt8() && panelMin > 0 && m != 1 &&
+               (ShapedType::isDynamic(m) || m >= panelMin) &&
+               (dot == Int8DotKind::avx512_vnni ||
+                dot == Int8DotKind::generic);
   return MatmulConfigAttr::get(op.getContext(), rows, actRows, blockRows,
                                blockActRows, streams, prefetchBytes, dot,
-                               layout);
+                               layout, panel ? kPanelRows : 0,
+                               panel ? kPanelActRows : 0,
+                               panel ? panelMin : 0);
 }
 
 struct TernarySelectKernelsCPUPass
@@ -166,11 +192,19 @@ struct TernarySelectKernelsCPUPass
           << static_cast<int64_t>(prefetchBytes);
       return signalPassFailure();
     }
+    if (panelMinActRowsOption < -1) {
+      getOperation()->emitError()
+          << "panel-min-act-rows must be at least 0 (-1: from the target), "
+             "got "
+          << static_cast<int64_t>(panelMinActRowsOption);
+      return signalPassFailure();
+    }
     IRRewriter rewriter(&getContext());
     getOperation()->walk([&](MatmulOp op) {
       if (!replaceZeroRowMatmul(rewriter, op))
         op.setKernelConfigAttr(selectKernel(op, *target, rowsPerTile,
-                                            actRowsPerTile, prefetchBytes));
+                                            actRowsPerTile, prefetchBytes,
+                                            panelMinActRowsOption));
     });
   }
 };

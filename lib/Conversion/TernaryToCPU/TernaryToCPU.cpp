@@ -19,6 +19,8 @@
 
 #include "trilm/Conversion/TernaryToCPU/TernaryToCPU.h"
 
+#include "BlockDecoding.h"
+
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "trilm/Conversion/TernaryToLinalg/TernaryToLinalg.h"
 #include "trilm/Dialect/Ternary/IR/Ternary.h"
@@ -40,54 +42,10 @@ using namespace trilm::ternary_cpu;
 
 namespace {
 
-constexpr int64_t kBlock = packing::kBlockSize;
+using namespace trilm::cpu_kernels;
+
 /// The unit a prefetch fetches (every x86-64 and AArch64 core trilm targets).
 constexpr int64_t kCacheLineBytes = 64;
-
-/// One K scale group, widened to whole blocks.
-struct Segment {
-  int64_t weightBlock; // first packed block of the group
-  int64_t bufferBlock; // first block of the group in the activation buffer
-  int64_t numBlocks;
-  int64_t lo, hi; // the group's columns [lo, hi)
-};
-
-SmallVector<Segment> buildSegments(ScaleGroupsAttr groups, int64_t cols) {
-  SmallVector<int64_t> bounds = groups.getColBounds(cols);
-  SmallVector<Segment> segments;
-  int64_t bufferBlock = 0;
-  for (size_t g = 0; g + 1 < bounds.size(); ++g) {
-    int64_t first = bounds[g] / kBlock;
-    int64_t last = llvm::divideCeil(bounds[g + 1], kBlock);
-    segments.push_back(
-        {first, bufferBlock, last - first, bounds[g], bounds[g + 1]});
-    bufferBlock += last - first;
-  }
-  return segments;
-}
-
-/// A run of codes decoded from a packed block. `activationOffset` is where
-/// the matching activations start in the reordered block.
-struct DecodedChunk {
-  /// vector<L x i8>: codes 0..2 (trit + 1) times 2^shift, or in the carry
-  /// form the packed bytes times 3^m modulo 256.
-  Value codes;
-  int64_t activationOffset;
-  int64_t shift = 0;
-  /// The accumulator chain the chunk's products go to; by default its index
-  /// among the block's chunks.
-  std::optional<int64_t> chain = std::nullopt;
-};
-
-/// How `decodeBlock` turns packed bytes into vectors for the dot products.
-enum class DecodeForm {
-  /// Codes 0..2, one chunk per field or base-3 digit.
-  codes,
-  /// 2-bit fields masked in place: chunk l holds 4^l times the codes.
-  inPlace,
-  /// Base-3 bytes as their running products by 3 (see kCarryChains).
-  carry,
-};
 
 /// The carry form of 1.6-bit blocks: with q_m = uint8(q * 3^m), digit m of
 /// byte q is floor(3 q_m / 256), so 256 * digit_m = 3 q_m - q_{m+1}
@@ -131,115 +89,6 @@ Value elementAtPosition(const IndexArith &ia, PackingScheme scheme,
   return ia.select(ia.lt(j, ia.index(32)), first,
                    ia.select(ia.lt(j, ia.index(48)), second,
                              ia.select(inTail, tail, none)));
-}
-
-/// A constant 1-D index tensor, looked up with tensor.extract in loops.
-Value indexTable(OpBuilder &b, Location loc, ArrayRef<int64_t> values) {
-  auto tableType = RankedTensorType::get({static_cast<int64_t>(values.size())},
-                                         b.getIndexType());
-  return arith::ConstantOp::create(b, loc,
-                                   DenseElementsAttr::get(tableType, values));
-}
-
-/// Splats an integer constant to `type`.
-Value splat(OpBuilder &b, Location loc, VectorType type, int64_t value) {
-  return arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(type, b.getIntegerAttr(
-                                               type.getElementType(), value)));
-}
-
-/// Decodes one packed block (its bytes start at `position` of `storage`) into
-/// chunks of codes. In the in-place form, 2-bit fields are only masked, not
-/// shifted down: chunk l holds 4^l times the codes, which an unsigned dot
-/// product accumulates exactly; the caller divides each chunk's accumulator
-/// by 4^l (one shift per group instead of one per block). The carry form
-/// (1.6-bit only) is described at kCarryChains.
-SmallVector<DecodedChunk> decodeBlock(OpBuilder &b, Location loc,
-                                      PackingScheme scheme, Value storage,
-                                      ValueRange position, DecodeForm form) {
-  bool inPlace = form == DecodeForm::inPlace;
-  Type i8 = b.getI8Type(), i16 = b.getI16Type();
-  Value zeroByte = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
-  SmallVector<DecodedChunk> chunks;
-  if (scheme == PackingScheme::tq2) {
-    // Shift 16-bit lanes (x86 has no byte shifts); the mask keeps only bits
-    // that came from the same byte.
-    auto type = VectorType::get({packing::kTQ2CodeBytes}, i8);
-    Value bytes = vector::TransferReadOp::create(
-        b, loc, type, storage, ValueRange(position), zeroByte,
-        ArrayRef<bool>{true});
-    auto wordsType = VectorType::get({type.getDimSize(0) / 2}, i16);
-    Value words = vector::BitCastOp::create(b, loc, wordsType, bytes);
-    for (int64_t l = 0; l < 4 && inPlace; ++l)
-      chunks.push_back({arith::AndIOp::create(b, loc, bytes,
-                                              splat(b, loc, type, 3 << (2 * l))),
-                        64 * l, 2 * l});
-    for (int64_t l = 0; l < 4 && !inPlace; ++l) {
-      Value shifted = bytes;
-      if (l > 0)
-        shifted = vector::BitCastOp::create(
-            b, loc, type,
-            arith::ShRUIOp::create(b, loc, words,
-                                   splat(b, loc, wordsType, 2 * l)));
-      chunks.push_back({arith::AndIOp::create(b, loc, shifted,
-                                              splat(b, loc, type, 3)),
-                        64 * l});
-    }
-    return chunks;
-  }
-  // Base-3 digit n of byte q: with q_n = uint8(q * 3^n), the digit is
-  // (q_n * 3) >> 8, that is [q_n >= 86] + [q_n >= 171]. q_{n+1} = 3 q_n
-  // wraps modulo 256, so everything stays on bytes: two adds and two
-  // compares per digit. The 48 qs and 4 qh bytes are decoded together as one
-  // 64-byte vector, read by one load masked to the block's 52 bytes (qh bytes
-  // are 5-digit numbers whose last digit is 0; the 12 zero bytes after them
-  // meet zero activations).
-  auto bytesType = VectorType::get({64}, i8);
-  Value blockMask = vector::ConstantMaskOp::create(
-      b, loc, VectorType::get({64}, b.getI1Type()),
-      ArrayRef<int64_t>{packing::kTQ1CodeBytes});
-  Value bytes = vector::TransferReadOp::create(
-      b, loc, bytesType, storage, ValueRange(position),
-      AffineMap::getMinorIdentityMap(2, 1, b.getContext()), zeroByte,
-      blockMask, b.getBoolArrayAttr({true}));
-  auto timesThree = [&](Value q) -> Value {
-    return arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, q, q),
-                                 q);
-  };
-  if (form == DecodeForm::carry) {
-    Value q = bytes;
-    for (int64_t m = 0; m <= 5; ++m) {
-      if (m > 0)
-        q = timesThree(q);
-      if (m < 5)
-        chunks.push_back({q, 64 * m, 0, 0});
-      if (m > 0)
-        chunks.push_back({q, 64 * (m - 1), 0, 1});
-    }
-    return chunks;
-  }
-  Value one = splat(b, loc, bytesType, 1), zero = splat(b, loc, bytesType, 0);
-  Value low = splat(b, loc, bytesType, 86), high = splat(b, loc, bytesType, 171);
-  Value q = bytes;
-  for (int64_t n = 0; n < 5; ++n) {
-    if (n > 0)
-      q = timesThree(q);
-    auto atLeast = [&](Value bound) -> Value {
-      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, q, bound);
-    };
-    // As selects, which AVX-512 turns into a zeroing and a merging masked
-    // move on the compare masks.
-    Value digit = arith::SelectOp::create(b, loc, atLeast(low), one, zero);
-    Value two = arith::AddIOp::create(b, loc, digit, one);
-    chunks.push_back(
-        {arith::SelectOp::create(b, loc, atLeast(high), two, digit), 64 * n});
-  }
-  return chunks;
-}
-
-/// Lengths of the chunks `decodeBlock` produces, in order.
-SmallVector<int64_t> chunkLengths(PackingScheme scheme) {
-  return SmallVector<int64_t>(scheme == PackingScheme::tq2 ? 4 : 5, 64);
 }
 
 /// Splits a chunk length into the vector widths the dot instruction takes.
@@ -723,14 +572,7 @@ private:
           ia.min(ia.add(adaptor.getActRow(), ia.index(i)), lastInputRow));
     auto blockPosition = [&](OpBuilder &nb, Value row,
                              Value block) -> SmallVector<Value> {
-      IndexArith nia{nb, loc};
-      if (!interleave)
-        return {row, nia.mul(block, nia.index(blockBytes))};
-      Value factor = nia.index(interleave.getRows());
-      Value inGroup = nia.rem(row, factor);
-      return {nia.div(row, factor),
-              nia.mul(nia.add(nia.mul(block, factor), inGroup),
-                      nia.index(blockBytes))};
+      return packedBlockPosition(nb, loc, interleave, blockBytes, row, block);
     };
 
     // Each block's bytes are requested `prefetch_bytes` ahead in the
@@ -1007,7 +849,8 @@ struct ConvertTernaryToCPUPass
     if (failed(convertTernaryOps(
             getOperation(), converter, std::move(patterns),
             [](ConversionTarget &target) {
-              target.addIllegalOp<PrepareActivationsOp, TileMatmulOp>();
+              target.addIllegalOp<PrepareActivationsOp, TileMatmulOp,
+                                 PanelMatmulOp>();
               target.addLegalOp<Dot4Op, TritsToF32Op>();
             })))
       signalPassFailure();
@@ -1021,4 +864,5 @@ void trilm::populateTernaryToCPUConversionPatterns(
   populateTernaryToLinalgConversionPatterns(converter, patterns);
   patterns.add<PrepareActivationsLowering, TileMatmulLowering>(
       converter, patterns.getContext());
+  cpu_kernels::populatePanelMatmulLowering(converter, patterns);
 }

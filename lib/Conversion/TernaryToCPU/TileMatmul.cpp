@@ -14,7 +14,14 @@
 //
 // with R, A, Nc, Mc and the int8 instructions of the matmul's kernel_config
 // (SelectKernels.cpp). K is not split: a tile keeps each K scale group's
-// exact sums in registers.
+// exact sums in registers. A config with a panel kernel instead gives int8
+// matmuls of at least panel_min_act_rows rows (a run-time choice when M is
+// dynamic)
+//
+//   scf.forall     cache block of output rows, whole panels   (threads)
+//    scf.for       panel of P output rows
+//     %s = ternary_cpu.panel_matmul %p ... [%n] : ... -> tensor<M x P x f32>
+//     (inserted into the block's slice, columns past N dropped)
 //
 //===----------------------------------------------------------------------===//
 
@@ -111,107 +118,202 @@ void tile(MatmulOp op, MatmulConfigAttr config) {
                         ? prepare.getBlockSums()
                         : Value();
 
-  Value output = createEmptyLikeRows(b, loc, input, {rows}, f32);
-  int64_t numBlocks = llvm::divideCeil(rows, blockRows);
-  auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(numBlocks)},
-      ValueRange{output}, std::nullopt);
-  {
+  // The register tiles: each decoded block serves a few activation rows.
+  auto buildTiles = [&]() -> Value {
+    Value output = createEmptyLikeRows(b, loc, input, {rows}, f32);
+    int64_t numBlocks = llvm::divideCeil(rows, blockRows);
+    auto forall = scf::ForallOp::create(
+        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(numBlocks)},
+        ValueRange{output}, std::nullopt);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(forall.getBody()->getTerminator());
+      Value blockFirstRow =
+          ia.mul(forall.getInductionVars()[0], ia.index(blockRows));
+      // When the blocks divide N every block and tile is full: static slices
+      // and unmasked writes.
+      bool fullBlocks = rows % blockRows == 0 && blockRows % tileRows == 0;
+      OpFoldResult blockValidRows =
+          fullBlocks ? OpFoldResult(b.getIndexAttr(blockRows))
+                     : OpFoldResult(ia.min(ia.index(blockRows),
+                                           ia.sub(ia.index(rows), blockFirstRow)));
+      // Static when M is, so that slice types stay consistent under folding.
+      OpFoldResult inputRows = tensor::getMixedSize(b, loc, input, 0);
+      Value numInputRows = getValueOrCreateConstantIndexOp(b, loc, inputRows);
+      Value lastInputRow = ia.sub(numInputRows, ia.index(1));
+      Value numBlockRows =
+          getValueOrCreateConstantIndexOp(b, loc, blockValidRows);
+      Value shared = forall.getRegionIterArgs()[0];
+      SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0),
+                                           OpFoldResult(blockFirstRow)};
+      SmallVector<OpFoldResult> sizesOfSlice = {inputRows, blockValidRows};
+      SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+      Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets,
+                                                   sizesOfSlice, strides);
+      auto tileLoop = [&](OpBuilder &lb, Value tileFirstRow, Value actRow,
+                          Value blockOut) {
+        IndexArith lia{lb, loc};
+        auto tileType = VectorType::get({actRows, tileRows}, f32);
+        Value tile = TileMatmulOp::create(
+            lb, loc, tileType, prepare.getPrepared(), blockSums,
+            op.getActScales(), op.getWeights(), op.getScales(), actRow,
+            lia.add(blockFirstRow, tileFirstRow), op.getGroups(), int8Dot,
+            config.getPrefetchBytes()
+                ? lb.getI64IntegerAttr(config.getPrefetchBytes())
+                : IntegerAttr());
+        // Activation rows past M write the (identical) values of row M-1;
+        // columns past N are masked off by the transfer.
+        Value written = blockOut;
+        for (int64_t i = 0; i < actRows; ++i) {
+          Value row =
+              vector::ExtractOp::create(lb, loc, tile, ArrayRef<int64_t>{i});
+          Value index = lia.min(lia.add(actRow, lia.index(i)), lastInputRow);
+          written = vector::TransferWriteOp::create(
+                        lb, loc, row, written, ValueRange{index, tileFirstRow},
+                        ArrayRef<bool>{fullBlocks})
+                        .getResult();
+        }
+        return written;
+      };
+      auto forRange = [&](OpBuilder &lb, Value lower, Value upper, int64_t step,
+                          Value init,
+                          function_ref<Value(OpBuilder &, Value, Value)> body) {
+        return scf::ForOp::create(
+                   lb, loc, lower, upper, IndexArith{lb, loc}.index(step),
+                   ValueRange{init},
+                   [&](OpBuilder &nb, Location, Value iv, ValueRange args) {
+                     scf::YieldOp::create(nb, loc, body(nb, iv, args[0]));
+                   })
+            .getResult(0);
+      };
+      Value blockOut = forRange(
+          b, ia.index(0), numInputRows, blockActRows, slice,
+          [&](OpBuilder &b1, Value actBlock, Value out1) {
+            IndexArith ia1{b1, loc};
+            Value actEnd =
+                ia1.min(ia1.add(actBlock, ia1.index(blockActRows)), numInputRows);
+            // With several streams (full blocks only), the j-th tile is tile
+            // j / streams of part j % streams of the block.
+            int64_t streams = fullBlocks ? config.getStreams() : 1;
+            int64_t partRows = blockRows / streams;
+            return forRange(
+                b1, ia1.index(0), numBlockRows, tileRows, out1,
+                [&](OpBuilder &b2, Value position, Value out2) {
+                  IndexArith ia2{b2, loc};
+                  Value tileFirstRow = position;
+                  if (streams > 1) {
+                    Value tile = ia2.div(position, ia2.index(tileRows));
+                    tileFirstRow = ia2.add(
+                        ia2.mul(ia2.rem(tile, ia2.index(streams)),
+                                ia2.index(partRows)),
+                        ia2.mul(ia2.div(tile, ia2.index(streams)),
+                                ia2.index(tileRows)));
+                  }
+                  return forRange(b2, actBlock, actEnd, actRows, out2,
+                                  [&](OpBuilder &b3, Value actRow, Value out3) {
+                                    return tileLoop(b3, tileFirstRow, actRow,
+                                                    out3);
+                                  });
+                });
+          });
+      b.setInsertionPointToStart(forall.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(b, loc, blockOut, shared, offsets,
+                                            sizesOfSlice, strides);
+    }
+    return forall.getResult(0);
+  };
+  // The panel kernel: strips of panel_rows weight rows, each decoded once
+  // for all activation rows.
+  auto buildPanels = [&]() -> Value {
+    int64_t panelRows = config.getPanelRows();
+    int64_t panelBlockRows = llvm::alignTo(std::min(blockRows, rows), panelRows);
+    Value output = createEmptyLikeRows(b, loc, input, {rows}, f32);
+    auto forall = scf::ForallOp::create(
+        b, loc,
+        ArrayRef<OpFoldResult>{
+            b.getIndexAttr(llvm::divideCeil(rows, panelBlockRows))},
+        ValueRange{output}, std::nullopt);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(forall.getBody()->getTerminator());
     Value blockFirstRow =
-        ia.mul(forall.getInductionVars()[0], ia.index(blockRows));
-    // When the blocks divide N every block and tile is full: static slices
-    // and unmasked writes.
-    bool fullBlocks = rows % blockRows == 0 && blockRows % tileRows == 0;
+        ia.mul(forall.getInductionVars()[0], ia.index(panelBlockRows));
+    bool fullBlocks = rows % panelBlockRows == 0;
     OpFoldResult blockValidRows =
-        fullBlocks ? OpFoldResult(b.getIndexAttr(blockRows))
-                   : OpFoldResult(ia.min(ia.index(blockRows),
+        fullBlocks ? OpFoldResult(b.getIndexAttr(panelBlockRows))
+                   : OpFoldResult(ia.min(ia.index(panelBlockRows),
                                          ia.sub(ia.index(rows), blockFirstRow)));
-    // Static when M is, so that slice types stay consistent under folding.
     OpFoldResult inputRows = tensor::getMixedSize(b, loc, input, 0);
-    Value numInputRows = getValueOrCreateConstantIndexOp(b, loc, inputRows);
-    Value lastInputRow = ia.sub(numInputRows, ia.index(1));
-    Value numBlockRows =
-        getValueOrCreateConstantIndexOp(b, loc, blockValidRows);
     Value shared = forall.getRegionIterArgs()[0];
     SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0),
                                          OpFoldResult(blockFirstRow)};
-    SmallVector<OpFoldResult> sizesOfSlice = {inputRows, blockValidRows};
+    SmallVector<OpFoldResult> sizes = {inputRows, blockValidRows};
     SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
-    Value slice = tensor::ExtractSliceOp::create(b, loc, shared, offsets,
-                                                 sizesOfSlice, strides);
-    auto tileLoop = [&](OpBuilder &lb, Value tileFirstRow, Value actRow,
-                        Value blockOut) {
-      IndexArith lia{lb, loc};
-      auto tileType = VectorType::get({actRows, tileRows}, f32);
-      Value tile = TileMatmulOp::create(
-          lb, loc, tileType, prepare.getPrepared(), blockSums,
-          op.getActScales(), op.getWeights(), op.getScales(), actRow,
-          lia.add(blockFirstRow, tileFirstRow), op.getGroups(), int8Dot,
-          config.getPrefetchBytes()
-              ? lb.getI64IntegerAttr(config.getPrefetchBytes())
-              : IntegerAttr());
-      // Activation rows past M write the (identical) values of row M-1;
-      // columns past N are masked off by the transfer.
-      Value written = blockOut;
-      for (int64_t i = 0; i < actRows; ++i) {
-        Value row =
-            vector::ExtractOp::create(lb, loc, tile, ArrayRef<int64_t>{i});
-        Value index = lia.min(lia.add(actRow, lia.index(i)), lastInputRow);
-        written = vector::TransferWriteOp::create(
-                      lb, loc, row, written, ValueRange{index, tileFirstRow},
-                      ArrayRef<bool>{fullBlocks})
-                      .getResult();
-      }
-      return written;
-    };
-    auto forRange = [&](OpBuilder &lb, Value lower, Value upper, int64_t step,
-                        Value init,
-                        function_ref<Value(OpBuilder &, Value, Value)> body) {
-      return scf::ForOp::create(
-                 lb, loc, lower, upper, IndexArith{lb, loc}.index(step),
-                 ValueRange{init},
-                 [&](OpBuilder &nb, Location, Value iv, ValueRange args) {
-                   scf::YieldOp::create(nb, loc, body(nb, iv, args[0]));
-                 })
-          .getResult(0);
-    };
-    Value blockOut = forRange(
-        b, ia.index(0), numInputRows, blockActRows, slice,
-        [&](OpBuilder &b1, Value actBlock, Value out1) {
-          IndexArith ia1{b1, loc};
-          Value actEnd =
-              ia1.min(ia1.add(actBlock, ia1.index(blockActRows)), numInputRows);
-          // With several streams (full blocks only), the j-th tile is tile
-          // j / streams of part j % streams of the block.
-          int64_t streams = fullBlocks ? config.getStreams() : 1;
-          int64_t partRows = blockRows / streams;
-          return forRange(
-              b1, ia1.index(0), numBlockRows, tileRows, out1,
-              [&](OpBuilder &b2, Value position, Value out2) {
-                IndexArith ia2{b2, loc};
-                Value tileFirstRow = position;
-                if (streams > 1) {
-                  Value tile = ia2.div(position, ia2.index(tileRows));
-                  tileFirstRow = ia2.add(
-                      ia2.mul(ia2.rem(tile, ia2.index(streams)),
-                              ia2.index(partRows)),
-                      ia2.mul(ia2.div(tile, ia2.index(streams)),
-                              ia2.index(tileRows)));
-                }
-                return forRange(b2, actBlock, actEnd, actRows, out2,
-                                [&](OpBuilder &b3, Value actRow, Value out3) {
-                                  return tileLoop(b3, tileFirstRow, actRow,
-                                                  out3);
-                                });
-              });
+    Value slice =
+        tensor::ExtractSliceOp::create(b, loc, shared, offsets, sizes, strides);
+    auto stripType = RankedTensorType::get({m, panelRows}, f32);
+    auto panelLoop = scf::ForOp::create(
+        b, loc, ia.index(0),
+        getValueOrCreateConstantIndexOp(b, loc, blockValidRows),
+        ia.index(panelRows), ValueRange{slice},
+        [&](OpBuilder &pb, Location, Value panelFirstRow, ValueRange args) {
+          IndexArith pia{pb, loc};
+          Value strip = PanelMatmulOp::create(
+              pb, loc, stripType, prepare.getPrepared(), prepare.getBlockSums(),
+              op.getActScales(), op.getWeights(), op.getScales(),
+              pia.add(blockFirstRow, panelFirstRow), op.getGroups(), int8Dot,
+              config.getPanelActRows());
+          // Columns past N are dropped.
+          OpFoldResult validRows =
+              fullBlocks ? OpFoldResult(pb.getIndexAttr(panelRows))
+                         : OpFoldResult(pia.min(
+                               pia.index(panelRows),
+                               pia.sub(getValueOrCreateConstantIndexOp(
+                                           pb, loc, blockValidRows),
+                                       panelFirstRow)));
+          SmallVector<OpFoldResult> stripSizes = {inputRows, validRows};
+          Value valid = tensor::ExtractSliceOp::create(
+              pb, loc, strip,
+              ArrayRef<OpFoldResult>{pb.getIndexAttr(0), pb.getIndexAttr(0)},
+              stripSizes, strides);
+          scf::YieldOp::create(
+              pb, loc,
+              tensor::InsertSliceOp::create(
+                  pb, loc, valid, args[0],
+                  ArrayRef<OpFoldResult>{pb.getIndexAttr(0),
+                                         OpFoldResult(panelFirstRow)},
+                  stripSizes, strides)
+                  .getResult());
         });
     b.setInsertionPointToStart(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(b, loc, blockOut, shared, offsets,
-                                          sizesOfSlice, strides);
+    tensor::ParallelInsertSliceOp::create(b, loc, panelLoop.getResult(0),
+                                          shared, offsets, sizes, strides);
+    return forall.getResult(0);
+  };
+
+  // The panel kernel from panel_min_act_rows rows on, decided at run time
+  // when M is dynamic.
+  Value result;
+  bool panels = int8 && config.getPanelRows() > 0;
+  if (!panels ||
+      (!ShapedType::isDynamic(m) && m < config.getPanelMinActRows())) {
+    result = buildTiles();
+  } else if (!ShapedType::isDynamic(m)) {
+    result = buildPanels();
+  } else {
+    Value enough = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::uge,
+        tensor::DimOp::create(b, loc, input, 0),
+        ia.index(config.getPanelMinActRows()));
+    auto choice = scf::IfOp::create(
+        b, loc, TypeRange{RankedTensorType::get({m, rows}, f32)}, enough,
+        /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(choice.thenBlock());
+    scf::YieldOp::create(b, loc, buildPanels());
+    b.setInsertionPointToStart(choice.elseBlock());
+    scf::YieldOp::create(b, loc, buildTiles());
+    result = choice.getResult(0);
   }
-  Value result = forall.getResult(0);
   if (!resultType.getElementType().isF32())
     result = convertElements(b, loc, result, resultType);
   op.getResult().replaceAllUsesWith(result);

@@ -2,6 +2,7 @@
 // RUN: not trilm-opt %s -trilm-attach-cpu-target -ternary-select-kernels-cpu=rows=17 2>&1 | FileCheck %s --check-prefix=ROWS
 // RUN: not trilm-opt %s -trilm-attach-cpu-target -ternary-select-kernels-cpu=act-rows=-1 2>&1 | FileCheck %s --check-prefix=ACTROWS
 // RUN: not trilm-opt %s -trilm-attach-cpu-target -ternary-select-kernels-cpu=prefetch-bytes=70000 2>&1 | FileCheck %s --check-prefix=PREFETCH
+// RUN: not trilm-opt %s -trilm-attach-cpu-target -ternary-select-kernels-cpu=panel-min-act-rows=-2 2>&1 | FileCheck %s --check-prefix=PANEL
 // RUN: not trilm-opt %s -trilm-attach-cpu-target=l2-cache-kib=-4 2>&1 | FileCheck %s --check-prefix=L2
 // RUN: not trilm-opt %s -trilm-attach-cpu-target=triple=sparc-sun-solaris 2>&1 | FileCheck %s --check-prefix=ARCH
 // RUN: not trilm-opt %s -trilm-attach-cpu-target=triple=foo-bar-baz 2>&1 | FileCheck %s --check-prefix=TRIPLE
@@ -14,6 +15,7 @@
 // ROWS: error: rows must be between 1 and 16 (0: from the target), got 17
 // ACTROWS: error: act-rows must be between 1 and 16 (0: from the target), got -1
 // PREFETCH: error: prefetch-bytes must be between 0 and 65536 (-1: from the target), got 70000
+// PANEL: error: panel-min-act-rows must be at least 0 (-1: from the target), got -2
 // L2: error: l2-cache-kib must be between 1 and 1048576 (0: the host's or 1024), got -4
 // ARCH: error: unsupported target 'sparc-sun-solaris': trilm generates code for x86-64 and AArch64
 // TRIPLE: error: unknown target triple 'foo-bar-baz'

@@ -1,19 +1,27 @@
 // RUN: trilm-opt %s -trilm-attach-cpu-target="triple=x86_64-linux-gnu cpu=znver4 l2-cache-kib=64" -ternary-select-kernels-cpu -split-input-file | FileCheck %s
 // RUN: trilm-opt %s -trilm-attach-cpu-target="triple=aarch64-linux-gnu features=+neon,+dotprod" -ternary-select-kernels-cpu="rows=2" -split-input-file | FileCheck %s --check-prefix=NEON
 // RUN: trilm-opt %s -trilm-attach-cpu-target="triple=x86_64-linux-gnu cpu=znver4" -ternary-select-kernels-cpu="prefetch-bytes=0" -split-input-file | FileCheck %s --check-prefix=NOPREFETCH
+// RUN: trilm-opt %s -trilm-attach-cpu-target="triple=x86_64-linux-gnu cpu=znver4" -ternary-select-kernels-cpu="panel-min-act-rows=0" -split-input-file | FileCheck %s --check-prefix=NOPANEL
+// RUN: trilm-opt %s -trilm-attach-cpu-target="triple=aarch64-linux-gnu features=+neon,+dotprod" -ternary-select-kernels-cpu="rows=2 panel-min-act-rows=5" -split-input-file | FileCheck %s --check-prefix=FORCEPANEL
+// RUN: trilm-opt %s -trilm-attach-cpu-target="triple=x86_64-linux-gnu" -ternary-select-kernels-cpu="panel-min-act-rows=5" -split-input-file | FileCheck %s --check-prefix=GENERICPANEL
 
 // The target travels in the module; each matmul records the kernel chosen
 // for it: a 4-row tile (interleaved weights), 4 activation rows for a
 // prompt and 1 for a token (whose blocks are read as 4 streams, with
 // prefetches 2 KiB ahead), AVX-512 VNNI, cache blocks from a 64 KiB L2. The
 // token's GEMV has too little work (64 KiB of 2-bit weights) to repay a
-// thread fork: one block of all 256 rows.
+// thread fork: one block of all 256 rows. The prompt (M unknown) also gets
+// the panel kernel from 32 rows on: 32 weight rows by 12 activation rows.
 // CHECK: module attributes {dlti.target_system_spec = #dlti.target_system_spec<"CPU" = #dlti.target_device_spec<"L2_cache_size_in_bytes" = 65536 : i64>>, llvm.target = #llvm.target<triple = "x86_64-unknown-linux-gnu", chip = "znver4"
 // CHECK-LABEL: func.func @configs
-// CHECK: ternary.matmul {{.*}} {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 4, block_rows = 16, block_act_rows = 32, streams = 1, int8_dot = avx512_vnni, weight_layout = #ternary.row_interleave<4>>}
+// CHECK: ternary.matmul {{.*}} {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 4, block_rows = 16, block_act_rows = 32, streams = 1, int8_dot = avx512_vnni, weight_layout = #ternary.row_interleave<4>, panel_rows = 32, panel_act_rows = 12, panel_min_act_rows = 32>}
 // CHECK: ternary.matmul {{.*}} {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 256, block_act_rows = 1, streams = 4, prefetch_bytes = 2048, int8_dot = avx512_vnni, weight_layout = #ternary.row_interleave<4>>}
 // NOPREFETCH-LABEL: func.func @configs
 // NOPREFETCH-NOT: prefetch_bytes
+// NOPANEL-LABEL: func.func @configs
+// NOPANEL-NOT: panel_rows
+// FORCEPANEL: kernel_config = #ternary_cpu.matmul_config<rows = 2, {{.*}}int8_dot = neon_dotprod, weight_layout = #ternary.row_interleave<2>>
+// GENERICPANEL: kernel_config = #ternary_cpu.matmul_config<{{.*}}int8_dot = generic, {{.*}}panel_rows = 32, panel_act_rows = 12, panel_min_act_rows = 5>
 // NEON: llvm.target = #llvm.target<triple = "aarch64-unknown-linux-gnu", chip = "generic", features = <["+neon", "+dotprod"]>>
 // NEON: kernel_config = #ternary_cpu.matmul_config<rows = 2, {{.*}}int8_dot = neon_dotprod, weight_layout = #ternary.row_interleave<2>>
 func.func @configs(%x: tensor<?x1024xi8>, %as: tensor<?xf32>, %x1: tensor<1x1024xi8>, %as1: tensor<1xf32>,
@@ -47,11 +55,12 @@ func.func @zero_rows(%x: tensor<0x256xf32>, %w: !ternary.packed<4x256, tq2>, %s:
 
 // -----
 
-// A 1.6-bit int8 prompt decodes 2 rows per tile for 8 activation rows;
-// the weights keep the 4-row interleave that the token's GEMV asks for, so
-// both matmuls agree on their layout.
+// A 1.6-bit int8 prompt decodes 2 rows per tile for 8 activation rows, or
+// takes the panel kernel from 64 rows on; the weights keep the 4-row
+// interleave that the token's GEMV asks for, so both matmuls agree on their
+// layout.
 // CHECK-LABEL: func.func @tq1_prompt
-// CHECK: kernel_config = #ternary_cpu.matmul_config<rows = 2, act_rows = 8, {{.*}}weight_layout = #ternary.row_interleave<4>>
+// CHECK: kernel_config = #ternary_cpu.matmul_config<rows = 2, act_rows = 8, {{.*}}weight_layout = #ternary.row_interleave<4>, panel_rows = 32, panel_act_rows = 12, panel_min_act_rows = 64>
 // CHECK: kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, {{.*}}weight_layout = #ternary.row_interleave<4>>
 func.func @tq1_prompt(%x: tensor<?x1024xi8>, %as: tensor<?xf32>, %x1: tensor<1x1024xi8>, %as1: tensor<1xf32>,
                       %w: !ternary.packed<256x1024, tq1>, %s: tensor<1x1xf32>) -> (tensor<?x256xf32>, tensor<1x256xf32>) {

@@ -221,3 +221,83 @@ func.func @prefetch_indices(%w: tensor<64x256xi8>, %i: index) {
   ternary_cpu.prefetch %w[%i] : tensor<64x256xi8>
   return
 }
+
+// -----
+
+func.func @config_panel_without_rows(%x: tensor<?x256xi8>, %as: tensor<?xf32>, %w: !ternary.packed<64x256, tq2>, %s: tensor<1x1xf32>) {
+  // expected-error @+1 {{panel_act_rows and panel_min_act_rows need panel_rows}}
+  %y = ternary.matmul %x act_scales(%as : tensor<?xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 4, block_rows = 8, block_act_rows = 4, streams = 1, int8_dot = generic, panel_act_rows = 12>} : tensor<?x256xi8>, !ternary.packed<64x256, tq2> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @config_panel_rows(%x: tensor<?x256xi8>, %as: tensor<?xf32>, %w: !ternary.packed<64x256, tq2>, %s: tensor<1x1xf32>) {
+  // expected-error @+1 {{panel_rows must be a positive multiple of 16, got 24}}
+  %y = ternary.matmul %x act_scales(%as : tensor<?xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 4, block_rows = 8, block_act_rows = 4, streams = 1, int8_dot = generic, panel_rows = 24, panel_act_rows = 12, panel_min_act_rows = 32>} : tensor<?x256xi8>, !ternary.packed<64x256, tq2> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @config_panel_registers(%x: tensor<?x256xi8>, %as: tensor<?xf32>, %w: !ternary.packed<64x256, tq2>, %s: tensor<1x1xf32>) {
+  // expected-error @+1 {{a panel of 32 rows takes 1 to 15 activation rows (its accumulators and codes share 32 vector registers), got 16}}
+  %y = ternary.matmul %x act_scales(%as : tensor<?xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 4, block_rows = 8, block_act_rows = 4, streams = 1, int8_dot = avx512_vnni, panel_rows = 32, panel_act_rows = 16, panel_min_act_rows = 32>} : tensor<?x256xi8>, !ternary.packed<64x256, tq2> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @config_panel_min(%x: tensor<?x256xi8>, %as: tensor<?xf32>, %w: !ternary.packed<64x256, tq2>, %s: tensor<1x1xf32>) {
+  // expected-error @+1 {{panel_min_act_rows must be positive, got 0}}
+  %y = ternary.matmul %x act_scales(%as : tensor<?xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 4, block_rows = 8, block_act_rows = 4, streams = 1, int8_dot = avx512_vnni, panel_rows = 32, panel_act_rows = 12, panel_min_act_rows = 0>} : tensor<?x256xi8>, !ternary.packed<64x256, tq2> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @config_panel_dot(%x: tensor<?x256xi8>, %as: tensor<?xf32>, %w: !ternary.packed<64x256, tq2>, %s: tensor<1x1xf32>) {
+  // expected-error @+1 {{the panel kernel needs 16-lane unsigned dot products (avx512_vnni or generic), not neon_dotprod}}
+  %y = ternary.matmul %x act_scales(%as : tensor<?xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 4, block_rows = 8, block_act_rows = 4, streams = 1, int8_dot = neon_dotprod, panel_rows = 32, panel_act_rows = 12, panel_min_act_rows = 32>} : tensor<?x256xi8>, !ternary.packed<64x256, tq2> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @panel_rows(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>, %i: index) {
+  // expected-error @+1 {{'ternary_cpu.panel_matmul' op panel_rows must be a positive multiple of 16, got 8}}
+  %t = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx512_vnni act_rows 12 : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @panel_act_rows(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>, %i: index) {
+  // expected-error @+1 {{'ternary_cpu.panel_matmul' op a panel of 32 rows takes 1 to 15 activation rows (its accumulators and codes share 32 vector registers), got 0}}
+  %t = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx512_vnni act_rows 0 : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @panel_dot(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>, %i: index) {
+  // expected-error @+1 {{'ternary_cpu.panel_matmul' op the panel kernel needs 16-lane unsigned dot products (avx512_vnni or generic), not avx_vnni}}
+  %t = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx_vnni act_rows 12 : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @panel_prepared(%p: tensor<?x768xi8>, %sums: tensor<?x4xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>, %i: index) {
+  // expected-error @+1 {{'ternary_cpu.panel_matmul' op prepared activations of type 'tensor<?x768xi8>' do not match weights '!ternary.packed<37x700, tq2>' and their scale groups: expected [M, 1024]}}
+  %t = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx512_vnni act_rows 12 : tensor<?x768xi8>, !ternary.packed<37x700, tq2> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @panel_shapes(%p: tensor<?x1024xi8>, %sums: tensor<?x3xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>, %i: index) {
+  // expected-error @+1 {{'ternary_cpu.panel_matmul' op block_sums, act_scales and result must be [M, 4], [M] and [M, P] for M = ?, got 'tensor<?x3xi32>', 'tensor<?xf32>' and 'tensor<?x32xf32>'}}
+  %t = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x3xi32>) act_scales(%as : tensor<?xf32>), %w[%i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx512_vnni act_rows 12 : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x32xf32>
+  return
+}

@@ -36,8 +36,9 @@ int64_t accumulatorRegistersPerActivationRow(ternary::PackingScheme scheme,
                                              ternary_cpu::Int8DotKind dot,
                                              int64_t rows);
 
-/// Adds the lowering of `ternary_cpu.prepare_activations` and
-/// `ternary_cpu.tile_matmul` to fused vector code, on top of the reference
+/// Adds the lowering of `ternary_cpu.prepare_activations`,
+/// `ternary_cpu.tile_matmul` and `ternary_cpu.panel_matmul` to fused vector
+/// code, on top of the reference
 /// lowering of the other ternary ops.
 void populateTernaryToCPUConversionPatterns(mlir::TypeConverter &converter,
                                             mlir::RewritePatternSet &patterns);

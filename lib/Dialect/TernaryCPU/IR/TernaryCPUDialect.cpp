@@ -39,7 +39,9 @@ MatmulConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                          int64_t rows, int64_t actRows, int64_t blockRows,
                          int64_t blockActRows, int64_t streams,
                          int64_t prefetchBytes, Int8DotKind int8Dot,
-                         trilm::ternary::PackedLayoutAttrInterface layout) {
+                         trilm::ternary::PackedLayoutAttrInterface layout,
+                         int64_t panelRows, int64_t panelActRows,
+                         int64_t panelMinActRows) {
   if (rows < 1 || rows > 16 || actRows < 1 || actRows > 16)
     return emitError() << "the register tile must be 1 to 16 rows by 1 to 16 "
                           "activation rows, got "
@@ -58,5 +60,37 @@ MatmulConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (prefetchBytes < 0 || prefetchBytes > kMaxPrefetchBytes)
     return emitError() << "prefetch_bytes must be between 0 and "
                        << kMaxPrefetchBytes << ", got " << prefetchBytes;
+  return verifyPanel(emitError, panelRows, panelActRows, panelMinActRows,
+                     int8Dot);
+}
+
+LogicalResult
+trilm::ternary_cpu::verifyPanel(function_ref<InFlightDiagnostic()> emitError,
+                                int64_t panelRows, int64_t panelActRows,
+                                int64_t panelMinActRows, Int8DotKind int8Dot) {
+  if (panelRows == 0) {
+    if (panelActRows != 0 || panelMinActRows != 0)
+      return emitError() << "panel_act_rows and panel_min_act_rows need "
+                            "panel_rows";
+    return success();
+  }
+  if (panelRows < 0 || panelRows % kPanelVectorRows != 0)
+    return emitError() << "panel_rows must be a positive multiple of "
+                       << kPanelVectorRows << ", got " << panelRows;
+  int64_t codeVectors = panelRows / kPanelVectorRows;
+  if (panelActRows < 1 ||
+      (panelActRows + 1) * codeVectors > kPanelRegisters)
+    return emitError() << "a panel of " << panelRows << " rows takes 1 to "
+                       << kPanelRegisters / codeVectors - 1
+                       << " activation rows (its accumulators and codes share "
+                       << kPanelRegisters << " vector registers), got "
+                       << panelActRows;
+  if (panelMinActRows < 1)
+    return emitError() << "panel_min_act_rows must be positive, got "
+                       << panelMinActRows;
+  if (int8Dot != Int8DotKind::avx512_vnni && int8Dot != Int8DotKind::generic)
+    return emitError() << "the panel kernel needs 16-lane unsigned dot "
+                          "products (avx512_vnni or generic), not "
+                       << stringifyInt8DotKind(int8Dot);
   return success();
 }

@@ -117,6 +117,40 @@ LogicalResult TileMatmulOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// PanelMatmulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PanelMatmulOp::verify() {
+  PackedType packedType = getWeights().getType();
+  int64_t rows = packedType.getRows(), cols = packedType.getCols();
+  auto preparedType = cast<RankedTensorType>(getPrepared().getType());
+  auto resultType = cast<RankedTensorType>(getResult().getType());
+  if (failed(verifyPanel([&] { return emitOpError(); },
+                         resultType.getRank() == 2 ? getPanelRows() : 0,
+                         getActRows(), /*panelMinActRows=*/1, getInt8Dot())))
+    return failure();
+  int64_t blocks = PrepareActivationsOp::getNumPreparedBlocks(getGroups(), cols);
+  int64_t positions =
+      blocks * PrepareActivationsOp::getPositionsPerBlock(packedType.getScheme());
+  if (preparedType.getRank() != 2 || preparedType.getDimSize(1) != positions)
+    return emitOpError("prepared activations of type ")
+           << preparedType << " do not match weights " << packedType
+           << " and their scale groups: expected [M, " << positions << "]";
+  int64_t m = preparedType.getDimSize(0);
+  auto sumsType = cast<RankedTensorType>(getBlockSums().getType());
+  auto actScalesType = cast<RankedTensorType>(getActScales().getType());
+  if (sumsType.getShape() != ArrayRef<int64_t>{m, blocks} ||
+      actScalesType.getShape() != ArrayRef<int64_t>{m} ||
+      resultType.getRank() != 2 || resultType.getDimSize(0) != m)
+    return emitOpError("block_sums, act_scales and result must be [M, ")
+           << blocks << "], [M] and [M, P] for M = "
+           << (ShapedType::isDynamic(m) ? std::string("?") : std::to_string(m))
+           << ", got " << sumsType << ", " << actScalesType << " and "
+           << resultType;
+  return verifyScales(*this, getGroups(), getScales().getType(), rows, cols);
+}
+
+//===----------------------------------------------------------------------===//
 // Dot4Op
 //===----------------------------------------------------------------------===//
 

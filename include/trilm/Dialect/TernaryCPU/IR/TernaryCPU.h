@@ -15,9 +15,25 @@ namespace trilm::ternary_cpu {
 /// The farthest a kernel configuration may prefetch ahead of its reads: more
 /// would only evict what is about to be read.
 constexpr int64_t kMaxPrefetchBytes = 65536;
+/// Weight rows a panel kernel's code vectors hold: one 512-bit vector of
+/// 4-byte groups (the panel kernel is built around `vpdpbusd` on AVX-512).
+constexpr int64_t kPanelVectorRows = 16;
+/// The vector registers a panel kernel's accumulators and code vectors
+/// share (AVX-512 has 32).
+constexpr int64_t kPanelRegisters = 32;
 } // namespace trilm::ternary_cpu
 
 #include "trilm/Dialect/TernaryCPU/IR/TernaryCPUEnums.h.inc"
+
+namespace trilm::ternary_cpu {
+/// Checks a panel kernel's shape (see #ternary_cpu.matmul_config): all zero
+/// for none, else rows in whole code vectors, accumulators and codes within
+/// the vector registers, and 16-lane unsigned dot products.
+mlir::LogicalResult
+verifyPanel(llvm::function_ref<mlir::InFlightDiagnostic()> emitError,
+            int64_t panelRows, int64_t panelActRows, int64_t panelMinActRows,
+            Int8DotKind int8Dot);
+} // namespace trilm::ternary_cpu
 
 #define GET_ATTRDEF_CLASSES
 #include "trilm/Dialect/TernaryCPU/IR/TernaryCPUAttrs.h.inc"

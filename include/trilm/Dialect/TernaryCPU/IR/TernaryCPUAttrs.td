@@ -56,13 +56,20 @@ def TernaryCPU_MatmulConfigAttr : AttrDef<TernaryCPU_Dialect, "MatmulConfig",
       in flight than the hardware prefetchers alone (0, the default: none);
     - `int8_dot`: the int8 dot-product instructions of the kernel;
     - `weight_layout`: the layout the weights are stored in for it
-      (`ternary-relayout-weights` applies it, importers write it).
+      (`ternary-relayout-weights` applies it, importers write it);
+    - `panel_rows`, `panel_act_rows`, `panel_min_act_rows`: the panel
+      kernel of int8 GEMMs (`ternary_cpu.panel_matmul`; 0, the default:
+      none). Matmuls with at least `panel_min_act_rows` activation rows
+      decode `panel_rows` weight rows at a time once into a panel of codes,
+      which every `panel_act_rows` activation rows then multiply with
+      broadcast activations; fewer rows take the register tiles.
 
     ```mlir
     #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 128,
         block_act_rows = 1, streams = 4, prefetch_bytes = 1024,
         int8_dot = avx512_vnni,
-        weight_layout = #ternary.row_interleave<4>>
+        weight_layout = #ternary.row_interleave<4>,
+        panel_rows = 32, panel_act_rows = 12, panel_min_act_rows = 32>
     ```
   }];
   let parameters = (ins
@@ -73,7 +80,10 @@ def TernaryCPU_MatmulConfigAttr : AttrDef<TernaryCPU_Dialect, "MatmulConfig",
     "int64_t":$streams,
     DefaultValuedParameter<"int64_t", "0">:$prefetch_bytes,
     EnumParameter<TernaryCPU_Int8DotKind>:$int8_dot,
-    OptionalParameter<"::trilm::ternary::PackedLayoutAttrInterface">:$weight_layout);
+    OptionalParameter<"::trilm::ternary::PackedLayoutAttrInterface">:$weight_layout,
+    DefaultValuedParameter<"int64_t", "0">:$panel_rows,
+    DefaultValuedParameter<"int64_t", "0">:$panel_act_rows,
+    DefaultValuedParameter<"int64_t", "0">:$panel_min_act_rows);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }

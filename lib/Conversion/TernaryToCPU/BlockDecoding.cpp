@@ -1,0 +1,146 @@
+//===- BlockDecoding.cpp - Packed blocks in the CPU kernels --------------===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+//===----------------------------------------------------------------------===//
+
+#include "BlockDecoding.h"
+
+using namespace mlir;
+using namespace trilm;
+using namespace trilm::ternary;
+
+namespace trilm::cpu_kernels {
+
+SmallVector<Segment> buildSegments(ScaleGroupsAttr groups, int64_t cols) {
+  SmallVector<int64_t> bounds = groups.getColBounds(cols);
+  SmallVector<Segment> segments;
+  int64_t bufferBlock = 0;
+  for (size_t g = 0; g + 1 < bounds.size(); ++g) {
+    int64_t first = bounds[g] / kBlock;
+    int64_t last = llvm::divideCeil(bounds[g + 1], kBlock);
+    segments.push_back(
+        {first, bufferBlock, last - first, bounds[g], bounds[g + 1]});
+    bufferBlock += last - first;
+  }
+  return segments;
+}
+
+
+Value indexTable(OpBuilder &b, Location loc, ArrayRef<int64_t> values) {
+  auto tableType = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                         b.getIndexType());
+  return arith::ConstantOp::create(b, loc,
+                                   DenseElementsAttr::get(tableType, values));
+}
+
+
+Value splat(OpBuilder &b, Location loc, VectorType type, int64_t value) {
+  return arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getIntegerAttr(
+                                               type.getElementType(), value)));
+}
+
+
+SmallVector<DecodedChunk> decodeBlock(OpBuilder &b, Location loc,
+                                      PackingScheme scheme, Value storage,
+                                      ValueRange position, DecodeForm form) {
+  bool inPlace = form == DecodeForm::inPlace;
+  Type i8 = b.getI8Type(), i16 = b.getI16Type();
+  Value zeroByte = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+  SmallVector<DecodedChunk> chunks;
+  if (scheme == PackingScheme::tq2) {
+    // Shift 16-bit lanes (x86 has no byte shifts); the mask keeps only bits
+    // that came from the same byte.
+    auto type = VectorType::get({packing::kTQ2CodeBytes}, i8);
+    Value bytes = vector::TransferReadOp::create(
+        b, loc, type, storage, ValueRange(position), zeroByte,
+        ArrayRef<bool>{true});
+    auto wordsType = VectorType::get({type.getDimSize(0) / 2}, i16);
+    Value words = vector::BitCastOp::create(b, loc, wordsType, bytes);
+    for (int64_t l = 0; l < 4 && inPlace; ++l)
+      chunks.push_back({arith::AndIOp::create(b, loc, bytes,
+                                              splat(b, loc, type, 3 << (2 * l))),
+                        64 * l, 2 * l});
+    for (int64_t l = 0; l < 4 && !inPlace; ++l) {
+      Value shifted = bytes;
+      if (l > 0)
+        shifted = vector::BitCastOp::create(
+            b, loc, type,
+            arith::ShRUIOp::create(b, loc, words,
+                                   splat(b, loc, wordsType, 2 * l)));
+      chunks.push_back({arith::AndIOp::create(b, loc, shifted,
+                                              splat(b, loc, type, 3)),
+                        64 * l});
+    }
+    return chunks;
+  }
+  // Base-3 digit n of byte q: with q_n = uint8(q * 3^n), the digit is
+  // (q_n * 3) >> 8, that is [q_n >= 86] + [q_n >= 171]. q_{n+1} = 3 q_n
+  // wraps modulo 256, so everything stays on bytes: two adds and two
+  // compares per digit. The 48 qs and 4 qh bytes are decoded together as one
+  // 64-byte vector, read by one load masked to the block's 52 bytes (qh bytes
+  // are 5-digit numbers whose last digit is 0; the 12 zero bytes after them
+  // meet zero activations).
+  auto bytesType = VectorType::get({64}, i8);
+  Value blockMask = vector::ConstantMaskOp::create(
+      b, loc, VectorType::get({64}, b.getI1Type()),
+      ArrayRef<int64_t>{packing::kTQ1CodeBytes});
+  Value bytes = vector::TransferReadOp::create(
+      b, loc, bytesType, storage, ValueRange(position),
+      AffineMap::getMinorIdentityMap(2, 1, b.getContext()), zeroByte,
+      blockMask, b.getBoolArrayAttr({true}));
+  auto timesThree = [&](Value q) -> Value {
+    return arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, q, q),
+                                 q);
+  };
+  if (form == DecodeForm::carry) {
+    Value q = bytes;
+    for (int64_t m = 0; m <= 5; ++m) {
+      if (m > 0)
+        q = timesThree(q);
+      if (m < 5)
+        chunks.push_back({q, 64 * m, 0, 0});
+      if (m > 0)
+        chunks.push_back({q, 64 * (m - 1), 0, 1});
+    }
+    return chunks;
+  }
+  Value one = splat(b, loc, bytesType, 1), zero = splat(b, loc, bytesType, 0);
+  Value low = splat(b, loc, bytesType, 86), high = splat(b, loc, bytesType, 171);
+  Value q = bytes;
+  for (int64_t n = 0; n < 5; ++n) {
+    if (n > 0)
+      q = timesThree(q);
+    auto atLeast = [&](Value bound) -> Value {
+      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, q, bound);
+    };
+    // As selects, which AVX-512 turns into a zeroing and a merging masked
+    // move on the compare masks.
+    Value digit = arith::SelectOp::create(b, loc, atLeast(low), one, zero);
+    Value two = arith::AddIOp::create(b, loc, digit, one);
+    chunks.push_back(
+        {arith::SelectOp::create(b, loc, atLeast(high), two, digit), 64 * n});
+  }
+  return chunks;
+}
+
+
+SmallVector<int64_t> chunkLengths(PackingScheme scheme) {
+  return SmallVector<int64_t>(scheme == PackingScheme::tq2 ? 4 : 5, 64);
+}
+
+SmallVector<Value> packedBlockPosition(OpBuilder &b, Location loc,
+                                       RowInterleaveAttr interleave,
+                                       int64_t blockBytes, Value row,
+                                       Value block) {
+  IndexArith ia{b, loc};
+  if (!interleave)
+    return {row, ia.mul(block, ia.index(blockBytes))};
+  Value factor = ia.index(interleave.getRows());
+  Value inGroup = ia.rem(row, factor);
+  return {ia.div(row, factor),
+          ia.mul(ia.add(ia.mul(block, factor), inGroup), ia.index(blockBytes))};
+}
+
+} // namespace trilm::cpu_kernels
