@@ -107,7 +107,7 @@ def test_int8_activations_agree_with_transformers(tools, runtime, packing, weigh
 @pytest.mark.parametrize("packing", ["tq2", "tq1"])
 def test_panel_kernel_prefill(tools, runtime, packing, tmp_path):
     # Compiled for this CPU, a 64-token prompt runs every int8 matmul on the
-    # panel kernel (from 32 rows for 2-bit, 64 for 1.6-bit), and tokens after
+    # panel kernel (from 32 rows for 2-bit, 12 for 1.6-bit), and tokens after
     # it on the register tiles; both stay as close to transformers as the
     # portable build.
     directory = write_checkpoint(tmp_path / "ckpt", kv_heads=2, model_parallel=3,

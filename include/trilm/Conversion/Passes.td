@@ -115,7 +115,7 @@ def TernarySelectKernelsCPU : Pass<"ternary-select-kernels-cpu", "::mlir::Module
       task and software prefetches a fixed distance ahead of each tile's
       reads (`prefetch-bytes` overrides the distance; 0 turns them off);
     - for int8 GEMMs on AVX-512 VNNI, the panel kernel
-      (`ternary_cpu.panel_matmul`) from 32 activation rows on (64 for
+      (`ternary_cpu.panel_matmul`) from 32 activation rows on (12 for
       1.6-bit weights), where decoding 32 weight rows once for every
       activation row beats decoding a block per register tile
       (`panel-min-act-rows` overrides the threshold, and with it also

@@ -88,7 +88,7 @@ private:
                                       Value first) {
     int64_t rows = op.getWeights().getType().getRows();
     SmallVector<Value> result;
-    for (int64_t r = 0; r < op.getPanelRows(); ++r)
+    for (int64_t r = 0, e = op.getPanelRows(); r < e; ++r)
       result.push_back(
           ia.min(ia.add(first, ia.index(r)), ia.index(rows - 1)));
     return result;
@@ -105,7 +105,7 @@ private:
     PackingScheme scheme = type.getScheme();
     int64_t chunks = chunkLengths(scheme).size();
     int64_t quads = quadsPerChunk(scheme);
-    int64_t panelRows = op.getPanelRows();
+    int64_t panelRows = static_cast<int64_t>(op.getPanelRows());
     int64_t blockBytes = packing::codeBytesPerBlock(toPackingScheme(scheme));
     auto interleave = dyn_cast_if_present<RowInterleaveAttr>(type.getLayout());
     SmallVector<int64_t> weightBlockOf;
@@ -190,7 +190,7 @@ private:
     Int8DotKind kind = op.getInt8Dot();
     int64_t chunks = chunkLengths(scheme).size();
     int64_t quads = quadsPerChunk(scheme);
-    int64_t vectors = op.getPanelRows() / kLanes;
+    int64_t vectors = static_cast<int64_t>(op.getPanelRows()) / kLanes;
     int64_t actRows = inputRows.size();
     Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
     auto i8x64 = VectorType::get({4 * kLanes}, i8);
@@ -208,38 +208,46 @@ private:
     auto chunkLoop = scf::ForOp::create(
         b, loc, ia.mul(firstBlock, ia.index(chunks)),
         ia.mul(endBlock, ia.index(chunks)), ia.index(1), accInit,
-        [&](OpBuilder &cb, Location, Value chunk, ValueRange accs) {
+        [&](OpBuilder &cb, Location, Value chunk, ValueRange chunkAccs) {
           IndexArith cia{cb, loc};
-          SmallVector<Value> next(accs.begin(), accs.end());
           Value firstQuad = cia.mul(chunk, cia.index(quads));
           Value firstPosition = cia.mul(chunk, cia.index(kChunkPositions));
-          for (int64_t d = 0; d < quads; ++d) {
-            SmallVector<Value> codes;
-            for (int64_t v = 0; v < vectors; ++v)
-              codes.push_back(vector::TransferReadOp::create(
-                  cb, loc, i8x64, panel,
-                  ValueRange{cia.add(firstQuad, cia.index(d)),
-                             cia.index(v * 4 * kLanes)},
-                  zeroByte, ArrayRef<bool>{true}));
-            Value position = cia.add(firstPosition, cia.index(4 * d));
-            for (int64_t i = 0; i < actRows; ++i) {
-              // The row's 4 activations of the quad, in every lane.
-              Value group = vector::TransferReadOp::create(
-                  cb, loc, VectorType::get({4}, i8), adaptor.getPrepared(),
-                  ValueRange{inputRows[i], position}, zeroByte,
-                  ArrayRef<bool>{true});
-              Value word = vector::BitCastOp::create(
-                  cb, loc, VectorType::get({1}, i32), group);
-              Value activations = vector::BitCastOp::create(
-                  cb, loc, i8x64,
-                  vector::BroadcastOp::create(cb, loc, i32x16, word));
-              for (int64_t v = 0; v < vectors; ++v)
-                next[slot(i, v)] = Dot4Op::create(
-                    cb, loc, i32x16, kind, /*unsigned_lhs=*/true,
-                    next[slot(i, v)], codes[v], activations);
-            }
-          }
-          scf::YieldOp::create(cb, loc, next);
+          // One quad per iteration, not unrolled: the 2 A dot products
+          // already fill the pipeline, and unrolling would let the scheduler
+          // hoist code loads until the accumulators spill.
+          auto quadLoop = scf::ForOp::create(
+              cb, loc, cia.index(0), cia.index(quads), cia.index(1), chunkAccs,
+              [&](OpBuilder &qb, Location, Value d, ValueRange accs) {
+                IndexArith qia{qb, loc};
+                SmallVector<Value> next(accs.begin(), accs.end());
+                Value quad = qia.add(firstQuad, d);
+                SmallVector<Value> codes;
+                for (int64_t v = 0; v < vectors; ++v)
+                  codes.push_back(vector::TransferReadOp::create(
+                      qb, loc, i8x64, panel,
+                      ValueRange{quad, qia.index(v * 4 * kLanes)}, zeroByte,
+                      ArrayRef<bool>{true}));
+                Value position =
+                    qia.add(firstPosition, qia.mul(d, qia.index(4)));
+                for (int64_t i = 0; i < actRows; ++i) {
+                  // The row's 4 activations of the quad, in every lane.
+                  Value group = vector::TransferReadOp::create(
+                      qb, loc, VectorType::get({4}, i8), adaptor.getPrepared(),
+                      ValueRange{inputRows[i], position}, zeroByte,
+                      ArrayRef<bool>{true});
+                  Value word = vector::BitCastOp::create(
+                      qb, loc, VectorType::get({1}, i32), group);
+                  Value activations = vector::BitCastOp::create(
+                      qb, loc, i8x64,
+                      vector::BroadcastOp::create(qb, loc, i32x16, word));
+                  for (int64_t v = 0; v < vectors; ++v)
+                    next[slot(i, v)] = Dot4Op::create(
+                        qb, loc, i32x16, kind, /*unsigned_lhs=*/true,
+                        next[slot(i, v)], codes[v], activations);
+                }
+                scf::YieldOp::create(qb, loc, next);
+              });
+          scf::YieldOp::create(cb, loc, quadLoop.getResults());
         });
     // Codes are trit + 1: subtract each row's activation sum.
     SmallVector<Value> sumInit(actRows, ia.i32(0));
@@ -283,9 +291,8 @@ private:
     IndexArith ia{b, loc};
     PackedType type = op.getWeights().getType();
     ScaleGroupsAttr groups = op.getGroups();
-    int64_t vectors = op.getPanelRows() / kLanes;
+    int64_t vectors = static_cast<int64_t>(op.getPanelRows()) / kLanes;
     int64_t actRows = op.getActRows();
-    Value prepared = adaptor.getPrepared();
     Type f32 = b.getF32Type();
     auto f32x16 = VectorType::get({kLanes}, f32);
 
@@ -309,7 +316,7 @@ private:
     Value rowScales = scf::ForOp::create(
         b, loc, ia.index(0), ia.index(numSegments), ia.index(1),
         ValueRange{tensor::EmptyOp::create(
-            b, loc, ArrayRef<int64_t>{numSegments, op.getPanelRows()}, f32)},
+            b, loc, ArrayRef<int64_t>{numSegments, static_cast<int64_t>(op.getPanelRows())}, f32)},
         [&](OpBuilder &sb, Location, Value segment, ValueRange args) {
           IndexArith sia{sb, loc};
           Value written = args[0];
@@ -332,55 +339,84 @@ private:
         })
                           .getResult(0);
 
-    Value numInputRows = tensor::DimOp::create(b, loc, prepared, 0);
-    Value lastInputRow = ia.sub(numInputRows, ia.index(1));
-    Value output = createEmptyLikeRows(b, loc, prepared, {op.getPanelRows()}, f32);
-    Value zeroFloats = arith::ConstantOp::create(b, loc, b.getZeroAttr(f32x16));
-    auto slot = [&](int64_t i, int64_t v) { return i * vectors + v; };
-    return scf::ForOp::create(
-               b, loc, ia.index(0), numInputRows, ia.index(actRows),
-               ValueRange{output},
-               [&](OpBuilder &ab, Location, Value actRow, ValueRange actArgs) {
-                 IndexArith aia{ab, loc};
-                 // Rows past M repeat row M - 1 and write its values again.
-                 SmallVector<Value> inputRows;
-                 for (int64_t i = 0; i < actRows; ++i)
-                   inputRows.push_back(
-                       aia.min(aia.add(actRow, aia.index(i)), lastInputRow));
-                 SmallVector<Value> init(actRows * vectors, zeroFloats);
-                 auto segmentLoop = scf::ForOp::create(
-                     ab, loc, aia.index(0), aia.index(numSegments),
-                     aia.index(1), init,
-                     [&](OpBuilder &sb, Location, Value segment,
-                         ValueRange results) {
-                       scf::YieldOp::create(
-                           sb, loc,
-                           accumulateGroup(sb, loc, op, adaptor, panel,
-                                           segment, inputRows, results,
-                                           segFirstBlocks, segBlockCounts,
-                                           rowScales));
-                     });
-                 Value written = actArgs[0];
-                 for (int64_t i = 0; i < actRows; ++i) {
-                   Value actScale = tensor::ExtractOp::create(
-                       ab, loc, adaptor.getActScales(),
-                       ValueRange{inputRows[i]});
-                   Value actScales =
-                       vector::BroadcastOp::create(ab, loc, f32x16, actScale);
-                   for (int64_t v = 0; v < vectors; ++v) {
-                     Value value = arith::MulFOp::create(
-                         ab, loc, segmentLoop.getResult(slot(i, v)), actScales);
-                     written = vector::TransferWriteOp::create(
-                                   ab, loc, value, written,
-                                   ValueRange{inputRows[i],
-                                              aia.index(v * kLanes)},
-                                   ArrayRef<bool>{true})
-                                   .getResult();
+    // Rows of dest: local rows r are activation rows act_row + r.
+    Value dest = adaptor.getDest();
+    Value numRows = tensor::DimOp::create(b, loc, dest, 0);
+    Value lastRow = ia.sub(numRows, ia.index(1));
+    // Whole blocks of A rows address rows at constant distances from the
+    // first; the last, partial block repeats the last row instead of
+    // reading past it (and writes its values again).
+    auto rowBlocks = [&](Value lower, Value upper, bool partial, Value init) {
+      return scf::ForOp::create(
+                 b, loc, lower, upper, ia.index(actRows), ValueRange{init},
+                 [&](OpBuilder &ab, Location, Value first,
+                     ValueRange actArgs) {
+                   IndexArith aia{ab, loc};
+                   SmallVector<Value> localRows, inputRows;
+                   for (int64_t i = 0; i < actRows; ++i) {
+                     Value row = aia.add(first, aia.index(i));
+                     localRows.push_back(partial ? aia.min(row, lastRow) : row);
+                     inputRows.push_back(
+                         aia.add(adaptor.getActRow(), localRows.back()));
                    }
-                 }
-                 scf::YieldOp::create(ab, loc, written);
-               })
-        .getResult(0);
+                   scf::YieldOp::create(
+                       ab, loc,
+                       rowBlock(ab, loc, op, adaptor, panel, inputRows,
+                                localRows, actArgs[0], segFirstBlocks,
+                                segBlockCounts, rowScales));
+                 })
+          .getResult(0);
+    };
+    Value wholeRows =
+        ia.mul(ia.div(numRows, ia.index(actRows)), ia.index(actRows));
+    Value whole = rowBlocks(ia.index(0), wholeRows, /*partial=*/false, dest);
+    return rowBlocks(wholeRows, numRows, /*partial=*/true, whole);
+  }
+
+  /// `output` with its rows `localRows`, activation rows `inputRows` (A of
+  /// each), computed; columns past dest's are not written.
+  static Value rowBlock(OpBuilder &b, Location loc, PanelMatmulOp op,
+                        PanelMatmulOp::Adaptor adaptor, Value panel,
+                        ArrayRef<Value> inputRows, ArrayRef<Value> localRows,
+                        Value output,
+                        Value segFirstBlocks, Value segBlockCounts,
+                        Value rowScales) {
+    IndexArith ia{b, loc};
+    int64_t vectors = static_cast<int64_t>(op.getPanelRows()) / kLanes;
+    int64_t numSegments =
+        cast<RankedTensorType>(segFirstBlocks.getType()).getDimSize(0);
+    auto f32x16 = VectorType::get({kLanes}, b.getF32Type());
+    auto slot = [&](int64_t i, int64_t v) { return i * vectors + v; };
+    Value zeroFloats = arith::ConstantOp::create(b, loc, b.getZeroAttr(f32x16));
+    SmallVector<Value> init(inputRows.size() * vectors, zeroFloats);
+    auto segmentLoop = scf::ForOp::create(
+        b, loc, ia.index(0), ia.index(numSegments), ia.index(1), init,
+        [&](OpBuilder &sb, Location, Value segment, ValueRange results) {
+          scf::YieldOp::create(
+              sb, loc,
+              accumulateGroup(sb, loc, op, adaptor, panel, segment, inputRows,
+                              results, segFirstBlocks, segBlockCounts,
+                              rowScales));
+        });
+    auto destType = cast<RankedTensorType>(output.getType());
+    Value written = output;
+    for (size_t i = 0; i < inputRows.size(); ++i) {
+      Value actScale = tensor::ExtractOp::create(
+          b, loc, adaptor.getActScales(), ValueRange{inputRows[i]});
+      Value actScales = vector::BroadcastOp::create(b, loc, f32x16, actScale);
+      for (int64_t v = 0; v < vectors; ++v) {
+        Value value = arith::MulFOp::create(
+            b, loc, segmentLoop.getResult(slot(i, v)), actScales);
+        int64_t end = (v + 1) * kLanes;
+        bool inBounds = !destType.isDynamicDim(1) && end <= destType.getDimSize(1);
+        written = vector::TransferWriteOp::create(
+                      b, loc, value, written,
+                      ValueRange{localRows[i], ia.index(v * kLanes)},
+                      ArrayRef<bool>{inBounds})
+                      .getResult();
+      }
+    }
+    return written;
   }
 };
 

@@ -60,12 +60,13 @@ constexpr int64_t kGemvPrefetchBytes = 2048;
 constexpr int64_t kPanelRows = 32;
 constexpr int64_t kPanelActRows = 12;
 
-/// The fewest activation rows that take the panel kernel: decoding a panel
-/// costs about as much as multiplying it with 15 (2-bit) or 50 (1.6-bit)
-/// activation rows, which the register tiles would share instead
-/// (docs/benchmarks.md, the crossover measured by trilm-bench).
+/// The fewest activation rows that take the panel kernel: one thread at
+/// N x K = 5120 x 1792, the register tiles and the panel kernel run level at
+/// about 24 rows for 2-bit weights, while for 1.6-bit weights, whose tiles
+/// decode a block three times slower, the panel kernel is already 1.3x
+/// faster at 12 (docs/benchmarks.md).
 int64_t panelMinActRows(PackingScheme scheme) {
-  return scheme == PackingScheme::tq2 ? 32 : 64;
+  return scheme == PackingScheme::tq2 ? 32 : 12;
 }
 
 /// Rows of a cache block: as many `rowBytes` rows as fit in `budget` bytes,

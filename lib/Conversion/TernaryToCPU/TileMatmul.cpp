@@ -250,42 +250,57 @@ void tile(MatmulOp op, MatmulConfigAttr config) {
     SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
     Value slice =
         tensor::ExtractSliceOp::create(b, loc, shared, offsets, sizes, strides);
-    auto stripType = RankedTensorType::get({m, panelRows}, f32);
-    auto panelLoop = scf::ForOp::create(
-        b, loc, ia.index(0),
-        getValueOrCreateConstantIndexOp(b, loc, blockValidRows),
-        ia.index(panelRows), ValueRange{slice},
-        [&](OpBuilder &pb, Location, Value panelFirstRow, ValueRange args) {
-          IndexArith pia{pb, loc};
-          Value strip = PanelMatmulOp::create(
-              pb, loc, stripType, prepare.getPrepared(), prepare.getBlockSums(),
-              op.getActScales(), op.getWeights(), op.getScales(),
-              pia.add(blockFirstRow, panelFirstRow), op.getGroups(), int8Dot,
-              config.getPanelActRows());
-          // Columns past N are dropped.
-          OpFoldResult validRows =
-              fullBlocks ? OpFoldResult(pb.getIndexAttr(panelRows))
-                         : OpFoldResult(pia.min(
-                               pia.index(panelRows),
-                               pia.sub(getValueOrCreateConstantIndexOp(
-                                           pb, loc, blockValidRows),
-                                       panelFirstRow)));
-          SmallVector<OpFoldResult> stripSizes = {inputRows, validRows};
-          Value valid = tensor::ExtractSliceOp::create(
-              pb, loc, strip,
-              ArrayRef<OpFoldResult>{pb.getIndexAttr(0), pb.getIndexAttr(0)},
-              stripSizes, strides);
-          scf::YieldOp::create(
-              pb, loc,
-              tensor::InsertSliceOp::create(
-                  pb, loc, valid, args[0],
-                  ArrayRef<OpFoldResult>{pb.getIndexAttr(0),
-                                         OpFoldResult(panelFirstRow)},
-                  stripSizes, strides)
-                  .getResult());
+    // Cache blocks of activation rows, as the register tiles have them, in
+    // whole blocks of the panel's activation rows.
+    int64_t panelActRows = config.getPanelActRows();
+    int64_t panelBlockActRows = llvm::alignTo(blockActRows, panelActRows);
+    Value numInputRows = getValueOrCreateConstantIndexOp(b, loc, inputRows);
+    Value numBlockRows = getValueOrCreateConstantIndexOp(b, loc, blockValidRows);
+    auto actBlockLoop = scf::ForOp::create(
+        b, loc, ia.index(0), numInputRows, ia.index(panelBlockActRows),
+        ValueRange{slice},
+        [&](OpBuilder &ab, Location, Value actBlock, ValueRange actArgs) {
+          IndexArith aia{ab, loc};
+          OpFoldResult actBlockRows =
+              !ShapedType::isDynamic(m) && m <= panelBlockActRows
+                  ? OpFoldResult(ab.getIndexAttr(m))
+                  : OpFoldResult(aia.min(aia.index(panelBlockActRows),
+                                         aia.sub(numInputRows, actBlock)));
+          auto panelLoop = scf::ForOp::create(
+              ab, loc, aia.index(0), numBlockRows, aia.index(panelRows),
+              actArgs,
+              [&](OpBuilder &pb, Location, Value panelFirstRow,
+                  ValueRange args) {
+                IndexArith pia{pb, loc};
+                // Columns past N are left out of the strip.
+                OpFoldResult stripRows =
+                    fullBlocks ? OpFoldResult(pb.getIndexAttr(panelRows))
+                               : OpFoldResult(pia.min(
+                                     pia.index(panelRows),
+                                     pia.sub(numBlockRows, panelFirstRow)));
+                SmallVector<OpFoldResult> stripOffsets = {actBlock,
+                                                          panelFirstRow};
+                SmallVector<OpFoldResult> stripSizes = {actBlockRows,
+                                                        stripRows};
+                Value dest = tensor::ExtractSliceOp::create(
+                    pb, loc, args[0], stripOffsets, stripSizes, strides);
+                Value strip = PanelMatmulOp::create(
+                    pb, loc, dest.getType(), prepare.getPrepared(),
+                    prepare.getBlockSums(), op.getActScales(),
+                    op.getWeights(), op.getScales(), dest, actBlock,
+                    pia.add(blockFirstRow, panelFirstRow), op.getGroups(),
+                    int8Dot, panelRows, panelActRows);
+                scf::YieldOp::create(
+                    pb, loc,
+                    tensor::InsertSliceOp::create(pb, loc, strip, args[0],
+                                                  stripOffsets, stripSizes,
+                                                  strides)
+                        .getResult());
+              });
+          scf::YieldOp::create(ab, loc, panelLoop.getResults());
         });
     b.setInsertionPointToStart(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(b, loc, panelLoop.getResult(0),
+    tensor::ParallelInsertSliceOp::create(b, loc, actBlockLoop.getResult(0),
                                           shared, offsets, sizes, strides);
     return forall.getResult(0);
   };

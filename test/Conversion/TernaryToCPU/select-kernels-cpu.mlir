@@ -56,11 +56,11 @@ func.func @zero_rows(%x: tensor<0x256xf32>, %w: !ternary.packed<4x256, tq2>, %s:
 // -----
 
 // A 1.6-bit int8 prompt decodes 2 rows per tile for 8 activation rows, or
-// takes the panel kernel from 64 rows on; the weights keep the 4-row
+// takes the panel kernel from 12 rows on; the weights keep the 4-row
 // interleave that the token's GEMV asks for, so both matmuls agree on their
 // layout.
 // CHECK-LABEL: func.func @tq1_prompt
-// CHECK: kernel_config = #ternary_cpu.matmul_config<rows = 2, act_rows = 8, {{.*}}weight_layout = #ternary.row_interleave<4>, panel_rows = 32, panel_act_rows = 12, panel_min_act_rows = 64>
+// CHECK: kernel_config = #ternary_cpu.matmul_config<rows = 2, act_rows = 8, {{.*}}weight_layout = #ternary.row_interleave<4>, panel_rows = 32, panel_act_rows = 12, panel_min_act_rows = 12>
 // CHECK: kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, {{.*}}weight_layout = #ternary.row_interleave<4>>
 func.func @tq1_prompt(%x: tensor<?x1024xi8>, %as: tensor<?xf32>, %x1: tensor<1x1024xi8>, %as1: tensor<1xf32>,
                       %w: !ternary.packed<256x1024, tq1>, %s: tensor<1x1xf32>) -> (tensor<?x256xf32>, tensor<1x256xf32>) {

@@ -172,17 +172,21 @@ func.func @gemv_prefetch(%p: tensor<1x512xi8>, %sums: tensor<1x2xi32>, %as: tens
 
 // The panel kernel: each prepared block of the strip's rows is decoded 16
 // rows at a time, transposed in dwords (four rounds of shuffles) and stored
-// in the panel, 4 codes of 16 rows per vector; then every 12 activation rows
-// run, per K group, a loop over chunks of 64 positions whose 16 quads each
-// take 2 code vectors and one broadcast 4-byte group per row into 24
-// dot products, then the block sums, the group's scales and the act scales.
+// in the panel, 4 codes of 16 rows per vector; then every 12 rows of dest
+// (whole blocks first, then the partial one) run, per K group, a loop over
+// chunks of 64 positions and in it one over their 16 quads, each taking 2
+// code vectors and one broadcast 4-byte group per row into 24 dot products;
+// then the block sums, the group's scales and the act scales. dest has 20
+// columns: the second vector of each row is written masked.
 // CHECK-LABEL: func.func @panel_int8_tq2
+// CHECK-SAME: %[[DEST:[^:]*]]: tensor<?x20xf32>
 // CHECK-NOT: 37x700x
 // CHECK: %[[PANEL:.*]] = tensor.empty() : tensor<256x128xi8>
 // CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[PANEL]])
 // CHECK: vector.transfer_read {{.*}} : tensor<37x192xi8>, vector<64xi8>
 // CHECK-COUNT-4: vector.shuffle {{.*}} [0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23] : vector<16xi32>, vector<16xi32>
 // CHECK: vector.transfer_write {{.*}} : vector<64xi8>, tensor<256x128xi8>
+// CHECK: %[[WHOLE:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[DEST]])
 // CHECK: scf.for
 // CHECK: scf.for
 // CHECK: scf.for
@@ -192,9 +196,12 @@ func.func @gemv_prefetch(%p: tensor<1x512xi8>, %sums: tensor<1x2xi32>, %as: tens
 // CHECK-COUNT-2: ternary_cpu.dot4 avx512_vnni unsigned_lhs {{.*}} : vector<64xi8> -> vector<16xi32>
 // CHECK: tensor.extract %{{.*}} : tensor<?x4xi32>
 // CHECK: arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
-// CHECK: vector.transfer_write {{.*}} : vector<16xf32>, tensor<?x32xf32>
+// CHECK: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<16xf32>, tensor<?x20xf32>
+// CHECK: vector.transfer_write %{{[^ ]*}}, %{{[^ ]*}}[%{{[^ ]*}}, %{{[^ ]*}}] : vector<16xf32>, tensor<?x20xf32>
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[WHOLE]])
+// CHECK: arith.minui
 // CHECK-NOT: 37x700x
-func.func @panel_int8_tq2(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>, %i: index) -> tensor<?x32xf32> {
-  %t = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx512_vnni act_rows 12 : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x32xf32>
-  return %t : tensor<?x32xf32>
+func.func @panel_int8_tq2(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>, %d: tensor<?x20xf32>, %i: index) -> tensor<?x20xf32> {
+  %t = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%i, %i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx512_vnni panel_rows 32 act_rows 12 into %d : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x20xf32>
+  return %t : tensor<?x20xf32>
 }

@@ -26,17 +26,19 @@
 // OPTS: scf.forall (%{{.*}}) in (5)
 // OPTS: ternary_cpu.tile_matmul {{.*}} dot avx512_vnni : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> vector<2x8xf32>
 // With AVX-512 VNNI, M decides at run time between the panel kernel (from
-// 32 rows on: blocks of whole 32-row panels) and the register tiles.
+// 32 rows on: blocks of whole 32-row panels, cache blocks of activation
+// rows, strips of the output written in place) and the register tiles.
 // ZNVER4-LABEL: func.func @int8_tq2
 // ZNVER4: %[[P:.*]], %[[SUMS:.*]] = ternary_cpu.prepare_activations
 // ZNVER4: %[[M:.*]] = tensor.dim
 // ZNVER4: %[[ENOUGH:.*]] = arith.cmpi uge, %[[M]], %{{.*}} : index
 // ZNVER4: scf.if %[[ENOUGH]] -> (tensor<?x37xf32>)
 // ZNVER4: scf.forall (%{{.*}}) in (2)
-// ZNVER4: scf.for
-// ZNVER4: %[[STRIP:.*]] = ternary_cpu.panel_matmul %[[P]] block_sums(%[[SUMS]] : tensor<?x4xi32>) {{.*}} dot avx512_vnni act_rows 12 : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x32xf32>
-// ZNVER4: tensor.extract_slice %[[STRIP]][0, 0]
-// ZNVER4: tensor.insert_slice
+// ZNVER4: scf.for %[[MB:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args
+// ZNVER4: scf.for %[[R:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[OUT:.*]] = %{{.*}})
+// ZNVER4: %[[DEST:.*]] = tensor.extract_slice %[[OUT]][%[[MB]], %[[R]]]
+// ZNVER4: %[[STRIP:.*]] = ternary_cpu.panel_matmul %[[P]] block_sums(%[[SUMS]] : tensor<?x4xi32>) {{.*}}[%[[MB]], %{{.*}}] {{.*}} dot avx512_vnni panel_rows 32 act_rows 12 into %[[DEST]] : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x?xf32>
+// ZNVER4: tensor.insert_slice %[[STRIP]] into %[[OUT]][%[[MB]], %[[R]]]
 // ZNVER4: tensor.parallel_insert_slice
 // ZNVER4: } else {
 // ZNVER4: ternary_cpu.tile_matmul {{.*}} dot avx512_vnni
@@ -104,16 +106,16 @@ func.func @cache_blocks(%x: tensor<64x4096xi8>, %as: tensor<64xf32>, %w: !ternar
 
 // -----
 
-// A static M picks one kernel at compile time: 64 rows of 1.6-bit weights
-// take the panel kernel, 40 the register tiles (1.6-bit panels start at 64).
+// A static M picks one kernel at compile time: 40 rows of 2-bit weights take
+// the panel kernel, 24 the register tiles (2-bit panels start at 32).
 // ZNVER4-LABEL: func.func @static_prompts
 // ZNVER4-NOT: scf.if
-// ZNVER4: ternary_cpu.panel_matmul {{.*}} : tensor<64x1280xi8>, !ternary.packed<64x1000, tq1> -> tensor<64x32xf32>
+// ZNVER4: ternary_cpu.panel_matmul {{.*}} : tensor<40x1024xi8>, !ternary.packed<64x1000, tq2> -> tensor<40x32xf32>
 // ZNVER4-NOT: ternary_cpu.panel_matmul
-// ZNVER4: ternary_cpu.tile_matmul {{.*}} : tensor<40x1280xi8>, !ternary.packed<64x1000, tq1> -> vector<8x2xf32>
-func.func @static_prompts(%x: tensor<64x1000xi8>, %as: tensor<64xf32>, %x1: tensor<40x1000xi8>, %as1: tensor<40xf32>,
-                          %w: !ternary.packed<64x1000, tq1>, %s: tensor<1x1xf32>) -> (tensor<64x64xf32>, tensor<40x64xf32>) {
-  %y = ternary.matmul %x act_scales(%as : tensor<64xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<64x1000xi8>, !ternary.packed<64x1000, tq1> -> tensor<64x64xf32>
-  %z = ternary.matmul %x1 act_scales(%as1 : tensor<40xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<40x1000xi8>, !ternary.packed<64x1000, tq1> -> tensor<40x64xf32>
-  return %y, %z : tensor<64x64xf32>, tensor<40x64xf32>
+// ZNVER4: ternary_cpu.tile_matmul {{.*}} : tensor<24x1024xi8>, !ternary.packed<64x1000, tq2> -> vector<4x4xf32>
+func.func @static_prompts(%x: tensor<40x1000xi8>, %as: tensor<40xf32>, %x1: tensor<24x1000xi8>, %as1: tensor<24xf32>,
+                          %w: !ternary.packed<64x1000, tq2>, %s: tensor<1x1xf32>) -> (tensor<40x64xf32>, tensor<24x64xf32>) {
+  %y = ternary.matmul %x act_scales(%as : tensor<40xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<40x1000xi8>, !ternary.packed<64x1000, tq2> -> tensor<40x64xf32>
+  %z = ternary.matmul %x1 act_scales(%as1 : tensor<24xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<24x1000xi8>, !ternary.packed<64x1000, tq2> -> tensor<24x64xf32>
+  return %y, %z : tensor<40x64xf32>, tensor<24x64xf32>
 }

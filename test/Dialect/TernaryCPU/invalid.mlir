@@ -264,40 +264,48 @@ func.func @config_panel_dot(%x: tensor<?x256xi8>, %as: tensor<?xf32>, %w: !terna
 
 // -----
 
-func.func @panel_rows(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>, %i: index) {
+func.func @panel_rows(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>, %d: tensor<?x8xf32>, %i: index) {
   // expected-error @+1 {{'ternary_cpu.panel_matmul' op panel_rows must be a positive multiple of 16, got 8}}
-  %t = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx512_vnni act_rows 12 : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x8xf32>
+  %t = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%i, %i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx512_vnni panel_rows 8 act_rows 12 into %d : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x8xf32>
   return
 }
 
 // -----
 
-func.func @panel_act_rows(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>, %i: index) {
+func.func @panel_act_rows(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>, %d: tensor<?x32xf32>, %i: index) {
   // expected-error @+1 {{'ternary_cpu.panel_matmul' op a panel of 32 rows takes 1 to 15 activation rows (its accumulators and codes share 32 vector registers), got 0}}
-  %t = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx512_vnni act_rows 0 : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x32xf32>
+  %t = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%i, %i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx512_vnni panel_rows 32 act_rows 0 into %d : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x32xf32>
   return
 }
 
 // -----
 
-func.func @panel_dot(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>, %i: index) {
+func.func @panel_dot(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>, %d: tensor<?x32xf32>, %i: index) {
   // expected-error @+1 {{'ternary_cpu.panel_matmul' op the panel kernel needs 16-lane unsigned dot products (avx512_vnni or generic), not avx_vnni}}
-  %t = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx_vnni act_rows 12 : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x32xf32>
+  %t = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%i, %i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx_vnni panel_rows 32 act_rows 12 into %d : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x32xf32>
   return
 }
 
 // -----
 
-func.func @panel_prepared(%p: tensor<?x768xi8>, %sums: tensor<?x4xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>, %i: index) {
+func.func @panel_prepared(%p: tensor<?x768xi8>, %sums: tensor<?x4xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>, %d: tensor<?x32xf32>, %i: index) {
   // expected-error @+1 {{'ternary_cpu.panel_matmul' op prepared activations of type 'tensor<?x768xi8>' do not match weights '!ternary.packed<37x700, tq2>' and their scale groups: expected [M, 1024]}}
-  %t = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx512_vnni act_rows 12 : tensor<?x768xi8>, !ternary.packed<37x700, tq2> -> tensor<?x32xf32>
+  %t = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%i, %i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx512_vnni panel_rows 32 act_rows 12 into %d : tensor<?x768xi8>, !ternary.packed<37x700, tq2> -> tensor<?x32xf32>
   return
 }
 
 // -----
 
-func.func @panel_shapes(%p: tensor<?x1024xi8>, %sums: tensor<?x3xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>, %i: index) {
-  // expected-error @+1 {{'ternary_cpu.panel_matmul' op block_sums, act_scales and result must be [M, 4], [M] and [M, P] for M = ?, got 'tensor<?x3xi32>', 'tensor<?xf32>' and 'tensor<?x32xf32>'}}
-  %t = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x3xi32>) act_scales(%as : tensor<?xf32>), %w[%i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx512_vnni act_rows 12 : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x32xf32>
+func.func @panel_sums(%p: tensor<?x1024xi8>, %sums: tensor<?x3xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>, %d: tensor<?x32xf32>, %i: index) {
+  // expected-error @+1 {{'ternary_cpu.panel_matmul' op block_sums and act_scales must be [M, 4] and [M] for M = ?, got 'tensor<?x3xi32>' and 'tensor<?xf32>'}}
+  %t = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x3xi32>) act_scales(%as : tensor<?xf32>), %w[%i, %i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx512_vnni panel_rows 32 act_rows 12 into %d : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @panel_dest(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>, %d: tensor<?x48xf32>, %i: index) {
+  // expected-error @+1 {{'ternary_cpu.panel_matmul' op dest must be 2-D with at most panel_rows (32) columns, got 'tensor<?x48xf32>'}}
+  %t = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%i, %i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx512_vnni panel_rows 32 act_rows 12 into %d : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x48xf32>
   return
 }

@@ -17,10 +17,10 @@ func.func @cpu_kernel_ops(%q: tensor<?x700xi8>, %as: tensor<?xf32>, %w: !ternary
 }
 
 // CHECK-LABEL: func.func @panel_matmul
-// CHECK: ternary_cpu.panel_matmul %{{.*}} block_sums(%{{.*}} : tensor<?x4xi32>) act_scales(%{{.*}} : tensor<?xf32>), %{{.*}}[%{{.*}}] groups #ternary.scale_groups<k = [300]> scales(%{{.*}} : tensor<1x2xf32>) dot avx512_vnni act_rows 12 : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x32xf32>
-func.func @panel_matmul(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>, %i: index) -> tensor<?x32xf32> {
-  %t = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx512_vnni act_rows 12 : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x32xf32>
-  return %t : tensor<?x32xf32>
+// CHECK: ternary_cpu.panel_matmul %{{.*}} block_sums(%{{.*}} : tensor<?x4xi32>) act_scales(%{{.*}} : tensor<?xf32>), %{{.*}}[%{{.*}}, %{{.*}}] groups #ternary.scale_groups<k = [300]> scales(%{{.*}} : tensor<1x2xf32>) dot avx512_vnni panel_rows 32 act_rows 12 into %{{.*}} : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x?xf32>
+func.func @panel_matmul(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: tensor<?xf32>, %w: !ternary.packed<37x700, tq2>, %s: tensor<1x2xf32>, %d: tensor<?x?xf32>, %i: index) -> tensor<?x?xf32> {
+  %t = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x4xi32>) act_scales(%as : tensor<?xf32>), %w[%i, %i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) dot avx512_vnni panel_rows 32 act_rows 12 into %d : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x?xf32>
+  return %t : tensor<?x?xf32>
 }
 
 // CHECK-LABEL: func.func @trits_to_f32

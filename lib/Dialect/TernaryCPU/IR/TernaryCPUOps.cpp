@@ -124,9 +124,8 @@ LogicalResult PanelMatmulOp::verify() {
   PackedType packedType = getWeights().getType();
   int64_t rows = packedType.getRows(), cols = packedType.getCols();
   auto preparedType = cast<RankedTensorType>(getPrepared().getType());
-  auto resultType = cast<RankedTensorType>(getResult().getType());
-  if (failed(verifyPanel([&] { return emitOpError(); },
-                         resultType.getRank() == 2 ? getPanelRows() : 0,
+  auto destType = cast<RankedTensorType>(getDest().getType());
+  if (failed(verifyPanel([&] { return emitOpError(); }, getPanelRows(),
                          getActRows(), /*panelMinActRows=*/1, getInt8Dot())))
     return failure();
   int64_t blocks = PrepareActivationsOp::getNumPreparedBlocks(getGroups(), cols);
@@ -140,13 +139,15 @@ LogicalResult PanelMatmulOp::verify() {
   auto sumsType = cast<RankedTensorType>(getBlockSums().getType());
   auto actScalesType = cast<RankedTensorType>(getActScales().getType());
   if (sumsType.getShape() != ArrayRef<int64_t>{m, blocks} ||
-      actScalesType.getShape() != ArrayRef<int64_t>{m} ||
-      resultType.getRank() != 2 || resultType.getDimSize(0) != m)
-    return emitOpError("block_sums, act_scales and result must be [M, ")
-           << blocks << "], [M] and [M, P] for M = "
+      actScalesType.getShape() != ArrayRef<int64_t>{m})
+    return emitOpError("block_sums and act_scales must be [M, ")
+           << blocks << "] and [M] for M = "
            << (ShapedType::isDynamic(m) ? std::string("?") : std::to_string(m))
-           << ", got " << sumsType << ", " << actScalesType << " and "
-           << resultType;
+           << ", got " << sumsType << " and " << actScalesType;
+  if (destType.getRank() != 2 ||
+      (!destType.isDynamicDim(1) && destType.getDimSize(1) > static_cast<int64_t>(getPanelRows())))
+    return emitOpError("dest must be 2-D with at most panel_rows (")
+           << getPanelRows() << ") columns, got " << destType;
   return verifyScales(*this, getGroups(), getScales().getType(), rows, cols);
 }
 

@@ -117,31 +117,32 @@ def TernaryCPU_TileMatmulOp : TernaryCPU_Op<"tile_matmul",
   let hasVerifier = 1;
 }
 
-def TernaryCPU_PanelMatmulOp : TernaryCPU_Op<"panel_matmul", [Pure]> {
+def TernaryCPU_PanelMatmulOp : TernaryCPU_Op<"panel_matmul",
+    [Pure, AllTypesMatch<["dest", "result"]>]> {
   let summary = "a strip of weight rows of an int8 ternary matmul, by the "
                 "panel kernel";
   let description = [{
-    Computes the outputs of an int8 `ternary.matmul` for every activation
-    row and the P weight rows `row .. row + P - 1` (P is the result's second
-    dimension) as an M x P tensor, from activations prepared by
-    `ternary_cpu.prepare_activations`. Weight rows past N repeat row N - 1;
-    their columns are meant to be dropped.
+    Writes into `dest` (R x C, C at most `panel_rows`) the outputs of an
+    int8 `ternary.matmul` for activation rows `act_row .. act_row + R - 1`
+    and weight rows `row .. row + C - 1`, from activations prepared by
+    `ternary_cpu.prepare_activations`. Weight rows past N repeat row N - 1,
+    so that a strip never reads out of bounds.
 
-    The lowering decodes the strip's weights once into a panel of codes
-    (trit + 1) in the prepared activations' order, 4 positions of every row
-    per group, then takes `act_rows` activation rows at a time: each
-    4-position group of a row is broadcast and multiplied with the panel's
-    codes of 16 weight rows by one `int8_dot` dot product, so that neither
-    decoding nor horizontal sums are left in the inner loop. `block_sums`
-    remove the codes' offset, then the scales of each K group and
-    `act_scales` are applied as in `ternary_cpu.tile_matmul`.
+    The lowering decodes the `panel_rows` weight rows once into a panel of
+    codes (trit + 1) in the prepared activations' order, 4 positions of
+    every row per group, then takes `act_rows` activation rows at a time:
+    each 4-position group of a row is broadcast and multiplied with the
+    panel's codes of 16 weight rows by one `int8_dot` dot product, so that
+    neither decoding nor horizontal sums are left in the inner loop.
+    `block_sums` remove the codes' offset, then the scales of each K group
+    and `act_scales` are applied as in `ternary_cpu.tile_matmul`.
 
     ```mlir
-    %s = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x4xi32>)
-           act_scales(%as : tensor<?xf32>), %w [%n]
+    %r = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x4xi32>)
+           act_scales(%as : tensor<?xf32>), %w [%m, %n]
            groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>)
-           dot avx512_vnni act_rows 12
-           : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x32xf32>
+           dot avx512_vnni panel_rows 32 act_rows 12 into %dest
+           : tensor<?x1024xi8>, !ternary.packed<37x700, tq2> -> tensor<?x?xf32>
     ```
   }];
   let arguments = (ins RankedTensorOf<[I8]>:$prepared,
@@ -149,22 +150,21 @@ def TernaryCPU_PanelMatmulOp : TernaryCPU_Op<"panel_matmul", [Pure]> {
                        RankedTensorOf<[F32]>:$act_scales,
                        Ternary_PackedType:$weights,
                        TernaryCPU_FloatTensor:$scales,
+                       RankedTensorOf<[F32]>:$dest,
+                       Index:$act_row,
                        Index:$row,
                        Ternary_ScaleGroupsAttr:$groups,
                        TernaryCPU_Int8DotKindAttr:$int8_dot,
+                       I64Attr:$panel_rows,
                        I64Attr:$act_rows);
   let results = (outs RankedTensorOf<[F32]>:$result);
   let assemblyFormat = [{
     $prepared `block_sums` `(` $block_sums `:` type($block_sums) `)`
     `act_scales` `(` $act_scales `:` type($act_scales) `)` `,`
-    $weights `[` $row `]` `groups` qualified($groups)
+    $weights `[` $act_row `,` $row `]` `groups` qualified($groups)
     `scales` `(` $scales `:` type($scales) `)` `dot` $int8_dot
-    `act_rows` $act_rows attr-dict
+    `panel_rows` $panel_rows `act_rows` $act_rows `into` $dest attr-dict
     `:` type($prepared) `,` qualified(type($weights)) `->` type($result)
-  }];
-  let extraClassDeclaration = [{
-    /// Weight rows of the strip.
-    int64_t getPanelRows() { return getResult().getType().getDimSize(1); }
   }];
   let hasVerifier = 1;
 }
