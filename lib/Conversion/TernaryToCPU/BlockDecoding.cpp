@@ -130,6 +130,10 @@ SmallVector<int64_t> chunkLengths(PackingScheme scheme) {
   return SmallVector<int64_t>(scheme == PackingScheme::tq2 ? 4 : 5, 64);
 }
 
+bool isReadInPlace(PackedType type) {
+  return !type.getLayout() || isa<RowInterleaveAttr>(type.getLayout());
+}
+
 SmallVector<Value> packedBlockPosition(OpBuilder &b, Location loc,
                                        RowInterleaveAttr interleave,
                                        int64_t blockBytes, Value row,

@@ -83,6 +83,10 @@ SmallVector<DecodedChunk> decodeBlock(OpBuilder &b, Location loc,
 /// Lengths of the chunks `decodeBlock` produces, in order.
 SmallVector<int64_t> chunkLengths(PackingScheme scheme);
 
+/// Whether the kernels read `type`'s storage in place: row-major or
+/// row-interleaved weights (other layouts take the reference lowering).
+bool isReadInPlace(ternary::PackedType type);
+
 /// Where the packed bytes of block `block` of weight row `row` start in the
 /// weights' storage ([storage row, byte]), for row-major weights or rows
 /// interleaved by `interleave`.

@@ -65,8 +65,7 @@ struct PanelMatmulLowering : public OpConversionPattern<PanelMatmulOp> {
   LogicalResult
   matchAndRewrite(PanelMatmulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    PackedType type = op.getWeights().getType();
-    if (type.getLayout() && !isa<RowInterleaveAttr>(type.getLayout()))
+    if (!isReadInPlace(op.getWeights().getType()))
       return rewriter.notifyMatchFailure(op, "unsupported layout");
     Location loc = op.getLoc();
     Value panel = decodePanel(rewriter, loc, op, adaptor);

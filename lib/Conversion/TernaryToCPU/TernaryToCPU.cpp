@@ -447,8 +447,7 @@ struct TileMatmulLowering : public OpConversionPattern<TileMatmulOp> {
   LogicalResult
   matchAndRewrite(TileMatmulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    PackedType type = op.getWeights().getType();
-    if (type.getLayout() && !isa<RowInterleaveAttr>(type.getLayout()))
+    if (!isReadInPlace(op.getWeights().getType()))
       return rewriter.notifyMatchFailure(op, "unsupported layout");
     rewriter.replaceOp(op, buildTile(rewriter, op.getLoc(), op, adaptor));
     return success();

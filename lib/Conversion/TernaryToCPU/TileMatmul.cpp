@@ -27,6 +27,8 @@
 
 #include "trilm/Conversion/TernaryToCPU/TernaryToCPU.h"
 
+#include "BlockDecoding.h"
+
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "trilm/Dialect/Ternary/Utils/LoweringUtils.h"
@@ -348,8 +350,7 @@ struct TernaryTileMatmulCPUPass
                        "ternary-select-kernels-cpu first");
         return signalPassFailure();
       }
-      auto layout = op.getWeights().getType().getLayout();
-      if (layout && !isa<RowInterleaveAttr>(layout))
+      if (!cpu_kernels::isReadInPlace(op.getWeights().getType()))
         continue; // the reference lowering handles other layouts
       tile(op, config);
     }
