@@ -2,23 +2,25 @@
 //
 // Part of trilm: an MLIR compiler for ternary language models.
 //
-// ternary_cpu.panel_matmul (P weight rows, every activation row) becomes
+// ternary_cpu.panel_matmul (P weight rows, the R rows of its dest) becomes
 //
 //   decode:  scf.for  prepared block b
 //             scf.for group of 16 weight rows: decode each row's block into
 //                     vectors of codes, transpose them 16 x 16 in dwords and
 //                     store them as panel[quad][row] (4 codes per row)
-//   compute: scf.for  A activation rows
+//   compute: scf.for  A activation rows (whole blocks, then the partial one)
 //             scf.for K group: A x P/16 i32 accumulators
-//              scf.for chunk of 64 prepared positions, its quads unrolled:
-//                     per quad, P/16 code vectors from the panel and one
+//              scf.for chunk of 64 prepared positions
+//               scf.for quad: P/16 code vectors from the panel and one
 //                     broadcast 4-byte activation group per row, A x P/16
-//                     dot products; then block sums, scales, act scales
+//                     dot products
+//             then block sums, scales and act scales; rows written to dest
 //
 // The register-tile kernel decodes a block once per tile of a few
 // activation rows and sums lanes horizontally; here decoding is paid once
-// per P rows for all of M, and the inner loop is dot products only
-// (docs/benchmarks.md: 1.4-1.7x the tile kernel at M = 504).
+// per P rows for all R rows, and the inner loop is dot products only
+// (docs/benchmarks.md: 1.5-1.9x the tiles at M = 504 for 2-bit weights,
+// 2.2-2.9x for 1.6-bit).
 //
 //===----------------------------------------------------------------------===//
 
