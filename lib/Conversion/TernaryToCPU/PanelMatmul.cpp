@@ -84,14 +84,18 @@ private:
            4;
   }
 
+  /// Code vectors per quad of the panel: its rows over 16.
+  static int64_t codeVectors(PanelMatmulOp op) {
+    return static_cast<int64_t>(op.getPanelRows()) / kLanes;
+  }
+
   /// The weight rows of the strip, rows past N repeating row N - 1.
   static SmallVector<Value> stripRows(const IndexArith &ia, PanelMatmulOp op,
                                       Value first) {
     int64_t rows = op.getWeights().getType().getRows();
     SmallVector<Value> result;
-    for (int64_t r = 0, e = op.getPanelRows(); r < e; ++r)
-      result.push_back(
-          ia.min(ia.add(first, ia.index(r)), ia.index(rows - 1)));
+    for (int64_t r = 0, e = codeVectors(op) * kLanes; r < e; ++r)
+      result.push_back(ia.min(ia.add(first, ia.index(r)), ia.index(rows - 1)));
     return result;
   }
 
@@ -106,7 +110,7 @@ private:
     PackingScheme scheme = type.getScheme();
     int64_t chunks = chunkLengths(scheme).size();
     int64_t quads = quadsPerChunk(scheme);
-    int64_t panelRows = static_cast<int64_t>(op.getPanelRows());
+    int64_t panelRows = codeVectors(op) * kLanes;
     int64_t blockBytes = packing::codeBytesPerBlock(toPackingScheme(scheme));
     auto interleave = dyn_cast_if_present<RowInterleaveAttr>(type.getLayout());
     SmallVector<int64_t> weightBlockOf;
@@ -155,10 +159,10 @@ private:
                            dwords.push_back(vector::BitCastOp::create(
                                gb, loc, i32x16, decoded[r][c].codes));
                          transposeDwords(gb, loc, dwords);
-                         Value firstQuad = gia.mul(
-                             gia.add(gia.mul(block, gia.index(chunks)),
-                                     gia.index(c)),
-                             gia.index(quads));
+                         Value firstQuad =
+                             gia.mul(gia.add(gia.mul(block, gia.index(chunks)),
+                                             gia.index(c)),
+                                     gia.index(quads));
                          for (int64_t d = 0; d < quads; ++d)
                            written =
                                vector::TransferWriteOp::create(
@@ -191,18 +195,18 @@ private:
     Int8DotKind kind = op.getInt8Dot();
     int64_t chunks = chunkLengths(scheme).size();
     int64_t quads = quadsPerChunk(scheme);
-    int64_t vectors = static_cast<int64_t>(op.getPanelRows()) / kLanes;
+    int64_t vectors = codeVectors(op);
     int64_t actRows = inputRows.size();
     Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
     auto i8x64 = VectorType::get({4 * kLanes}, i8);
     auto i32x16 = VectorType::get({kLanes}, i32);
     auto f32x16 = VectorType::get({kLanes}, f32);
     auto slot = [&](int64_t i, int64_t v) { return i * vectors + v; };
-    Value firstBlock = tensor::ExtractOp::create(b, loc, segFirstBlocks,
-                                                 ValueRange{segment});
-    Value endBlock = ia.add(firstBlock,
-                            tensor::ExtractOp::create(b, loc, segBlockCounts,
-                                                      ValueRange{segment}));
+    Value firstBlock =
+        tensor::ExtractOp::create(b, loc, segFirstBlocks, ValueRange{segment});
+    Value endBlock =
+        ia.add(firstBlock, tensor::ExtractOp::create(b, loc, segBlockCounts,
+                                                     ValueRange{segment}));
     Value zeroInts = arith::ConstantOp::create(b, loc, b.getZeroAttr(i32x16));
     Value zeroByte = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
     SmallVector<Value> accInit(actRows * vectors, zeroInts);
@@ -267,16 +271,15 @@ private:
     SmallVector<Value> scales;
     for (int64_t v = 0; v < vectors; ++v)
       scales.push_back(vector::TransferReadOp::create(
-          b, loc, f32x16, rowScales,
-          ValueRange{segment, ia.index(v * kLanes)}, zeroFloat,
-          ArrayRef<bool>{true}));
+          b, loc, f32x16, rowScales, ValueRange{segment, ia.index(v * kLanes)},
+          zeroFloat, ArrayRef<bool>{true}));
     SmallVector<Value> next;
     for (int64_t i = 0; i < actRows; ++i) {
       Value sum =
           vector::BroadcastOp::create(b, loc, i32x16, sumLoop.getResult(i));
       for (int64_t v = 0; v < vectors; ++v) {
-        Value exact = arith::SubIOp::create(
-            b, loc, chunkLoop.getResult(slot(i, v)), sum);
+        Value exact =
+            arith::SubIOp::create(b, loc, chunkLoop.getResult(slot(i, v)), sum);
         Value partial = arith::SIToFPOp::create(b, loc, f32x16, exact);
         next.push_back(arith::AddFOp::create(
             b, loc, results[slot(i, v)],
@@ -292,7 +295,7 @@ private:
     IndexArith ia{b, loc};
     PackedType type = op.getWeights().getType();
     ScaleGroupsAttr groups = op.getGroups();
-    int64_t vectors = static_cast<int64_t>(op.getPanelRows()) / kLanes;
+    int64_t vectors = codeVectors(op);
     int64_t actRows = op.getActRows();
     Type f32 = b.getF32Type();
     auto f32x16 = VectorType::get({kLanes}, f32);
@@ -314,31 +317,33 @@ private:
     for (Value row : rows)
       rowGroups.push_back(
           ia.groupOf(row, groups.getRowSplits(), groups.getRowBlock()));
-    Value rowScales = scf::ForOp::create(
-        b, loc, ia.index(0), ia.index(numSegments), ia.index(1),
-        ValueRange{tensor::EmptyOp::create(
-            b, loc, ArrayRef<int64_t>{numSegments, static_cast<int64_t>(op.getPanelRows())}, f32)},
-        [&](OpBuilder &sb, Location, Value segment, ValueRange args) {
-          IndexArith sia{sb, loc};
-          Value written = args[0];
-          for (int64_t v = 0; v < vectors; ++v) {
-            SmallVector<Value> lanes;
-            for (int64_t r = 0; r < kLanes; ++r)
-              lanes.push_back(extendToF32(
-                  sb, loc,
-                  tensor::ExtractOp::create(
-                      sb, loc, adaptor.getScales(),
-                      ValueRange{rowGroups[v * kLanes + r], segment})));
-            Value scales = vector::FromElementsOp::create(sb, loc, f32x16, lanes);
-            written = vector::TransferWriteOp::create(
-                          sb, loc, scales, written,
-                          ValueRange{segment, sia.index(v * kLanes)},
-                          ArrayRef<bool>{true})
-                          .getResult();
-          }
-          scf::YieldOp::create(sb, loc, written);
-        })
-                          .getResult(0);
+    Value rowScales =
+        scf::ForOp::create(
+            b, loc, ia.index(0), ia.index(numSegments), ia.index(1),
+            ValueRange{tensor::EmptyOp::create(
+                b, loc, ArrayRef<int64_t>{numSegments, vectors * kLanes}, f32)},
+            [&](OpBuilder &sb, Location, Value segment, ValueRange args) {
+              IndexArith sia{sb, loc};
+              Value written = args[0];
+              for (int64_t v = 0; v < vectors; ++v) {
+                SmallVector<Value> lanes;
+                for (int64_t r = 0; r < kLanes; ++r)
+                  lanes.push_back(extendToF32(
+                      sb, loc,
+                      tensor::ExtractOp::create(
+                          sb, loc, adaptor.getScales(),
+                          ValueRange{rowGroups[v * kLanes + r], segment})));
+                Value scales =
+                    vector::FromElementsOp::create(sb, loc, f32x16, lanes);
+                written = vector::TransferWriteOp::create(
+                              sb, loc, scales, written,
+                              ValueRange{segment, sia.index(v * kLanes)},
+                              ArrayRef<bool>{true})
+                              .getResult();
+              }
+              scf::YieldOp::create(sb, loc, written);
+            })
+            .getResult(0);
 
     // Rows of dest: local rows r are activation rows act_row + r.
     Value dest = adaptor.getDest();
@@ -350,8 +355,7 @@ private:
     auto rowBlocks = [&](Value lower, Value upper, bool partial, Value init) {
       return scf::ForOp::create(
                  b, loc, lower, upper, ia.index(actRows), ValueRange{init},
-                 [&](OpBuilder &ab, Location, Value first,
-                     ValueRange actArgs) {
+                 [&](OpBuilder &ab, Location, Value first, ValueRange actArgs) {
                    IndexArith aia{ab, loc};
                    SmallVector<Value> localRows, inputRows;
                    for (int64_t i = 0; i < actRows; ++i) {
@@ -360,11 +364,11 @@ private:
                      inputRows.push_back(
                          aia.add(adaptor.getActRow(), localRows.back()));
                    }
-                   scf::YieldOp::create(
-                       ab, loc,
-                       rowBlock(ab, loc, op, adaptor, panel, inputRows,
-                                localRows, actArgs[0], segFirstBlocks,
-                                segBlockCounts, rowScales));
+                   scf::YieldOp::create(ab, loc,
+                                        rowBlock(ab, loc, op, adaptor, panel,
+                                                 inputRows, localRows,
+                                                 actArgs[0], segFirstBlocks,
+                                                 segBlockCounts, rowScales));
                  })
           .getResult(0);
     };
@@ -379,11 +383,10 @@ private:
   static Value rowBlock(OpBuilder &b, Location loc, PanelMatmulOp op,
                         PanelMatmulOp::Adaptor adaptor, Value panel,
                         ArrayRef<Value> inputRows, ArrayRef<Value> localRows,
-                        Value output,
-                        Value segFirstBlocks, Value segBlockCounts,
-                        Value rowScales) {
+                        Value output, Value segFirstBlocks,
+                        Value segBlockCounts, Value rowScales) {
     IndexArith ia{b, loc};
-    int64_t vectors = static_cast<int64_t>(op.getPanelRows()) / kLanes;
+    int64_t vectors = codeVectors(op);
     int64_t numSegments =
         cast<RankedTensorType>(segFirstBlocks.getType()).getDimSize(0);
     auto f32x16 = VectorType::get({kLanes}, b.getF32Type());
@@ -393,23 +396,24 @@ private:
     auto segmentLoop = scf::ForOp::create(
         b, loc, ia.index(0), ia.index(numSegments), ia.index(1), init,
         [&](OpBuilder &sb, Location, Value segment, ValueRange results) {
-          scf::YieldOp::create(
-              sb, loc,
-              accumulateGroup(sb, loc, op, adaptor, panel, segment, inputRows,
-                              results, segFirstBlocks, segBlockCounts,
-                              rowScales));
+          scf::YieldOp::create(sb, loc,
+                               accumulateGroup(sb, loc, op, adaptor, panel,
+                                               segment, inputRows, results,
+                                               segFirstBlocks, segBlockCounts,
+                                               rowScales));
         });
     auto destType = cast<RankedTensorType>(output.getType());
     Value written = output;
     for (size_t i = 0; i < inputRows.size(); ++i) {
-      Value actScale = tensor::ExtractOp::create(
-          b, loc, adaptor.getActScales(), ValueRange{inputRows[i]});
+      Value actScale = tensor::ExtractOp::create(b, loc, adaptor.getActScales(),
+                                                 ValueRange{inputRows[i]});
       Value actScales = vector::BroadcastOp::create(b, loc, f32x16, actScale);
       for (int64_t v = 0; v < vectors; ++v) {
         Value value = arith::MulFOp::create(
             b, loc, segmentLoop.getResult(slot(i, v)), actScales);
         int64_t end = (v + 1) * kLanes;
-        bool inBounds = !destType.isDynamicDim(1) && end <= destType.getDimSize(1);
+        bool inBounds =
+            !destType.isDynamicDim(1) && end <= destType.getDimSize(1);
         written = vector::TransferWriteOp::create(
                       b, loc, value, written,
                       ValueRange{localRows[i], ia.index(v * kLanes)},
