@@ -495,6 +495,125 @@ Status unpackMatrix(Scheme s, const uint8_t *packed, int64_t n, int64_t k,
   return Status::success();
 }
 
+int64_t tripleMatrixBytes(int64_t n, int64_t k) {
+  return n / kTripleRows * numBlocks(k) * kTripleBlockBytes;
+}
+
+namespace {
+
+/// Argument checks shared by the triples entry points.
+Status checkTripleArguments(const void *trits, const void *packed, int64_t n,
+                            int64_t k) {
+  if (n < 0 || k < 0)
+    return invalidArgument("negative size " + std::to_string(n) + "x" +
+                           std::to_string(k));
+  if (n % kTripleRows != 0)
+    return invalidArgument("the triples layout needs a multiple of " +
+                           std::to_string(kTripleRows) + " rows, got " +
+                           std::to_string(n));
+  if (n * k > 0 && (!trits || !packed))
+    return invalidArgument("null pointer for a " + std::to_string(n) + "x" +
+                           std::to_string(k) + " matrix");
+  return Status::success();
+}
+
+/// The byte offset of triple `triple` of block `block` of the group of
+/// `row`, in a matrix with `blocks` blocks per row.
+int64_t tripleOffset(int64_t row, int64_t block, int64_t triple,
+                     int64_t blocks) {
+  return ((row / kTripleRows * blocks + block) * kTriplesPerBlock + triple) *
+         kTripleBytes;
+}
+
+} // namespace
+
+Status packTriples(const int8_t *trits, int64_t n, int64_t k, uint8_t *out) {
+  if (Status st = checkTripleArguments(trits, out, n, k); !st.ok())
+    return st;
+  if (int64_t bad = firstInvalidTrit(trits, n * k); bad >= 0)
+    return makeError(bad, "element " + std::to_string(bad) + " (row " +
+                              std::to_string(bad / k) + ", column " +
+                              std::to_string(bad % k) + ") has value " +
+                              std::to_string(static_cast<int>(trits[bad])) +
+                              "; ternary weights must be -1, 0 or +1");
+  int64_t blocks = numBlocks(k);
+  std::memset(out, 0, tripleMatrixBytes(n, k));
+  for (int64_t row = 0; row < n; ++row) {
+    int64_t lane = row % kTripleRows;
+    for (int64_t block = 0; block < blocks; ++block) {
+      for (int64_t triple = 0; triple < kTriplesPerBlock; ++triple) {
+        int index = 0;
+        for (int i = 2; i >= 0; --i) {
+          int64_t col = block * kBlockSize + 3 * triple + i;
+          bool inside = 3 * triple + i < kBlockSize && col < k;
+          index = 3 * index + (inside ? trits[row * k + col] + 1 : 1);
+        }
+        uint8_t *bytes = out + tripleOffset(row, block, triple, blocks);
+        bytes[lane / 2] |= static_cast<uint8_t>((index & 15) << 4 * (lane % 2));
+        bytes[32 + lane / 8] |= static_cast<uint8_t>((index >> 4) << lane % 8);
+      }
+    }
+  }
+  return Status::success();
+}
+
+Status unpackTriples(const uint8_t *packed, int64_t n, int64_t k,
+                     int8_t *trits) {
+  if (Status st = checkTripleArguments(trits, packed, n, k); !st.ok())
+    return st;
+  int64_t blocks = numBlocks(k);
+  for (int64_t row = 0; row < n; ++row) {
+    int64_t lane = row % kTripleRows;
+    for (int64_t block = 0; block < blocks; ++block) {
+      for (int64_t triple = 0; triple < kTriplesPerBlock; ++triple) {
+        int64_t offset = tripleOffset(row, block, triple, blocks);
+        const uint8_t *bytes = packed + offset;
+        int index = (bytes[lane / 2] >> 4 * (lane % 2)) & 15;
+        index |= ((bytes[32 + lane / 8] >> lane % 8) & 1) << 4;
+        if (index >= 27)
+          return makeError(offset + lane / 2,
+                           "index " + std::to_string(index) + " of row " +
+                               std::to_string(row) +
+                               " is not a triple of trits (at most 26)");
+        for (int i = 0; i < 3; ++i, index /= 3) {
+          int64_t col = block * kBlockSize + 3 * triple + i;
+          int trit = index % 3 - 1;
+          if (3 * triple + i < kBlockSize && col < k)
+            trits[row * k + col] = static_cast<int8_t>(trit);
+          else if (trit != 0)
+            return makeError(offset + lane / 2,
+                             "padding trit of row " + std::to_string(row) +
+                                 " is " + tritText(trit) + ", not 0");
+        }
+      }
+    }
+  }
+  return Status::success();
+}
+
+Status checkTriples(const uint8_t *packed, int64_t bytes) {
+  if (bytes < 0 || bytes % kTripleBytes != 0)
+    return invalidArgument(std::to_string(bytes) +
+                           " bytes are not whole triples of " +
+                           std::to_string(kTripleBytes));
+  if (bytes > 0 && !packed)
+    return invalidArgument("null packed pointer for " + std::to_string(bytes) +
+                           " bytes");
+  for (int64_t offset = 0; offset < bytes; offset += kTripleBytes) {
+    uint64_t high;
+    std::memcpy(&high, packed + offset + 32, 8);
+    for (int64_t lane = 0; lane < kTripleRows; ++lane) {
+      int index = (packed[offset + lane / 2] >> 4 * (lane % 2)) & 15;
+      index |= static_cast<int>((high >> lane) & 1) << 4;
+      if (index >= 27)
+        return makeError(offset + lane / 2,
+                         "index " + std::to_string(index) +
+                             " is not a triple of trits (at most 26)");
+    }
+  }
+  return Status::success();
+}
+
 Status checkCodes(Scheme s, const uint8_t *codes, int64_t bytes) {
   const int64_t blockBytes = codeBytesPerBlock(s);
   if (s != Scheme::TQ2 && s != Scheme::TQ1)

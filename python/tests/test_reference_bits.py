@@ -28,6 +28,23 @@ def test_bit_exact(tools, int8, packing, fold_pack, n_splits, k_splits):
     np.testing.assert_array_equal(got.astype(np.int32), want.view(np.int32).ravel())
 
 
+@pytest.mark.parametrize("int8", [False, True], ids=["f32", "int8"])
+def test_trit_triples(tools, int8):
+    # Weights re-encoded as trit triples at compile time (the folded pack),
+    # read back by the reference lowering: two 64-row groups, a partial
+    # block, K groups that cut triples.
+    rng = np.random.default_rng(21 + int8)
+    m, n, k = 2, 128, 600
+    x = (rng.standard_normal((m, k)) * 3).astype(f32)
+    trits = rng.integers(-1, 2, size=(n, k)).astype(np.int8)
+    scales = rng.uniform(0.01, 0.1, size=(2, 3)).astype(f32)
+    text = module(x, trits, scales, (40,), (100, 301), "tq1", int8,
+                  layout="#ternary.trit_triples")
+    got = execute(tools, text, fold_pack=True)
+    want = reference(x, trits, scales, (40,), (100, 301), int8)
+    np.testing.assert_array_equal(got.astype(np.int32), want.view(np.int32).ravel())
+
+
 @pytest.mark.parametrize("element", ["f16", "bf16"])
 def test_half_precision_activations(tools, element):
     rng = np.random.default_rng(11)

@@ -765,6 +765,69 @@ TEST(PackingTest, CheckCodesFindsCodesNoEncoderProduces) {
   }
 }
 
+TEST(PackingTest, TriplesRoundTripAndLayout) {
+  // 128 rows (two groups) of 300 trits: a full block and a partial one.
+  const int64_t n = 128, k = 300;
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> trit(-1, 1);
+  std::vector<int8_t> trits(n * k);
+  for (int8_t &t : trits)
+    t = static_cast<int8_t>(trit(rng));
+  ASSERT_EQ(tripleMatrixBytes(n, k), 2 * 2 * kTripleBlockBytes);
+  std::vector<uint8_t> packed(tripleMatrixBytes(n, k));
+  ASSERT_TRUE(packTriples(trits.data(), n, k, packed.data()).ok());
+  // Row 67 (group 1, lane 3), block 1, triple 2: columns 262, 263, 264.
+  const int8_t *t = &trits[67 * k + 256 + 6];
+  int index = (t[0] + 1) + 3 * (t[1] + 1) + 9 * (t[2] + 1);
+  const uint8_t *bytes = &packed[((1 * 2 + 1) * kTriplesPerBlock + 2) * 40];
+  EXPECT_EQ((bytes[1] >> 4) & 15, index & 15);
+  EXPECT_EQ((bytes[32] >> 3) & 1, index >> 4);
+  EXPECT_TRUE(checkTriples(packed.data(), packed.size()).ok());
+  std::vector<int8_t> back(n * k);
+  ASSERT_TRUE(unpackTriples(packed.data(), n, k, back.data()).ok());
+  EXPECT_EQ(back, trits);
+}
+
+TEST(PackingTest, TriplesRejectBadInput) {
+  std::vector<int8_t> trits(64 * 256, 1);
+  std::vector<uint8_t> packed(tripleMatrixBytes(64, 256));
+  Status st = packTriples(trits.data(), 32, 256, packed.data());
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message.find("multiple of 64 rows"), std::string::npos)
+      << st.message;
+  trits[5 * 256 + 7] = 2;
+  st = packTriples(trits.data(), 64, 256, packed.data());
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.index, 5 * 256 + 7);
+  EXPECT_NE(st.message.find("row 5, column 7"), std::string::npos)
+      << st.message;
+  trits[5 * 256 + 7] = 0;
+  ASSERT_TRUE(packTriples(trits.data(), 64, 256, packed.data()).ok());
+  // Index 27 (11011b) for row 2 of triple 4.
+  std::vector<uint8_t> bad = packed;
+  bad[4 * 40 + 1] = static_cast<uint8_t>((bad[4 * 40 + 1] & 0xF0) | 11);
+  bad[4 * 40 + 32] |= 1 << 2;
+  st = unpackTriples(bad.data(), 64, 256, trits.data());
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.index, 4 * 40 + 1);
+  EXPECT_NE(st.message.find("index 27"), std::string::npos) << st.message;
+  st = checkTriples(bad.data(), bad.size());
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.index, 4 * 40 + 1);
+  // The last triple's two padding trits must be zero (digit 1).
+  bad = packed;
+  bad[85 * 40 + 0] = static_cast<uint8_t>((bad[85 * 40] & 0xF0) | 2);
+  bad[85 * 40 + 32] &= 0xFE;
+  st = unpackTriples(bad.data(), 64, 256, trits.data());
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message.find("padding trit of row 0"), std::string::npos)
+      << st.message;
+  st = checkTriples(packed.data(), 41);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message.find("not whole triples"), std::string::npos)
+      << st.message;
+}
+
 TEST(PackingTest, RejectsNonZeroPadding) {
   // Element 400 of a 512-trit row is local element 144 of block 1.
   //  TQ2: 144 = 128 + 16 -> qs[32 + 16] = qs[48]; byte 64 + 48 = 112.

@@ -104,6 +104,42 @@ Status unpackMatrix(Scheme s, const uint8_t *packed, int64_t n, int64_t k,
 Status checkCodes(Scheme s, const uint8_t *codes, int64_t bytes);
 
 //===----------------------------------------------------------------------===//
+// Trit triples: the lookup-table layout of 1.6-bit weights
+//===----------------------------------------------------------------------===//
+//
+// The storage of `#ternary.trit_triples`, which the CPU's lookup-table GEMV
+// reads (one table of activation sums per 3 K positions, indexed by the
+// weights). Rows come in groups of 64. Each 256-trit block of a row is padded
+// with two zero trits to 86 triples (t0, t1, t2), each stored as the index
+// v = (t0 + 1) + 3 (t1 + 1) + 9 (t2 + 1) < 27. Per group, block and triple
+// there are 40 bytes: byte r / 2 holds v & 15 of row r (the low nibble for
+// even r), then bit r of the next 8 bytes (little endian) holds v >> 4.
+// Groups are stored one after another, each block by block, each block
+// triple by triple: 1.72 bits per weight.
+
+/// Rows per group of the triples layout.
+inline constexpr int64_t kTripleRows = 64;
+/// Triples per 256-trit block (the last one holds trit 255 and two zeros).
+inline constexpr int64_t kTriplesPerBlock = 86;
+/// Bytes per triple of a group: 32 bytes of indices, 8 of high bits.
+inline constexpr int64_t kTripleBytes = 40;
+/// Bytes per block of a group.
+inline constexpr int64_t kTripleBlockBytes = kTriplesPerBlock * kTripleBytes;
+
+/// Bytes of an n x k matrix in the triples layout (n a multiple of 64).
+int64_t tripleMatrixBytes(int64_t n, int64_t k);
+/// Packs n rows of k trits (row-major; n a multiple of 64) into
+/// tripleMatrixBytes(n, k) bytes. Fails on a trit outside {-1, 0, +1}.
+Status packTriples(const int8_t *trits, int64_t n, int64_t k, uint8_t *out);
+/// Unpacks the triples layout. Strict: an index of 27 or more, or a padding
+/// trit that is not zero, is an error naming the byte.
+Status unpackTriples(const uint8_t *packed, int64_t n, int64_t k,
+                     int8_t *trits);
+/// Checks `bytes` bytes of whole triples for indices no packer produces (27
+/// or more). Padding trits are not checked.
+Status checkTriples(const uint8_t *packed, int64_t bytes);
+
+//===----------------------------------------------------------------------===//
 // Exact llama.cpp blocks
 //===----------------------------------------------------------------------===//
 //

@@ -123,9 +123,55 @@ static Value decodeTrit(const IndexArith &ab, PackingScheme scheme,
   return ab.sub(code, ab.i32(1));
 }
 
+/// Trit (i32) at `row`, `col` of `#ternary.trit_triples` storage `bytes`,
+/// straight from the layout's definition (Packing.h).
+static Value tripleTrit(const IndexArith &ab, PackedType type, Value bytes,
+                        Value row, Value col) {
+  Value block = ab.div(col, ab.index(packing::kBlockSize));
+  Value element = ab.rem(col, ab.index(packing::kBlockSize));
+  Value lane = ab.rem(row, ab.index(packing::kTripleRows));
+  Value group = ab.div(row, ab.index(packing::kTripleRows));
+  Value triple = ab.add(ab.mul(block, ab.index(packing::kTriplesPerBlock)),
+                        ab.div(element, ab.index(3)));
+  Value start = ab.mul(triple, ab.index(packing::kTripleBytes));
+  auto byteAt = [&](Value offset) {
+    Value byte = tensor::ExtractOp::create(ab.b, ab.loc, bytes,
+                                           ValueRange{group, offset});
+    return arith::ExtUIOp::create(ab.b, ab.loc, ab.b.getI32Type(), byte)
+        .getResult();
+  };
+  Value low = byteAt(ab.add(start, ab.div(lane, ab.index(2))));
+  Value high = byteAt(
+      ab.add(start, ab.add(ab.index(32), ab.div(lane, ab.index(8)))));
+  Value nibble = arith::AndIOp::create(
+      ab.b, ab.loc,
+      arith::ShRUIOp::create(ab.b, ab.loc, low,
+                             ab.toI32(ab.mul(ab.rem(lane, ab.index(2)),
+                                             ab.index(4)))),
+      ab.i32(15));
+  Value fifth = arith::AndIOp::create(
+      ab.b, ab.loc,
+      arith::ShRUIOp::create(ab.b, ab.loc, high,
+                             ab.toI32(ab.rem(lane, ab.index(8)))),
+      ab.i32(1));
+  Value index = arith::OrIOp::create(
+      ab.b, ab.loc, nibble,
+      arith::ShLIOp::create(ab.b, ab.loc, fifth, ab.i32(4)));
+  // Digit i of the index is trit 3j + i of the block, plus one.
+  Value digit = ab.rem(element, ab.index(3));
+  Value power = ab.select(ab.eq(digit, ab.index(0)), ab.i32(1),
+                          ab.select(ab.eq(digit, ab.index(1)), ab.i32(3),
+                                    ab.i32(9)));
+  Value code = arith::RemUIOp::create(
+      ab.b, ab.loc, arith::DivUIOp::create(ab.b, ab.loc, index, power),
+      ab.i32(3));
+  return ab.sub(code, ab.i32(1));
+}
+
 /// Builds a rows x cols i8 tensor of trits from storage `bytes`.
 static Value unpackTrits(OpBuilder &b, Location loc, PackedType type,
                          Value bytes) {
+  bool triples = isa_and_present<TritTriplesAttr>(type.getLayout());
   Value rowMajor = convertLayout(b, loc, type, bytes, /*toRowMajor=*/true);
   int64_t bb = blockBytes(type);
   auto resultType =
@@ -142,13 +188,19 @@ static Value unpackTrits(OpBuilder &b, Location loc, PackedType type,
         IndexArith ab{nb, nloc};
         Value row = linalg::IndexOp::create(nb, nloc, 0);
         Value col = linalg::IndexOp::create(nb, nloc, 1);
-        Value block = ab.div(col, ab.index(packing::kBlockSize));
-        Value element = ab.rem(col, ab.index(packing::kBlockSize));
-        auto [byteInBlock, digit] = locateTrit(ab, type.getScheme(), element);
-        Value byteCol = ab.add(ab.mul(block, ab.index(bb)), byteInBlock);
-        Value byte = tensor::ExtractOp::create(nb, nloc, rowMajor,
-                                               ValueRange{row, byteCol});
-        Value trit = decodeTrit(ab, type.getScheme(), byte, digit);
+        Value trit;
+        if (triples) {
+          trit = tripleTrit(ab, type, bytes, row, col);
+        } else {
+          Value block = ab.div(col, ab.index(packing::kBlockSize));
+          Value element = ab.rem(col, ab.index(packing::kBlockSize));
+          auto [byteInBlock, digit] =
+              locateTrit(ab, type.getScheme(), element);
+          Value byteCol = ab.add(ab.mul(block, ab.index(bb)), byteInBlock);
+          Value byte = tensor::ExtractOp::create(nb, nloc, rowMajor,
+                                                 ValueRange{row, byteCol});
+          trit = decodeTrit(ab, type.getScheme(), byte, digit);
+        }
         Value result =
             arith::TruncIOp::create(nb, nloc, nb.getI8Type(), trit);
         linalg::YieldOp::create(nb, nloc, result);
@@ -540,6 +592,17 @@ struct ConvertTernaryToLinalgPass
 LogicalResult trilm::convertTernaryOps(
     Operation *root, TypeConverter &converter, RewritePatternSet &&patterns,
     function_ref<void(ConversionTarget &)> configure) {
+  // Reported here, once, rather than as an op that failed to legalize.
+  WalkResult unsupported = root->walk([](PackOp op) {
+    if (!isa_and_present<TritTriplesAttr>(op.getType().getLayout()))
+      return WalkResult::advance();
+    op.emitOpError("packs into #ternary.trit_triples at run time, which is "
+                   "not supported: constant weights are re-laid at compile "
+                   "time");
+    return WalkResult::interrupt();
+  });
+  if (unsupported.wasInterrupted())
+    return failure();
   ConversionTarget target(*root->getContext());
   target.addIllegalDialect<TernaryDialect>();
   target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {

@@ -50,3 +50,14 @@ func.func @pack_constant_interleaved() -> !ternary.packed<2x4, tq2, #ternary.row
   %p = ternary.pack %c : tensor<2x4xi8> -> !ternary.packed<2x4, tq2, #ternary.row_interleave<2>>
   return %p : !ternary.packed<2x4, tq2, #ternary.row_interleave<2>>
 }
+
+// -----
+
+// Trit triples: 64 rows share 86 triples of 40 bytes per block.
+// CHECK-LABEL: func.func @pack_constant_triples
+// CHECK: ternary.constant dense_resource<{{.*}}> : tensor<1x3440xi8> -> !ternary.packed<64x4, tq1, #ternary.trit_triples>
+func.func @pack_constant_triples() -> !ternary.packed<64x4, tq1, #ternary.trit_triples> {
+  %c = arith.constant dense<1> : tensor<64x4xi8>
+  %p = ternary.pack %c : tensor<64x4xi8> -> !ternary.packed<64x4, tq1, #ternary.trit_triples>
+  return %p : !ternary.packed<64x4, tq1, #ternary.trit_triples>
+}

@@ -85,3 +85,10 @@ func.func @huge_splat_and_block(%x: tensor<1x256xf32>, %w: !ternary.packed<4x256
   %0 = ternary.matmul %x, %w groups #ternary.scale_groups<k = block 4611686018427387904> scales(%s : tensor<1x1xf32>) : tensor<1x256xf32>, !ternary.packed<4x256, tq2> -> tensor<1x4xf32>
   return %0 : tensor<1x4xf32>
 }
+
+// CHECK-LABEL: func.func @from_storage_triples
+// CHECK: ternary.from_storage %{{.*}} : tensor<2x6880xi8> -> !ternary.packed<128x300, tq1, #ternary.trit_triples>
+func.func @from_storage_triples(%bytes: tensor<2x6880xi8>) -> !ternary.packed<128x300, tq1, #ternary.trit_triples> {
+  %0 = ternary.from_storage %bytes : tensor<2x6880xi8> -> !ternary.packed<128x300, tq1, #ternary.trit_triples>
+  return %0 : !ternary.packed<128x300, tq1, #ternary.trit_triples>
+}

@@ -30,6 +30,16 @@ func.func private @divisible(!ternary.packed<6x256, tq2, #ternary.row_interleave
 
 // -----
 
+// expected-error @+1 {{trit_triples needs a number of rows divisible by 64, got 96}}
+func.func private @triples_rows(!ternary.packed<96x256, tq1, #ternary.trit_triples>)
+
+// -----
+
+// expected-error @+1 {{trit_triples is a layout of tq1 weights, not tq2}}
+func.func private @triples_scheme(!ternary.packed<64x256, tq2, #ternary.trit_triples>)
+
+// -----
+
 // expected-error @+1 {{expected 'tensor' or each of 'n' and 'k' at most once, got 'n'}}
 func.func private @twice() attributes {g = #ternary.scale_groups<n = [4], n = [8]>}
 

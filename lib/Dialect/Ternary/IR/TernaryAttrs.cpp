@@ -12,6 +12,7 @@
 
 using namespace mlir;
 using namespace trilm::ternary;
+namespace packing = trilm::packing;
 
 #include "trilm/Dialect/Ternary/IR/TernaryEnums.cpp.inc"
 
@@ -62,6 +63,33 @@ RowInterleaveAttr::getBlockPosition(int64_t row, int64_t block,
                                     int64_t /*rowBytes*/) const {
   int64_t factor = getRows();
   return {row / factor, (block * factor + row % factor) * blockBytes};
+}
+
+//===----------------------------------------------------------------------===//
+// TritTriplesAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+TritTriplesAttr::verifyLayout(function_ref<InFlightDiagnostic()> emitError,
+                              int64_t rows, int64_t cols) const {
+  if (rows % packing::kTripleRows != 0)
+    return emitError() << "trit_triples needs a number of rows divisible by "
+                       << packing::kTripleRows << ", got " << rows;
+  return success();
+}
+
+SmallVector<int64_t, 2>
+TritTriplesAttr::getStorageShape(int64_t rows, int64_t rowBytes) const {
+  int64_t blocks = rowBytes / packing::kTQ1CodeBytes;
+  return {rows / packing::kTripleRows, blocks * packing::kTripleBlockBytes};
+}
+
+std::pair<int64_t, int64_t>
+TritTriplesAttr::getBlockPosition(int64_t row, int64_t block,
+                                  int64_t /*blockBytes*/,
+                                  int64_t /*rowBytes*/) const {
+  // The block's triples, shared by the 64 rows of the group.
+  return {row / packing::kTripleRows, block * packing::kTripleBlockBytes};
 }
 
 //===----------------------------------------------------------------------===//

@@ -104,8 +104,10 @@ static LogicalResult verifyPackedBytes(Operation *op, PackedType type,
     ArrayRef<char> raw = dense.getRawData();
     if (dense.isSplat()) {
       // One block of the repeated byte says as much as all of them.
-      splatBlock.assign(trilm::packing::codeBytesPerBlock(
-                            toPackingScheme(type.getScheme())),
+      splatBlock.assign(isa_and_present<TritTriplesAttr>(type.getLayout())
+                            ? trilm::packing::kTripleBytes
+                            : trilm::packing::codeBytesPerBlock(
+                                  toPackingScheme(type.getScheme())),
                         static_cast<uint8_t>(raw.front()));
       codes = splatBlock;
     } else {
@@ -115,8 +117,11 @@ static LogicalResult verifyPackedBytes(Operation *op, PackedType type,
   } else {
     return success();
   }
-  trilm::packing::Status status = trilm::packing::checkCodes(
-      toPackingScheme(type.getScheme()), codes.data(), codes.size());
+  trilm::packing::Status status =
+      isa_and_present<TritTriplesAttr>(type.getLayout())
+          ? trilm::packing::checkTriples(codes.data(), codes.size())
+          : trilm::packing::checkCodes(toPackingScheme(type.getScheme()),
+                                       codes.data(), codes.size());
   if (!status.ok())
     return op->emitOpError("packed bytes hold a code no packer produces: ")
            << status.message;

@@ -40,6 +40,10 @@ LogicalResult PackedType::verify(function_ref<InFlightDiagnostic()> emitError,
   if (cols > kMaxTrits / rows)
     return emitError() << "packed ternary matrix " << rows << "x" << cols
                        << " exceeds 2^40 trits";
+  if (isa_and_present<TritTriplesAttr>(layout) &&
+      scheme != PackingScheme::tq1)
+    return emitError() << "trit_triples is a layout of tq1 weights, not "
+                       << stringifyPackingScheme(scheme);
   if (layout)
     return layout.verifyLayout(emitError, rows, cols);
   return success();
@@ -143,6 +147,9 @@ packing::Status PackedType::pack(ArrayRef<int8_t> trits,
              getStorageType().getNumElements() &&
          "buffer sizes do not match the packed type");
   packing::Scheme scheme = toPackingScheme(getScheme());
+  if (isa_and_present<TritTriplesAttr>(getLayout()))
+    return packing::packTriples(trits.data(), getRows(), getCols(),
+                                storage.data());
   if (!getLayout())
     return packing::packMatrix(scheme, trits.data(), getRows(), getCols(),
                                storage.data());
@@ -161,6 +168,9 @@ packing::Status PackedType::unpack(ArrayRef<uint8_t> storage,
              getStorageType().getNumElements() &&
          "buffer sizes do not match the packed type");
   packing::Scheme scheme = toPackingScheme(getScheme());
+  if (isa_and_present<TritTriplesAttr>(getLayout()))
+    return packing::unpackTriples(storage.data(), getRows(), getCols(),
+                                  trits.data());
   if (!getLayout())
     return packing::unpackMatrix(scheme, storage.data(), getRows(), getCols(),
                                  trits.data());
