@@ -44,6 +44,12 @@ llvm::Error failure(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
+/// Bytes of the weights as the kernel reads them.
+int64_t storageBytes(const MatmulCase &c) {
+  return c.lookupTables ? packing::tripleMatrixBytes(c.n, c.k)
+                        : c.n * packing::packedRowBytes(c.scheme, c.k);
+}
+
 /// The benchmarked function: one ternary.matmul on function arguments.
 std::string matmulModule(const MatmulCase &c, int64_t rows) {
   std::string groups = "tensor";
@@ -57,9 +63,10 @@ std::string matmulModule(const MatmulCase &c, int64_t rows) {
     (c.shardsAlongK ? colGroups : rowGroups) = c.shards;
   }
   std::string layout =
-      c.interleave ? llvm::formatv(", #ternary.row_interleave<{0}>", c.interleave)
-                         .str()
-                   : std::string();
+      c.lookupTables ? std::string(", #ternary.trit_triples")
+      : c.interleave
+          ? llvm::formatv(", #ternary.row_interleave<{0}>", c.interleave).str()
+          : std::string();
   std::string packed =
       llvm::formatv("!ternary.packed<{0}x{1}, {2}{3}>", c.n, c.k,
                     packing::schemeName(c.scheme), layout);
@@ -124,6 +131,7 @@ llvm::Expected<CompiledMatmul> compile(const MatmulCase &c, int64_t rows,
     options.rows = c.tileRows;
     options.actRows = c.tileActRows;
     options.panelMinActRows = c.panelMinActRows;
+    options.lookupTables = c.lookupTables;
     buildCPUPipeline(pm, options);
   }
   if (failed(pm.run(*module)))
@@ -188,9 +196,12 @@ Inputs makeInputs(const MatmulCase &c) {
   for (int8_t &t : trits)
     t = static_cast<int8_t>(trit(rng));
   int64_t rowBytes = packing::packedRowBytes(c.scheme, c.k);
-  in.weights.resize(c.n * rowBytes);
-  packing::packMatrix(c.scheme, trits.data(), c.n, c.k, in.weights.data());
-  if (c.interleave) {
+  in.weights.resize(storageBytes(c));
+  if (c.lookupTables)
+    packing::packTriples(trits.data(), c.n, c.k, in.weights.data());
+  else
+    packing::packMatrix(c.scheme, trits.data(), c.n, c.k, in.weights.data());
+  if (c.interleave && !c.lookupTables) {
     // Block b of row n goes to storage row n / R, block slot b * R + n % R.
     std::vector<uint8_t> rowMajor = in.weights;
     int64_t blockBytes = packing::codeBytesPerBlock(c.scheme);
@@ -210,11 +221,12 @@ Inputs makeInputs(const MatmulCase &c) {
 /// Calls @matmul on the first `rows` rows of the inputs; returns the output.
 std::vector<float> call(const CompiledMatmul &compiled, const MatmulCase &c,
                         Inputs &in, int64_t rows) {
-  int64_t rowBytes = packing::packedRowBytes(c.scheme, c.k);
   StridedMemRefType<float, 2> result;
-  int64_t storageRows = c.interleave ? c.n / c.interleave : c.n;
+  int64_t storageRows = c.lookupTables ? c.n / packing::kTripleRows
+                        : c.interleave ? c.n / c.interleave
+                                       : c.n;
   auto weights = view<int8_t, 2>(reinterpret_cast<int8_t *>(in.weights.data()),
-                                 {storageRows, c.n * rowBytes / storageRows});
+                                 {storageRows, storageBytes(c) / storageRows});
   int64_t rowGroups = c.shardsAlongK ? 1 : c.shards;
   auto scales = view<float, 2>(in.scales.data(), {rowGroups, c.shards / rowGroups});
   if (c.int8) {
@@ -287,7 +299,7 @@ trilm::bench::timeMatmul(const MatmulCase &c,
     std::sort(seconds.begin(), seconds.end());
     MatmulTiming timing;
     timing.medianSeconds = seconds[seconds.size() / 2];
-    timing.weightBytes = c.n * packing::packedRowBytes(c.scheme, c.k);
+    timing.weightBytes = storageBytes(c);
     timing.weightGigabytesPerSecond =
         timing.weightBytes / timing.medianSeconds / 1e9;
     timing.gigaOpsPerSecond =

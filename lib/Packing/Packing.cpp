@@ -549,7 +549,8 @@ Status packTriples(const int8_t *trits, int64_t n, int64_t k, uint8_t *out) {
           index = 3 * index + (inside ? trits[row * k + col] + 1 : 1);
         }
         uint8_t *bytes = out + tripleOffset(row, block, triple, blocks);
-        bytes[lane / 2] |= static_cast<uint8_t>((index & 15) << 4 * (lane % 2));
+        bytes[lane % 32] |=
+            static_cast<uint8_t>((index & 15) << 4 * (lane / 32));
         bytes[32 + lane / 8] |= static_cast<uint8_t>((index >> 4) << lane % 8);
       }
     }
@@ -568,10 +569,10 @@ Status unpackTriples(const uint8_t *packed, int64_t n, int64_t k,
       for (int64_t triple = 0; triple < kTriplesPerBlock; ++triple) {
         int64_t offset = tripleOffset(row, block, triple, blocks);
         const uint8_t *bytes = packed + offset;
-        int index = (bytes[lane / 2] >> 4 * (lane % 2)) & 15;
+        int index = (bytes[lane % 32] >> 4 * (lane / 32)) & 15;
         index |= ((bytes[32 + lane / 8] >> lane % 8) & 1) << 4;
         if (index >= 27)
-          return makeError(offset + lane / 2,
+          return makeError(offset + lane % 32,
                            "index " + std::to_string(index) + " of row " +
                                std::to_string(row) +
                                " is not a triple of trits (at most 26)");
@@ -581,7 +582,7 @@ Status unpackTriples(const uint8_t *packed, int64_t n, int64_t k,
           if (3 * triple + i < kBlockSize && col < k)
             trits[row * k + col] = static_cast<int8_t>(trit);
           else if (trit != 0)
-            return makeError(offset + lane / 2,
+            return makeError(offset + lane % 32,
                              "padding trit of row " + std::to_string(row) +
                                  " is " + tritText(trit) + ", not 0");
         }
@@ -603,10 +604,10 @@ Status checkTriples(const uint8_t *packed, int64_t bytes) {
     uint64_t high;
     std::memcpy(&high, packed + offset + 32, 8);
     for (int64_t lane = 0; lane < kTripleRows; ++lane) {
-      int index = (packed[offset + lane / 2] >> 4 * (lane % 2)) & 15;
+      int index = (packed[offset + lane % 32] >> 4 * (lane / 32)) & 15;
       index |= static_cast<int>((high >> lane) & 1) << 4;
       if (index >= 27)
-        return makeError(offset + lane / 2,
+        return makeError(offset + lane % 32,
                          "index " + std::to_string(index) +
                              " is not a triple of trits (at most 26)");
     }

@@ -89,6 +89,7 @@ void trilm::buildCPUStrategyPipeline(OpPassManager &pm,
   kernels.actRowsPerTile = options.actRows;
   kernels.prefetchBytes = options.prefetchBytes;
   kernels.panelMinActRowsOption = options.panelMinActRows;
+  kernels.lookupTables = options.lookupTables;
   pm.addPass(createTernarySelectKernelsCPU(kernels));
   ternary::TernaryRelayoutWeightsOptions relayout;
   relayout.relayoutStorage = relayoutStorage;

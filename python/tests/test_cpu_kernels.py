@@ -46,7 +46,7 @@ TARGETS = {"generic": "cpu=generic", "avx512_vnni": "cpu=native",
 
 def run_case(tools, m, n, k, packing, n_splits, k_splits, threads, rows, int8,
              dot="generic", layout=None, seed=0, l2_cache_kib=0,
-             panel_min_act_rows=None):
+             panel_min_act_rows=None, lookup_tables=False):
     rng = np.random.default_rng(seed + m * 7 + n * 13 + k)
     x = (rng.standard_normal((m, k)) * 2).astype(f32)
     trits = rng.integers(-1, 2, size=(n, k)).astype(np.int8)
@@ -55,8 +55,9 @@ def run_case(tools, m, n, k, packing, n_splits, k_splits, threads, rows, int8,
     text = module(x, trits, scales, n_splits, k_splits, packing, int8, layout=layout)
     panel = ("" if panel_min_act_rows is None
              else f" panel-min-act-rows={panel_min_act_rows}")
+    tables = " lookup-tables=true" if lookup_tables else ""
     pipeline = [f"--trilm-cpu-pipeline=threads=true rows={rows} {TARGETS[dot]} "
-                f"l2-cache-kib={l2_cache_kib}{panel}"]
+                f"l2-cache-kib={l2_cache_kib}{panel}{tables}"]
     got = execute(tools, text, fold_pack=True, pipeline=pipeline, threads=threads)
     want = reference(x, trits, scales, n_splits, k_splits, int8)
     if int8:
@@ -167,3 +168,26 @@ def test_half_precision_activations(tools, element, packing):
     want = reference(x, trits, scales, (), (256,), False)
     np.testing.assert_allclose(got.astype(np.int32).view(f32), want.ravel(), rtol=0,
                                atol=1e-5 * np.abs(want).max())
+
+
+# The lookup-table kernel (ternary_cpu.table_matmul) of int8 1.6-bit weights
+# stored as trit triples: GEMVs and a few activation rows, two or more
+# 64-row groups, K groups that cut blocks and triples, row groups inside a
+# group, a cache block of a few groups (streams), the portable lookups as
+# well as vpermb.
+TABLE_CASES = [
+    # m, n, k, n_splits, k_splits, threads, l2 KiB
+    (1, 128, 700, (20,), (300,), 2, 0),
+    (1, 256, 1024, (), (), 1, 0),
+    (3, 64, 1100, (33,), (257, 600, 900), 2, 0),
+    (1, 1024, 512, (512,), (), 2, 16),
+]
+
+
+@pytest.mark.parametrize("dot", ["generic", "avx512_vnni"])
+@pytest.mark.parametrize("m,n,k,n_splits,k_splits,threads,l2", TABLE_CASES)
+def test_lookup_table_kernel(tools, m, n, k, n_splits, k_splits, threads, l2, dot):
+    if dot == "avx512_vnni" and "avx512vbmi" not in CPU_FLAGS:
+        pytest.skip("this CPU has no AVX-512 VBMI")
+    run_case(tools, m, n, k, "tq1", n_splits, k_splits, threads, 0, True, dot=dot,
+             l2_cache_kib=l2, lookup_tables=True)

@@ -12,6 +12,8 @@
 // RUN: trilm-bench matmul --shapes=8x300 -m 5 --num-threads=1 --repeats=1 --mode=int8 --packing=tq1 --tile=2x4 --cpu=x86-64 | FileCheck %s --check-prefix=TILE
 // RUN: not trilm-bench matmul --shapes=8x300 --tile=4by4 2>&1 | FileCheck %s --check-prefix=BADTILE
 // RUN: not trilm-bench matmul --shapes=8x300 --cpu=pentium9 2>&1 | FileCheck %s --check-prefix=BADCPU
+// RUN: trilm-bench matmul --shapes=128x300 -m 1,3 --num-threads=1 --repeats=1 --mode=int8 --packing=tq1 --lookup-tables --cpu=x86-64 | FileCheck %s --check-prefix=TABLES
+// RUN: not trilm-bench matmul --shapes=128x300 --lookup-tables --interleave=4 2>&1 | FileCheck %s --check-prefix=TABLESLAYOUT
 
 // CHECK: host: {{.*}}int8 dot:
 // CHECK: | model | layer | N x K | M | packing | mode | threads | time (ms) | weight GB/s | GOPS | % of read roof |
@@ -30,3 +32,6 @@
 // TILE: | custom | - | 8 x 300 | 5 | tq1 | int8 | 1 |
 // BADTILE: trilm-bench: error: --tile must be ROWSxACT_ROWS with both from 1 to 16, got '4by4'
 // BADCPU: trilm-bench: error: unknown cpu 'pentium9
+// TABLES: | custom | - | 128 x 300 | 1 | tq1 | int8 | 1 |
+// TABLES: | custom | - | 128 x 300 | 3 | tq1 | int8 | 1 |
+// TABLESLAYOUT: trilm-bench: error: --lookup-tables stores weights as trit triples; it does not combine with --interleave

@@ -780,7 +780,7 @@ TEST(PackingTest, TriplesRoundTripAndLayout) {
   const int8_t *t = &trits[67 * k + 256 + 6];
   int index = (t[0] + 1) + 3 * (t[1] + 1) + 9 * (t[2] + 1);
   const uint8_t *bytes = &packed[((1 * 2 + 1) * kTriplesPerBlock + 2) * 40];
-  EXPECT_EQ((bytes[1] >> 4) & 15, index & 15);
+  EXPECT_EQ(bytes[3] & 15, index & 15);
   EXPECT_EQ((bytes[32] >> 3) & 1, index >> 4);
   EXPECT_TRUE(checkTriples(packed.data(), packed.size()).ok());
   std::vector<int8_t> back(n * k);
@@ -803,17 +803,17 @@ TEST(PackingTest, TriplesRejectBadInput) {
       << st.message;
   trits[5 * 256 + 7] = 0;
   ASSERT_TRUE(packTriples(trits.data(), 64, 256, packed.data()).ok());
-  // Index 27 (11011b) for row 2 of triple 4.
+  // Index 27 (11011b) for row 34 (the high nibble of byte 2) of triple 4.
   std::vector<uint8_t> bad = packed;
-  bad[4 * 40 + 1] = static_cast<uint8_t>((bad[4 * 40 + 1] & 0xF0) | 11);
-  bad[4 * 40 + 32] |= 1 << 2;
+  bad[4 * 40 + 2] = static_cast<uint8_t>((bad[4 * 40 + 2] & 0x0F) | 11 << 4);
+  bad[4 * 40 + 36] |= 1 << 2;
   st = unpackTriples(bad.data(), 64, 256, trits.data());
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.index, 4 * 40 + 1);
+  EXPECT_EQ(st.index, 4 * 40 + 2);
   EXPECT_NE(st.message.find("index 27"), std::string::npos) << st.message;
   st = checkTriples(bad.data(), bad.size());
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.index, 4 * 40 + 1);
+  EXPECT_EQ(st.index, 4 * 40 + 2);
   // The last triple's two padding trits must be zero (digit 1).
   bad = packed;
   bad[85 * 40 + 0] = static_cast<uint8_t>((bad[85 * 40] & 0xF0) | 2);

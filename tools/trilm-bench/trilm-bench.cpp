@@ -64,6 +64,11 @@ static cl::opt<int64_t> panelMinActRows(
     cl::desc("The fewest activation rows an int8 GEMM takes the panel kernel "
              "for (0: never; default: the target's)"),
     cl::init(-1), cl::cat(toolOptions));
+static cl::opt<bool> lookupTables(
+    "lookup-tables",
+    cl::desc("Store int8 1.6-bit weights as trit triples and multiply them "
+             "by table lookups (layers whose N is a multiple of 64)"),
+    cl::init(false), cl::cat(toolOptions));
 static cl::opt<std::string>
     targetCpu("cpu",
               cl::desc("CPU the kernels are compiled for (default: native)"),
@@ -220,6 +225,12 @@ int runMatmul() {
             c.tileRows = tileRows;
             c.tileActRows = tileActRows;
             c.panelMinActRows = panelMinActRows;
+            c.lookupTables = lookupTables && c.int8 &&
+                             c.scheme == packing::Scheme::TQ1 &&
+                             c.n % packing::kTripleRows == 0;
+            if (c.lookupTables && interleave)
+              return fail("--lookup-tables stores weights as trit triples; "
+                          "it does not combine with --interleave");
             if (interleave && (interleave < 2 || interleave > 64 ||
                                (interleave & (interleave - 1)) ||
                                layer.n % interleave))

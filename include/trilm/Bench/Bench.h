@@ -53,6 +53,9 @@ struct MatmulCase {
   /// The fewest activation rows that take the panel kernel (0: never; -1:
   /// the target's).
   int64_t panelMinActRows = -1;
+  /// int8 1.6-bit weights stored as #ternary.trit_triples and multiplied by
+  /// table lookups (trilm-cpu-pipeline's lookup-tables).
+  bool lookupTables = false;
   /// The CPU and features the kernel is compiled for, as trilm-compile's
   /// --cpu and --features take them (the host's by default); the host must
   /// be able to run them.

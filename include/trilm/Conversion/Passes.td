@@ -119,7 +119,11 @@ def TernarySelectKernelsCPU : Pass<"ternary-select-kernels-cpu", "::mlir::Module
       1.6-bit weights), where decoding 32 weight rows once for every
       activation row beats decoding a block per register tile
       (`panel-min-act-rows` overrides the threshold, and with it also
-      enables the portable dot products; 0 turns the panel kernel off).
+      enables the portable dot products; 0 turns the panel kernel off);
+    - with `lookup-tables`, int8 matmuls of 1.6-bit weights whose N is a
+      multiple of 64 store the weights as `#ternary.trit_triples` and run
+      `ternary_cpu.table_matmul` (64 rows of one activation row by table
+      lookups, `vpermb` on AVX-512 VBMI) instead of the tiles and panels.
 
     A tile that cannot be honoured, or a module without a target, is an
     error.
@@ -137,6 +141,9 @@ def TernarySelectKernelsCPU : Pass<"ternary-select-kernels-cpu", "::mlir::Module
            /*default=*/"-1",
            "The fewest activation rows an int8 GEMM takes the panel kernel "
            "for (0: never); -1 picks it from the target">,
+    Option<"lookupTables", "lookup-tables", "bool", /*default=*/"false",
+           "Store int8 1.6-bit weights as trit triples and multiply them by "
+           "table lookups">,
   ];
   let dependentDialects = ["::mlir::tensor::TensorDialect",
                            "::trilm::ternary_cpu::TernaryCPUDialect"];

@@ -112,8 +112,9 @@ Status checkCodes(Scheme s, const uint8_t *codes, int64_t bytes);
 // weights). Rows come in groups of 64. Each 256-trit block of a row is padded
 // with two zero trits to 86 triples (t0, t1, t2), each stored as the index
 // v = (t0 + 1) + 3 (t1 + 1) + 9 (t2 + 1) < 27. Per group, block and triple
-// there are 40 bytes: byte r / 2 holds v & 15 of row r (the low nibble for
-// even r), then bit r of the next 8 bytes (little endian) holds v >> 4.
+// there are 40 bytes: byte r % 32 holds v & 15 of row r (the low nibble for
+// r < 32, the high nibble for r >= 32), then bit r of the next 8 bytes
+// (little endian) holds v >> 4.
 // Groups are stored one after another, each block by block, each block
 // triple by triple: 1.72 bits per weight.
 

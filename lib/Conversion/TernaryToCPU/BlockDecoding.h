@@ -99,6 +99,11 @@ SmallVector<Value> packedBlockPosition(OpBuilder &b, Location loc,
 void populatePanelMatmulLowering(mlir::TypeConverter &converter,
                                  mlir::RewritePatternSet &patterns);
 
+/// Adds the lowerings of ternary_cpu.prepare_tables and
+/// ternary_cpu.table_matmul (TableMatmul.cpp).
+void populateTableMatmulLowering(mlir::TypeConverter &converter,
+                                 mlir::RewritePatternSet &patterns);
+
 } // namespace trilm::cpu_kernels
 
 #endif // TRILM_LIB_CONVERSION_TERNARYTOCPU_BLOCKDECODING_H

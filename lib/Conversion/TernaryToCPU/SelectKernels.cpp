@@ -92,16 +92,56 @@ int64_t pickActRows(MatmulOp op, Int8DotKind dot, int64_t rows) {
   return ShapedType::isDynamic(m) ? actRows : std::min(actRows, m);
 }
 
+/// The lookup-table kernel's configuration: tiles of up to 4 groups of 64
+/// rows (each table load serves them all; with one group the table reads
+/// outweigh the weights' 3 to 1 and bound the kernel) by one activation
+/// row, cache blocks and GEMV streams sized as for the tiles.
+MatmulConfigAttr selectTableKernel(MatmulOp op, const cpu::CPUTarget &target,
+                                   int64_t prefetchOverride) {
+  PackedType type = op.getWeights().getType();
+  int64_t n = type.getRows();
+  int64_t m = op.getInput().getType().getDimSize(0);
+  int64_t groups = n / packing::kTripleRows;
+  int64_t tileGroups = groups % 4 == 0 ? 4 : groups % 2 == 0 ? 2 : 1;
+  int64_t rows = tileGroups * packing::kTripleRows;
+  int64_t l2 = target.l2CacheBytes;
+  int64_t blockRows =
+      cacheBlockRows(l2 / 4, type.getRowBytes(), rows, llvm::divideCeil(n, 16));
+  if (m == 1 && gemvWork(type, /*int8=*/true) < kSerialGemvWork)
+    blockRows = n;
+  int64_t tableRowBytes = PrepareActivationsOp::getNumPreparedBlocks(
+                              op.getGroups(), type.getCols()) *
+                          PrepareTablesOp::getBytesPerBlock();
+  int64_t blockActRows = cacheBlockRows(
+      l2 / 2, tableRowBytes, 1, ShapedType::isDynamic(m) ? kUnboundedRows : m);
+  int64_t streams =
+      m == 1 && blockRows % (kGemvStreams * rows) == 0 ? kGemvStreams : 1;
+  int64_t prefetchBytes = 0;
+  if (m == 1)
+    prefetchBytes =
+        prefetchOverride >= 0 ? prefetchOverride : kGemvPrefetchBytes;
+  return MatmulConfigAttr::get(
+      op.getContext(), rows, /*act_rows=*/1, blockRows, blockActRows, streams,
+      prefetchBytes, target.int8Dot, TritTriplesAttr::get(op.getContext()),
+      /*panel_rows=*/0, /*panel_act_rows=*/0, /*panel_min_act_rows=*/0,
+      target.byteLookup);
+}
+
 /// The configuration of `op` on `target`, with `rows`/`actRows` overriding
 /// the tile when non-zero, `prefetchOverride` the GEMV prefetch distance
-/// and `panelOverride` the panel kernel's smallest M when not negative.
+/// and `panelOverride` the panel kernel's smallest M when not negative;
+/// with `lookupTables`, the lookup-table kernel where it applies.
 MatmulConfigAttr selectKernel(MatmulOp op, const cpu::CPUTarget &target,
                               int64_t rowsOverride, int64_t actRowsOverride,
-                              int64_t prefetchOverride, int64_t panelOverride) {
+                              int64_t prefetchOverride, int64_t panelOverride,
+                              bool lookupTables) {
   PackedType type = op.getWeights().getType();
   Int8DotKind dot = target.int8Dot;
   int64_t n = type.getRows();
   int64_t m = op.getInput().getType().getDimSize(0);
+  if (lookupTables && op.isInt8() && type.getScheme() == PackingScheme::tq1 &&
+      n % packing::kTripleRows == 0)
+    return selectTableKernel(op, target, prefetchOverride);
   // A 1.6-bit block costs about three times a 2-bit one to decode, so int8
   // GEMMs decode half the target's rows per tile and twice the activation
   // rows share each decoded block (2 x 8 against 4 x 4: 13% faster at
@@ -157,11 +197,10 @@ MatmulConfigAttr selectKernel(MatmulOp op, const cpu::CPUTarget &target,
                (ShapedType::isDynamic(m) || m >= panelMin) &&
                (dot == Int8DotKind::avx512_vnni ||
                 dot == Int8DotKind::generic);
-  return MatmulConfigAttr::get(op.getContext(), rows, actRows, blockRows,
-                               blockActRows, streams, prefetchBytes, dot,
-                               layout, panel ? kPanelRows : 0,
-                               panel ? kPanelActRows : 0,
-                               panel ? panelMin : 0);
+  return MatmulConfigAttr::get(
+      op.getContext(), rows, actRows, blockRows, blockActRows, streams,
+      prefetchBytes, dot, layout, panel ? kPanelRows : 0,
+      panel ? kPanelActRows : 0, panel ? panelMin : 0, ByteLookupKind::generic);
 }
 
 struct TernarySelectKernelsCPUPass
@@ -203,9 +242,9 @@ struct TernarySelectKernelsCPUPass
     IRRewriter rewriter(&getContext());
     getOperation()->walk([&](MatmulOp op) {
       if (!replaceZeroRowMatmul(rewriter, op))
-        op.setKernelConfigAttr(selectKernel(op, *target, rowsPerTile,
-                                            actRowsPerTile, prefetchBytes,
-                                            panelMinActRowsOption));
+        op.setKernelConfigAttr(
+            selectKernel(op, *target, rowsPerTile, actRowsPerTile,
+                         prefetchBytes, panelMinActRowsOption, lookupTables));
     });
   }
 };

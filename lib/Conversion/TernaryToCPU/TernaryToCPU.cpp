@@ -849,8 +849,9 @@ struct ConvertTernaryToCPUPass
             getOperation(), converter, std::move(patterns),
             [](ConversionTarget &target) {
               target.addIllegalOp<PrepareActivationsOp, TileMatmulOp,
-                                 PanelMatmulOp>();
-              target.addLegalOp<Dot4Op, TritsToF32Op>();
+                                  PanelMatmulOp, PrepareTablesOp,
+                                  TableMatmulOp>();
+              target.addLegalOp<Dot4Op, TritsToF32Op, LookupBytesOp>();
             })))
       signalPassFailure();
   }
@@ -864,4 +865,5 @@ void trilm::populateTernaryToCPUConversionPatterns(
   patterns.add<PrepareActivationsLowering, TileMatmulLowering>(
       converter, patterns.getContext());
   cpu_kernels::populatePanelMatmulLowering(converter, patterns);
+  cpu_kernels::populateTableMatmulLowering(converter, patterns);
 }

@@ -91,34 +91,50 @@ void tile(MatmulOp op, MatmulConfigAttr config) {
   }
   PackedType type = op.getWeights().getType();
   int64_t rows = type.getRows();
-  int64_t tileRows = config.getRows();
-  int64_t actRows = config.getActRows();
-  int64_t blockRows = config.getBlockRows();
+  // Weights stored as trit triples take the lookup-table kernel, whose tile
+  // is one group of the layout by one activation row.
+  bool tables = isa_and_present<TritTriplesAttr>(type.getLayout());
+  int64_t tileRows =
+      !tables ? config.getRows()
+      : isa_and_present<TritTriplesAttr>(config.getWeightLayout())
+          ? config.getRows()
+          : packing::kTripleRows;
+  int64_t actRows = tables ? 1 : config.getActRows();
+  int64_t blockRows = llvm::alignTo(config.getBlockRows(), tileRows);
   int64_t blockActRows = config.getBlockActRows();
   Int8DotKind int8Dot = config.getInt8Dot();
   bool int8 = op.isInt8();
   Value input = op.getInput();
   Type f32 = b.getF32Type();
 
-  // Activations, prepared once for every tile.
-  int64_t positions =
-      PrepareActivationsOp::getNumPreparedBlocks(op.getGroups(), type.getCols()) *
-      PrepareActivationsOp::getPositionsPerBlock(type.getScheme());
+  // Activations, prepared once for every tile: the lookup-table kernel's
+  // tables, or the tiles' and panels' reordered activations.
   int64_t m = op.getInput().getType().getDimSize(0);
-  auto preparedType = RankedTensorType::get(
-      {m, positions}, int8 ? Type(b.getI8Type()) : Type(f32));
-  Type sumsType;
-  if (int8)
-    sumsType = RankedTensorType::get(
-        {m, PrepareActivationsOp::getNumPreparedBlocks(op.getGroups(),
-                                                       type.getCols())},
-        b.getI32Type());
-  auto prepare = PrepareActivationsOp::create(
-      b, loc, preparedType, sumsType, input, op.getGroups(),
-      PackingSchemeAttr::get(b.getContext(), type.getScheme()));
-  Value blockSums = int8 && int8Dot != Int8DotKind::neon_dotprod
-                        ? prepare.getBlockSums()
-                        : Value();
+  int64_t preparedBlocks = PrepareActivationsOp::getNumPreparedBlocks(
+      op.getGroups(), type.getCols());
+  Value tablesValue, prepared, blockSums;
+  if (tables) {
+    tablesValue = PrepareTablesOp::create(
+        b, loc,
+        RankedTensorType::get(
+            {m, preparedBlocks * PrepareTablesOp::getBytesPerBlock()},
+            b.getI8Type()),
+        input, op.getGroups());
+  } else {
+    auto preparedType = RankedTensorType::get(
+        {m, preparedBlocks *
+                PrepareActivationsOp::getPositionsPerBlock(type.getScheme())},
+        int8 ? Type(b.getI8Type()) : Type(f32));
+    Type sumsType;
+    if (int8)
+      sumsType = RankedTensorType::get({m, preparedBlocks}, b.getI32Type());
+    auto prepare = PrepareActivationsOp::create(
+        b, loc, preparedType, sumsType, input, op.getGroups(),
+        PackingSchemeAttr::get(b.getContext(), type.getScheme()));
+    prepared = prepare.getPrepared();
+    if (int8 && int8Dot != Int8DotKind::neon_dotprod)
+      blockSums = prepare.getBlockSums();
+  }
 
   // The register tiles: each decoded block serves a few activation rows.
   auto buildTiles = [&]() -> Value {
@@ -156,13 +172,23 @@ void tile(MatmulOp op, MatmulConfigAttr config) {
                           Value blockOut) {
         IndexArith lia{lb, loc};
         auto tileType = VectorType::get({actRows, tileRows}, f32);
-        Value tile = TileMatmulOp::create(
-            lb, loc, tileType, prepare.getPrepared(), blockSums,
-            op.getActScales(), op.getWeights(), op.getScales(), actRow,
-            lia.add(blockFirstRow, tileFirstRow), op.getGroups(), int8Dot,
+        IntegerAttr prefetch =
             config.getPrefetchBytes()
                 ? lb.getI64IntegerAttr(config.getPrefetchBytes())
-                : IntegerAttr());
+                : IntegerAttr();
+        Value tileRow = lia.add(blockFirstRow, tileFirstRow);
+        Value tile =
+            tables
+                ? TableMatmulOp::create(
+                      lb, loc, tileType, tablesValue, op.getActScales(),
+                      op.getWeights(), op.getScales(), actRow, tileRow,
+                      op.getGroups(), config.getByteLookup(), prefetch)
+                      .getResult()
+                : TileMatmulOp::create(lb, loc, tileType, prepared, blockSums,
+                                       op.getActScales(), op.getWeights(),
+                                       op.getScales(), actRow, tileRow,
+                                       op.getGroups(), int8Dot, prefetch)
+                      .getResult();
         // Activation rows past M write the (identical) values of row M-1;
         // columns past N are masked off by the transfer.
         Value written = blockOut;
@@ -196,7 +222,10 @@ void tile(MatmulOp op, MatmulConfigAttr config) {
                 ia1.min(ia1.add(actBlock, ia1.index(blockActRows)), numInputRows);
             // With several streams (full blocks only), the j-th tile is tile
             // j / streams of part j % streams of the block.
-            int64_t streams = fullBlocks ? config.getStreams() : 1;
+            int64_t streams =
+                fullBlocks && blockRows % (tileRows * config.getStreams()) == 0
+                    ? config.getStreams()
+                    : 1;
             int64_t partRows = blockRows / streams;
             return forRange(
                 b1, ia1.index(0), numBlockRows, tileRows, out1,
@@ -287,11 +316,10 @@ void tile(MatmulOp op, MatmulConfigAttr config) {
                 Value dest = tensor::ExtractSliceOp::create(
                     pb, loc, args[0], stripOffsets, stripSizes, strides);
                 Value strip = PanelMatmulOp::create(
-                    pb, loc, dest.getType(), prepare.getPrepared(),
-                    prepare.getBlockSums(), op.getActScales(),
-                    op.getWeights(), op.getScales(), dest, actBlock,
-                    pia.add(blockFirstRow, panelFirstRow), op.getGroups(),
-                    int8Dot, panelRows, panelActRows);
+                    pb, loc, dest.getType(), prepared, blockSums,
+                    op.getActScales(), op.getWeights(), op.getScales(), dest,
+                    actBlock, pia.add(blockFirstRow, panelFirstRow),
+                    op.getGroups(), int8Dot, panelRows, panelActRows);
                 scf::YieldOp::create(
                     pb, loc,
                     tensor::InsertSliceOp::create(pb, loc, strip, args[0],
@@ -310,7 +338,7 @@ void tile(MatmulOp op, MatmulConfigAttr config) {
   // The panel kernel from panel_min_act_rows rows on, decided at run time
   // when M is dynamic.
   Value result;
-  bool panels = int8 && config.getPanelRows() > 0;
+  bool panels = int8 && !tables && config.getPanelRows() > 0;
   if (!panels ||
       (!ShapedType::isDynamic(m) && m < config.getPanelMinActRows())) {
     result = buildTiles();
@@ -350,9 +378,20 @@ struct TernaryTileMatmulCPUPass
                        "ternary-select-kernels-cpu first");
         return signalPassFailure();
       }
-      if (!cpu_kernels::isReadInPlace(op.getWeights().getType()))
-        continue; // the reference lowering handles other layouts
-      tile(op, config);
+      PackedType type = op.getWeights().getType();
+      bool triples = isa_and_present<TritTriplesAttr>(type.getLayout());
+      if (isa_and_present<TritTriplesAttr>(config.getWeightLayout()) &&
+          !triples) {
+        op.emitOpError("has weights of type ")
+            << type
+            << ", not #ternary.trit_triples as its kernel configuration "
+               "asks: ternary-relayout-weights could not re-lay them";
+        return signalPassFailure();
+      }
+      // The reference lowering handles the other layouts, and float
+      // activations with trit triples.
+      if (triples ? op.isInt8() : cpu_kernels::isReadInPlace(type))
+        tile(op, config);
     }
   }
 };

@@ -140,14 +140,14 @@ static Value tripleTrit(const IndexArith &ab, PackedType type, Value bytes,
     return arith::ExtUIOp::create(ab.b, ab.loc, ab.b.getI32Type(), byte)
         .getResult();
   };
-  Value low = byteAt(ab.add(start, ab.div(lane, ab.index(2))));
+  Value low = byteAt(ab.add(start, ab.rem(lane, ab.index(32))));
   Value high = byteAt(
       ab.add(start, ab.add(ab.index(32), ab.div(lane, ab.index(8)))));
   Value nibble = arith::AndIOp::create(
       ab.b, ab.loc,
-      arith::ShRUIOp::create(ab.b, ab.loc, low,
-                             ab.toI32(ab.mul(ab.rem(lane, ab.index(2)),
-                                             ab.index(4)))),
+      arith::ShRUIOp::create(
+          ab.b, ab.loc, low,
+          ab.toI32(ab.mul(ab.div(lane, ab.index(32)), ab.index(4)))),
       ab.i32(15));
   Value fifth = arith::AndIOp::create(
       ab.b, ab.loc,

@@ -113,6 +113,8 @@ llvm::Expected<CPUTarget> CPUTarget::get(llvm::StringRef triple,
       target.int8Dot = ternary_cpu::Int8DotKind::avx512_vnni;
     else if (has("avxvnni"))
       target.int8Dot = ternary_cpu::Int8DotKind::avx_vnni;
+    if (has("avx512vbmi"))
+      target.byteLookup = ternary_cpu::ByteLookupKind::avx512_vbmi;
   }
   return target;
 }

@@ -3,6 +3,7 @@
 // RUN: trilm-opt %s -trilm-attach-cpu-target="triple=x86_64-linux-gnu cpu=znver4" -ternary-select-kernels-cpu -ternary-tile-matmul-cpu -split-input-file | FileCheck %s --check-prefix=ZNVER4
 // RUN: trilm-opt %s -trilm-attach-cpu-target="triple=x86_64-linux-gnu l2-cache-kib=64" -ternary-select-kernels-cpu -ternary-tile-matmul-cpu -canonicalize -split-input-file | FileCheck %s --check-prefix=BLOCKS
 // RUN: trilm-opt %s -trilm-attach-cpu-target="triple=aarch64-linux-gnu features=+neon,+dotprod" -ternary-select-kernels-cpu -ternary-tile-matmul-cpu -split-input-file | FileCheck %s --check-prefix=NEON
+// RUN: trilm-opt %s -trilm-attach-cpu-target="triple=x86_64-linux-gnu cpu=znver4" -ternary-select-kernels-cpu="lookup-tables=true" -ternary-tile-matmul-cpu -split-input-file | FileCheck %s --check-prefix=TABLES
 
 // Activations are prepared once; cache blocks of output rows run in parallel
 // (here one tile of 4 rows each, a sixteenth of N rounded up to a tile), each
@@ -118,4 +119,24 @@ func.func @static_prompts(%x: tensor<40x1000xi8>, %as: tensor<40xf32>, %x1: tens
   %y = ternary.matmul %x act_scales(%as : tensor<40xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<40x1000xi8>, !ternary.packed<64x1000, tq2> -> tensor<40x64xf32>
   %z = ternary.matmul %x1 act_scales(%as1 : tensor<24xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<24x1000xi8>, !ternary.packed<64x1000, tq2> -> tensor<24x64xf32>
   return %y, %z : tensor<40x64xf32>, tensor<24x64xf32>
+}
+
+// -----
+
+// Weights stored as trit triples: the activations' tables once, then tiles
+// of 128 rows (two groups) by one activation row, for a token and for each
+// row of a prompt.
+// TABLES-LABEL: func.func @lookup_tables
+// TABLES: %[[T:.*]] = ternary_cpu.prepare_tables %{{.*}} groups(#ternary.scale_groups<k = [300]>) : tensor<?x700xi8> -> tensor<?x44032xi8>
+// TABLES: scf.forall
+// TABLES: ternary_cpu.table_matmul %[[T]] act_scales({{.*}}) lookup avx512_vbmi : tensor<?x44032xi8>, !ternary.packed<128x700, tq1, #ternary.trit_triples> -> vector<1x128xf32>
+// TABLES: %[[T1:.*]] = ternary_cpu.prepare_tables %{{.*}} : tensor<1x700xi8> -> tensor<1x44032xi8>
+// TABLES: ternary_cpu.table_matmul %[[T1]] {{.*}} lookup avx512_vbmi prefetch 2048 : tensor<1x44032xi8>
+// TABLES-NOT: ternary_cpu.tile_matmul
+// TABLES-NOT: ternary_cpu.prepare_activations
+func.func @lookup_tables(%x: tensor<?x700xi8>, %as: tensor<?xf32>, %x1: tensor<1x700xi8>, %as1: tensor<1xf32>,
+                         %w: !ternary.packed<128x700, tq1, #ternary.trit_triples>, %s: tensor<1x2xf32>) -> (tensor<?x128xf32>, tensor<1x128xf32>) {
+  %y = ternary.matmul %x act_scales(%as : tensor<?xf32>), %w groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) : tensor<?x700xi8>, !ternary.packed<128x700, tq1, #ternary.trit_triples> -> tensor<?x128xf32>
+  %z = ternary.matmul %x1 act_scales(%as1 : tensor<1xf32>), %w groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) : tensor<1x700xi8>, !ternary.packed<128x700, tq1, #ternary.trit_triples> -> tensor<1x128xf32>
+  return %y, %z : tensor<?x128xf32>, tensor<1x128xf32>
 }

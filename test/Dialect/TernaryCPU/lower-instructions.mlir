@@ -40,3 +40,21 @@ func.func @trits(%l: vector<16xi32>) -> (vector<16xf32>, vector<16xf32>) {
   %1 = ternary_cpu.trits_to_f32 generic %l shift 4 : vector<16xi32> -> vector<16xf32>
   return %0, %1 : vector<16xf32>, vector<16xf32>
 }
+
+// -----
+
+// vpermb on AVX-512 VBMI; otherwise one extraction per lane.
+// CHECK-LABEL: func.func @lookup_bytes
+// CHECK-SAME: (%[[T:.*]]: vector<64xi8>, %[[I:.*]]: vector<64xi8>)
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.permvar.qi.512"(%[[T]], %[[I]]) : (vector<64xi8>, vector<64xi8>) -> vector<64xi8>
+// CHECK: %[[LANE:.*]] = vector.extract %[[I]][0] : i8 from vector<64xi8>
+// CHECK: %[[MASKED:.*]] = arith.andi %[[LANE]], %{{.*}} : i8
+// CHECK: %[[POS:.*]] = arith.index_castui %[[MASKED]] : i8 to index
+// CHECK: vector.extract %[[T]][%[[POS]]] : i8 from vector<64xi8>
+// CHECK: vector.from_elements
+// CHECK-NOT: ternary_cpu.lookup_bytes
+func.func @lookup_bytes(%t: vector<64xi8>, %i: vector<64xi8>) -> (vector<64xi8>, vector<64xi8>) {
+  %0 = ternary_cpu.lookup_bytes avx512_vbmi %t[%i] : vector<64xi8>
+  %1 = ternary_cpu.lookup_bytes generic %t[%i] : vector<64xi8>
+  return %0, %1 : vector<64xi8>, vector<64xi8>
+}

@@ -65,3 +65,19 @@ func.func @kernel_config(%x: tensor<1x256xf32>, %w: !ternary.packed<64x256, tq2>
   %y = ternary.matmul %x, %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 4, act_rows = 1, block_rows = 64, block_act_rows = 1, streams = 4, prefetch_bytes = 2048, int8_dot = avx512_vnni, weight_layout = #ternary.row_interleave<4>>} : tensor<1x256xf32>, !ternary.packed<64x256, tq2> -> tensor<1x64xf32>
   return %y : tensor<1x64xf32>
 }
+
+// CHECK-LABEL: func.func @lookup_table_ops
+// CHECK: %[[T:.*]] = ternary_cpu.prepare_tables %{{.*}} groups(#ternary.scale_groups<k = [300]>) : tensor<?x700xi8> -> tensor<?x44032xi8>
+// CHECK: ternary_cpu.table_matmul %[[T]] act_scales(%{{.*}} : tensor<?xf32>), %{{.*}}[%{{.*}}, %{{.*}}] groups #ternary.scale_groups<k = [300]> scales(%{{.*}} : tensor<1x2xf32>) lookup avx512_vbmi prefetch 1024 : tensor<?x44032xi8>, !ternary.packed<256x700, tq1, #ternary.trit_triples> -> vector<1x256xf32>
+// CHECK: ternary_cpu.lookup_bytes generic %{{.*}}[%{{.*}}] : vector<64xi8>
+func.func @lookup_table_ops(%q: tensor<?x700xi8>, %as: tensor<?xf32>, %w: !ternary.packed<256x700, tq1, #ternary.trit_triples>,
+                            %s: tensor<1x2xf32>, %i: index, %table: vector<64xi8>, %indices: vector<64xi8>) {
+  %t = ternary_cpu.prepare_tables %q groups(#ternary.scale_groups<k = [300]>) : tensor<?x700xi8> -> tensor<?x44032xi8>
+  %r = ternary_cpu.table_matmul %t act_scales(%as : tensor<?xf32>), %w[%i, %i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) lookup avx512_vbmi prefetch 1024 : tensor<?x44032xi8>, !ternary.packed<256x700, tq1, #ternary.trit_triples> -> vector<1x256xf32>
+  %l = ternary_cpu.lookup_bytes generic %table[%indices] : vector<64xi8>
+  return
+}
+
+// CHECK-LABEL: func.func private @table_config
+// CHECK-SAME: kernel_config = #ternary_cpu.matmul_config<rows = 256, act_rows = 1, block_rows = 512, block_act_rows = 1, streams = 2, prefetch_bytes = 2048, int8_dot = avx512_vnni, weight_layout = #ternary.trit_triples, byte_lookup = avx512_vbmi>
+func.func private @table_config() attributes {kernel_config = #ternary_cpu.matmul_config<rows = 256, act_rows = 1, block_rows = 512, block_act_rows = 1, streams = 2, prefetch_bytes = 2048, int8_dot = avx512_vnni, weight_layout = #ternary.trit_triples, byte_lookup = avx512_vbmi>}

@@ -31,6 +31,8 @@ struct CPUTarget {
   std::string features;
   /// The int8 dot-product instructions the target has.
   ternary_cpu::Int8DotKind int8Dot = ternary_cpu::Int8DotKind::generic;
+  /// The byte-table lookups the target has (AVX-512 VBMI's vpermb).
+  ternary_cpu::ByteLookupKind byteLookup = ternary_cpu::ByteLookupKind::generic;
   /// Output rows per tile: enough independent accumulators to hide the
   /// latency of the dot-product instruction.
   int64_t rowsPerTile = 4;

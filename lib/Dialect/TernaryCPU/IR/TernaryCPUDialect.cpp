@@ -34,18 +34,29 @@ void TernaryCPUDialect::registerAttributes() {
       >();
 }
 
-LogicalResult
-MatmulConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                         int64_t rows, int64_t actRows, int64_t blockRows,
-                         int64_t blockActRows, int64_t streams,
-                         int64_t prefetchBytes, Int8DotKind int8Dot,
-                         trilm::ternary::PackedLayoutAttrInterface layout,
-                         int64_t panelRows, int64_t panelActRows,
-                         int64_t panelMinActRows) {
-  if (rows < 1 || rows > 16 || actRows < 1 || actRows > 16)
+LogicalResult MatmulConfigAttr::verify(
+    function_ref<InFlightDiagnostic()> emitError, int64_t rows, int64_t actRows,
+    int64_t blockRows, int64_t blockActRows, int64_t streams,
+    int64_t prefetchBytes, Int8DotKind int8Dot,
+    trilm::ternary::PackedLayoutAttrInterface layout, int64_t panelRows,
+    int64_t panelActRows, int64_t panelMinActRows, ByteLookupKind byteLookup) {
+  if (isa_and_present<trilm::ternary::TritTriplesAttr>(layout)) {
+    // The lookup-table kernel's tile: a group of the layout, one row.
+    if (rows % trilm::packing::kTripleRows != 0 ||
+        rows > kMaxTableGroups * trilm::packing::kTripleRows || rows < 1 ||
+        actRows != 1)
+      return emitError() << "weights in #ternary.trit_triples take tiles of "
+                            "64, 128, 192 or 256 rows by 1 activation row, "
+                            "got "
+                         << rows << " x " << actRows;
+    if (panelRows != 0)
+      return emitError() << "weights in #ternary.trit_triples have no panel "
+                            "kernel";
+  } else if (rows < 1 || rows > 16 || actRows < 1 || actRows > 16) {
     return emitError() << "the register tile must be 1 to 16 rows by 1 to 16 "
                           "activation rows, got "
                        << rows << " x " << actRows;
+  }
   if (blockRows < rows || blockRows % rows != 0)
     return emitError() << "block_rows " << blockRows
                        << " must be a positive multiple of rows " << rows;

@@ -14,6 +14,7 @@
 using namespace mlir;
 using namespace trilm::ternary;
 using namespace trilm::ternary_cpu;
+namespace packing = trilm::packing;
 
 #define GET_OP_CLASSES
 #include "trilm/Dialect/TernaryCPU/IR/TernaryCPUOps.cpp.inc"
@@ -148,6 +149,72 @@ LogicalResult PanelMatmulOp::verify() {
       (!destType.isDynamicDim(1) && destType.getDimSize(1) > static_cast<int64_t>(getPanelRows())))
     return emitOpError("dest must be 2-D with at most panel_rows (")
            << getPanelRows() << ") columns, got " << destType;
+  return verifyScales(*this, getGroups(), getScales().getType(), rows, cols);
+}
+
+//===----------------------------------------------------------------------===//
+// PrepareTablesOp
+//===----------------------------------------------------------------------===//
+
+int64_t PrepareTablesOp::getBytesPerBlock() {
+  return packing::kTriplesPerBlock * 128;
+}
+
+LogicalResult PrepareTablesOp::verify() {
+  auto inputType = cast<RankedTensorType>(getInput().getType());
+  if (inputType.getRank() != 2 ||
+      ShapedType::isDynamic(inputType.getDimSize(1)))
+    return emitOpError("input must be a 2-D tensor with a static K, got ")
+           << inputType;
+  int64_t cols = inputType.getDimSize(1);
+  ArrayRef<int64_t> rowSplits = getGroups().getRowSplits();
+  int64_t rows = rowSplits.empty() ? 1 : rowSplits.back() + 1;
+  if (failed(
+          getGroups().verifyShape([&] { return emitOpError(); }, rows, cols)))
+    return failure();
+  auto expected = RankedTensorType::get(
+      {inputType.getDimSize(0),
+       PrepareActivationsOp::getNumPreparedBlocks(getGroups(), cols) *
+           getBytesPerBlock()},
+      inputType.getElementType());
+  if (getTables().getType() != expected)
+    return emitOpError("tables type ")
+           << getTables().getType() << " must be " << expected;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// TableMatmulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult TableMatmulOp::verify() {
+  PackedType packedType = getWeights().getType();
+  int64_t rows = packedType.getRows(), cols = packedType.getCols();
+  if (!isa_and_present<TritTriplesAttr>(packedType.getLayout()))
+    return emitOpError("weights must be stored as #ternary.trit_triples, got ")
+           << packedType;
+  VectorType resultType = getResult().getType();
+  int64_t tileRows = resultType.getDimSize(1);
+  if (resultType.getDimSize(0) != 1 || tileRows % packing::kTripleRows != 0 ||
+      tileRows > kMaxTableGroups * packing::kTripleRows)
+    return emitOpError("result must be 1 x 64, 128, 192 or 256 (whole groups "
+                       "of the layout), got ")
+           << resultType;
+  auto tablesType = cast<RankedTensorType>(getTables().getType());
+  int64_t bytes =
+      PrepareActivationsOp::getNumPreparedBlocks(getGroups(), cols) *
+      PrepareTablesOp::getBytesPerBlock();
+  if (tablesType.getRank() != 2 || tablesType.getDimSize(1) != bytes)
+    return emitOpError("tables of type ")
+           << tablesType << " do not match weights " << packedType
+           << " and their scale groups: expected [M, " << bytes << "]";
+  auto actScalesType = cast<RankedTensorType>(getActScales().getType());
+  if (actScalesType.getRank() != 1)
+    return emitOpError("act_scales must be 1-D, got ") << actScalesType;
+  if (std::optional<int64_t> prefetch = getPrefetchBytes();
+      prefetch && (*prefetch < 1 || *prefetch > kMaxPrefetchBytes))
+    return emitOpError("prefetch distance must be 1 to ")
+           << kMaxPrefetchBytes << " bytes, got " << *prefetch;
   return verifyScales(*this, getGroups(), getScales().getType(), rows, cols);
 }
 

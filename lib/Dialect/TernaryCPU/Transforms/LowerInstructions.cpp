@@ -132,12 +132,47 @@ struct LowerTritsToF32Pattern : public OpRewritePattern<TritsToF32Op> {
   }
 };
 
+/// vpermb on AVX-512 VBMI; otherwise one extraction per lane.
+struct LowerLookupBytesPattern : public OpRewritePattern<LookupBytesOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(LookupBytesOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    VectorType type = op.getType();
+    if (op.getKind() == ByteLookupKind::avx512_vbmi) {
+      rewriter.replaceOp(
+          op, callIntrinsic(rewriter, loc, type,
+                            llvm::Intrinsic::x86_avx512_permvar_qi_512,
+                            {op.getTable(), op.getIndices()}));
+      return success();
+    }
+    Value mask = arith::ConstantOp::create(
+        rewriter, loc, rewriter.getI8IntegerAttr(type.getDimSize(0) - 1));
+    SmallVector<Value> lanes;
+    for (int64_t lane = 0; lane < type.getDimSize(0); ++lane) {
+      Value index = arith::AndIOp::create(
+          rewriter, loc,
+          vector::ExtractOp::create(rewriter, loc, op.getIndices(), lane),
+          mask);
+      Value position = arith::IndexCastUIOp::create(
+          rewriter, loc, rewriter.getIndexType(), index);
+      lanes.push_back(vector::ExtractOp::create(
+          rewriter, loc, op.getTable(), ArrayRef<OpFoldResult>{position}));
+    }
+    rewriter.replaceOpWithNewOp<vector::FromElementsOp>(op, type, lanes);
+    return success();
+  }
+};
+
 struct TernaryCPULowerInstructionsPass
     : public trilm::ternary_cpu::impl::TernaryCPULowerInstructionsBase<
           TernaryCPULowerInstructionsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerDot4Pattern, LowerTritsToF32Pattern>(&getContext());
+    patterns
+        .add<LowerDot4Pattern, LowerTritsToF32Pattern, LowerLookupBytesPattern>(
+            &getContext());
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };

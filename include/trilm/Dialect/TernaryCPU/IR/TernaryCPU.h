@@ -21,6 +21,9 @@ constexpr int64_t kPanelVectorRows = 16;
 /// The vector registers a panel kernel's accumulators and code vectors
 /// share (AVX-512 has 32).
 constexpr int64_t kPanelRegisters = 32;
+/// The most 64-row groups one lookup-table tile takes (two i16 sums each,
+/// sharing each table load).
+constexpr int64_t kMaxTableGroups = 4;
 } // namespace trilm::ternary_cpu
 
 #include "trilm/Dialect/TernaryCPU/IR/TernaryCPUEnums.h.inc"

@@ -29,7 +29,32 @@ def TernaryCPU_Int8DotKind : I32EnumAttr<"Int8DotKind",
 }
 
 def TernaryCPU_Int8DotKindAttr
-    : EnumAttr<TernaryCPU_Dialect, TernaryCPU_Int8DotKind, "int8_dot">;
+    : EnumAttr<TernaryCPU_Dialect, TernaryCPU_Int8DotKind, "int8_dot"> {
+  let assemblyFormat = "$value";
+}
+
+//===----------------------------------------------------------------------===//
+// Byte table lookups
+//===----------------------------------------------------------------------===//
+
+def TernaryCPU_ByteLookupGeneric : I32EnumAttrCase<"generic", 0>;
+def TernaryCPU_ByteLookupAVX512VBMI : I32EnumAttrCase<"avx512_vbmi", 1>;
+def TernaryCPU_ByteLookupKind : I32EnumAttr<"ByteLookupKind",
+    "instructions that look bytes up in a 64-byte table",
+    [TernaryCPU_ByteLookupGeneric, TernaryCPU_ByteLookupAVX512VBMI]> {
+  let cppNamespace = "::trilm::ternary_cpu";
+  let genSpecializedAttr = 0;
+}
+
+def TernaryCPU_ByteLookupKindAttr
+    : EnumAttr<TernaryCPU_Dialect, TernaryCPU_ByteLookupKind, "byte_lookup"> {
+  let assemblyFormat = "$value";
+}
+
+def TernaryCPU_ByteLookupParameter
+    : EnumParameter<TernaryCPU_ByteLookupKind> {
+  let defaultValue = "::trilm::ternary_cpu::ByteLookupKind::generic";
+}
 
 //===----------------------------------------------------------------------===//
 // Kernel configuration
@@ -57,6 +82,9 @@ def TernaryCPU_MatmulConfigAttr : AttrDef<TernaryCPU_Dialect, "MatmulConfig",
     - `int8_dot`: the int8 dot-product instructions of the kernel;
     - `weight_layout`: the layout the weights are stored in for it
       (`ternary-relayout-weights` applies it, importers write it);
+    - `byte_lookup`: the byte-table lookups of the lookup-table kernel
+      (`ternary_cpu.table_matmul`), which GEMVs of 1.6-bit weights stored as
+      `#ternary.trit_triples` use (default `generic`);
     - `panel_rows`, `panel_act_rows`, `panel_min_act_rows`: the panel
       kernel of int8 GEMMs (`ternary_cpu.panel_matmul`; 0, the default:
       none). Matmuls with at least `panel_min_act_rows` activation rows
@@ -83,7 +111,8 @@ def TernaryCPU_MatmulConfigAttr : AttrDef<TernaryCPU_Dialect, "MatmulConfig",
     OptionalParameter<"::trilm::ternary::PackedLayoutAttrInterface">:$weight_layout,
     DefaultValuedParameter<"int64_t", "0">:$panel_rows,
     DefaultValuedParameter<"int64_t", "0">:$panel_act_rows,
-    DefaultValuedParameter<"int64_t", "0">:$panel_min_act_rows);
+    DefaultValuedParameter<"int64_t", "0">:$panel_min_act_rows,
+    TernaryCPU_ByteLookupParameter:$byte_lookup);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }

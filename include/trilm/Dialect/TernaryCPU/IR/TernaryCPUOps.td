@@ -169,6 +169,109 @@ def TernaryCPU_PanelMatmulOp : TernaryCPU_Op<"panel_matmul",
   let hasVerifier = 1;
 }
 
+def TernaryCPU_PrepareTablesOp : TernaryCPU_Op<"prepare_tables", [Pure]> {
+  let summary = "activation sums of every weight triple, for table lookups";
+  let description = [{
+    For i8 activations and weights stored as `#ternary.trit_triples`: each
+    K scale group of `groups` gets its own run of whole 256-trit blocks (as
+    in `ternary_cpu.prepare_activations`), each block 86 triples of
+    activations (the last one ends in two zeros). Per row and triple
+    `(a0, a1, a2)` there are 128 bytes: the 27 sums
+    `T[v] = sum_i (digit_i(v) - 1) * a_i` (digit i of v in base 3, least
+    significant first) as i16, their low bytes in bytes 0..26 and their high
+    bytes in bytes 64..90, zeros elsewhere. A weight triple's index then
+    looks its contribution up in both halves.
+
+    ```mlir
+    %tables = ternary_cpu.prepare_tables %q groups(#ternary.scale_groups<k = [300]>)
+                : tensor<?x700xi8> -> tensor<?x44032xi8>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[I8]>:$input,
+                       Ternary_ScaleGroupsAttr:$groups);
+  let results = (outs RankedTensorOf<[I8]>:$tables);
+  let assemblyFormat = [{
+    $input `groups` `(` qualified($groups) `)` attr-dict `:` type($input)
+    `->` type($tables)
+  }];
+  let extraClassDeclaration = [{
+    /// Table bytes per prepared block: 86 triples of 128 bytes.
+    static int64_t getBytesPerBlock();
+  }];
+  let hasVerifier = 1;
+}
+
+def TernaryCPU_TableMatmulOp : TernaryCPU_Op<"table_matmul", [Pure]> {
+  let summary = "groups of 64 weight rows of an int8 GEMV, by table lookups";
+  let description = [{
+    Computes the outputs of an int8 `ternary.matmul` for activation row
+    `act_row` and weight rows `row .. row + R - 1` (`row` a multiple of 64;
+    R = 64, 128, 192 or 256, whole groups of the layout) as a 1 x R vector,
+    from weights stored as `#ternary.trit_triples` and the tables of
+    `ternary_cpu.prepare_tables`. Groups past N repeat the last group, so
+    that a tile never reads out of bounds. Per triple the lowering loads the
+    triple's tables once for all groups, widens each group's indices to
+    bytes, looks them up in the low and high bytes of the tables
+    (`ternary_cpu.lookup_bytes` with `byte_lookup`) and adds the i16 sums;
+    the sums are widened to i32 every half block,
+    and the scales of each K group and `act_scales` are applied as in
+    `ternary_cpu.tile_matmul`. With `prefetch`, the weight bytes are
+    prefetched that many bytes ahead.
+
+    ```mlir
+    %t = ternary_cpu.table_matmul %tables act_scales(%as : tensor<?xf32>),
+           %w [%m, %n] groups #ternary.scale_groups<k = [300]>
+           scales(%s : tensor<1x2xf32>) lookup avx512_vbmi
+           : tensor<?x44032xi8>, !ternary.packed<128x700, tq1, #ternary.trit_triples>
+           -> vector<1x64xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[I8]>:$tables,
+                       RankedTensorOf<[F32]>:$act_scales,
+                       Ternary_PackedType:$weights,
+                       TernaryCPU_FloatTensor:$scales,
+                       Index:$act_row,
+                       Index:$row,
+                       Ternary_ScaleGroupsAttr:$groups,
+                       TernaryCPU_ByteLookupKindAttr:$byte_lookup,
+                       OptionalAttr<I64Attr>:$prefetch_bytes);
+  let results = (outs VectorOfRankAndType<[2], [F32]>:$result);
+  let assemblyFormat = [{
+    $tables `act_scales` `(` $act_scales `:` type($act_scales) `)` `,`
+    $weights `[` $act_row `,` $row `]` `groups` qualified($groups)
+    `scales` `(` $scales `:` type($scales) `)` `lookup` $byte_lookup
+    (`prefetch` $prefetch_bytes^)? attr-dict
+    `:` type($tables) `,` qualified(type($weights)) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// LookupBytesOp
+//===----------------------------------------------------------------------===//
+
+def TernaryCPU_LookupBytesOp : TernaryCPU_Op<"lookup_bytes", [Pure,
+    AllTypesMatch<["table", "indices", "result"]>]> {
+  let summary = "each byte of a vector looked up in a 64-byte table";
+  let description = [{
+    `result[i] = table[indices[i] & 63]`. This is x86 `vpermb` (AVX-512
+    VBMI): the lookup-table kernel emits it at the vector level and
+    `ternary-cpu-lower-instructions` turns it into the instruction named by
+    `kind`, or into one extraction per lane for `generic`.
+
+    ```mlir
+    %r = ternary_cpu.lookup_bytes avx512_vbmi %table[%indices] : vector<64xi8>
+    ```
+  }];
+  let arguments = (ins TernaryCPU_ByteLookupKindAttr:$kind,
+                       VectorOfLengthAndType<[64], [I8]>:$table,
+                       VectorOfLengthAndType<[64], [I8]>:$indices);
+  let results = (outs VectorOfLengthAndType<[64], [I8]>:$result);
+  let assemblyFormat = [{
+    $kind $table `[` $indices `]` attr-dict `:` type($result)
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Dot4Op
 //===----------------------------------------------------------------------===//

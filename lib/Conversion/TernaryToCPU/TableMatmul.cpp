@@ -1,0 +1,510 @@
+//===- TableMatmul.cpp - The lookup-table GEMV of 1.6-bit weights ---------===//
+//
+// Part of trilm: an MLIR compiler for ternary language models.
+//
+// The kernel ops of weights stored as #ternary.trit_triples (Packing.h):
+//
+//   ternary_cpu.prepare_tables -> the activations in K order, 258 positions
+//       per prepared block (copies, or a gather when K groups cut blocks),
+//       then per row and triple the 27 sums, as vector code;
+//   ternary_cpu.table_matmul   -> 64 weight rows of one activation row:
+//
+//     scf.for    K group (a "segment" of whole blocks)
+//      scf.for   block, two halves of 43 triples: i16 sums widened to i32
+//       scf.for  triple: the 64 rows' 4-bit indices widened to bytes, the
+//                fifth bits added under a mask, two byte lookups (the low
+//                and high bytes of the sums), two in-lane interleaves into
+//                i16 sums
+//
+// Per 3 positions of 64 rows that is about 10 vector operations, where
+// TQ1's base-3 bytes take about 20 per 52 bytes of 1.6 positions each
+// (docs/benchmarks.md: 1.76x the carry form in scripts/microbench).
+//
+//===----------------------------------------------------------------------===//
+
+#include "BlockDecoding.h"
+
+#include "trilm/Dialect/TernaryCPU/IR/TernaryCPU.h"
+
+using namespace mlir;
+using namespace trilm;
+using namespace trilm::ternary;
+using namespace trilm::ternary_cpu;
+
+namespace trilm::cpu_kernels {
+namespace {
+
+/// Rows of a group of the layout: the lanes of one byte vector.
+constexpr int64_t kRows = packing::kTripleRows;
+/// Bytes of one triple's tables: the low bytes of the 27 sums, then the
+/// high bytes, each padded to a 64-byte vector.
+constexpr int64_t kTableBytes = 128;
+/// Activation positions per prepared block: 86 triples.
+constexpr int64_t kTriplePositions = 3 * packing::kTriplesPerBlock;
+/// Triples summed in i16 before widening: 43 sums of at most 3 x 128 stay
+/// below 2^15 for any i8 activations.
+constexpr int64_t kHalfTriples = packing::kTriplesPerBlock / 2;
+
+/// The vectors (all of one 1-D type) one after another.
+Value concatenate(OpBuilder &b, Location loc, ArrayRef<Value> vectors) {
+  SmallVector<Value> current(vectors.begin(), vectors.end());
+  while (current.size() > 1) {
+    SmallVector<Value> next;
+    for (size_t i = 0; i + 1 < current.size(); i += 2) {
+      int64_t length = cast<VectorType>(current[i].getType()).getDimSize(0) +
+                       cast<VectorType>(current[i + 1].getType()).getDimSize(0);
+      next.push_back(vector::ShuffleOp::create(
+          b, loc, current[i], current[i + 1],
+          llvm::to_vector(llvm::seq<int64_t>(0, length))));
+    }
+    if (current.size() % 2)
+      next.push_back(current.back());
+    current = std::move(next);
+  }
+  return current.front();
+}
+
+/// Copies `source` into the part of `dest` at `offsets` (a linalg.copy on a
+/// slice, which bufferizes in place).
+Value copyInto(OpBuilder &b, Location loc, Value source, Value dest,
+               ArrayRef<OpFoldResult> offsets) {
+  auto sourceType = cast<RankedTensorType>(source.getType());
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, source);
+  SmallVector<OpFoldResult> strides(sourceType.getRank(), b.getIndexAttr(1));
+  Value window = tensor::ExtractSliceOp::create(b, loc, sourceType, dest,
+                                                offsets, sizes, strides);
+  Value copied = linalg::CopyOp::create(b, loc, source, window).getResult(0);
+  return tensor::InsertSliceOp::create(b, loc, copied, dest, offsets, sizes,
+                                       strides);
+}
+
+/// The i8 activations in K order, 258 positions per prepared block (the
+/// block's 256, then two zeros), zero outside each block's K group:
+/// [M, blocks * 258].
+Value tripleActivations(OpBuilder &b, Location loc, Value input,
+                        ArrayRef<Segment> segments) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  int64_t cols = inputType.getDimSize(1);
+  int64_t blocks = segments.back().bufferBlock + segments.back().numBlocks;
+  Type i8 = b.getI8Type();
+  OpFoldResult rows = tensor::getMixedSize(b, loc, input, 0);
+  auto zeros = [&](ArrayRef<int64_t> trailing) {
+    return createZeroFilled(b, loc,
+                            createEmptyLikeRows(b, loc, input, trailing, i8));
+  };
+  bool aligned = llvm::all_of(segments, [](const Segment &segment) {
+    return segment.lo % kBlock == 0 &&
+           segment.weightBlock == segment.bufferBlock;
+  });
+  if (aligned) {
+    // Groups on block boundaries: pad K to whole blocks, then two zeros
+    // after each block.
+    Value padded = copyInto(b, loc, input, zeros({blocks * kBlock}),
+                            {b.getIndexAttr(0), b.getIndexAttr(0)});
+    SmallVector<OpFoldResult> shape = {rows, b.getIndexAttr(blocks),
+                                       b.getIndexAttr(kBlock)};
+    Value perBlock = tensor::ExpandShapeOp::create(
+        b, loc,
+        RankedTensorType::get({inputType.getDimSize(0), blocks, kBlock}, i8),
+        padded, SmallVector<ReassociationIndices>{{0}, {1, 2}}, shape);
+    Value spaced =
+        copyInto(b, loc, perBlock, zeros({blocks, kTriplePositions}),
+                 {b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0)});
+    return tensor::CollapseShapeOp::create(
+        b, loc, spaced, SmallVector<ReassociationIndices>{{0}, {1, 2}});
+  }
+  SmallVector<int64_t> weightBlock, lo, hi;
+  for (const Segment &segment : segments)
+    for (int64_t i = 0; i < segment.numBlocks; ++i) {
+      weightBlock.push_back(segment.weightBlock + i);
+      lo.push_back(segment.lo);
+      hi.push_back(segment.hi);
+    }
+  Value weightBlocks = indexTable(b, loc, weightBlock);
+  Value los = indexTable(b, loc, lo), his = indexTable(b, loc, hi);
+  Value init =
+      createEmptyLikeRows(b, loc, input, {blocks * kTriplePositions}, i8);
+  MLIRContext *context = b.getContext();
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{}, ValueRange{init},
+             ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(2, context)},
+             ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                           utils::IteratorType::parallel},
+             [&](OpBuilder &nb, Location nloc, ValueRange) {
+               IndexArith ia{nb, nloc};
+               Value row = linalg::IndexOp::create(nb, nloc, 0);
+               Value position = linalg::IndexOp::create(nb, nloc, 1);
+               Value block = ia.div(position, ia.index(kTriplePositions));
+               Value element = ia.rem(position, ia.index(kTriplePositions));
+               auto lookup = [&](Value table) -> Value {
+                 return tensor::ExtractOp::create(nb, nloc, table,
+                                                  ValueRange{block});
+               };
+               Value col = ia.add(
+                   ia.mul(lookup(weightBlocks), ia.index(kBlock)), element);
+               Value inside = arith::AndIOp::create(
+                   nb, nloc,
+                   arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::uge,
+                                         col, lookup(los)),
+                   ia.lt(col, lookup(his)));
+               inside = arith::AndIOp::create(nb, nloc, inside,
+                                              ia.lt(element, ia.index(kBlock)));
+               Value value = tensor::ExtractOp::create(
+                   nb, nloc, input,
+                   ValueRange{row, ia.min(col, ia.index(cols - 1))});
+               Value zero =
+                   arith::ConstantOp::create(nb, nloc, nb.getI8IntegerAttr(0));
+               linalg::YieldOp::create(nb, nloc,
+                                       ia.select(inside, value, zero));
+             })
+      .getResult(0);
+}
+
+struct PrepareTablesLowering : public OpConversionPattern<PrepareTablesOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(PrepareTablesOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    OpBuilder &b = rewriter;
+    IndexArith ia{b, loc};
+    Value input = adaptor.getInput();
+    int64_t cols = op.getInput().getType().getDimSize(1);
+    SmallVector<Segment> segments = buildSegments(op.getGroups(), cols);
+    Value activations = tripleActivations(b, loc, input, segments);
+    int64_t triples =
+        (segments.back().bufferBlock + segments.back().numBlocks) *
+        packing::kTriplesPerBlock;
+    // Digit i of each index v, minus one, as i16 lanes (0 past 26).
+    auto i16x64 = VectorType::get({kRows}, b.getI16Type());
+    SmallVector<Value> weightOf;
+    for (int64_t digit = 0, power = 1; digit < 3; ++digit, power *= 3) {
+      SmallVector<int16_t> lanes(kRows, 0);
+      for (int64_t v = 0; v < 27; ++v)
+        lanes[v] = static_cast<int16_t>(v / power % 3 - 1);
+      weightOf.push_back(arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(i16x64, ArrayRef<int16_t>(lanes))));
+    }
+    auto i8x64 = VectorType::get({kRows}, b.getI8Type());
+    Value eight = splat(b, loc, i16x64, 8);
+    Value numRows = tensor::DimOp::create(b, loc, input, 0);
+    Value tables = createEmptyLikeRows(b, loc, input, {triples * kTableBytes},
+                                       b.getI8Type());
+    auto rowLoop = scf::ForOp::create(
+        b, loc, ia.index(0), numRows, ia.index(1), ValueRange{tables},
+        [&](OpBuilder &rb, Location, Value row, ValueRange rowArgs) {
+          IndexArith ria{rb, loc};
+          auto tripleLoop = scf::ForOp::create(
+              rb, loc, ria.index(0), ria.index(triples), ria.index(1), rowArgs,
+              [&](OpBuilder &tb, Location, Value triple, ValueRange args) {
+                IndexArith tia{tb, loc};
+                Value sums;
+                for (int64_t i = 0; i < 3; ++i) {
+                  Value position =
+                      tia.add(tia.mul(triple, tia.index(3)), tia.index(i));
+                  Value activation = tensor::ExtractOp::create(
+                      tb, loc, activations, ValueRange{row, position});
+                  Value wide = arith::ExtSIOp::create(tb, loc, tb.getI16Type(),
+                                                      activation);
+                  Value term = arith::MulIOp::create(
+                      tb, loc, weightOf[i],
+                      vector::BroadcastOp::create(tb, loc, i16x64, wide));
+                  sums = sums ? arith::AddIOp::create(tb, loc, sums, term)
+                                    .getResult()
+                              : term;
+                }
+                Value low = arith::TruncIOp::create(tb, loc, i8x64, sums);
+                Value high = arith::TruncIOp::create(
+                    tb, loc, i8x64,
+                    arith::ShRSIOp::create(tb, loc, sums, eight));
+                Value start = tia.mul(triple, tia.index(kTableBytes));
+                Value written =
+                    vector::TransferWriteOp::create(tb, loc, low, args[0],
+                                                    ValueRange{row, start},
+                                                    ArrayRef<bool>{true})
+                        .getResult();
+                written = vector::TransferWriteOp::create(
+                              tb, loc, high, written,
+                              ValueRange{row, tia.add(start, tia.index(kRows))},
+                              ArrayRef<bool>{true})
+                              .getResult();
+                scf::YieldOp::create(tb, loc, written);
+              });
+          scf::YieldOp::create(rb, loc, tripleLoop.getResults());
+        });
+    rewriter.replaceOp(op, rowLoop.getResult(0));
+    return success();
+  }
+};
+
+struct TableMatmulLowering : public OpConversionPattern<TableMatmulOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(TableMatmulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, build(rewriter, op.getLoc(), op, adaptor));
+    return success();
+  }
+
+private:
+  static Value build(OpBuilder &b, Location loc, TableMatmulOp op,
+                     OpAdaptor adaptor) {
+    IndexArith ia{b, loc};
+    PackedType type = op.getWeights().getType();
+    ScaleGroupsAttr groups = op.getGroups();
+    ByteLookupKind lookupKind = op.getByteLookup();
+    Value weights = adaptor.getWeights();
+    Value tables = adaptor.getTables();
+    Value scales = adaptor.getScales();
+    Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type();
+    Type f32 = b.getF32Type();
+    auto i8x32 = VectorType::get({kRows / 2}, i8);
+    auto i8x64 = VectorType::get({kRows}, i8);
+    auto i16x32 = VectorType::get({kRows / 2}, i16);
+    auto i32x32 = VectorType::get({kRows / 2}, i32);
+    // Row groups of the tile, which share each table load.
+    int64_t numGroups = op.getResult().getType().getDimSize(1) / kRows;
+
+    SmallVector<Segment> segments = buildSegments(groups, type.getCols());
+    SmallVector<int64_t> segWeightBlock, segBufferBlock, segBlocks;
+    for (const Segment &segment : segments) {
+      segWeightBlock.push_back(segment.weightBlock);
+      segBufferBlock.push_back(segment.bufferBlock);
+      segBlocks.push_back(segment.numBlocks);
+    }
+    Value segWeightBlocks = indexTable(b, loc, segWeightBlock);
+    Value segBufferBlocks = indexTable(b, loc, segBufferBlock);
+    Value segNumBlocks = indexTable(b, loc, segBlocks);
+
+    // Groups past N repeat the last one; their results are dropped.
+    int64_t lastGroup = type.getRows() / kRows - 1;
+    SmallVector<Value> groupRows;
+    for (int64_t g = 0; g < numGroups; ++g)
+      groupRows.push_back(
+          ia.min(ia.add(ia.div(adaptor.getRow(), ia.index(kRows)), ia.index(g)),
+                 ia.index(lastGroup)));
+    Value actRow =
+        ia.min(adaptor.getActRow(),
+               ia.sub(tensor::DimOp::create(b, loc, tables, 0), ia.index(1)));
+
+    // The index of each row's triple: the 32 index bytes twice, the low
+    // nibbles (rows 0..31) kept in the first copy and the high ones (rows
+    // 32..63) shifted down in the second (a masked shift), then the fifth
+    // bit added under a mask.
+    Value nibbles = splat(b, loc, i16x32, 0x0f0f);
+    Value four = splat(b, loc, i16x32, 4);
+    Value sixteen = splat(b, loc, i8x64, 16);
+    Value zeroBytes = splat(b, loc, i8x64, 0);
+    SmallVector<bool> upperHalf(kRows / 2, false);
+    std::fill(upperHalf.begin() + kRows / 4, upperHalf.end(), true);
+    Value highRows = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(VectorType::get({kRows / 2}, b.getI1Type()),
+                               ArrayRef<bool>(upperHalf)));
+    SmallVector<int64_t> twice;
+    for (int64_t copy = 0; copy < 2; ++copy)
+      llvm::append_range(twice, llvm::seq<int64_t>(0, kRows / 2));
+    Value padByte = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+    auto indicesAt = [&](OpBuilder &nb, Value group, Value position) -> Value {
+      IndexArith nia{nb, loc};
+      Value packed = vector::TransferReadOp::create(
+          nb, loc, i8x32, weights, ValueRange{group, position}, padByte,
+          ArrayRef<bool>{true});
+      Value words = vector::BitCastOp::create(
+          nb, loc, i16x32,
+          vector::ShuffleOp::create(nb, loc, packed, packed, twice));
+      Value shifted = arith::SelectOp::create(
+          nb, loc, highRows, arith::ShRUIOp::create(nb, loc, words, four),
+          words);
+      Value low = arith::AndIOp::create(nb, loc, shifted, nibbles);
+      Value fifthBytes = vector::TransferReadOp::create(
+          nb, loc, VectorType::get({8}, i8), weights,
+          ValueRange{group, nia.add(position, nia.index(kRows / 2))}, padByte,
+          ArrayRef<bool>{true});
+      Value fifth = vector::BitCastOp::create(
+          nb, loc, VectorType::get({kRows}, nb.getI1Type()), fifthBytes);
+      // As (nibble & 15) | (16 where the fifth bit is set), in i16 lanes
+      // so that it stays a zero-masked move and one ternary-logic op on
+      // AVX-512 rather than a select of two byte vectors.
+      Value fifthBits = vector::BitCastOp::create(
+          nb, loc, i16x32,
+          arith::SelectOp::create(nb, loc, fifth, sixteen, zeroBytes));
+      return vector::BitCastOp::create(
+          nb, loc, i8x64, arith::OrIOp::create(nb, loc, low, fifthBits));
+    };
+    // unpacklo/hi of bytes within each 128-bit lane: the i16 sums of rows
+    // 16L + 0..7 (even half) and 16L + 8..15 (odd half) of lanes L = 0..3.
+    SmallVector<int64_t> interleave[2];
+    for (int64_t half = 0; half < 2; ++half)
+      for (int64_t lane = 0; lane < 4; ++lane)
+        for (int64_t j = 0; j < 8; ++j) {
+          int64_t byte = 16 * lane + 8 * half + j;
+          interleave[half].append({byte, kRows + byte});
+        }
+    // Back to row order from [even half, odd half] in i32.
+    SmallVector<int64_t> rowOrder;
+    for (int64_t r = 0; r < kRows; ++r) {
+      int64_t lane = r / 16, j = r % 16;
+      rowOrder.push_back(j < 8 ? 8 * lane + j : kRows / 2 + 8 * lane + j - 8);
+    }
+
+    std::optional<int64_t> prefetchBytes = op.getPrefetchBytes();
+    auto storageType = cast<RankedTensorType>(weights.getType());
+    int64_t storageCols = storageType.getDimSize(1);
+    Value storageBytes;
+    if (prefetchBytes)
+      storageBytes = tensor::CollapseShapeOp::create(
+          b, loc, weights, ArrayRef<ReassociationIndices>{{0, 1}});
+    // Asks for the lines of a half block `prefetch_bytes` ahead; the run is
+    // moved back to end at the last byte where it would pass it.
+    int64_t halfBytes = kHalfTriples * packing::kTripleBytes;
+    auto prefetchAhead = [&](OpBuilder &nb, Value group, Value position) {
+      IndexArith nia{nb, loc};
+      Value start = nia.min(
+          nia.add(nia.add(nia.mul(group, nia.index(storageCols)), position),
+                  nia.index(*prefetchBytes)),
+          nia.index(storageType.getNumElements() - halfBytes));
+      for (int64_t line = 0; line < halfBytes; line += 64)
+        PrefetchOp::create(nb, loc, storageBytes,
+                           ValueRange{nia.add(start, nia.index(line))});
+    };
+
+    Value zeroSums = arith::ConstantOp::create(b, loc, b.getZeroAttr(i16x32));
+    Value zeroWide = arith::ConstantOp::create(b, loc, b.getZeroAttr(i32x32));
+    auto tileF32 = VectorType::get({numGroups * kRows}, f32);
+    Value zeroResults =
+        arith::ConstantOp::create(b, loc, b.getZeroAttr(tileF32));
+    auto segmentLoop = scf::ForOp::create(
+        b, loc, ia.index(0), ia.index(segments.size()), ia.index(1),
+        ValueRange{zeroResults},
+        [&](OpBuilder &sb, Location, Value segment, ValueRange results) {
+          IndexArith sia{sb, loc};
+          auto lookup = [&](Value table) -> Value {
+            return tensor::ExtractOp::create(sb, loc, table,
+                                             ValueRange{segment});
+          };
+          Value weightBlock0 = lookup(segWeightBlocks);
+          Value bufferBlock0 = lookup(segBufferBlocks);
+          auto blockLoop = scf::ForOp::create(
+              sb, loc, sia.index(0), lookup(segNumBlocks), sia.index(1),
+              SmallVector<Value>(2 * numGroups, zeroWide),
+              [&](OpBuilder &bb, Location, Value block, ValueRange wide) {
+                IndexArith bia{bb, loc};
+                SmallVector<Value> next(wide.begin(), wide.end());
+                Value weightStart =
+                    bia.mul(bia.add(weightBlock0, block),
+                            bia.index(packing::kTripleBlockBytes));
+                Value tableStart =
+                    bia.mul(bia.add(bufferBlock0, block),
+                            bia.index(PrepareTablesOp::getBytesPerBlock()));
+                for (int64_t half = 0; half < 2; ++half) {
+                  Value halfWeights =
+                      bia.add(weightStart, bia.index(half * kHalfTriples *
+                                                     packing::kTripleBytes));
+                  Value halfTables = bia.add(
+                      tableStart, bia.index(half * kHalfTriples * kTableBytes));
+                  if (prefetchBytes)
+                    for (Value group : groupRows)
+                      prefetchAhead(bb, group, halfWeights);
+                  auto tripleLoop = scf::ForOp::create(
+                      bb, loc, bia.index(0), bia.index(kHalfTriples),
+                      bia.index(1), SmallVector<Value>(2 * numGroups, zeroSums),
+                      [&](OpBuilder &tb, Location, Value triple,
+                          ValueRange sums) {
+                        IndexArith tia{tb, loc};
+                        Value weightAt = tia.add(
+                            halfWeights,
+                            tia.mul(triple, tia.index(packing::kTripleBytes)));
+                        Value tableAt =
+                            tia.add(halfTables,
+                                    tia.mul(triple, tia.index(kTableBytes)));
+                        SmallVector<Value, 2> table;
+                        for (int64_t part = 0; part < 2; ++part)
+                          table.push_back(vector::TransferReadOp::create(
+                              tb, loc, i8x64, tables,
+                              ValueRange{
+                                  actRow,
+                                  tia.add(tableAt, tia.index(part * kRows))},
+                              padByte, ArrayRef<bool>{true}));
+                        SmallVector<Value> added;
+                        for (int64_t g = 0; g < numGroups; ++g) {
+                          Value indices = indicesAt(tb, groupRows[g], weightAt);
+                          Value low = LookupBytesOp::create(
+                              tb, loc, i8x64, lookupKind, table[0], indices);
+                          Value high = LookupBytesOp::create(
+                              tb, loc, i8x64, lookupKind, table[1], indices);
+                          for (int64_t half = 0; half < 2; ++half) {
+                            Value pairs = vector::ShuffleOp::create(
+                                tb, loc, low, high, interleave[half]);
+                            added.push_back(arith::AddIOp::create(
+                                tb, loc, sums[2 * g + half],
+                                vector::BitCastOp::create(tb, loc, i16x32,
+                                                          pairs)));
+                          }
+                        }
+                        scf::YieldOp::create(tb, loc, added);
+                      });
+                  for (int64_t part = 0; part < 2 * numGroups; ++part)
+                    next[part] = arith::AddIOp::create(
+                        bb, loc, next[part],
+                        arith::ExtSIOp::create(bb, loc, i32x32,
+                                               tripleLoop.getResult(part)));
+                }
+                scf::YieldOp::create(bb, loc, next);
+              });
+          // Each group's sums in row order, the groups one after another.
+          SmallVector<Value> groupSums;
+          for (int64_t g = 0; g < numGroups; ++g)
+            groupSums.push_back(vector::ShuffleOp::create(
+                sb, loc, blockLoop.getResult(2 * g),
+                blockLoop.getResult(2 * g + 1), rowOrder));
+          Value sums = concatenate(sb, loc, groupSums);
+          Value partial = arith::SIToFPOp::create(sb, loc, tileF32, sums);
+          Value rowScales;
+          if (groups.getRowSplits().empty() && groups.getRowBlock() == 0) {
+            Value scale = extendToF32(
+                sb, loc,
+                tensor::ExtractOp::create(sb, loc, scales,
+                                          ValueRange{sia.index(0), segment}));
+            rowScales = vector::BroadcastOp::create(sb, loc, tileF32, scale);
+          } else {
+            SmallVector<Value> perRow;
+            for (int64_t r = 0; r < numGroups * kRows; ++r) {
+              Value rowGroup =
+                  sia.groupOf(sia.add(adaptor.getRow(), sia.index(r)),
+                              groups.getRowSplits(), groups.getRowBlock());
+              perRow.push_back(extendToF32(
+                  sb, loc,
+                  tensor::ExtractOp::create(sb, loc, scales,
+                                            ValueRange{rowGroup, segment})));
+            }
+            rowScales =
+                vector::FromElementsOp::create(sb, loc, tileF32, perRow);
+          }
+          Value scaled = arith::MulFOp::create(sb, loc, rowScales, partial);
+          scf::YieldOp::create(
+              sb, loc,
+              ValueRange{arith::AddFOp::create(sb, loc, results[0], scaled)
+                             .getResult()});
+        });
+    Value actScale = tensor::ExtractOp::create(b, loc, adaptor.getActScales(),
+                                               ValueRange{actRow});
+    Value values = arith::MulFOp::create(
+        b, loc, vector::BroadcastOp::create(b, loc, tileF32, actScale),
+        segmentLoop.getResult(0));
+    return vector::ShapeCastOp::create(b, loc, op.getResult().getType(),
+                                       values);
+  }
+};
+
+} // namespace
+
+void populateTableMatmulLowering(TypeConverter &converter,
+                                 RewritePatternSet &patterns) {
+  patterns.add<PrepareTablesLowering, TableMatmulLowering>(
+      converter, patterns.getContext());
+}
+
+} // namespace trilm::cpu_kernels
