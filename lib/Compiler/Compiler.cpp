@@ -87,8 +87,14 @@ llvm::Error checkCUDAOptions(const CompileOptions &options,
 frontend::ModelOptions modelOptions(const CompileOptions &options,
                                  frontend::ModelOptions::WeightsPlacement where,
                                  llvm::raw_pwrite_stream *stream,
-                                 bool onGPU) {
+                                 bool onGPU, const cpu::CPUTarget &target) {
   frontend::ModelOptions result;
+  // The layout the CPU strategy takes for int8 1.6-bit matmuls on this
+  // target (ternary-select-kernels-cpu), not in the target-independent IR.
+  result.tritTriples = !onGPU && options.emit != EmitKind::Imported &&
+                       options.activations == Activations::Int8 &&
+                       options.packing == ternary::PackingScheme::tq1 &&
+                       target.prefersLookupTables();
   result.device = onGPU ? frontend::ModelOptions::Device::CUDA
                         : frontend::ModelOptions::Device::CPU;
   result.packing = options.packing;
@@ -366,7 +372,7 @@ llvm::Expected<CompileResult> trilm::compile(llvm::StringRef input,
     }
     auto imported = frontend::LlamaImport::create(
         context, *checkpoint,
-        modelOptions(options, placement, weightsStream, onGPU));
+        modelOptions(options, placement, weightsStream, onGPU, *requested));
     if (!imported)
       return imported.takeError();
     frontend::LlamaImport &import = **imported;

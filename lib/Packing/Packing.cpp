@@ -539,7 +539,7 @@ Status packTriples(const int8_t *trits, int64_t n, int64_t k, uint8_t *out) {
   int64_t blocks = numBlocks(k);
   std::memset(out, 0, tripleMatrixBytes(n, k));
   for (int64_t row = 0; row < n; ++row) {
-    int64_t lane = row % kTripleRows;
+    int64_t lane = tripleLane(row % kTripleRows);
     for (int64_t block = 0; block < blocks; ++block) {
       for (int64_t triple = 0; triple < kTriplesPerBlock; ++triple) {
         int index = 0;
@@ -564,7 +564,7 @@ Status unpackTriples(const uint8_t *packed, int64_t n, int64_t k,
     return st;
   int64_t blocks = numBlocks(k);
   for (int64_t row = 0; row < n; ++row) {
-    int64_t lane = row % kTripleRows;
+    int64_t lane = tripleLane(row % kTripleRows);
     for (int64_t block = 0; block < blocks; ++block) {
       for (int64_t triple = 0; triple < kTriplesPerBlock; ++triple) {
         int64_t offset = tripleOffset(row, block, triple, blocks);

@@ -90,6 +90,7 @@ void trilm::buildCPUStrategyPipeline(OpPassManager &pm,
   kernels.prefetchBytes = options.prefetchBytes;
   kernels.panelMinActRowsOption = options.panelMinActRows;
   kernels.lookupTables = options.lookupTables;
+  kernels.relayoutStorage = relayoutStorage;
   pm.addPass(createTernarySelectKernelsCPU(kernels));
   ternary::TernaryRelayoutWeightsOptions relayout;
   relayout.relayoutStorage = relayoutStorage;

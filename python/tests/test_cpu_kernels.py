@@ -55,7 +55,7 @@ def run_case(tools, m, n, k, packing, n_splits, k_splits, threads, rows, int8,
     text = module(x, trits, scales, n_splits, k_splits, packing, int8, layout=layout)
     panel = ("" if panel_min_act_rows is None
              else f" panel-min-act-rows={panel_min_act_rows}")
-    tables = " lookup-tables=true" if lookup_tables else ""
+    tables = f" lookup-tables={int(lookup_tables)}"
     pipeline = [f"--trilm-cpu-pipeline=threads=true rows={rows} {TARGETS[dot]} "
                 f"l2-cache-kib={l2_cache_kib}{panel}{tables}"]
     got = execute(tools, text, fold_pack=True, pipeline=pipeline, threads=threads)
@@ -175,19 +175,25 @@ def test_half_precision_activations(tools, element, packing):
 # 64-row groups, K groups that cut blocks and triples, row groups inside a
 # group, a cache block of a few groups (streams), the portable lookups as
 # well as vpermb.
+# Prompts from `smallest` rows on take the panel kernel, decoding the
+# triples' digits into panels of 64 rows.
 TABLE_CASES = [
-    # m, n, k, n_splits, k_splits, threads, l2 KiB
-    (1, 128, 700, (20,), (300,), 2, 0),
-    (1, 256, 1024, (), (), 1, 0),
-    (3, 64, 1100, (33,), (257, 600, 900), 2, 0),
-    (1, 1024, 512, (512,), (), 2, 16),
+    # m, n, k, n_splits, k_splits, threads, l2 KiB, smallest M
+    (1, 128, 700, (20,), (300,), 2, 0, None),
+    (1, 256, 1024, (), (), 1, 0, None),
+    (3, 64, 1100, (33,), (257, 600, 900), 2, 0, None),
+    (1, 1024, 512, (512,), (), 2, 16, None),
+    (13, 192, 1100, (70,), (257, 600, 900), 2, 0, 6),
+    (37, 128, 512, (), (), 1, 8, 6),
+    (5, 64, 300, (), (100,), 2, 0, 0),
 ]
 
 
 @pytest.mark.parametrize("dot", ["generic", "avx512_vnni"])
-@pytest.mark.parametrize("m,n,k,n_splits,k_splits,threads,l2", TABLE_CASES)
-def test_lookup_table_kernel(tools, m, n, k, n_splits, k_splits, threads, l2, dot):
+@pytest.mark.parametrize("m,n,k,n_splits,k_splits,threads,l2,smallest", TABLE_CASES)
+def test_lookup_table_kernel(tools, m, n, k, n_splits, k_splits, threads, l2, smallest,
+                             dot):
     if dot == "avx512_vnni" and "avx512vbmi" not in CPU_FLAGS:
         pytest.skip("this CPU has no AVX-512 VBMI")
     run_case(tools, m, n, k, "tq1", n_splits, k_splits, threads, 0, True, dot=dot,
-             l2_cache_kib=l2, lookup_tables=True)
+             l2_cache_kib=l2, lookup_tables=True, panel_min_act_rows=smallest)

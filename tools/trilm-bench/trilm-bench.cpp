@@ -64,11 +64,12 @@ static cl::opt<int64_t> panelMinActRows(
     cl::desc("The fewest activation rows an int8 GEMM takes the panel kernel "
              "for (0: never; default: the target's)"),
     cl::init(-1), cl::cat(toolOptions));
-static cl::opt<bool> lookupTables(
+static cl::opt<int> lookupTables(
     "lookup-tables",
     cl::desc("Store int8 1.6-bit weights as trit triples and multiply them "
-             "by table lookups (layers whose N is a multiple of 64)"),
-    cl::init(false), cl::cat(toolOptions));
+             "by table lookups, for layers whose N is a multiple of 64 (1: "
+             "on, 0: off; default: the target's, as compiled models)"),
+    cl::init(-1), cl::cat(toolOptions));
 static cl::opt<std::string>
     targetCpu("cpu",
               cl::desc("CPU the kernels are compiled for (default: native)"),
@@ -154,8 +155,19 @@ int runMatmul() {
   auto target = cpu::CPUTarget::get("", targetCpu, targetFeatures);
   if (!target)
     return fail(llvm::toString(target.takeError()));
+  if (lookupTables < -1 || lookupTables > 1)
+    return fail("--lookup-tables must be 1, 0 or -1, got " +
+                std::to_string(lookupTables));
+  if (lookupTables == 1 && interleave)
+    return fail("--lookup-tables stores weights as trit triples; it does not "
+                "combine with --interleave");
+  // Interleaved weights (an explicit layout) keep the tiles.
+  bool tables = lookupTables == 1 ||
+                (lookupTables == -1 && !interleave &&
+                 target->prefersLookupTables());
   llvm::outs() << "host: " << target->triple << ", cpu " << target->cpu
                << ", int8 dot: " << ternary_cpu::stringifyInt8DotKind(target->int8Dot)
+               << ", 1.6-bit int8 lookup tables: " << (tables ? "yes" : "no")
                << "\n";
   // Roofs for each thread count, measured in this run.
   std::map<int, std::vector<BandwidthSample>> roofs;
@@ -225,12 +237,9 @@ int runMatmul() {
             c.tileRows = tileRows;
             c.tileActRows = tileActRows;
             c.panelMinActRows = panelMinActRows;
-            c.lookupTables = lookupTables && c.int8 &&
+            c.lookupTables = tables && c.int8 &&
                              c.scheme == packing::Scheme::TQ1 &&
                              c.n % packing::kTripleRows == 0;
-            if (c.lookupTables && interleave)
-              return fail("--lookup-tables stores weights as trit triples; "
-                          "it does not combine with --interleave");
             if (interleave && (interleave < 2 || interleave > 64 ||
                                (interleave & (interleave - 1)) ||
                                layer.n % interleave))

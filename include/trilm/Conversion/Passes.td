@@ -120,10 +120,15 @@ def TernarySelectKernelsCPU : Pass<"ternary-select-kernels-cpu", "::mlir::Module
       activation row beats decoding a block per register tile
       (`panel-min-act-rows` overrides the threshold, and with it also
       enables the portable dot products; 0 turns the panel kernel off);
-    - with `lookup-tables`, int8 matmuls of 1.6-bit weights whose N is a
-      multiple of 64 store the weights as `#ternary.trit_triples` and run
-      `ternary_cpu.table_matmul` (64 rows of one activation row by table
-      lookups, `vpermb` on AVX-512 VBMI) instead of the tiles and panels.
+    - on AVX-512 VBMI and VNNI (`lookup-tables` overrides: 1 on, 0 off),
+      int8 matmuls of 1.6-bit weights whose N is a multiple of 64 store the
+      weights as `#ternary.trit_triples`: GEMVs and prompts of fewer rows
+      than the panel kernel's threshold run `ternary_cpu.table_matmul` (up
+      to 4 groups of 64 rows of one activation row by table lookups), and
+      longer prompts the panel kernel, which decodes 64-row panels from the
+      triples. Only weights that `ternary-relayout-weights` will re-lay
+      take them (constants, and `ternary.from_storage` with `storage`),
+      and only when every matmul that reads them has int8 activations.
 
     A tile that cannot be honoured, or a module without a target, is an
     error.
@@ -141,9 +146,13 @@ def TernarySelectKernelsCPU : Pass<"ternary-select-kernels-cpu", "::mlir::Module
            /*default=*/"-1",
            "The fewest activation rows an int8 GEMM takes the panel kernel "
            "for (0: never); -1 picks it from the target">,
-    Option<"lookupTables", "lookup-tables", "bool", /*default=*/"false",
+    Option<"lookupTables", "lookup-tables", "int64_t", /*default=*/"-1",
            "Store int8 1.6-bit weights as trit triples and multiply them by "
-           "table lookups">,
+           "table lookups: 1 on, 0 off, -1 from the target">,
+    Option<"relayoutStorage", "storage", "bool", /*default=*/"false",
+           "Weights read by ternary.from_storage will be re-laid too (as "
+           "ternary-relayout-weights' storage option), so that they may "
+           "take trit triples">,
   ];
   let dependentDialects = ["::mlir::tensor::TensorDialect",
                            "::trilm::ternary_cpu::TernaryCPUDialect"];

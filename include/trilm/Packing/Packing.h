@@ -112,9 +112,11 @@ Status checkCodes(Scheme s, const uint8_t *codes, int64_t bytes);
 // weights). Rows come in groups of 64. Each 256-trit block of a row is padded
 // with two zero trits to 86 triples (t0, t1, t2), each stored as the index
 // v = (t0 + 1) + 3 (t1 + 1) + 9 (t2 + 1) < 27. Per group, block and triple
-// there are 40 bytes: byte r % 32 holds v & 15 of row r (the low nibble for
-// r < 32, the high nibble for r >= 32), then bit r of the next 8 bytes
-// (little endian) holds v >> 4.
+// there are 40 bytes for 64 lanes: byte s % 32 holds v & 15 of lane s (the
+// low nibble for s < 32, the high nibble for s >= 32), then bit s of the
+// next 8 bytes (little endian) holds v >> 4. Row 16a + 4b + i of a group
+// (a, b < 4, i < 4) is lane 16b + 4a + i, so that a 4 x 4 transpose of
+// bytes within 128-bit lanes puts 16 consecutive rows in one vector.
 // Groups are stored one after another, each block by block, each block
 // triple by triple: 1.72 bits per weight.
 
@@ -126,6 +128,12 @@ inline constexpr int64_t kTriplesPerBlock = 86;
 inline constexpr int64_t kTripleBytes = 40;
 /// Bytes per block of a group.
 inline constexpr int64_t kTripleBlockBytes = kTriplesPerBlock * kTripleBytes;
+
+/// The lane of row `row` (< 64) of a group, and the row of a lane: fields
+/// [2, 4) and [4, 6) of the 6 bits swapped.
+constexpr int64_t tripleLane(int64_t row) {
+  return (row & 3) | ((row >> 4) & 3) << 2 | ((row >> 2) & 3) << 4;
+}
 
 /// Bytes of an n x k matrix in the triples layout (n a multiple of 64).
 int64_t tripleMatrixBytes(int64_t n, int64_t k);

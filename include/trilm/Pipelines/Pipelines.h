@@ -54,11 +54,12 @@ struct CPUPipelineOptions
       llvm::cl::desc("The fewest activation rows an int8 GEMM takes the "
                      "panel kernel for (0: never; -1: from the target)"),
       llvm::cl::init(-1)};
-  Option<bool> lookupTables{
+  Option<int64_t> lookupTables{
       *this, "lookup-tables",
       llvm::cl::desc("Store int8 1.6-bit weights as trit triples and "
-                     "multiply them by table lookups"),
-      llvm::cl::init(false)};
+                     "multiply them by table lookups (1: on, 0: off, -1: "
+                     "from the target)"),
+      llvm::cl::init(-1)};
   Option<bool> threads{*this, "threads",
                        llvm::cl::desc("Run tiles of output rows on OpenMP "
                                       "threads (OMP_NUM_THREADS at run time)"),

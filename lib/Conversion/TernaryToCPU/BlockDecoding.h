@@ -99,6 +99,14 @@ SmallVector<Value> packedBlockPosition(OpBuilder &b, Location loc,
 void populatePanelMatmulLowering(mlir::TypeConverter &converter,
                                  mlir::RewritePatternSet &patterns);
 
+/// The panel of a ternary_cpu.panel_matmul whose weights (storage
+/// `weights`) are trit triples: [prepared blocks * 65, 256] i8, quad q of
+/// block b at row 65 b + q holding the codes of K positions 4q .. 4q + 3 of
+/// the group's 64 rows, 16 rows per 64 bytes in row order
+/// (TableMatmul.cpp).
+Value decodeTriplePanel(OpBuilder &b, Location loc,
+                        ternary_cpu::PanelMatmulOp op, Value weights);
+
 /// Adds the lowerings of ternary_cpu.prepare_tables and
 /// ternary_cpu.table_matmul (TableMatmul.cpp).
 void populateTableMatmulLowering(mlir::TypeConverter &converter,

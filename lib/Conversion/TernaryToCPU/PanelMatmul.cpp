@@ -67,10 +67,14 @@ struct PanelMatmulLowering : public OpConversionPattern<PanelMatmulOp> {
   LogicalResult
   matchAndRewrite(PanelMatmulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    if (!isReadInPlace(op.getWeights().getType()))
+    PackedType type = op.getWeights().getType();
+    bool triples = isa_and_present<TritTriplesAttr>(type.getLayout());
+    if (!isReadInPlace(type) && !triples)
       return rewriter.notifyMatchFailure(op, "unsupported layout");
     Location loc = op.getLoc();
-    Value panel = decodePanel(rewriter, loc, op, adaptor);
+    Value panel =
+        triples ? decodeTriplePanel(rewriter, loc, op, adaptor.getWeights())
+                : decodePanel(rewriter, loc, op, adaptor);
     rewriter.replaceOp(op, compute(rewriter, loc, op, adaptor, panel));
     return success();
   }

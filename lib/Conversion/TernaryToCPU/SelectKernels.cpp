@@ -13,6 +13,7 @@
 #include "trilm/Dialect/Ternary/Utils/LoweringUtils.h"
 
 #include "trilm/Target/CPU/CPUTarget.h"
+#include "trilm/Utils/ResourceUtils.h"
 
 namespace trilm {
 #define GEN_PASS_DEF_TERNARYSELECTKERNELSCPU
@@ -92,12 +93,21 @@ int64_t pickActRows(MatmulOp op, Int8DotKind dot, int64_t rows) {
   return ShapedType::isDynamic(m) ? actRows : std::min(actRows, m);
 }
 
+/// The panel kernel of weights stored as trit triples: one group of 64
+/// rows by 6 activation rows (24 accumulators, 4 code vectors).
+constexpr int64_t kTriplePanelActRows = 6;
+/// The fewest activation rows that take it rather than one lookup-table
+/// GEMV per row.
+constexpr int64_t kTriplePanelMinActRows = 6;
+
 /// The lookup-table kernel's configuration: tiles of up to 4 groups of 64
 /// rows (each table load serves them all; with one group the table reads
 /// outweigh the weights' 3 to 1 and bound the kernel) by one activation
-/// row, cache blocks and GEMV streams sized as for the tiles.
+/// row, cache blocks and GEMV streams sized as for the tiles; GEMMs from
+/// `panelOverride` rows on (when not negative) take the panel kernel.
 MatmulConfigAttr selectTableKernel(MatmulOp op, const cpu::CPUTarget &target,
-                                   int64_t prefetchOverride) {
+                                   int64_t prefetchOverride,
+                                   int64_t panelOverride) {
   PackedType type = op.getWeights().getType();
   int64_t n = type.getRows();
   int64_t m = op.getInput().getType().getDimSize(0);
@@ -109,28 +119,69 @@ MatmulConfigAttr selectTableKernel(MatmulOp op, const cpu::CPUTarget &target,
       cacheBlockRows(l2 / 4, type.getRowBytes(), rows, llvm::divideCeil(n, 16));
   if (m == 1 && gemvWork(type, /*int8=*/true) < kSerialGemvWork)
     blockRows = n;
-  int64_t tableRowBytes = PrepareActivationsOp::getNumPreparedBlocks(
-                              op.getGroups(), type.getCols()) *
-                          PrepareTablesOp::getBytesPerBlock();
-  int64_t blockActRows = cacheBlockRows(
-      l2 / 2, tableRowBytes, 1, ShapedType::isDynamic(m) ? kUnboundedRows : m);
+  // Activation rows per pass over a cache block: as many of the panel
+  // kernel's prepared rows as half of L2 holds (one row's tables would
+  // fill a block on their own).
+  int64_t preparedRowBytes =
+      PrepareActivationsOp::getNumPreparedBlocks(op.getGroups(),
+                                                 type.getCols()) *
+      PrepareActivationsOp::getPositionsPerBlock(PackingScheme::tq1);
+  int64_t blockActRows =
+      cacheBlockRows(l2 / 2, preparedRowBytes, 1,
+                     ShapedType::isDynamic(m) ? kUnboundedRows : m);
   int64_t streams =
       m == 1 && blockRows % (kGemvStreams * rows) == 0 ? kGemvStreams : 1;
   int64_t prefetchBytes = 0;
   if (m == 1)
     prefetchBytes =
         prefetchOverride >= 0 ? prefetchOverride : kGemvPrefetchBytes;
+  int64_t panelMin = panelOverride >= 0 ? panelOverride
+                     : target.int8Dot == Int8DotKind::avx512_vnni
+                         ? kTriplePanelMinActRows
+                         : 0;
+  bool panel = panelMin > 0 && m != 1 &&
+               (ShapedType::isDynamic(m) || m >= panelMin) &&
+               (target.int8Dot == Int8DotKind::avx512_vnni ||
+                target.int8Dot == Int8DotKind::generic);
   return MatmulConfigAttr::get(
       op.getContext(), rows, /*act_rows=*/1, blockRows, blockActRows, streams,
       prefetchBytes, target.int8Dot, TritTriplesAttr::get(op.getContext()),
-      /*panel_rows=*/0, /*panel_act_rows=*/0, /*panel_min_act_rows=*/0,
-      target.byteLookup);
+      panel ? packing::kTripleRows : 0, panel ? kTriplePanelActRows : 0,
+      panel ? panelMin : 0, target.byteLookup);
+}
+
+/// Whether the weights of `op` can be stored as trit triples: int8 1.6-bit
+/// weights with whole 64-row groups, that are already so stored or that
+/// ternary-relayout-weights will re-lay (a constant, or storage from outside
+/// the module when `relayoutStorage`), and that every matmul reads with
+/// int8 activations (they all get the same layout).
+bool canTakeTriples(MatmulOp op, bool relayoutStorage) {
+  PackedType type = op.getWeights().getType();
+  if (!op.isInt8() || type.getScheme() != PackingScheme::tq1 ||
+      type.getRows() % packing::kTripleRows != 0)
+    return false;
+  if (isa_and_present<TritTriplesAttr>(type.getLayout()))
+    return true;
+  // The constants whose bytes the relayout can read.
+  Operation *producer = op.getWeights().getDefiningOp();
+  bool readable = false;
+  if (auto constant = dyn_cast_if_present<ConstantOp>(producer)) {
+    auto resource = dyn_cast<DenseI8ResourceElementsAttr>(constant.getValue());
+    readable = isa<DenseIntElementsAttr>(constant.getValue()) ||
+               (resource && trilm::getResourceElements(resource));
+  }
+  if (!readable && !(relayoutStorage && isa_and_present<FromStorageOp>(producer)))
+    return false;
+  return llvm::all_of(op.getWeights().getUsers(), [](Operation *user) {
+    auto matmul = dyn_cast<MatmulOp>(user);
+    return !matmul || matmul.isInt8();
+  });
 }
 
 /// The configuration of `op` on `target`, with `rows`/`actRows` overriding
 /// the tile when non-zero, `prefetchOverride` the GEMV prefetch distance
 /// and `panelOverride` the panel kernel's smallest M when not negative;
-/// with `lookupTables`, the lookup-table kernel where it applies.
+/// with `lookupTables` (see canTakeTriples), the lookup-table kernel.
 MatmulConfigAttr selectKernel(MatmulOp op, const cpu::CPUTarget &target,
                               int64_t rowsOverride, int64_t actRowsOverride,
                               int64_t prefetchOverride, int64_t panelOverride,
@@ -139,9 +190,8 @@ MatmulConfigAttr selectKernel(MatmulOp op, const cpu::CPUTarget &target,
   Int8DotKind dot = target.int8Dot;
   int64_t n = type.getRows();
   int64_t m = op.getInput().getType().getDimSize(0);
-  if (lookupTables && op.isInt8() && type.getScheme() == PackingScheme::tq1 &&
-      n % packing::kTripleRows == 0)
-    return selectTableKernel(op, target, prefetchOverride);
+  if (lookupTables)
+    return selectTableKernel(op, target, prefetchOverride, panelOverride);
   // A 1.6-bit block costs about three times a 2-bit one to decode, so int8
   // GEMMs decode half the target's rows per tile and twice the activation
   // rows share each decoded block (2 x 8 against 4 x 4: 13% faster at
@@ -232,6 +282,15 @@ struct TernarySelectKernelsCPUPass
           << static_cast<int64_t>(prefetchBytes);
       return signalPassFailure();
     }
+    if (lookupTables < -1 || lookupTables > 1) {
+      getOperation()->emitError()
+          << "lookup-tables must be 1 (on), 0 (off) or -1 (from the target), "
+             "got "
+          << static_cast<int64_t>(lookupTables);
+      return signalPassFailure();
+    }
+    bool tables = lookupTables == 1 ||
+                  (lookupTables == -1 && target->prefersLookupTables());
     if (panelMinActRowsOption < -1) {
       getOperation()->emitError()
           << "panel-min-act-rows must be at least 0 (-1: from the target), "
@@ -244,7 +303,8 @@ struct TernarySelectKernelsCPUPass
       if (!replaceZeroRowMatmul(rewriter, op))
         op.setKernelConfigAttr(
             selectKernel(op, *target, rowsPerTile, actRowsPerTile,
-                         prefetchBytes, panelMinActRowsOption, lookupTables));
+                         prefetchBytes, panelMinActRowsOption,
+                         tables && canTakeTriples(op, relayoutStorage)));
     });
   }
 };

@@ -41,9 +41,69 @@ constexpr int64_t kRows = packing::kTripleRows;
 constexpr int64_t kTableBytes = 128;
 /// Activation positions per prepared block: 86 triples.
 constexpr int64_t kTriplePositions = 3 * packing::kTriplesPerBlock;
+/// K positions of a block the panel kernel decodes from trit triples: 86
+/// triples and two of padding, the 65 quads of a tq1 block (see
+/// PrepareActivationsOp's triple order).
+constexpr int64_t kPanelTripleElements = 260;
 /// Triples summed in i16 before widening: 43 sums of at most 3 x 128 stay
 /// below 2^15 for any i8 activations.
 constexpr int64_t kHalfTriples = packing::kTriplesPerBlock / 2;
+
+/// Reads the indices of one triple for the 64 lanes of a group (Packing.h):
+/// the 32 index bytes twice, the low nibbles (lanes 0..31) kept in the
+/// first copy and the high ones (lanes 32..63) shifted down in the second
+/// (one variable shift), masked, then 16 added where the fifth bit is set.
+class TripleIndexReader {
+public:
+  TripleIndexReader(OpBuilder &b, Location loc, Value weights)
+      : loc(loc), weights(weights) {
+    auto i16x32 = VectorType::get({kRows / 2}, b.getI16Type());
+    auto i8x64 = VectorType::get({kRows}, b.getI8Type());
+    nibbles = splat(b, loc, i16x32, 0x0f0f);
+    four = splat(b, loc, i16x32, 4);
+    sixteen = splat(b, loc, i8x64, 16);
+    SmallVector<bool> upperHalf(kRows / 2, false);
+    std::fill(upperHalf.begin() + kRows / 4, upperHalf.end(), true);
+    highLanes = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(VectorType::get({kRows / 2}, b.getI1Type()),
+                               ArrayRef<bool>(upperHalf)));
+    padByte = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+    for (int64_t copy = 0; copy < 2; ++copy)
+      llvm::append_range(twice, llvm::seq<int64_t>(0, kRows / 2));
+  }
+
+  /// The indices (vector<64xi8>, lane order) of the triple whose 40 bytes
+  /// start at `position` of storage row `group`.
+  Value read(OpBuilder &b, Value group, Value position) const {
+    IndexArith ia{b, loc};
+    Type i8 = b.getI8Type();
+    auto i16x32 = VectorType::get({kRows / 2}, b.getI16Type());
+    auto i8x64 = VectorType::get({kRows}, i8);
+    Value packed = vector::TransferReadOp::create(
+        b, loc, VectorType::get({kRows / 2}, i8), weights,
+        ValueRange{group, position}, padByte, ArrayRef<bool>{true});
+    Value words = vector::BitCastOp::create(
+        b, loc, i16x32, vector::ShuffleOp::create(b, loc, packed, packed, twice));
+    Value shifted = arith::SelectOp::create(
+        b, loc, highLanes, arith::ShRUIOp::create(b, loc, words, four), words);
+    Value low = vector::BitCastOp::create(
+        b, loc, i8x64, arith::AndIOp::create(b, loc, shifted, nibbles));
+    Value fifthBytes = vector::TransferReadOp::create(
+        b, loc, VectorType::get({8}, i8), weights,
+        ValueRange{group, ia.add(position, ia.index(kRows / 2))}, padByte,
+        ArrayRef<bool>{true});
+    Value fifth = vector::BitCastOp::create(
+        b, loc, VectorType::get({kRows}, b.getI1Type()), fifthBytes);
+    return arith::SelectOp::create(
+        b, loc, fifth, arith::AddIOp::create(b, loc, low, sixteen), low);
+  }
+
+private:
+  Location loc;
+  Value weights, nibbles, four, sixteen, highLanes, padByte;
+  SmallVector<int64_t> twice;
+};
 
 /// The vectors (all of one 1-D type) one after another.
 Value concatenate(OpBuilder &b, Location loc, ArrayRef<Value> vectors) {
@@ -260,7 +320,6 @@ private:
     Value scales = adaptor.getScales();
     Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type();
     Type f32 = b.getF32Type();
-    auto i8x32 = VectorType::get({kRows / 2}, i8);
     auto i8x64 = VectorType::get({kRows}, i8);
     auto i16x32 = VectorType::get({kRows / 2}, i16);
     auto i32x32 = VectorType::get({kRows / 2}, i32);
@@ -289,51 +348,8 @@ private:
         ia.min(adaptor.getActRow(),
                ia.sub(tensor::DimOp::create(b, loc, tables, 0), ia.index(1)));
 
-    // The index of each row's triple: the 32 index bytes twice, the low
-    // nibbles (rows 0..31) kept in the first copy and the high ones (rows
-    // 32..63) shifted down in the second (a masked shift), then the fifth
-    // bit added under a mask.
-    Value nibbles = splat(b, loc, i16x32, 0x0f0f);
-    Value four = splat(b, loc, i16x32, 4);
-    Value sixteen = splat(b, loc, i8x64, 16);
-    Value zeroBytes = splat(b, loc, i8x64, 0);
-    SmallVector<bool> upperHalf(kRows / 2, false);
-    std::fill(upperHalf.begin() + kRows / 4, upperHalf.end(), true);
-    Value highRows = arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(VectorType::get({kRows / 2}, b.getI1Type()),
-                               ArrayRef<bool>(upperHalf)));
-    SmallVector<int64_t> twice;
-    for (int64_t copy = 0; copy < 2; ++copy)
-      llvm::append_range(twice, llvm::seq<int64_t>(0, kRows / 2));
+    TripleIndexReader indices(b, loc, weights);
     Value padByte = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
-    auto indicesAt = [&](OpBuilder &nb, Value group, Value position) -> Value {
-      IndexArith nia{nb, loc};
-      Value packed = vector::TransferReadOp::create(
-          nb, loc, i8x32, weights, ValueRange{group, position}, padByte,
-          ArrayRef<bool>{true});
-      Value words = vector::BitCastOp::create(
-          nb, loc, i16x32,
-          vector::ShuffleOp::create(nb, loc, packed, packed, twice));
-      Value shifted = arith::SelectOp::create(
-          nb, loc, highRows, arith::ShRUIOp::create(nb, loc, words, four),
-          words);
-      Value low = arith::AndIOp::create(nb, loc, shifted, nibbles);
-      Value fifthBytes = vector::TransferReadOp::create(
-          nb, loc, VectorType::get({8}, i8), weights,
-          ValueRange{group, nia.add(position, nia.index(kRows / 2))}, padByte,
-          ArrayRef<bool>{true});
-      Value fifth = vector::BitCastOp::create(
-          nb, loc, VectorType::get({kRows}, nb.getI1Type()), fifthBytes);
-      // As (nibble & 15) | (16 where the fifth bit is set), in i16 lanes
-      // so that it stays a zero-masked move and one ternary-logic op on
-      // AVX-512 rather than a select of two byte vectors.
-      Value fifthBits = vector::BitCastOp::create(
-          nb, loc, i16x32,
-          arith::SelectOp::create(nb, loc, fifth, sixteen, zeroBytes));
-      return vector::BitCastOp::create(
-          nb, loc, i8x64, arith::OrIOp::create(nb, loc, low, fifthBits));
-    };
     // unpacklo/hi of bytes within each 128-bit lane: the i16 sums of rows
     // 16L + 0..7 (even half) and 16L + 8..15 (odd half) of lanes L = 0..3.
     SmallVector<int64_t> interleave[2];
@@ -343,10 +359,11 @@ private:
           int64_t byte = 16 * lane + 8 * half + j;
           interleave[half].append({byte, kRows + byte});
         }
-    // Back to row order from [even half, odd half] in i32.
+    // Back to row order from [even half, odd half] in i32: row r is
+    // storage lane s (Packing.h), byte j of 128-bit lane L.
     SmallVector<int64_t> rowOrder;
     for (int64_t r = 0; r < kRows; ++r) {
-      int64_t lane = r / 16, j = r % 16;
+      int64_t s = packing::tripleLane(r), lane = s / 16, j = s % 16;
       rowOrder.push_back(j < 8 ? 8 * lane + j : kRows / 2 + 8 * lane + j - 8);
     }
 
@@ -430,11 +447,11 @@ private:
                               padByte, ArrayRef<bool>{true}));
                         SmallVector<Value> added;
                         for (int64_t g = 0; g < numGroups; ++g) {
-                          Value indices = indicesAt(tb, groupRows[g], weightAt);
+                          Value index = indices.read(tb, groupRows[g], weightAt);
                           Value low = LookupBytesOp::create(
-                              tb, loc, i8x64, lookupKind, table[0], indices);
+                              tb, loc, i8x64, lookupKind, table[0], index);
                           Value high = LookupBytesOp::create(
-                              tb, loc, i8x64, lookupKind, table[1], indices);
+                              tb, loc, i8x64, lookupKind, table[1], index);
                           for (int64_t half = 0; half < 2; ++half) {
                             Value pairs = vector::ShuffleOp::create(
                                 tb, loc, low, high, interleave[half]);
@@ -500,6 +517,139 @@ private:
 };
 
 } // namespace
+
+Value decodeTriplePanel(OpBuilder &b, Location loc, PanelMatmulOp op,
+                        Value weights) {
+  IndexArith ia{b, loc};
+  PackedType type = op.getWeights().getType();
+  Type i8 = b.getI8Type();
+  auto i8x64 = VectorType::get({kRows}, i8);
+  auto i16x32 = VectorType::get({kRows / 2}, b.getI16Type());
+  SmallVector<int64_t> weightBlockOf;
+  for (const Segment &segment : buildSegments(op.getGroups(), type.getCols()))
+    for (int64_t i = 0; i < segment.numBlocks; ++i)
+      weightBlockOf.push_back(segment.weightBlock + i);
+  int64_t preparedBlocks = weightBlockOf.size();
+  Value weightBlocks = indexTable(b, loc, weightBlockOf);
+  Value group = ia.div(op.getRow(), ia.index(kRows));
+  TripleIndexReader indices(b, loc, weights);
+  // The codes (trit + 1) of digit i of each index.
+  SmallVector<Value> digitTables;
+  for (int64_t digit = 0, power = 1; digit < 3; ++digit, power *= 3) {
+    SmallVector<int8_t> codes(kRows, 0);
+    for (int64_t v = 0; v < 27; ++v)
+      codes[v] = static_cast<int8_t>(v / power % 3);
+    digitTables.push_back(arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(i8x64, ArrayRef<int8_t>(codes))));
+  }
+  // Byte and word interleaves within 128-bit lanes (unpack lo/hi).
+  SmallVector<int64_t> bytePairs[2], wordPairs[2];
+  for (int64_t half = 0; half < 2; ++half)
+    for (int64_t lane = 0; lane < 4; ++lane) {
+      for (int64_t j = 0; j < 8; ++j) {
+        int64_t byte = 16 * lane + 8 * half + j;
+        bytePairs[half].append({byte, kRows + byte});
+      }
+      for (int64_t j = 0; j < 4; ++j) {
+        int64_t word = 8 * lane + 4 * half + j;
+        wordPairs[half].append({word, kRows / 2 + word});
+      }
+    }
+  // Codes of each K position of a block for the 64 lanes, position-major
+  // (the two past the last triple and two more of padding stay zero).
+  int64_t quadsPerBlock = kPanelTripleElements / 4;
+  Value planes = createZeroFilled(
+      b, loc,
+      tensor::EmptyOp::create(
+          b, loc, ArrayRef<int64_t>{kPanelTripleElements, kRows}, i8));
+  Value panel = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{preparedBlocks * quadsPerBlock, 4 * kRows}, i8);
+  Value padByte = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+  return scf::ForOp::create(
+             b, loc, ia.index(0), ia.index(preparedBlocks), ia.index(1),
+             ValueRange{panel, planes},
+             [&](OpBuilder &bb, Location, Value block, ValueRange args) {
+               IndexArith bia{bb, loc};
+               Value weightStart = bia.mul(
+                   tensor::ExtractOp::create(bb, loc, weightBlocks,
+                                             ValueRange{block}),
+                   bia.index(packing::kTripleBlockBytes));
+               auto tripleLoop = scf::ForOp::create(
+                   bb, loc, bia.index(0), bia.index(packing::kTriplesPerBlock),
+                   bia.index(1), ValueRange{args[1]},
+                   [&](OpBuilder &tb, Location, Value triple,
+                       ValueRange tripleArgs) {
+                     IndexArith tia{tb, loc};
+                     Value index = indices.read(
+                         tb, group,
+                         tia.add(weightStart,
+                                 tia.mul(triple,
+                                         tia.index(packing::kTripleBytes))));
+                     Value written = tripleArgs[0];
+                     for (int64_t digit = 0; digit < 3; ++digit) {
+                       Value codes = LookupBytesOp::create(
+                           tb, loc, i8x64, op.getByteLookupAttr(),
+                           digitTables[digit], index);
+                       Value position = tia.add(tia.mul(triple, tia.index(3)),
+                                                tia.index(digit));
+                       written = vector::TransferWriteOp::create(
+                                     tb, loc, codes, written,
+                                     ValueRange{position, tia.index(0)},
+                                     ArrayRef<bool>{true})
+                                     .getResult();
+                     }
+                     scf::YieldOp::create(tb, loc, written);
+                   });
+               Value blockPlanes = tripleLoop.getResult(0);
+               // Each 4 positions: bytes then words interleaved within
+               // 128-bit lanes give vector k lane 4L + i = the dword of lane
+               // 16L + 4k + i, which is row 16k + 4L + i (Packing.h).
+               auto quadLoop = scf::ForOp::create(
+                   bb, loc, bia.index(0), bia.index(quadsPerBlock),
+                   bia.index(1), ValueRange{args[0]},
+                   [&](OpBuilder &qb, Location, Value quad,
+                       ValueRange quadArgs) {
+                     IndexArith qia{qb, loc};
+                     SmallVector<Value> plane;
+                     for (int64_t e = 0; e < 4; ++e)
+                       plane.push_back(vector::TransferReadOp::create(
+                           qb, loc, i8x64, blockPlanes,
+                           ValueRange{qia.add(qia.mul(quad, qia.index(4)),
+                                              qia.index(e)),
+                                      qia.index(0)},
+                           padByte, ArrayRef<bool>{true}));
+                     SmallVector<Value> pairs;
+                     for (int64_t e = 0; e < 4; e += 2)
+                       for (int64_t half = 0; half < 2; ++half)
+                         pairs.push_back(vector::BitCastOp::create(
+                             qb, loc, i16x32,
+                             vector::ShuffleOp::create(qb, loc, plane[e],
+                                                       plane[e + 1],
+                                                       bytePairs[half])));
+                     Value row = qia.add(
+                         qia.mul(block, qia.index(quadsPerBlock)), quad);
+                     Value written = quadArgs[0];
+                     for (int64_t k = 0; k < 4; ++k) {
+                       // k = 2 h + a: byte half h, word half a.
+                       Value dwords = vector::ShuffleOp::create(
+                           qb, loc, pairs[k / 2], pairs[2 + k / 2],
+                           wordPairs[k % 2]);
+                       written = vector::TransferWriteOp::create(
+                                     qb, loc,
+                                     vector::BitCastOp::create(qb, loc, i8x64,
+                                                               dwords),
+                                     written,
+                                     ValueRange{row, qia.index(kRows * k)},
+                                     ArrayRef<bool>{true})
+                                     .getResult();
+                     }
+                     scf::YieldOp::create(qb, loc, written);
+                   });
+               scf::YieldOp::create(
+                   bb, loc, ValueRange{quadLoop.getResult(0), blockPlanes});
+             })
+      .getResult(0);
+}
 
 void populateTableMatmulLowering(TypeConverter &converter,
                                  RewritePatternSet &patterns) {

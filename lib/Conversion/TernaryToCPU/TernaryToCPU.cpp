@@ -60,11 +60,23 @@ constexpr int64_t kCarryChains = 2;
 constexpr int64_t kMaxCarryBlocks =
     std::numeric_limits<int32_t>::max() / (4 * 5 * 4 * 255 * 128);
 
+/// Prepared positions per chunk of the triple order, of 64 (see
+/// PrepareActivationsOp): the 13 quads a tq1 chunk's panel holds.
+constexpr int64_t kTripleChunkElements = 52;
+
 /// Element of a 256-trit block whose activation sits at `position` of the
 /// prepared block (the inverse of the decode order below), or a value >= 256
 /// for positions that decode padding.
 Value elementAtPosition(const IndexArith &ia, PackingScheme scheme,
-                        Value position) {
+                        bool tripleOrder, Value position) {
+  if (tripleOrder) {
+    // Position 64c + j <- element 52c + j (j < 52).
+    Value c = ia.div(position, ia.index(64));
+    Value j = ia.rem(position, ia.index(64));
+    return ia.select(ia.lt(j, ia.index(kTripleChunkElements)),
+                     ia.add(ia.mul(c, ia.index(kTripleChunkElements)), j),
+                     ia.index(packing::kBlockSize));
+  }
   if (scheme == PackingScheme::tq2) {
     // Position 64l + 32h + j <- element 128h + 32l + j (byte 32h + j,
     // bits 2l).
@@ -300,6 +312,28 @@ private:
     };
     Value padded = copyInto(input, zeros({blocks * kBlock}),
                             {b.getIndexAttr(0), b.getIndexAttr(0)});
+    if (op.getTripleOrder()) {
+      // Elements 52c + j go to position 64c + j: each block padded to 5 x 52
+      // elements, then each run of 52 to 64 positions.
+      int64_t chunks = 5;
+      Value perBlock = tensor::ExpandShapeOp::create(
+          b, loc, shaped({blocks, kBlock}), padded,
+          SmallVector<ReassociationIndices>{{0}, {1, 2}},
+          outputShape({blocks, kBlock}));
+      Value runs = copyInto(
+          perBlock, zeros({blocks, chunks * kTripleChunkElements}),
+          {b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0)});
+      Value split = tensor::ExpandShapeOp::create(
+          b, loc, shaped({blocks, chunks, kTripleChunkElements}), runs,
+          SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}},
+          outputShape({blocks, chunks, kTripleChunkElements}));
+      Value spaced = copyInto(split, zeros({blocks, chunks, 64}),
+                              {b.getIndexAttr(0), b.getIndexAttr(0),
+                               b.getIndexAttr(0), b.getIndexAttr(0)});
+      return tensor::CollapseShapeOp::create(
+          b, loc, shaped({blocks * chunks * 64}), spaced,
+          SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
+    }
     if (op.getScheme() == PackingScheme::tq2) {
       // Element 128h + 32l + j goes to position 64l + 32h + j.
       Value split = tensor::ExpandShapeOp::create(
@@ -381,7 +415,8 @@ private:
                    return tensor::ExtractOp::create(nb, nloc, tableValue,
                                                     ValueRange{block});
                  };
-                 Value element = elementAtPosition(ia, scheme, inBlock);
+                 Value element = elementAtPosition(
+                     ia, scheme, op.getTripleOrder(), inBlock);
                  Value col = ia.add(
                      ia.mul(lookup(weightBlocks), ia.index(kBlock)), element);
                  Value inside = arith::AndIOp::create(

@@ -107,20 +107,24 @@ void tile(MatmulOp op, MatmulConfigAttr config) {
   Value input = op.getInput();
   Type f32 = b.getF32Type();
 
-  // Activations, prepared once for every tile: the lookup-table kernel's
-  // tables, or the tiles' and panels' reordered activations.
+  // Activations, prepared once for every tile and panel: the tiles' and
+  // panels' reordered activations, shared by both; with trit triples the
+  // tables of the lookup-table tiles or the panels' activations in K order,
+  // each prepared inside its kernel's branch when M picks at run time.
   int64_t m = op.getInput().getType().getDimSize(0);
-  int64_t preparedBlocks = PrepareActivationsOp::getNumPreparedBlocks(
-      op.getGroups(), type.getCols());
+  int64_t preparedBlocks =
+      PrepareActivationsOp::getNumPreparedBlocks(op.getGroups(), type.getCols());
   Value tablesValue, prepared, blockSums;
-  if (tables) {
-    tablesValue = PrepareTablesOp::create(
-        b, loc,
-        RankedTensorType::get(
-            {m, preparedBlocks * PrepareTablesOp::getBytesPerBlock()},
-            b.getI8Type()),
-        input, op.getGroups());
-  } else {
+  auto prepareActivations = [&](bool forPanels) {
+    if (tables && !forPanels) {
+      tablesValue = PrepareTablesOp::create(
+          b, loc,
+          RankedTensorType::get(
+              {m, preparedBlocks * PrepareTablesOp::getBytesPerBlock()},
+              b.getI8Type()),
+          input, op.getGroups());
+      return;
+    }
     auto preparedType = RankedTensorType::get(
         {m, preparedBlocks *
                 PrepareActivationsOp::getPositionsPerBlock(type.getScheme())},
@@ -130,14 +134,19 @@ void tile(MatmulOp op, MatmulConfigAttr config) {
       sumsType = RankedTensorType::get({m, preparedBlocks}, b.getI32Type());
     auto prepare = PrepareActivationsOp::create(
         b, loc, preparedType, sumsType, input, op.getGroups(),
-        PackingSchemeAttr::get(b.getContext(), type.getScheme()));
+        PackingSchemeAttr::get(b.getContext(), type.getScheme()),
+        tables ? b.getUnitAttr() : UnitAttr());
     prepared = prepare.getPrepared();
     if (int8 && int8Dot != Int8DotKind::neon_dotprod)
       blockSums = prepare.getBlockSums();
-  }
+  };
+  if (!tables)
+    prepareActivations(/*forPanels=*/false);
 
   // The register tiles: each decoded block serves a few activation rows.
   auto buildTiles = [&]() -> Value {
+    if (tables)
+      prepareActivations(/*forPanels=*/false);
     Value output = createEmptyLikeRows(b, loc, input, {rows}, f32);
     int64_t numBlocks = llvm::divideCeil(rows, blockRows);
     auto forall = scf::ForallOp::create(
@@ -256,6 +265,8 @@ void tile(MatmulOp op, MatmulConfigAttr config) {
   // The panel kernel: strips of panel_rows weight rows, each decoded once
   // for all activation rows.
   auto buildPanels = [&]() -> Value {
+    if (tables)
+      prepareActivations(/*forPanels=*/true);
     int64_t panelRows = config.getPanelRows();
     int64_t panelBlockRows = llvm::alignTo(std::min(blockRows, rows), panelRows);
     Value output = createEmptyLikeRows(b, loc, input, {rows}, f32);
@@ -319,7 +330,10 @@ void tile(MatmulOp op, MatmulConfigAttr config) {
                     pb, loc, dest.getType(), prepared, blockSums,
                     op.getActScales(), op.getWeights(), op.getScales(), dest,
                     actBlock, pia.add(blockFirstRow, panelFirstRow),
-                    op.getGroups(), int8Dot, panelRows, panelActRows);
+                    op.getGroups(), int8Dot, panelRows, panelActRows,
+                    tables ? ByteLookupKindAttr::get(pb.getContext(),
+                                                     config.getByteLookup())
+                           : ByteLookupKindAttr());
                 scf::YieldOp::create(
                     pb, loc,
                     tensor::InsertSliceOp::create(pb, loc, strip, args[0],
@@ -338,7 +352,9 @@ void tile(MatmulOp op, MatmulConfigAttr config) {
   // The panel kernel from panel_min_act_rows rows on, decided at run time
   // when M is dynamic.
   Value result;
-  bool panels = int8 && !tables && config.getPanelRows() > 0;
+  bool panels =
+      int8 && config.getPanelRows() > 0 &&
+      (!tables || isa_and_present<TritTriplesAttr>(config.getWeightLayout()));
   if (!panels ||
       (!ShapedType::isDynamic(m) && m < config.getPanelMinActRows())) {
     result = buildTiles();

@@ -129,7 +129,13 @@ static Value tripleTrit(const IndexArith &ab, PackedType type, Value bytes,
                         Value row, Value col) {
   Value block = ab.div(col, ab.index(packing::kBlockSize));
   Value element = ab.rem(col, ab.index(packing::kBlockSize));
-  Value lane = ab.rem(row, ab.index(packing::kTripleRows));
+  // Row 16a + 4b + i of the group is lane 16b + 4a + i (Packing.h).
+  Value inGroup = ab.rem(row, ab.index(packing::kTripleRows));
+  Value lane = ab.add(
+      ab.add(ab.mul(ab.rem(ab.div(inGroup, ab.index(4)), ab.index(4)),
+                    ab.index(16)),
+             ab.mul(ab.div(inGroup, ab.index(16)), ab.index(4))),
+      ab.rem(inGroup, ab.index(4)));
   Value group = ab.div(row, ab.index(packing::kTripleRows));
   Value triple = ab.add(ab.mul(block, ab.index(packing::kTriplesPerBlock)),
                         ab.div(element, ab.index(3)));

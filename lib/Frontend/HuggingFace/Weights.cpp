@@ -111,11 +111,15 @@ private:
   }
 
   TernarySlot ternary(int64_t rows, int64_t cols, ScaleGroupsAttr groups) {
-    // Row-major until a target's strategy chooses a layout (the bytes are
-    // the same size in every layout).
+    // Row-major until a target's strategy chooses a layout of the same
+    // size, or trit triples (a different size) when the options ask.
+    PackedLayoutAttrInterface layout;
+    if (options.tritTriples && options.packing == PackingScheme::tq1 &&
+        rows % packing::kTripleRows == 0)
+      layout = TritTriplesAttr::get(b.getContext());
     TernarySlot result;
-    result.type = PackedType::get(b.getContext(), rows, cols, options.packing,
-                                  PackedLayoutAttrInterface());
+    result.type =
+        PackedType::get(b.getContext(), rows, cols, options.packing, layout);
     result.groups = groups;
     result.packed = slot(result.type.getStorageType());
     result.scales = slot(RankedTensorType::get(

@@ -3,7 +3,7 @@
 // RUN: trilm-opt %s -trilm-attach-cpu-target="triple=x86_64-linux-gnu cpu=znver4" -ternary-select-kernels-cpu -ternary-tile-matmul-cpu -split-input-file | FileCheck %s --check-prefix=ZNVER4
 // RUN: trilm-opt %s -trilm-attach-cpu-target="triple=x86_64-linux-gnu l2-cache-kib=64" -ternary-select-kernels-cpu -ternary-tile-matmul-cpu -canonicalize -split-input-file | FileCheck %s --check-prefix=BLOCKS
 // RUN: trilm-opt %s -trilm-attach-cpu-target="triple=aarch64-linux-gnu features=+neon,+dotprod" -ternary-select-kernels-cpu -ternary-tile-matmul-cpu -split-input-file | FileCheck %s --check-prefix=NEON
-// RUN: trilm-opt %s -trilm-attach-cpu-target="triple=x86_64-linux-gnu cpu=znver4" -ternary-select-kernels-cpu="lookup-tables=true" -ternary-tile-matmul-cpu -split-input-file | FileCheck %s --check-prefix=TABLES
+// RUN: trilm-opt %s -trilm-attach-cpu-target="triple=x86_64-linux-gnu cpu=znver4" -ternary-select-kernels-cpu="lookup-tables=1" -ternary-tile-matmul-cpu -split-input-file | FileCheck %s --check-prefix=TABLES
 
 // Activations are prepared once; cache blocks of output rows run in parallel
 // (here one tile of 4 rows each, a sixteenth of N rounded up to a tile), each

@@ -369,7 +369,7 @@ func.func @table_config_rows(%x: tensor<1x256xi8>, %as: tensor<1xf32>, %w: !tern
 // -----
 
 func.func @table_config_panel(%x: tensor<1x256xi8>, %as: tensor<1xf32>, %w: !ternary.packed<64x256, tq1>, %s: tensor<1x1xf32>) {
-  // expected-error @+1 {{weights in #ternary.trit_triples have no panel kernel}}
+  // expected-error @+1 {{panels of weights in #ternary.trit_triples are one group of 64 rows, got 32}}
   %y = ternary.matmul %x act_scales(%as : tensor<1xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 64, act_rows = 1, block_rows = 64, block_act_rows = 1, streams = 1, int8_dot = avx512_vnni, weight_layout = #ternary.trit_triples, panel_rows = 32, panel_act_rows = 12, panel_min_act_rows = 12>} : tensor<1x256xi8>, !ternary.packed<64x256, tq1> -> tensor<1x64xf32>
   return
 }

@@ -23,6 +23,11 @@ struct ModelOptions {
   /// Quantise the activations of every ternary matmul to int8 (per token,
   /// absmax) instead of keeping them f32.
   bool int8Activations = false;
+  /// Store 1.6-bit weights whose rows come in whole groups of 64 as
+  /// #ternary.trit_triples, which the CPU's lookup-table kernels read. The
+  /// layout changes the weights' size, so it is decided here, with the
+  /// target, rather than by the strategy's relayout.
+  bool tritTriples = false;
   import::Ternarize ternarize = import::Ternarize::None;
   /// The element type of the KV caches: f32 keeps attention exact, f16
   /// halves the bytes decoding reads per position.

@@ -40,6 +40,14 @@ struct CPUTarget {
   /// `native`, else a typical server core's.
   int64_t l2CacheBytes = int64_t(1) << 20;
 
+  /// Whether int8 matmuls of 1.6-bit weights take the lookup-table kernels
+  /// by default: where bytes are looked up by vpermb (AVX-512 VBMI) and the
+  /// panel kernel has vpdpbusd (AVX-512 VNNI).
+  bool prefersLookupTables() const {
+    return byteLookup == ternary_cpu::ByteLookupKind::avx512_vbmi &&
+           int8Dot == ternary_cpu::Int8DotKind::avx512_vnni;
+  }
+
   /// Validates the triple, CPU and features against LLVM's target registry.
   /// `cpu` may be "native" (the host CPU and its features); an empty triple
   /// is the host's. Fails with one line naming what is unknown.

@@ -123,7 +123,14 @@ struct TernaryRelayoutWeightsPass
     if (failed(relaid))
       return failure();
     if (isa<FromStorageOp>(op)) {
-      // The bytes are outside the module: their writer follows the type.
+      // The bytes are outside the module: their writer follows the type,
+      // within the storage they have.
+      if (relaid->getStorageType().getNumElements() !=
+          type.getStorageType().getNumElements()) {
+        why = "their storage outside the module has the size of " +
+              llvm::formatv("{0}", type).str() + ", not of the new layout";
+        return failure();
+      }
       weights.setType(*relaid);
       return success();
     }

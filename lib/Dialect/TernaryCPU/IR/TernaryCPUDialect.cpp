@@ -49,9 +49,10 @@ LogicalResult MatmulConfigAttr::verify(
                             "64, 128, 192 or 256 rows by 1 activation row, "
                             "got "
                          << rows << " x " << actRows;
-    if (panelRows != 0)
-      return emitError() << "weights in #ternary.trit_triples have no panel "
-                            "kernel";
+    if (panelRows != 0 && panelRows != trilm::packing::kTripleRows)
+      return emitError() << "panels of weights in #ternary.trit_triples are "
+                            "one group of 64 rows, got "
+                         << panelRows;
   } else if (rows < 1 || rows > 16 || actRows < 1 || actRows > 16) {
     return emitError() << "the register tile must be 1 to 16 rows by 1 to 16 "
                           "activation rows, got "

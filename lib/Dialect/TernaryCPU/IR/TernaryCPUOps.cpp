@@ -56,6 +56,10 @@ LogicalResult PrepareActivationsOp::verify() {
                    inputType.getElementType()))
     return emitOpError("activations must be f32, f16, bf16 or i8, got ")
            << inputType.getElementType();
+  if (getTripleOrder() && getScheme() != PackingScheme::tq1)
+    return emitOpError("triple_order is the order of tq1 weights stored as "
+                       "#ternary.trit_triples, not of ")
+           << stringifyPackingScheme(getScheme());
   int64_t blocks = getNumPreparedBlocks(getGroups(), cols);
   Type element = int8 ? Type(IntegerType::get(getContext(), 8))
                       : Type(Float32Type::get(getContext()));
@@ -129,6 +133,16 @@ LogicalResult PanelMatmulOp::verify() {
   if (failed(verifyPanel([&] { return emitOpError(); }, getPanelRows(),
                          getActRows(), /*panelMinActRows=*/1, getInt8Dot())))
     return failure();
+  bool triples = isa_and_present<TritTriplesAttr>(packedType.getLayout());
+  if (triples != getByteLookup().has_value())
+    return emitOpError(triples ? "weights stored as #ternary.trit_triples "
+                                 "need byte lookups to decode (lookup)"
+                               : "byte lookups (lookup) are only for weights "
+                                 "stored as #ternary.trit_triples");
+  if (triples && getPanelRows() != packing::kTripleRows)
+    return emitOpError("panels of weights stored as #ternary.trit_triples "
+                       "are one group of 64 rows, got ")
+           << getPanelRows();
   int64_t blocks = PrepareActivationsOp::getNumPreparedBlocks(getGroups(), cols);
   int64_t positions =
       blocks * PrepareActivationsOp::getPositionsPerBlock(packedType.getScheme());

@@ -34,7 +34,10 @@ def TernaryCPU_PrepareActivationsOp : TernaryCPU_Op<"prepare_activations", [Pure
     - within a block the activations are reordered to the order in which
       the packed bytes of `scheme` decode: 256 positions for tq2 (byte
       `32h + j`, bits `2l` hold element `128h + 32l + j`), 320 for tq1
-      (digit n of byte j at `64n + j`, zero where the digit is padding).
+      (digit n of byte j at `64n + j`, zero where the digit is padding);
+    - with `triple_order` (tq1 weights stored as `#ternary.trit_triples`,
+      which the panel kernel decodes in K order), element `52c + j` at
+      `64c + j` for `j < 52`, zero elsewhere.
 
     Float activations become f32; i8 stay i8 and `block_sums` (one i32 per
     row and prepared block) is returned for kernels that multiply unsigned
@@ -47,11 +50,13 @@ def TernaryCPU_PrepareActivationsOp : TernaryCPU_Op<"prepare_activations", [Pure
   }];
   let arguments = (ins AnyRankedTensor:$input,
                        Ternary_ScaleGroupsAttr:$groups,
-                       Ternary_PackingSchemeAttr:$scheme);
+                       Ternary_PackingSchemeAttr:$scheme,
+                       UnitAttr:$triple_order);
   let results = (outs AnyRankedTensor:$prepared,
                       Optional<RankedTensorOf<[I32]>>:$block_sums);
   let assemblyFormat = [{
-    $input `groups` qualified($groups) `scheme` `` $scheme attr-dict
+    $input `groups` qualified($groups) `scheme` `` $scheme
+    (`triple_order` $triple_order^)? attr-dict
     `:` type($input) `->` type($prepared) (`,` type($block_sums)^)?
   }];
   let extraClassDeclaration = [{
@@ -137,6 +142,10 @@ def TernaryCPU_PanelMatmulOp : TernaryCPU_Op<"panel_matmul",
     `block_sums` remove the codes' offset, then the scales of each K group
     and `act_scales` are applied as in `ternary_cpu.tile_matmul`.
 
+    Weights stored as `#ternary.trit_triples` take panels of 64 rows (one
+    group of the layout), decoded by `lookup` byte lookups of each index's
+    digits, from activations prepared in `triple_order`.
+
     ```mlir
     %r = ternary_cpu.panel_matmul %p block_sums(%sums : tensor<?x4xi32>)
            act_scales(%as : tensor<?xf32>), %w [%m, %n]
@@ -156,14 +165,16 @@ def TernaryCPU_PanelMatmulOp : TernaryCPU_Op<"panel_matmul",
                        Ternary_ScaleGroupsAttr:$groups,
                        TernaryCPU_Int8DotKindAttr:$int8_dot,
                        I64Attr:$panel_rows,
-                       I64Attr:$act_rows);
+                       I64Attr:$act_rows,
+                       OptionalAttr<TernaryCPU_ByteLookupKindAttr>:$byte_lookup);
   let results = (outs RankedTensorOf<[F32]>:$result);
   let assemblyFormat = [{
     $prepared `block_sums` `(` $block_sums `:` type($block_sums) `)`
     `act_scales` `(` $act_scales `:` type($act_scales) `)` `,`
     $weights `[` $act_row `,` $row `]` `groups` qualified($groups)
     `scales` `(` $scales `:` type($scales) `)` `dot` $int8_dot
-    `panel_rows` $panel_rows `act_rows` $act_rows `into` $dest attr-dict
+    `panel_rows` $panel_rows `act_rows` $act_rows
+    (`lookup` $byte_lookup^)? `into` $dest attr-dict
     `:` type($prepared) `,` qualified(type($weights)) `->` type($result)
   }];
   let hasVerifier = 1;
