@@ -108,9 +108,10 @@ for packing in tq2 tq1; do
 done
 
 # Per layer: ggml's mul_mat of TQ2_0/TQ1_0 weights (f32 activations, which
-# it quantises to q8_K) against trilm's int8 kernel on row-interleaved
-# weights, as compiled models store them (i8 activations; trilm-bench's call
-# includes their preparation). Both time the median of REPEATS calls on the
+# it quantises to q8_K) against trilm's int8 kernel on weights stored as
+# compiled models store them: row-interleaved, or 1.6-bit weights as trit
+# triples where the target takes the lookup tables (i8 activations;
+# trilm-bench's call includes their preparation). Both time the median of REPEATS calls on the
 # same working set, after a warm-up call.
 ggml_bench="$work/ggml_matmul_bench"
 if [[ ! -x "$ggml_bench" || "$root/scripts/peer/ggml_matmul_bench.c" -nt "$ggml_bench" ]]; then

@@ -67,8 +67,9 @@ static cl::opt<int64_t> panelMinActRows(
 static cl::opt<int> lookupTables(
     "lookup-tables",
     cl::desc("Store int8 1.6-bit weights as trit triples and multiply them "
-             "by table lookups, for layers whose N is a multiple of 64 (1: "
-             "on, 0: off; default: the target's, as compiled models)"),
+             "by table lookups, for layers whose N is a multiple of 64, "
+             "--interleave applying to the others (1: on, 0: off; default: "
+             "the target's, as compiled models)"),
     cl::init(-1), cl::cat(toolOptions));
 static cl::opt<std::string>
     targetCpu("cpu",
@@ -158,13 +159,10 @@ int runMatmul() {
   if (lookupTables < -1 || lookupTables > 1)
     return fail("--lookup-tables must be 1, 0 or -1, got " +
                 std::to_string(lookupTables));
-  if (lookupTables == 1 && interleave)
-    return fail("--lookup-tables stores weights as trit triples; it does not "
-                "combine with --interleave");
-  // Interleaved weights (an explicit layout) keep the tiles.
+  // As in compiled models, the weights that take the lookup tables are
+  // stored as trit triples and the others as --interleave says.
   bool tables = lookupTables == 1 ||
-                (lookupTables == -1 && !interleave &&
-                 target->prefersLookupTables());
+                (lookupTables == -1 && target->prefersLookupTables());
   llvm::outs() << "host: " << target->triple << ", cpu " << target->cpu
                << ", int8 dot: " << ternary_cpu::stringifyInt8DotKind(target->int8Dot)
                << ", 1.6-bit int8 lookup tables: " << (tables ? "yes" : "no")

@@ -131,10 +131,9 @@ MatmulConfigAttr selectTableKernel(MatmulOp op, const cpu::CPUTarget &target,
                      ShapedType::isDynamic(m) ? kUnboundedRows : m);
   int64_t streams =
       m == 1 && blockRows % (kGemvStreams * rows) == 0 ? kGemvStreams : 1;
-  int64_t prefetchBytes = 0;
-  if (m == 1)
-    prefetchBytes =
-        prefetchOverride >= 0 ? prefetchOverride : kGemvPrefetchBytes;
+  // No software prefetches by default: unlike the tiles' (5% faster), they
+  // made the lookup-table GEMV 1.2 to 1.5 times slower (docs/benchmarks.md).
+  int64_t prefetchBytes = m == 1 && prefetchOverride > 0 ? prefetchOverride : 0;
   int64_t panelMin = panelOverride >= 0 ? panelOverride
                      : target.int8Dot == Int8DotKind::avx512_vnni
                          ? kTriplePanelMinActRows

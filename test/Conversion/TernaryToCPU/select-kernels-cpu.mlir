@@ -96,7 +96,8 @@ func.func @large_gemv(%x: tensor<1x1024xi8>, %as: tensor<1xf32>, %w: !ternary.pa
 // the tiles.
 // TABLES-LABEL: func.func @lookup_tables
 // TABLES: kernel_config = #ternary_cpu.matmul_config<rows = 256, act_rows = 1, {{.*}}weight_layout = #ternary.trit_triples, panel_rows = 64, panel_act_rows = 6, panel_min_act_rows = 6, byte_lookup = avx512_vbmi>
-// TABLES: kernel_config = #ternary_cpu.matmul_config<rows = 256, act_rows = 1, {{.*}}prefetch_bytes = 2048, {{.*}}weight_layout = #ternary.trit_triples, byte_lookup = avx512_vbmi>
+// TABLES-NOT: prefetch_bytes = 2048, {{.*}}weight_layout = #ternary.trit_triples
+// TABLES: kernel_config = #ternary_cpu.matmul_config<rows = 256, act_rows = 1, block_rows = 256, block_act_rows = 1, streams = 1, int8_dot = avx512_vnni, weight_layout = #ternary.trit_triples, byte_lookup = avx512_vbmi>
 // TABLES: kernel_config = #ternary_cpu.matmul_config<rows = 128, act_rows = 1, {{.*}}weight_layout = #ternary.trit_triples, byte_lookup = avx512_vbmi>
 // TABLES: kernel_config = #ternary_cpu.matmul_config<rows = 4, {{.*}}weight_layout = #ternary.row_interleave<4>
 // TABLES: kernel_config = #ternary_cpu.matmul_config<rows = 4, {{.*}}weight_layout = #ternary.row_interleave<4>

@@ -212,6 +212,7 @@ func.func @panel_int8_tq2(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: te
 // digits of the 27 indices, as low and high bytes. The kernel: per triple
 // one load of each table for both groups, each group's indices looked up
 // in both, interleaved into i16 sums; widened to i32 after each half block.
+// With prefetch, each half block's lines are asked for ahead of it.
 // CHECK-LABEL: func.func @lookup_tables
 // CHECK: scf.for
 // CHECK: arith.muli {{.*}} : vector<64xi16>
@@ -220,6 +221,7 @@ func.func @panel_int8_tq2(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: te
 // CHECK: vector.transfer_write
 // CHECK: scf.for
 // CHECK: scf.for
+// CHECK: ternary_cpu.prefetch
 // CHECK: scf.for
 // CHECK-COUNT-2: vector.transfer_read {{.*}} : tensor<1x11008xi8>, vector<64xi8>
 // CHECK: ternary_cpu.lookup_bytes avx512_vbmi
@@ -231,6 +233,6 @@ func.func @panel_int8_tq2(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: te
 func.func @lookup_tables(%x: tensor<1x256xi8>, %as: tensor<1xf32>, %w: !ternary.packed<128x256, tq1, #ternary.trit_triples>, %s: tensor<1x1xf32>, %n: index) -> vector<1x128xf32> {
   %c0 = arith.constant 0 : index
   %t = ternary_cpu.prepare_tables %x groups(#ternary.scale_groups<tensor>) : tensor<1x256xi8> -> tensor<1x11008xi8>
-  %r = ternary_cpu.table_matmul %t act_scales(%as : tensor<1xf32>), %w[%c0, %n] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) lookup avx512_vbmi : tensor<1x11008xi8>, !ternary.packed<128x256, tq1, #ternary.trit_triples> -> vector<1x128xf32>
+  %r = ternary_cpu.table_matmul %t act_scales(%as : tensor<1xf32>), %w[%c0, %n] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) lookup avx512_vbmi prefetch 1024 : tensor<1x11008xi8>, !ternary.packed<128x256, tq1, #ternary.trit_triples> -> vector<1x128xf32>
   return %r : vector<1x128xf32>
 }

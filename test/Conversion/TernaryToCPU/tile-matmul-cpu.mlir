@@ -131,7 +131,7 @@ func.func @static_prompts(%x: tensor<40x1000xi8>, %as: tensor<40xf32>, %x1: tens
 // TABLES: scf.forall
 // TABLES: ternary_cpu.table_matmul %[[T]] act_scales({{.*}}) lookup avx512_vbmi : tensor<?x44032xi8>, !ternary.packed<128x700, tq1, #ternary.trit_triples> -> vector<1x128xf32>
 // TABLES: %[[T1:.*]] = ternary_cpu.prepare_tables %{{.*}} : tensor<1x700xi8> -> tensor<1x44032xi8>
-// TABLES: ternary_cpu.table_matmul %[[T1]] {{.*}} lookup avx512_vbmi prefetch 2048 : tensor<1x44032xi8>
+// TABLES: ternary_cpu.table_matmul %[[T1]] {{.*}} lookup avx512_vbmi : tensor<1x44032xi8>
 // TABLES-NOT: ternary_cpu.tile_matmul
 // TABLES-NOT: ternary_cpu.prepare_activations
 func.func @lookup_tables(%x: tensor<?x700xi8>, %as: tensor<?xf32>, %x1: tensor<1x700xi8>, %as1: tensor<1xf32>,
