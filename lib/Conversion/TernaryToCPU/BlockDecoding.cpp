@@ -147,4 +147,87 @@ SmallVector<Value> packedBlockPosition(OpBuilder &b, Location loc,
           ia.mul(ia.add(ia.mul(block, factor), inGroup), ia.index(blockBytes))};
 }
 
+std::tuple<Value, Value, Value> segmentTables(OpBuilder &b, Location loc,
+                                              ArrayRef<Segment> segments) {
+  SmallVector<int64_t> weightBlock, bufferBlock, numBlocks;
+  for (const Segment &segment : segments) {
+    weightBlock.push_back(segment.weightBlock);
+    bufferBlock.push_back(segment.bufferBlock);
+    numBlocks.push_back(segment.numBlocks);
+  }
+  return {indexTable(b, loc, weightBlock), indexTable(b, loc, bufferBlock),
+          indexTable(b, loc, numBlocks)};
+}
+
+Value copyIntoSlice(OpBuilder &b, Location loc, Value source, Value dest,
+                    ArrayRef<OpFoldResult> offsets) {
+  auto sourceType = cast<RankedTensorType>(source.getType());
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, source);
+  SmallVector<OpFoldResult> strides(sourceType.getRank(), b.getIndexAttr(1));
+  Value window = tensor::ExtractSliceOp::create(b, loc, sourceType, dest,
+                                                offsets, sizes, strides);
+  Value copied = linalg::CopyOp::create(b, loc, source, window).getResult(0);
+  return tensor::InsertSliceOp::create(b, loc, copied, dest, offsets, sizes,
+                                       strides);
+}
+
+Value gatherPrepared(
+    OpBuilder &b, Location loc, Value input, ArrayRef<Segment> segments,
+    int64_t positionsPerBlock,
+    llvm::function_ref<Value(const IndexArith &, Value)> elementOf) {
+  MLIRContext *context = b.getContext();
+  auto inputType = cast<RankedTensorType>(input.getType());
+  bool int8 = inputType.getElementType().isInteger(8);
+  int64_t cols = inputType.getDimSize(1);
+  SmallVector<int64_t> weightBlock, lo, hi;
+  for (const Segment &segment : segments)
+    for (int64_t i = 0; i < segment.numBlocks; ++i) {
+      weightBlock.push_back(segment.weightBlock + i);
+      lo.push_back(segment.lo);
+      hi.push_back(segment.hi);
+    }
+  Value weightBlocks = indexTable(b, loc, weightBlock);
+  Value los = indexTable(b, loc, lo), his = indexTable(b, loc, hi);
+  Type elementType = int8 ? Type(b.getI8Type()) : Type(b.getF32Type());
+  Value init = createEmptyLikeRows(
+      b, loc, input,
+      {static_cast<int64_t>(weightBlock.size()) * positionsPerBlock},
+      elementType);
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{}, ValueRange{init},
+             ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(2, context)},
+             ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                           utils::IteratorType::parallel},
+             [&](OpBuilder &nb, Location nloc, ValueRange) {
+               IndexArith ia{nb, nloc};
+               Value row = linalg::IndexOp::create(nb, nloc, 0);
+               Value position = linalg::IndexOp::create(nb, nloc, 1);
+               Value block = ia.div(position, ia.index(positionsPerBlock));
+               Value inBlock = ia.rem(position, ia.index(positionsPerBlock));
+               auto lookup = [&](Value table) -> Value {
+                 return tensor::ExtractOp::create(nb, nloc, table,
+                                                  ValueRange{block});
+               };
+               Value element = elementOf(ia, inBlock);
+               Value col = ia.add(
+                   ia.mul(lookup(weightBlocks), ia.index(kBlock)), element);
+               Value inside = arith::AndIOp::create(
+                   nb, nloc,
+                   arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::uge,
+                                         col, lookup(los)),
+                   ia.lt(col, lookup(his)));
+               inside = arith::AndIOp::create(nb, nloc, inside,
+                                              ia.lt(element, ia.index(kBlock)));
+               Value value = tensor::ExtractOp::create(
+                   nb, nloc, input,
+                   ValueRange{row, ia.min(col, ia.index(cols - 1))});
+               if (!int8)
+                 value = extendToF32(nb, nloc, value);
+               Value zero = arith::ConstantOp::create(
+                   nb, nloc, nb.getZeroAttr(elementType));
+               linalg::YieldOp::create(nb, nloc, ia.select(inside, value, zero));
+             })
+      .getResult(0);
+}
+
 } // namespace trilm::cpu_kernels

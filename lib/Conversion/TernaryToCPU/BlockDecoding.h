@@ -14,6 +14,7 @@
 #include "trilm/Dialect/Ternary/Utils/LoweringUtils.h"
 
 #include <optional>
+#include <tuple>
 
 namespace trilm::cpu_kernels {
 
@@ -94,6 +95,26 @@ SmallVector<Value> packedBlockPosition(OpBuilder &b, Location loc,
                                        ternary::RowInterleaveAttr interleave,
                                        int64_t blockBytes, Value row,
                                        Value block);
+
+/// Index tables of `segments` for a loop over them: each segment's first
+/// weight block, first prepared block and number of blocks.
+std::tuple<Value, Value, Value> segmentTables(OpBuilder &b, Location loc,
+                                              ArrayRef<Segment> segments);
+
+/// Copies `source` into the part of `dest` at `offsets` with linalg.copy on
+/// a slice, which bufferizes to loops in place (no run-time copy call).
+Value copyIntoSlice(OpBuilder &b, Location loc, Value source, Value dest,
+                    ArrayRef<mlir::OpFoldResult> offsets);
+
+/// Activations `input` ([M, K], any float or i8) gathered into prepared
+/// blocks of `positionsPerBlock` positions, each K group of `segments` its
+/// own run of blocks: position p of a block holds element `elementOf(p)` of
+/// the weight block (zero where that is 256 or more, or outside the group).
+/// i8 stays i8, floats become f32.
+Value gatherPrepared(
+    OpBuilder &b, Location loc, Value input, ArrayRef<Segment> segments,
+    int64_t positionsPerBlock,
+    llvm::function_ref<Value(const IndexArith &, Value)> elementOf);
 
 /// Adds the lowering of `ternary_cpu.panel_matmul` (PanelMatmul.cpp).
 void populatePanelMatmulLowering(mlir::TypeConverter &converter,

@@ -124,27 +124,12 @@ Value concatenate(OpBuilder &b, Location loc, ArrayRef<Value> vectors) {
   return current.front();
 }
 
-/// Copies `source` into the part of `dest` at `offsets` (a linalg.copy on a
-/// slice, which bufferizes in place).
-Value copyInto(OpBuilder &b, Location loc, Value source, Value dest,
-               ArrayRef<OpFoldResult> offsets) {
-  auto sourceType = cast<RankedTensorType>(source.getType());
-  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, source);
-  SmallVector<OpFoldResult> strides(sourceType.getRank(), b.getIndexAttr(1));
-  Value window = tensor::ExtractSliceOp::create(b, loc, sourceType, dest,
-                                                offsets, sizes, strides);
-  Value copied = linalg::CopyOp::create(b, loc, source, window).getResult(0);
-  return tensor::InsertSliceOp::create(b, loc, copied, dest, offsets, sizes,
-                                       strides);
-}
-
 /// The i8 activations in K order, 258 positions per prepared block (the
 /// block's 256, then two zeros), zero outside each block's K group:
 /// [M, blocks * 258].
 Value tripleActivations(OpBuilder &b, Location loc, Value input,
                         ArrayRef<Segment> segments) {
   auto inputType = cast<RankedTensorType>(input.getType());
-  int64_t cols = inputType.getDimSize(1);
   int64_t blocks = segments.back().bufferBlock + segments.back().numBlocks;
   Type i8 = b.getI8Type();
   OpFoldResult rows = tensor::getMixedSize(b, loc, input, 0);
@@ -159,7 +144,7 @@ Value tripleActivations(OpBuilder &b, Location loc, Value input,
   if (aligned) {
     // Groups on block boundaries: pad K to whole blocks, then two zeros
     // after each block.
-    Value padded = copyInto(b, loc, input, zeros({blocks * kBlock}),
+    Value padded = copyIntoSlice(b, loc, input, zeros({blocks * kBlock}),
                             {b.getIndexAttr(0), b.getIndexAttr(0)});
     SmallVector<OpFoldResult> shape = {rows, b.getIndexAttr(blocks),
                                        b.getIndexAttr(kBlock)};
@@ -168,56 +153,13 @@ Value tripleActivations(OpBuilder &b, Location loc, Value input,
         RankedTensorType::get({inputType.getDimSize(0), blocks, kBlock}, i8),
         padded, SmallVector<ReassociationIndices>{{0}, {1, 2}}, shape);
     Value spaced =
-        copyInto(b, loc, perBlock, zeros({blocks, kTriplePositions}),
+        copyIntoSlice(b, loc, perBlock, zeros({blocks, kTriplePositions}),
                  {b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0)});
     return tensor::CollapseShapeOp::create(
         b, loc, spaced, SmallVector<ReassociationIndices>{{0}, {1, 2}});
   }
-  SmallVector<int64_t> weightBlock, lo, hi;
-  for (const Segment &segment : segments)
-    for (int64_t i = 0; i < segment.numBlocks; ++i) {
-      weightBlock.push_back(segment.weightBlock + i);
-      lo.push_back(segment.lo);
-      hi.push_back(segment.hi);
-    }
-  Value weightBlocks = indexTable(b, loc, weightBlock);
-  Value los = indexTable(b, loc, lo), his = indexTable(b, loc, hi);
-  Value init =
-      createEmptyLikeRows(b, loc, input, {blocks * kTriplePositions}, i8);
-  MLIRContext *context = b.getContext();
-  return linalg::GenericOp::create(
-             b, loc, init.getType(), ValueRange{}, ValueRange{init},
-             ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(2, context)},
-             ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
-                                           utils::IteratorType::parallel},
-             [&](OpBuilder &nb, Location nloc, ValueRange) {
-               IndexArith ia{nb, nloc};
-               Value row = linalg::IndexOp::create(nb, nloc, 0);
-               Value position = linalg::IndexOp::create(nb, nloc, 1);
-               Value block = ia.div(position, ia.index(kTriplePositions));
-               Value element = ia.rem(position, ia.index(kTriplePositions));
-               auto lookup = [&](Value table) -> Value {
-                 return tensor::ExtractOp::create(nb, nloc, table,
-                                                  ValueRange{block});
-               };
-               Value col = ia.add(
-                   ia.mul(lookup(weightBlocks), ia.index(kBlock)), element);
-               Value inside = arith::AndIOp::create(
-                   nb, nloc,
-                   arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::uge,
-                                         col, lookup(los)),
-                   ia.lt(col, lookup(his)));
-               inside = arith::AndIOp::create(nb, nloc, inside,
-                                              ia.lt(element, ia.index(kBlock)));
-               Value value = tensor::ExtractOp::create(
-                   nb, nloc, input,
-                   ValueRange{row, ia.min(col, ia.index(cols - 1))});
-               Value zero =
-                   arith::ConstantOp::create(nb, nloc, nb.getI8IntegerAttr(0));
-               linalg::YieldOp::create(nb, nloc,
-                                       ia.select(inside, value, zero));
-             })
-      .getResult(0);
+  return gatherPrepared(b, loc, input, segments, kTriplePositions,
+                        [](const IndexArith &, Value inBlock) { return inBlock; });
 }
 
 struct PrepareTablesLowering : public OpConversionPattern<PrepareTablesOp> {
@@ -327,15 +269,9 @@ private:
     int64_t numGroups = op.getResult().getType().getDimSize(1) / kRows;
 
     SmallVector<Segment> segments = buildSegments(groups, type.getCols());
-    SmallVector<int64_t> segWeightBlock, segBufferBlock, segBlocks;
-    for (const Segment &segment : segments) {
-      segWeightBlock.push_back(segment.weightBlock);
-      segBufferBlock.push_back(segment.bufferBlock);
-      segBlocks.push_back(segment.numBlocks);
-    }
-    Value segWeightBlocks = indexTable(b, loc, segWeightBlock);
-    Value segBufferBlocks = indexTable(b, loc, segBufferBlock);
-    Value segNumBlocks = indexTable(b, loc, segBlocks);
+    Value segWeightBlocks, segBufferBlocks, segNumBlocks;
+    std::tie(segWeightBlocks, segBufferBlocks, segNumBlocks) =
+        segmentTables(b, loc, segments);
 
     // Groups past N repeat the last one; their results are dropped.
     int64_t lastGroup = type.getRows() / kRows - 1;

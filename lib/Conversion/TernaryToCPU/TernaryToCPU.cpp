@@ -292,18 +292,8 @@ private:
     // Copies `source` into the part of `dest` at `offsets` with linalg.copy
     // on a slice, which bufferizes to loops in place (no runtime copy call).
     auto copyInto = [&](Value source, Value dest,
-                        ArrayRef<OpFoldResult> offsets) -> Value {
-      auto sourceType = cast<RankedTensorType>(source.getType());
-      SmallVector<OpFoldResult> sizes =
-          tensor::getMixedSizes(b, loc, source);
-      SmallVector<OpFoldResult> strides(sourceType.getRank(),
-                                        b.getIndexAttr(1));
-      Value window = tensor::ExtractSliceOp::create(b, loc, sourceType, dest,
-                                                    offsets, sizes, strides);
-      Value copied =
-          linalg::CopyOp::create(b, loc, source, window).getResult(0);
-      return tensor::InsertSliceOp::create(b, loc, copied, dest, offsets,
-                                           sizes, strides);
+                        ArrayRef<OpFoldResult> offsets) {
+      return copyIntoSlice(b, loc, source, dest, offsets);
     };
     auto zeros = [&](ArrayRef<int64_t> trailing) -> Value {
       Value empty =
@@ -381,62 +371,14 @@ private:
 
   Value prepare(OpBuilder &b, Location loc, PrepareActivationsOp op,
                 Value input, ArrayRef<Segment> segments) const {
-    MLIRContext *context = b.getContext();
-    bool int8 = op.getInput().getType().getElementType().isInteger(8);
-    SmallVector<int64_t> weightBlock, lo, hi;
-    for (const Segment &segment : segments) {
-      for (int64_t i = 0; i < segment.numBlocks; ++i) {
-        weightBlock.push_back(segment.weightBlock + i);
-        lo.push_back(segment.lo);
-        hi.push_back(segment.hi);
-      }
-    }
-    Value weightBlocks = indexTable(b, loc, weightBlock);
-    Value los = indexTable(b, loc, lo), his = indexTable(b, loc, hi);
-    int64_t cols = op.getInput().getType().getDimSize(1);
-    Type elementType = int8 ? Type(b.getI8Type()) : Type(b.getF32Type());
     PackingScheme scheme = op.getScheme();
-    int64_t blockSize = PrepareActivationsOp::getPositionsPerBlock(scheme);
-    Value init = createEmptyLikeRows(
-        b, loc, input,
-        {static_cast<int64_t>(weightBlock.size()) * blockSize}, elementType);
-    return linalg::GenericOp::create(
-               b, loc, init.getType(), ValueRange{}, ValueRange{init},
-               ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(2, context)},
-               ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
-                                             utils::IteratorType::parallel},
-               [&](OpBuilder &nb, Location nloc, ValueRange) {
-                 IndexArith ia{nb, nloc};
-                 Value row = linalg::IndexOp::create(nb, nloc, 0);
-                 Value position = linalg::IndexOp::create(nb, nloc, 1);
-                 Value block = ia.div(position, ia.index(blockSize));
-                 Value inBlock = ia.rem(position, ia.index(blockSize));
-                 auto lookup = [&](Value tableValue) -> Value {
-                   return tensor::ExtractOp::create(nb, nloc, tableValue,
-                                                    ValueRange{block});
-                 };
-                 Value element = elementAtPosition(
-                     ia, scheme, op.getTripleOrder(), inBlock);
-                 Value col = ia.add(
-                     ia.mul(lookup(weightBlocks), ia.index(kBlock)), element);
-                 Value inside = arith::AndIOp::create(
-                     nb, nloc,
-                     arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::uge,
-                                           col, lookup(los)),
-                     ia.lt(col, lookup(his)));
-                 inside = arith::AndIOp::create(
-                     nb, nloc, inside, ia.lt(element, ia.index(kBlock)));
-                 Value clamped = ia.min(col, ia.index(cols - 1));
-                 Value value = tensor::ExtractOp::create(
-                     nb, nloc, input, ValueRange{row, clamped});
-                 if (!int8)
-                   value = extendToF32(nb, nloc, value);
-                 Value zero = arith::ConstantOp::create(
-                     nb, nloc, nb.getZeroAttr(elementType));
-                 linalg::YieldOp::create(nb, nloc,
-                                         ia.select(inside, value, zero));
-               })
-        .getResult(0);
+    bool tripleOrder = op.getTripleOrder();
+    return gatherPrepared(
+        b, loc, input, segments,
+        PrepareActivationsOp::getPositionsPerBlock(scheme),
+        [&](const IndexArith &ia, Value inBlock) {
+          return elementAtPosition(ia, scheme, tripleOrder, inBlock);
+        });
   }
 
   /// Sum of the int8 activations of each prepared block: [M, blocks] i32.
@@ -580,15 +522,9 @@ private:
     };
     int64_t numSlots = tileRows * actRows * numWidths * chains;
 
-    SmallVector<int64_t> segWeightBlock, segBufferBlock, segBlocks;
-    for (const Segment &segment : segments) {
-      segWeightBlock.push_back(segment.weightBlock);
-      segBufferBlock.push_back(segment.bufferBlock);
-      segBlocks.push_back(segment.numBlocks);
-    }
-    Value segWeightBlocks = indexTable(b, loc, segWeightBlock);
-    Value segBufferBlocks = indexTable(b, loc, segBufferBlock);
-    Value segNumBlocks = indexTable(b, loc, segBlocks);
+    Value segWeightBlocks, segBufferBlocks, segNumBlocks;
+    std::tie(segWeightBlocks, segBufferBlocks, segNumBlocks) =
+        segmentTables(b, loc, segments);
 
     // Rows past N (M) repeat row N-1 (M-1); their results are dropped.
     SmallVector<Value> weightRows, rowGroups, inputRows;
