@@ -517,12 +517,28 @@ Status checkTripleArguments(const void *trits, const void *packed, int64_t n,
   return Status::success();
 }
 
-/// The byte offset of triple `triple` of block `block` of the group of
-/// `row`, in a matrix with `blocks` blocks per row.
-int64_t tripleOffset(int64_t row, int64_t block, int64_t triple,
-                     int64_t blocks) {
-  return ((row / kTripleRows * blocks + block) * kTriplesPerBlock + triple) *
-         kTripleBytes;
+/// The byte offset of the word of `row` that holds triple `triple` of block
+/// `block`, in a matrix with `blocks` blocks per row.
+int64_t tripleWordOffset(int64_t row, int64_t block, int64_t triple,
+                         int64_t blocks) {
+  return ((row / kTripleRows * blocks + block) * kTripleWordsPerBlock +
+          triple / kTriplesPerWord) *
+             kTripleWordBytes +
+         2 * (row % kTripleRows);
+}
+
+/// The 16-bit word at `bytes` (little endian).
+int tripleWord(const uint8_t *bytes) { return bytes[0] | bytes[1] << 8; }
+
+/// Why `word` is not one the packer writes, or empty.
+std::string badTripleWord(int word) {
+  if (word & 0x8000)
+    return "bit 15 of a triples word is set";
+  for (int q = 0; q < kTriplesPerWord; ++q)
+    if (int index = word >> 5 * q & 31; index >= 27)
+      return "index " + std::to_string(index) +
+             " is not a triple of trits (at most 26)";
+  return {};
 }
 
 } // namespace
@@ -538,23 +554,21 @@ Status packTriples(const int8_t *trits, int64_t n, int64_t k, uint8_t *out) {
                               "; ternary weights must be -1, 0 or +1");
   int64_t blocks = numBlocks(k);
   std::memset(out, 0, tripleMatrixBytes(n, k));
-  for (int64_t row = 0; row < n; ++row) {
-    int64_t lane = tripleLane(row % kTripleRows);
-    for (int64_t block = 0; block < blocks; ++block) {
-      for (int64_t triple = 0; triple < kTriplesPerBlock; ++triple) {
+  for (int64_t row = 0; row < n; ++row)
+    for (int64_t block = 0; block < blocks; ++block)
+      for (int64_t triple = 0; triple < kTripleWordsPerBlock * kTriplesPerWord;
+           ++triple) {
         int index = 0;
         for (int i = 2; i >= 0; --i) {
           int64_t col = block * kBlockSize + 3 * triple + i;
           bool inside = 3 * triple + i < kBlockSize && col < k;
           index = 3 * index + (inside ? trits[row * k + col] + 1 : 1);
         }
-        uint8_t *bytes = out + tripleOffset(row, block, triple, blocks);
-        bytes[lane % 32] |=
-            static_cast<uint8_t>((index & 15) << 4 * (lane / 32));
-        bytes[32 + lane / 8] |= static_cast<uint8_t>((index >> 4) << lane % 8);
+        uint8_t *bytes = out + tripleWordOffset(row, block, triple, blocks);
+        int word = tripleWord(bytes) | index << 5 * (triple % kTriplesPerWord);
+        bytes[0] = static_cast<uint8_t>(word);
+        bytes[1] = static_cast<uint8_t>(word >> 8);
       }
-    }
-  }
   return Status::success();
 }
 
@@ -563,55 +577,41 @@ Status unpackTriples(const uint8_t *packed, int64_t n, int64_t k,
   if (Status st = checkTripleArguments(trits, packed, n, k); !st.ok())
     return st;
   int64_t blocks = numBlocks(k);
-  for (int64_t row = 0; row < n; ++row) {
-    int64_t lane = tripleLane(row % kTripleRows);
-    for (int64_t block = 0; block < blocks; ++block) {
-      for (int64_t triple = 0; triple < kTriplesPerBlock; ++triple) {
-        int64_t offset = tripleOffset(row, block, triple, blocks);
-        const uint8_t *bytes = packed + offset;
-        int index = (bytes[lane % 32] >> 4 * (lane / 32)) & 15;
-        index |= ((bytes[32 + lane / 8] >> lane % 8) & 1) << 4;
-        if (index >= 27)
-          return makeError(offset + lane % 32,
-                           "index " + std::to_string(index) + " of row " +
-                               std::to_string(row) +
-                               " is not a triple of trits (at most 26)");
+  for (int64_t row = 0; row < n; ++row)
+    for (int64_t block = 0; block < blocks; ++block)
+      for (int64_t triple = 0; triple < kTripleWordsPerBlock * kTriplesPerWord;
+           ++triple) {
+        int64_t offset = tripleWordOffset(row, block, triple, blocks);
+        int word = tripleWord(packed + offset);
+        if (std::string why = badTripleWord(word); !why.empty())
+          return makeError(offset, why + " (row " + std::to_string(row) + ")");
+        int index = word >> 5 * (triple % kTriplesPerWord) & 31;
         for (int i = 0; i < 3; ++i, index /= 3) {
           int64_t col = block * kBlockSize + 3 * triple + i;
           int trit = index % 3 - 1;
           if (3 * triple + i < kBlockSize && col < k)
             trits[row * k + col] = static_cast<int8_t>(trit);
           else if (trit != 0)
-            return makeError(offset + lane % 32,
-                             "padding trit of row " + std::to_string(row) +
-                                 " is " + tritText(trit) + ", not 0");
+            return makeError(offset, "padding trit of row " +
+                                         std::to_string(row) + " is " +
+                                         tritText(trit) + ", not 0");
         }
       }
-    }
-  }
   return Status::success();
 }
 
 Status checkTriples(const uint8_t *packed, int64_t bytes) {
-  if (bytes < 0 || bytes % kTripleBytes != 0)
+  if (bytes < 0 || bytes % kTripleWordBytes != 0)
     return invalidArgument(std::to_string(bytes) +
-                           " bytes are not whole triples of " +
-                           std::to_string(kTripleBytes));
+                           " bytes are not whole words of a group of " +
+                           std::to_string(kTripleWordBytes));
   if (bytes > 0 && !packed)
     return invalidArgument("null packed pointer for " + std::to_string(bytes) +
                            " bytes");
-  for (int64_t offset = 0; offset < bytes; offset += kTripleBytes) {
-    uint64_t high;
-    std::memcpy(&high, packed + offset + 32, 8);
-    for (int64_t lane = 0; lane < kTripleRows; ++lane) {
-      int index = (packed[offset + lane % 32] >> 4 * (lane / 32)) & 15;
-      index |= static_cast<int>((high >> lane) & 1) << 4;
-      if (index >= 27)
-        return makeError(offset + lane % 32,
-                         "index " + std::to_string(index) +
-                             " is not a triple of trits (at most 26)");
-    }
-  }
+  for (int64_t offset = 0; offset < bytes; offset += 2)
+    if (std::string why = badTripleWord(tripleWord(packed + offset));
+        !why.empty())
+      return makeError(offset, why);
   return Status::success();
 }
 

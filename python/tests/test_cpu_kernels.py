@@ -171,12 +171,12 @@ def test_half_precision_activations(tools, element, packing):
 
 
 # The lookup-table kernel (ternary_cpu.table_matmul) of int8 1.6-bit weights
-# stored as trit triples: GEMVs and a few activation rows, two or more
-# 64-row groups, K groups that cut blocks and triples, row groups inside a
-# group, a cache block of a few groups (streams), the portable lookups as
-# well as vpermb.
+# stored as trit triples: GEMVs and a few activation rows, one to eight
+# 32-row groups per tile, K groups that cut blocks and triples, row groups
+# inside a group, a cache block of a few groups (streams), the portable
+# lookups as well as vpermw.
 # Prompts from `smallest` rows on take the panel kernel, decoding the
-# triples' digits into panels of 64 rows.
+# triples' digits into panels of 64 rows (only where N is a multiple of 64).
 TABLE_CASES = [
     # m, n, k, n_splits, k_splits, threads, l2 KiB, smallest M
     (1, 128, 700, (20,), (300,), 2, 0, None),
@@ -186,6 +186,8 @@ TABLE_CASES = [
     (13, 192, 1100, (70,), (257, 600, 900), 2, 0, 6),
     (37, 128, 512, (), (), 1, 8, 6),
     (5, 64, 300, (), (100,), 2, 0, 0),
+    (1, 96, 700, (40,), (300,), 2, 0, None),
+    (9, 160, 520, (), (256,), 2, 0, 6),
 ]
 
 

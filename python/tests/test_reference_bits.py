@@ -31,8 +31,8 @@ def test_bit_exact(tools, int8, packing, fold_pack, n_splits, k_splits):
 @pytest.mark.parametrize("int8", [False, True], ids=["f32", "int8"])
 def test_trit_triples(tools, int8):
     # Weights re-encoded as trit triples at compile time (the folded pack),
-    # read back by the reference lowering: two 64-row groups, a partial
-    # block, K groups that cut triples.
+    # read back by the reference lowering: four 32-row groups, a partial
+    # block, K groups that cut triples and words.
     rng = np.random.default_rng(21 + int8)
     m, n, k = 2, 128, 600
     x = (rng.standard_normal((m, k)) * 3).astype(f32)

@@ -766,22 +766,26 @@ TEST(PackingTest, CheckCodesFindsCodesNoEncoderProduces) {
 }
 
 TEST(PackingTest, TriplesRoundTripAndLayout) {
-  // 128 rows (two groups) of 300 trits: a full block and a partial one.
-  const int64_t n = 128, k = 300;
+  // 64 rows (two groups) of 300 trits: a full block and a partial one.
+  const int64_t n = 64, k = 300;
   std::mt19937 rng(11);
   std::uniform_int_distribution<int> trit(-1, 1);
   std::vector<int8_t> trits(n * k);
   for (int8_t &t : trits)
     t = static_cast<int8_t>(trit(rng));
+  ASSERT_EQ(kTripleBlockBytes, 29 * 64);
   ASSERT_EQ(tripleMatrixBytes(n, k), 2 * 2 * kTripleBlockBytes);
   std::vector<uint8_t> packed(tripleMatrixBytes(n, k));
   ASSERT_TRUE(packTriples(trits.data(), n, k, packed.data()).ok());
-  // Row 67 (group 1, lane 3), block 1, triple 2: columns 262, 263, 264.
-  const int8_t *t = &trits[67 * k + 256 + 6];
+  // Row 35 (group 1, row 3), block 1, triple 5 (word 1, bits 10..14):
+  // columns 271, 272, 273.
+  const int8_t *t = &trits[35 * k + 256 + 15];
   int index = (t[0] + 1) + 3 * (t[1] + 1) + 9 * (t[2] + 1);
-  const uint8_t *bytes = &packed[((1 * 2 + 1) * kTriplesPerBlock + 2) * 40];
-  EXPECT_EQ(bytes[3] & 15, index & 15);
-  EXPECT_EQ((bytes[32] >> 3) & 1, index >> 4);
+  const uint8_t *word = &packed[((1 * 2 + 1) * 29 + 1) * 64 + 2 * 3];
+  EXPECT_EQ((word[0] | word[1] << 8) >> 10, index);
+  // Triple 86 of a block is all padding: three zero trits, index 13.
+  const uint8_t *last = &packed[28 * 64];
+  EXPECT_EQ((last[0] | last[1] << 8) >> 10, 13);
   EXPECT_TRUE(checkTriples(packed.data(), packed.size()).ok());
   std::vector<int8_t> back(n * k);
   ASSERT_TRUE(unpackTriples(packed.data(), n, k, back.data()).ok());
@@ -789,42 +793,50 @@ TEST(PackingTest, TriplesRoundTripAndLayout) {
 }
 
 TEST(PackingTest, TriplesRejectBadInput) {
-  std::vector<int8_t> trits(64 * 256, 1);
-  std::vector<uint8_t> packed(tripleMatrixBytes(64, 256));
-  Status st = packTriples(trits.data(), 32, 256, packed.data());
+  std::vector<int8_t> trits(32 * 256, 1);
+  std::vector<uint8_t> packed(tripleMatrixBytes(32, 256));
+  Status st = packTriples(trits.data(), 16, 256, packed.data());
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.message.find("multiple of 64 rows"), std::string::npos)
+  EXPECT_NE(st.message.find("multiple of 32 rows"), std::string::npos)
       << st.message;
   trits[5 * 256 + 7] = 2;
-  st = packTriples(trits.data(), 64, 256, packed.data());
+  st = packTriples(trits.data(), 32, 256, packed.data());
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.index, 5 * 256 + 7);
   EXPECT_NE(st.message.find("row 5, column 7"), std::string::npos)
       << st.message;
   trits[5 * 256 + 7] = 0;
-  ASSERT_TRUE(packTriples(trits.data(), 64, 256, packed.data()).ok());
-  // Index 27 (11011b) for row 34 (the high nibble of byte 2) of triple 4.
+  ASSERT_TRUE(packTriples(trits.data(), 32, 256, packed.data()).ok());
+  // Index 27 in bits 5..9 of row 17's word 4.
   std::vector<uint8_t> bad = packed;
-  bad[4 * 40 + 2] = static_cast<uint8_t>((bad[4 * 40 + 2] & 0x0F) | 11 << 4);
-  bad[4 * 40 + 36] |= 1 << 2;
-  st = unpackTriples(bad.data(), 64, 256, trits.data());
+  int at = 4 * 64 + 2 * 17;
+  int word = (bad[at] | bad[at + 1] << 8) & ~(31 << 5);
+  word |= 27 << 5;
+  bad[at] = static_cast<uint8_t>(word);
+  bad[at + 1] = static_cast<uint8_t>(word >> 8);
+  st = unpackTriples(bad.data(), 32, 256, trits.data());
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.index, 4 * 40 + 2);
+  EXPECT_EQ(st.index, at);
   EXPECT_NE(st.message.find("index 27"), std::string::npos) << st.message;
   st = checkTriples(bad.data(), bad.size());
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.index, 4 * 40 + 2);
-  // The last triple's two padding trits must be zero (digit 1).
+  EXPECT_EQ(st.index, at);
+  // Bit 15 belongs to no triple.
   bad = packed;
-  bad[85 * 40 + 0] = static_cast<uint8_t>((bad[85 * 40] & 0xF0) | 2);
-  bad[85 * 40 + 32] &= 0xFE;
-  st = unpackTriples(bad.data(), 64, 256, trits.data());
+  bad[at + 1] |= 0x80;
+  st = checkTriples(bad.data(), bad.size());
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message.find("bit 15"), std::string::npos) << st.message;
+  // Trits 256 and 257 (triple 85) and triple 86 are padding: zero (digit 1).
+  bad = packed;
+  bad[28 * 64 + 1] ^= 0x04; // index 13 -> 12 in bits 10..14 of row 0
+  st = unpackTriples(bad.data(), 32, 256, trits.data());
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message.find("padding trit of row 0"), std::string::npos)
       << st.message;
-  st = checkTriples(packed.data(), 41);
+  st = checkTriples(packed.data(), 65);
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.message.find("not whole triples"), std::string::npos)
+  EXPECT_NE(st.message.find("not whole words"), std::string::npos)
       << st.message;
 }
 

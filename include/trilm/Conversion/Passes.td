@@ -121,12 +121,12 @@ def TernarySelectKernelsCPU : Pass<"ternary-select-kernels-cpu", "::mlir::Module
       (`panel-min-act-rows` overrides the threshold, and with it also
       enables the portable dot products; 0 turns the panel kernel off);
     - on AVX-512 VBMI and VNNI (`lookup-tables` overrides: 1 on, 0 off),
-      int8 matmuls of 1.6-bit weights whose N is a multiple of 64 store the
+      int8 matmuls of 1.6-bit weights whose N is a multiple of 32 store the
       weights as `#ternary.trit_triples`: GEMVs and prompts of fewer rows
       than the panel kernel's threshold run `ternary_cpu.table_matmul` (up
-      to 4 groups of 64 rows of one activation row by table lookups), and
-      longer prompts the panel kernel, which decodes 64-row panels from the
-      triples. Only weights that `ternary-relayout-weights` will re-lay
+      to 8 groups of 32 rows of one activation row by table lookups), and
+      longer prompts (where N is a multiple of 64) the panel kernel, which
+      decodes 64-row panels from the triples. Only weights that `ternary-relayout-weights` will re-lay
       take them (constants, and `ternary.from_storage` with `storage`),
       and only when every matmul that reads them has int8 activations.
 

@@ -109,43 +109,44 @@ Status checkCodes(Scheme s, const uint8_t *codes, int64_t bytes);
 //
 // The storage of `#ternary.trit_triples`, which the CPU's lookup-table GEMV
 // reads (one table of activation sums per 3 K positions, indexed by the
-// weights). Rows come in groups of 64. Each 256-trit block of a row is padded
-// with two zero trits to 86 triples (t0, t1, t2), each stored as the index
-// v = (t0 + 1) + 3 (t1 + 1) + 9 (t2 + 1) < 27. Per group, block and triple
-// there are 40 bytes for 64 lanes: byte s % 32 holds v & 15 of lane s (the
-// low nibble for s < 32, the high nibble for s >= 32), then bit s of the
-// next 8 bytes (little endian) holds v >> 4. Row 16a + 4b + i of a group
-// (a, b < 4, i < 4) is lane 16b + 4a + i, so that a 4 x 4 transpose of
-// bytes within 128-bit lanes puts 16 consecutive rows in one vector.
-// Groups are stored one after another, each block by block, each block
-// triple by triple: 1.72 bits per weight.
+// weights). Each 256-trit block of a row is padded with zero trits to 87
+// triples (t0, t1, t2) (the 87th is all padding), each stored as the index
+// v = (t0 + 1) + 3 (t1 + 1) + 9 (t2 + 1) < 27. Three consecutive triples
+// 3w, 3w + 1, 3w + 2 of a row form one little-endian 16-bit word, index q
+// in bits [5q, 5q + 5) and bit 15 zero, so that one shift per triple and
+// one 16-bit lookup (x86 vpermw reads only the low 5 bits) decode them.
+// Rows come in groups of 32; per group, block and word there are 64 bytes,
+// the words of the group's rows in row order. Groups are stored one after
+// another, each block by block, each block word by word: 29 words of 64
+// bytes per group and block, 1.81 bits per weight.
 
-/// Rows per group of the triples layout.
-inline constexpr int64_t kTripleRows = 64;
-/// Triples per 256-trit block (the last one holds trit 255 and two zeros).
+/// Rows per group of the triples layout: one 64-byte vector of words.
+inline constexpr int64_t kTripleRows = 32;
+/// Triples per 256-trit block that hold trits (the last one holds trit 255
+/// and two zeros).
 inline constexpr int64_t kTriplesPerBlock = 86;
-/// Bytes per triple of a group: 32 bytes of indices, 8 of high bits.
-inline constexpr int64_t kTripleBytes = 40;
+/// Triples per 16-bit word.
+inline constexpr int64_t kTriplesPerWord = 3;
+/// Words per row and block: 87 triples.
+inline constexpr int64_t kTripleWordsPerBlock = 29;
+/// Bytes per word of a group: one 16-bit word per row.
+inline constexpr int64_t kTripleWordBytes = 2 * kTripleRows;
 /// Bytes per block of a group.
-inline constexpr int64_t kTripleBlockBytes = kTriplesPerBlock * kTripleBytes;
+inline constexpr int64_t kTripleBlockBytes =
+    kTripleWordsPerBlock * kTripleWordBytes;
 
-/// The lane of row `row` (< 64) of a group, and the row of a lane: fields
-/// [2, 4) and [4, 6) of the 6 bits swapped.
-constexpr int64_t tripleLane(int64_t row) {
-  return (row & 3) | ((row >> 4) & 3) << 2 | ((row >> 2) & 3) << 4;
-}
-
-/// Bytes of an n x k matrix in the triples layout (n a multiple of 64).
+/// Bytes of an n x k matrix in the triples layout (n a multiple of 32).
 int64_t tripleMatrixBytes(int64_t n, int64_t k);
-/// Packs n rows of k trits (row-major; n a multiple of 64) into
+/// Packs n rows of k trits (row-major; n a multiple of 32) into
 /// tripleMatrixBytes(n, k) bytes. Fails on a trit outside {-1, 0, +1}.
 Status packTriples(const int8_t *trits, int64_t n, int64_t k, uint8_t *out);
-/// Unpacks the triples layout. Strict: an index of 27 or more, or a padding
-/// trit that is not zero, is an error naming the byte.
+/// Unpacks the triples layout. Strict: an index of 27 or more, a set bit 15,
+/// or a padding trit that is not zero, is an error naming the byte.
 Status unpackTriples(const uint8_t *packed, int64_t n, int64_t k,
                      int8_t *trits);
-/// Checks `bytes` bytes of whole triples for indices no packer produces (27
-/// or more). Padding trits are not checked.
+/// Checks `bytes` bytes of whole words of a group for words no packer
+/// produces (an index of 27 or more, bit 15 set). Padding trits are not
+/// checked.
 Status checkTriples(const uint8_t *packed, int64_t bytes);
 
 //===----------------------------------------------------------------------===//

@@ -93,14 +93,14 @@ int64_t pickActRows(MatmulOp op, Int8DotKind dot, int64_t rows) {
   return ShapedType::isDynamic(m) ? actRows : std::min(actRows, m);
 }
 
-/// The panel kernel of weights stored as trit triples: one group of 64
-/// rows by 6 activation rows (24 accumulators, 4 code vectors).
+/// The panel kernel of weights stored as trit triples: 64 rows by 6
+/// activation rows (24 accumulators, 4 code vectors).
 constexpr int64_t kTriplePanelActRows = 6;
 /// The fewest activation rows that take it rather than one lookup-table
 /// GEMV per row.
 constexpr int64_t kTriplePanelMinActRows = 6;
 
-/// The lookup-table kernel's configuration: tiles of up to 4 groups of 64
+/// The lookup-table kernel's configuration: tiles of up to 8 groups of 32
 /// rows (each table load serves them all; with one group the table reads
 /// outweigh the weights' 3 to 1 and bound the kernel) by one activation
 /// row, cache blocks and GEMV streams sized as for the tiles; GEMMs from
@@ -112,7 +112,10 @@ MatmulConfigAttr selectTableKernel(MatmulOp op, const cpu::CPUTarget &target,
   int64_t n = type.getRows();
   int64_t m = op.getInput().getType().getDimSize(0);
   int64_t groups = n / packing::kTripleRows;
-  int64_t tileGroups = groups % 4 == 0 ? 4 : groups % 2 == 0 ? 2 : 1;
+  int64_t tileGroups = groups % 8 == 0   ? 8
+                       : groups % 4 == 0 ? 4
+                       : groups % 2 == 0 ? 2
+                                         : 1;
   int64_t rows = tileGroups * packing::kTripleRows;
   int64_t l2 = target.l2CacheBytes;
   int64_t blockRows =
@@ -138,14 +141,14 @@ MatmulConfigAttr selectTableKernel(MatmulOp op, const cpu::CPUTarget &target,
                      : target.int8Dot == Int8DotKind::avx512_vnni
                          ? kTriplePanelMinActRows
                          : 0;
-  bool panel = panelMin > 0 && m != 1 &&
+  bool panel = panelMin > 0 && m != 1 && n % kTablePanelRows == 0 &&
                (ShapedType::isDynamic(m) || m >= panelMin) &&
                (target.int8Dot == Int8DotKind::avx512_vnni ||
                 target.int8Dot == Int8DotKind::generic);
   return MatmulConfigAttr::get(
       op.getContext(), rows, /*act_rows=*/1, blockRows, blockActRows, streams,
       prefetchBytes, target.int8Dot, TritTriplesAttr::get(op.getContext()),
-      panel ? packing::kTripleRows : 0, panel ? kTriplePanelActRows : 0,
+      panel ? kTablePanelRows : 0, panel ? kTriplePanelActRows : 0,
       panel ? panelMin : 0, target.byteLookup);
 }
 

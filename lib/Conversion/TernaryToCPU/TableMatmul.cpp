@@ -7,18 +7,18 @@
 //   ternary_cpu.prepare_tables -> the activations in K order, 258 positions
 //       per prepared block (copies, or a gather when K groups cut blocks),
 //       then per row and triple the 27 sums, as vector code;
-//   ternary_cpu.table_matmul   -> 64 weight rows of one activation row:
+//   ternary_cpu.table_matmul   -> groups of 32 weight rows of one
+//       activation row:
 //
 //     scf.for    K group (a "segment" of whole blocks)
-//      scf.for   block, two halves of 43 triples: i16 sums widened to i32
-//       scf.for  triple: the 64 rows' 4-bit indices widened to bytes, the
-//                fifth bits added under a mask, two byte lookups (the low
-//                and high bytes of the sums), two in-lane interleaves into
-//                i16 sums
+//      scf.for   block, two halves (15 and 14 words): i16 sums widened to i32
+//       scf.for  word of three triples: per group the 32 rows' words, two
+//                shifts, three 16-bit lookups (the low 5 bits of each lane
+//                index the triple's table), three i16 adds
 //
-// Per 3 positions of 64 rows that is about 10 vector operations, where
-// TQ1's base-3 bytes take about 20 per 52 bytes of 1.6 positions each
-// (docs/benchmarks.md: 1.76x the carry form in scripts/microbench).
+// Per 3 triples of 32 rows that is 8 vector operations (docs/benchmarks.md:
+// 2.2x the 4-bit-index form and faster per weight than the 2-bit decode in
+// scripts/microbench).
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,75 +34,83 @@ using namespace trilm::ternary_cpu;
 namespace trilm::cpu_kernels {
 namespace {
 
-/// Rows of a group of the layout: the lanes of one byte vector.
+/// Rows of a group of the layout: the lanes of one vector of words.
 constexpr int64_t kRows = packing::kTripleRows;
-/// Bytes of one triple's tables: the low bytes of the 27 sums, then the
-/// high bytes, each padded to a 64-byte vector.
-constexpr int64_t kTableBytes = 128;
-/// Activation positions per prepared block: 86 triples.
-constexpr int64_t kTriplePositions = 3 * packing::kTriplesPerBlock;
+/// Triples per prepared block, the 87th all padding.
+constexpr int64_t kBlockTriples =
+    packing::kTripleWordsPerBlock * packing::kTriplesPerWord;
+/// Activation positions per prepared block: 87 triples.
+constexpr int64_t kTriplePositions = 3 * kBlockTriples;
 /// K positions of a block the panel kernel decodes from trit triples: 86
 /// triples and two of padding, the 65 quads of a tq1 block (see
 /// PrepareActivationsOp's triple order).
 constexpr int64_t kPanelTripleElements = 260;
-/// Triples summed in i16 before widening: 43 sums of at most 3 x 128 stay
-/// below 2^15 for any i8 activations.
-constexpr int64_t kHalfTriples = packing::kTriplesPerBlock / 2;
+/// Words of the first half block, whose 45 triples are summed in i16 before
+/// widening (the second has 14 words): 45 sums of at most 3 x 128 stay below
+/// 2^15 for any i8 activations.
+constexpr int64_t kFirstHalfWords = 15;
 
-/// Reads the indices of one triple for the 64 lanes of a group (Packing.h):
-/// the 32 index bytes twice, the low nibbles (lanes 0..31) kept in the
-/// first copy and the high ones (lanes 32..63) shifted down in the second
-/// (one variable shift), masked, then 16 added where the fifth bit is set.
-class TripleIndexReader {
+/// The panel lane of row `row` (< 64) of a panel, and the row of a lane:
+/// fields [2, 4) and [4, 6) of the 6 bits swapped, so that a 4 x 4 transpose
+/// of bytes within 128-bit lanes puts 16 consecutive rows in one vector.
+constexpr int64_t panelLane(int64_t row) {
+  return (row & 3) | ((row >> 4) & 3) << 2 | ((row >> 2) & 3) << 4;
+}
+
+/// The 16-bit words (vector<32xi16>) of storage row `group` at byte
+/// `position`: one word of the layout for each of the group's 32 rows.
+Value readWords(OpBuilder &b, Location loc, Value weights, Value group,
+                Value position) {
+  Value padByte = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+  Value bytes = vector::TransferReadOp::create(
+      b, loc, VectorType::get({2 * kRows}, b.getI8Type()), weights,
+      ValueRange{group, position}, padByte, ArrayRef<bool>{true});
+  return vector::BitCastOp::create(
+      b, loc, VectorType::get({kRows}, b.getI16Type()), bytes);
+}
+
+/// Reads the indices of one triple for the 64 rows of a panel, as bytes in
+/// panel lane order: per group of 32 rows its words shifted to the triple,
+/// masked to 5 bits and narrowed, then both groups interleaved.
+class PanelIndexReader {
 public:
-  TripleIndexReader(OpBuilder &b, Location loc, Value weights)
+  PanelIndexReader(OpBuilder &b, Location loc, Value weights)
       : loc(loc), weights(weights) {
-    auto i16x32 = VectorType::get({kRows / 2}, b.getI16Type());
-    auto i8x64 = VectorType::get({kRows}, b.getI8Type());
-    nibbles = splat(b, loc, i16x32, 0x0f0f);
-    four = splat(b, loc, i16x32, 4);
-    sixteen = splat(b, loc, i8x64, 16);
-    SmallVector<bool> upperHalf(kRows / 2, false);
-    std::fill(upperHalf.begin() + kRows / 4, upperHalf.end(), true);
-    highLanes = arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(VectorType::get({kRows / 2}, b.getI1Type()),
-                               ArrayRef<bool>(upperHalf)));
-    padByte = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
-    for (int64_t copy = 0; copy < 2; ++copy)
-      llvm::append_range(twice, llvm::seq<int64_t>(0, kRows / 2));
+    auto i8x32 = VectorType::get({kRows}, b.getI8Type());
+    fiveBits = splat(b, loc, i8x32, 31);
+    for (int64_t lane = 0; lane < 2 * kRows; ++lane)
+      laneOrder.push_back(panelLane(lane));
   }
 
-  /// The indices (vector<64xi8>, lane order) of the triple whose 40 bytes
-  /// start at `position` of storage row `group`.
-  Value read(OpBuilder &b, Value group, Value position) const {
+  /// The indices (vector<64xi8>) of triple `triple` of the block whose words
+  /// start at `blockStart`, for storage rows `group` and `group` + 1.
+  Value read(OpBuilder &b, Value group, Value blockStart, Value triple) const {
     IndexArith ia{b, loc};
-    Type i8 = b.getI8Type();
-    auto i16x32 = VectorType::get({kRows / 2}, b.getI16Type());
-    auto i8x64 = VectorType::get({kRows}, i8);
-    Value packed = vector::TransferReadOp::create(
-        b, loc, VectorType::get({kRows / 2}, i8), weights,
-        ValueRange{group, position}, padByte, ArrayRef<bool>{true});
-    Value words = vector::BitCastOp::create(
-        b, loc, i16x32, vector::ShuffleOp::create(b, loc, packed, packed, twice));
-    Value shifted = arith::SelectOp::create(
-        b, loc, highLanes, arith::ShRUIOp::create(b, loc, words, four), words);
-    Value low = vector::BitCastOp::create(
-        b, loc, i8x64, arith::AndIOp::create(b, loc, shifted, nibbles));
-    Value fifthBytes = vector::TransferReadOp::create(
-        b, loc, VectorType::get({8}, i8), weights,
-        ValueRange{group, ia.add(position, ia.index(kRows / 2))}, padByte,
-        ArrayRef<bool>{true});
-    Value fifth = vector::BitCastOp::create(
-        b, loc, VectorType::get({kRows}, b.getI1Type()), fifthBytes);
-    return arith::SelectOp::create(
-        b, loc, fifth, arith::AddIOp::create(b, loc, low, sixteen), low);
+    auto i16x32 = VectorType::get({kRows}, b.getI16Type());
+    auto i8x32 = VectorType::get({kRows}, b.getI8Type());
+    Value position = ia.add(
+        blockStart, ia.mul(ia.div(triple, ia.index(packing::kTriplesPerWord)),
+                           ia.index(packing::kTripleWordBytes)));
+    Value shift = arith::IndexCastOp::create(
+        b, loc, b.getI16Type(),
+        ia.mul(ia.rem(triple, ia.index(packing::kTriplesPerWord)),
+               ia.index(5)));
+    Value shiftVector = vector::BroadcastOp::create(b, loc, i16x32, shift);
+    SmallVector<Value, 2> halves;
+    for (int64_t g = 0; g < 2; ++g) {
+      Value words =
+          readWords(b, loc, weights, ia.add(group, ia.index(g)), position);
+      Value narrow = arith::TruncIOp::create(
+          b, loc, i8x32, arith::ShRUIOp::create(b, loc, words, shiftVector));
+      halves.push_back(arith::AndIOp::create(b, loc, narrow, fiveBits));
+    }
+    return vector::ShuffleOp::create(b, loc, halves[0], halves[1], laneOrder);
   }
 
 private:
   Location loc;
-  Value weights, nibbles, four, sixteen, highLanes, padByte;
-  SmallVector<int64_t> twice;
+  Value weights, fiveBits;
+  SmallVector<int64_t> laneOrder;
 };
 
 /// The vectors (all of one 1-D type) one after another.
@@ -177,22 +185,21 @@ struct PrepareTablesLowering : public OpConversionPattern<PrepareTablesOp> {
     Value activations = tripleActivations(b, loc, input, segments);
     int64_t triples =
         (segments.back().bufferBlock + segments.back().numBlocks) *
-        packing::kTriplesPerBlock;
+        kBlockTriples;
     // Digit i of each index v, minus one, as i16 lanes (0 past 26).
-    auto i16x64 = VectorType::get({kRows}, b.getI16Type());
+    auto i16x32 = VectorType::get({kTripleTableBytes / 2}, b.getI16Type());
     SmallVector<Value> weightOf;
     for (int64_t digit = 0, power = 1; digit < 3; ++digit, power *= 3) {
-      SmallVector<int16_t> lanes(kRows, 0);
+      SmallVector<int16_t> lanes(kTripleTableBytes / 2, 0);
       for (int64_t v = 0; v < 27; ++v)
         lanes[v] = static_cast<int16_t>(v / power % 3 - 1);
       weightOf.push_back(arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(i16x64, ArrayRef<int16_t>(lanes))));
+          b, loc, DenseElementsAttr::get(i16x32, ArrayRef<int16_t>(lanes))));
     }
-    auto i8x64 = VectorType::get({kRows}, b.getI8Type());
-    Value eight = splat(b, loc, i16x64, 8);
+    auto i8x64 = VectorType::get({kTripleTableBytes}, b.getI8Type());
     Value numRows = tensor::DimOp::create(b, loc, input, 0);
-    Value tables = createEmptyLikeRows(b, loc, input, {triples * kTableBytes},
-                                       b.getI8Type());
+    Value tables = createEmptyLikeRows(
+        b, loc, input, {triples * kTripleTableBytes}, b.getI8Type());
     auto rowLoop = scf::ForOp::create(
         b, loc, ia.index(0), numRows, ia.index(1), ValueRange{tables},
         [&](OpBuilder &rb, Location, Value row, ValueRange rowArgs) {
@@ -211,26 +218,20 @@ struct PrepareTablesLowering : public OpConversionPattern<PrepareTablesOp> {
                                                       activation);
                   Value term = arith::MulIOp::create(
                       tb, loc, weightOf[i],
-                      vector::BroadcastOp::create(tb, loc, i16x64, wide));
+                      vector::BroadcastOp::create(tb, loc, i16x32, wide));
                   sums = sums ? arith::AddIOp::create(tb, loc, sums, term)
                                     .getResult()
                               : term;
                 }
-                Value low = arith::TruncIOp::create(tb, loc, i8x64, sums);
-                Value high = arith::TruncIOp::create(
-                    tb, loc, i8x64,
-                    arith::ShRSIOp::create(tb, loc, sums, eight));
-                Value start = tia.mul(triple, tia.index(kTableBytes));
                 Value written =
-                    vector::TransferWriteOp::create(tb, loc, low, args[0],
-                                                    ValueRange{row, start},
-                                                    ArrayRef<bool>{true})
+                    vector::TransferWriteOp::create(
+                        tb, loc,
+                        vector::BitCastOp::create(tb, loc, i8x64, sums),
+                        args[0],
+                        ValueRange{
+                            row, tia.mul(triple, tia.index(kTripleTableBytes))},
+                        ArrayRef<bool>{true})
                         .getResult();
-                written = vector::TransferWriteOp::create(
-                              tb, loc, high, written,
-                              ValueRange{row, tia.add(start, tia.index(kRows))},
-                              ArrayRef<bool>{true})
-                              .getResult();
                 scf::YieldOp::create(tb, loc, written);
               });
           scf::YieldOp::create(rb, loc, tripleLoop.getResults());
@@ -260,11 +261,9 @@ private:
     Value weights = adaptor.getWeights();
     Value tables = adaptor.getTables();
     Value scales = adaptor.getScales();
-    Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type();
     Type f32 = b.getF32Type();
-    auto i8x64 = VectorType::get({kRows}, i8);
-    auto i16x32 = VectorType::get({kRows / 2}, i16);
-    auto i32x32 = VectorType::get({kRows / 2}, i32);
+    auto i16x32 = VectorType::get({kRows}, b.getI16Type());
+    auto i32x32 = VectorType::get({kRows}, b.getI32Type());
     // Row groups of the tile, which share each table load.
     int64_t numGroups = op.getResult().getType().getDimSize(1) / kRows;
 
@@ -284,24 +283,8 @@ private:
         ia.min(adaptor.getActRow(),
                ia.sub(tensor::DimOp::create(b, loc, tables, 0), ia.index(1)));
 
-    TripleIndexReader indices(b, loc, weights);
-    Value padByte = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
-    // unpacklo/hi of bytes within each 128-bit lane: the i16 sums of rows
-    // 16L + 0..7 (even half) and 16L + 8..15 (odd half) of lanes L = 0..3.
-    SmallVector<int64_t> interleave[2];
-    for (int64_t half = 0; half < 2; ++half)
-      for (int64_t lane = 0; lane < 4; ++lane)
-        for (int64_t j = 0; j < 8; ++j) {
-          int64_t byte = 16 * lane + 8 * half + j;
-          interleave[half].append({byte, kRows + byte});
-        }
-    // Back to row order from [even half, odd half] in i32: row r is
-    // storage lane s (Packing.h), byte j of 128-bit lane L.
-    SmallVector<int64_t> rowOrder;
-    for (int64_t r = 0; r < kRows; ++r) {
-      int64_t s = packing::tripleLane(r), lane = s / 16, j = s % 16;
-      rowOrder.push_back(j < 8 ? 8 * lane + j : kRows / 2 + 8 * lane + j - 8);
-    }
+    Value five = splat(b, loc, i16x32, 5);
+    Value ten = splat(b, loc, i16x32, 10);
 
     std::optional<int64_t> prefetchBytes = op.getPrefetchBytes();
     auto storageType = cast<RankedTensorType>(weights.getType());
@@ -312,7 +295,7 @@ private:
           b, loc, weights, ArrayRef<ReassociationIndices>{{0, 1}});
     // Asks for the lines of a half block `prefetch_bytes` ahead; the run is
     // moved back to end at the last byte where it would pass it.
-    int64_t halfBytes = kHalfTriples * packing::kTripleBytes;
+    int64_t halfBytes = kFirstHalfWords * packing::kTripleWordBytes;
     auto prefetchAhead = [&](OpBuilder &nb, Value group, Value position) {
       IndexArith nia{nb, loc};
       Value start = nia.min(
@@ -342,7 +325,7 @@ private:
           Value bufferBlock0 = lookup(segBufferBlocks);
           auto blockLoop = scf::ForOp::create(
               sb, loc, sia.index(0), lookup(segNumBlocks), sia.index(1),
-              SmallVector<Value>(2 * numGroups, zeroWide),
+              SmallVector<Value>(numGroups, zeroWide),
               [&](OpBuilder &bb, Location, Value block, ValueRange wide) {
                 IndexArith bia{bb, loc};
                 SmallVector<Value> next(wide.begin(), wide.end());
@@ -352,67 +335,69 @@ private:
                 Value tableStart =
                     bia.mul(bia.add(bufferBlock0, block),
                             bia.index(PrepareTablesOp::getBytesPerBlock()));
-                for (int64_t half = 0; half < 2; ++half) {
+                for (auto [firstWord, endWord] :
+                     {std::pair<int64_t, int64_t>{0, kFirstHalfWords},
+                      {kFirstHalfWords, packing::kTripleWordsPerBlock}}) {
                   Value halfWeights =
-                      bia.add(weightStart, bia.index(half * kHalfTriples *
-                                                     packing::kTripleBytes));
-                  Value halfTables = bia.add(
-                      tableStart, bia.index(half * kHalfTriples * kTableBytes));
+                      bia.add(weightStart,
+                              bia.index(firstWord * packing::kTripleWordBytes));
                   if (prefetchBytes)
                     for (Value group : groupRows)
                       prefetchAhead(bb, group, halfWeights);
-                  auto tripleLoop = scf::ForOp::create(
-                      bb, loc, bia.index(0), bia.index(kHalfTriples),
-                      bia.index(1), SmallVector<Value>(2 * numGroups, zeroSums),
-                      [&](OpBuilder &tb, Location, Value triple,
+                  auto wordLoop = scf::ForOp::create(
+                      bb, loc, bia.index(firstWord), bia.index(endWord),
+                      bia.index(1), SmallVector<Value>(numGroups, zeroSums),
+                      [&](OpBuilder &tb, Location, Value word,
                           ValueRange sums) {
                         IndexArith tia{tb, loc};
                         Value weightAt = tia.add(
-                            halfWeights,
-                            tia.mul(triple, tia.index(packing::kTripleBytes)));
-                        Value tableAt =
-                            tia.add(halfTables,
-                                    tia.mul(triple, tia.index(kTableBytes)));
-                        SmallVector<Value, 2> table;
-                        for (int64_t part = 0; part < 2; ++part)
-                          table.push_back(vector::TransferReadOp::create(
-                              tb, loc, i8x64, tables,
-                              ValueRange{
-                                  actRow,
-                                  tia.add(tableAt, tia.index(part * kRows))},
-                              padByte, ArrayRef<bool>{true}));
+                            weightStart,
+                            tia.mul(word,
+                                    tia.index(packing::kTripleWordBytes)));
+                        // The three triples' tables, shared by the groups.
+                        Value tableAt = tia.add(
+                            tableStart,
+                            tia.mul(word, tia.index(packing::kTriplesPerWord *
+                                                    kTripleTableBytes)));
+                        SmallVector<Value, 3> table;
+                        for (int64_t q = 0; q < packing::kTriplesPerWord; ++q)
+                          table.push_back(readWords(
+                              tb, loc, tables, actRow,
+                              tia.add(tableAt,
+                                      tia.index(q * kTripleTableBytes))));
                         SmallVector<Value> added;
                         for (int64_t g = 0; g < numGroups; ++g) {
-                          Value index = indices.read(tb, groupRows[g], weightAt);
-                          Value low = LookupBytesOp::create(
-                              tb, loc, i8x64, lookupKind, table[0], index);
-                          Value high = LookupBytesOp::create(
-                              tb, loc, i8x64, lookupKind, table[1], index);
-                          for (int64_t half = 0; half < 2; ++half) {
-                            Value pairs = vector::ShuffleOp::create(
-                                tb, loc, low, high, interleave[half]);
-                            added.push_back(arith::AddIOp::create(
-                                tb, loc, sums[2 * g + half],
-                                vector::BitCastOp::create(tb, loc, i16x32,
-                                                          pairs)));
-                          }
+                          Value words = readWords(tb, loc, weights,
+                                                  groupRows[g], weightAt);
+                          // Lookups read the low 5 bits of each index.
+                          Value indices[] = {
+                              words,
+                              arith::ShRUIOp::create(tb, loc, words, five),
+                              arith::ShRUIOp::create(tb, loc, words, ten)};
+                          Value found[3];
+                          for (int64_t q = 0; q < 3; ++q)
+                            found[q] =
+                                LookupOp::create(tb, loc, i16x32, lookupKind,
+                                                 table[q], indices[q]);
+                          added.push_back(arith::AddIOp::create(
+                              tb, loc, sums[g],
+                              arith::AddIOp::create(
+                                  tb, loc, found[0],
+                                  arith::AddIOp::create(tb, loc, found[1],
+                                                        found[2]))));
                         }
                         scf::YieldOp::create(tb, loc, added);
                       });
-                  for (int64_t part = 0; part < 2 * numGroups; ++part)
-                    next[part] = arith::AddIOp::create(
-                        bb, loc, next[part],
+                  for (int64_t g = 0; g < numGroups; ++g)
+                    next[g] = arith::AddIOp::create(
+                        bb, loc, next[g],
                         arith::ExtSIOp::create(bb, loc, i32x32,
-                                               tripleLoop.getResult(part)));
+                                               wordLoop.getResult(g)));
                 }
                 scf::YieldOp::create(bb, loc, next);
               });
-          // Each group's sums in row order, the groups one after another.
-          SmallVector<Value> groupSums;
-          for (int64_t g = 0; g < numGroups; ++g)
-            groupSums.push_back(vector::ShuffleOp::create(
-                sb, loc, blockLoop.getResult(2 * g),
-                blockLoop.getResult(2 * g + 1), rowOrder));
+          // The groups' sums (each in row order) one after another.
+          SmallVector<Value> groupSums(blockLoop.getResults());
           Value sums = concatenate(sb, loc, groupSums);
           Value partial = arith::SIToFPOp::create(sb, loc, tileF32, sums);
           Value rowScales;
@@ -459,20 +444,21 @@ Value decodeTriplePanel(OpBuilder &b, Location loc, PanelMatmulOp op,
   IndexArith ia{b, loc};
   PackedType type = op.getWeights().getType();
   Type i8 = b.getI8Type();
-  auto i8x64 = VectorType::get({kRows}, i8);
-  auto i16x32 = VectorType::get({kRows / 2}, b.getI16Type());
+  auto i8x64 = VectorType::get({kTablePanelRows}, i8);
+  auto i16x32 = VectorType::get({kTablePanelRows / 2}, b.getI16Type());
   SmallVector<int64_t> weightBlockOf;
   for (const Segment &segment : buildSegments(op.getGroups(), type.getCols()))
     for (int64_t i = 0; i < segment.numBlocks; ++i)
       weightBlockOf.push_back(segment.weightBlock + i);
   int64_t preparedBlocks = weightBlockOf.size();
   Value weightBlocks = indexTable(b, loc, weightBlockOf);
+  // The panel's first group of the layout.
   Value group = ia.div(op.getRow(), ia.index(kRows));
-  TripleIndexReader indices(b, loc, weights);
+  PanelIndexReader indices(b, loc, weights);
   // The codes (trit + 1) of digit i of each index.
   SmallVector<Value> digitTables;
   for (int64_t digit = 0, power = 1; digit < 3; ++digit, power *= 3) {
-    SmallVector<int8_t> codes(kRows, 0);
+    SmallVector<int8_t> codes(kTablePanelRows, 0);
     for (int64_t v = 0; v < 27; ++v)
       codes[v] = static_cast<int8_t>(v / power % 3);
     digitTables.push_back(arith::ConstantOp::create(
@@ -484,11 +470,11 @@ Value decodeTriplePanel(OpBuilder &b, Location loc, PanelMatmulOp op,
     for (int64_t lane = 0; lane < 4; ++lane) {
       for (int64_t j = 0; j < 8; ++j) {
         int64_t byte = 16 * lane + 8 * half + j;
-        bytePairs[half].append({byte, kRows + byte});
+        bytePairs[half].append({byte, kTablePanelRows + byte});
       }
       for (int64_t j = 0; j < 4; ++j) {
         int64_t word = 8 * lane + 4 * half + j;
-        wordPairs[half].append({word, kRows / 2 + word});
+        wordPairs[half].append({word, kTablePanelRows / 2 + word});
       }
     }
   // Codes of each K position of a block for the 64 lanes, position-major
@@ -497,9 +483,12 @@ Value decodeTriplePanel(OpBuilder &b, Location loc, PanelMatmulOp op,
   Value planes = createZeroFilled(
       b, loc,
       tensor::EmptyOp::create(
-          b, loc, ArrayRef<int64_t>{kPanelTripleElements, kRows}, i8));
+          b, loc, ArrayRef<int64_t>{kPanelTripleElements, kTablePanelRows},
+          i8));
   Value panel = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{preparedBlocks * quadsPerBlock, 4 * kRows}, i8);
+      b, loc,
+      ArrayRef<int64_t>{preparedBlocks * quadsPerBlock, 4 * kTablePanelRows},
+      i8);
   Value padByte = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
   return scf::ForOp::create(
              b, loc, ia.index(0), ia.index(preparedBlocks), ia.index(1),
@@ -516,14 +505,10 @@ Value decodeTriplePanel(OpBuilder &b, Location loc, PanelMatmulOp op,
                    [&](OpBuilder &tb, Location, Value triple,
                        ValueRange tripleArgs) {
                      IndexArith tia{tb, loc};
-                     Value index = indices.read(
-                         tb, group,
-                         tia.add(weightStart,
-                                 tia.mul(triple,
-                                         tia.index(packing::kTripleBytes))));
+                     Value index = indices.read(tb, group, weightStart, triple);
                      Value written = tripleArgs[0];
                      for (int64_t digit = 0; digit < 3; ++digit) {
-                       Value codes = LookupBytesOp::create(
+                       Value codes = LookupOp::create(
                            tb, loc, i8x64, op.getByteLookupAttr(),
                            digitTables[digit], index);
                        Value position = tia.add(tia.mul(triple, tia.index(3)),
@@ -539,7 +524,7 @@ Value decodeTriplePanel(OpBuilder &b, Location loc, PanelMatmulOp op,
                Value blockPlanes = tripleLoop.getResult(0);
                // Each 4 positions: bytes then words interleaved within
                // 128-bit lanes give vector k lane 4L + i = the dword of lane
-               // 16L + 4k + i, which is row 16k + 4L + i (Packing.h).
+               // 16L + 4k + i, which is row 16k + 4L + i (panelLane).
                auto quadLoop = scf::ForOp::create(
                    bb, loc, bia.index(0), bia.index(quadsPerBlock),
                    bia.index(1), ValueRange{args[0]},
@@ -570,14 +555,15 @@ Value decodeTriplePanel(OpBuilder &b, Location loc, PanelMatmulOp op,
                        Value dwords = vector::ShuffleOp::create(
                            qb, loc, pairs[k / 2], pairs[2 + k / 2],
                            wordPairs[k % 2]);
-                       written = vector::TransferWriteOp::create(
-                                     qb, loc,
-                                     vector::BitCastOp::create(qb, loc, i8x64,
-                                                               dwords),
-                                     written,
-                                     ValueRange{row, qia.index(kRows * k)},
-                                     ArrayRef<bool>{true})
-                                     .getResult();
+                       written =
+                           vector::TransferWriteOp::create(
+                               qb, loc,
+                               vector::BitCastOp::create(qb, loc, i8x64,
+                                                         dwords),
+                               written,
+                               ValueRange{row, qia.index(kTablePanelRows * k)},
+                               ArrayRef<bool>{true})
+                               .getResult();
                      }
                      scf::YieldOp::create(qb, loc, written);
                    });

@@ -822,7 +822,7 @@ struct ConvertTernaryToCPUPass
               target.addIllegalOp<PrepareActivationsOp, TileMatmulOp,
                                   PanelMatmulOp, PrepareTablesOp,
                                   TableMatmulOp>();
-              target.addLegalOp<Dot4Op, TritsToF32Op, LookupBytesOp>();
+              target.addLegalOp<Dot4Op, TritsToF32Op, LookupOp>();
             })))
       signalPassFailure();
   }

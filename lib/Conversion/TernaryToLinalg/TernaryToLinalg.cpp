@@ -129,40 +129,31 @@ static Value tripleTrit(const IndexArith &ab, PackedType type, Value bytes,
                         Value row, Value col) {
   Value block = ab.div(col, ab.index(packing::kBlockSize));
   Value element = ab.rem(col, ab.index(packing::kBlockSize));
-  // Row 16a + 4b + i of the group is lane 16b + 4a + i (Packing.h).
-  Value inGroup = ab.rem(row, ab.index(packing::kTripleRows));
-  Value lane = ab.add(
-      ab.add(ab.mul(ab.rem(ab.div(inGroup, ab.index(4)), ab.index(4)),
-                    ab.index(16)),
-             ab.mul(ab.div(inGroup, ab.index(16)), ab.index(4))),
-      ab.rem(inGroup, ab.index(4)));
+  // The row's 16-bit word of triples 3w .. 3w + 2 (Packing.h).
   Value group = ab.div(row, ab.index(packing::kTripleRows));
-  Value triple = ab.add(ab.mul(block, ab.index(packing::kTriplesPerBlock)),
-                        ab.div(element, ab.index(3)));
-  Value start = ab.mul(triple, ab.index(packing::kTripleBytes));
+  Value triple = ab.div(element, ab.index(3));
+  Value word = ab.add(ab.mul(block, ab.index(packing::kTripleWordsPerBlock)),
+                      ab.div(triple, ab.index(packing::kTriplesPerWord)));
+  Value start =
+      ab.add(ab.mul(word, ab.index(packing::kTripleWordBytes)),
+             ab.mul(ab.rem(row, ab.index(packing::kTripleRows)), ab.index(2)));
   auto byteAt = [&](Value offset) {
     Value byte = tensor::ExtractOp::create(ab.b, ab.loc, bytes,
                                            ValueRange{group, offset});
     return arith::ExtUIOp::create(ab.b, ab.loc, ab.b.getI32Type(), byte)
         .getResult();
   };
-  Value low = byteAt(ab.add(start, ab.rem(lane, ab.index(32))));
-  Value high = byteAt(
-      ab.add(start, ab.add(ab.index(32), ab.div(lane, ab.index(8)))));
-  Value nibble = arith::AndIOp::create(
+  Value bits = arith::OrIOp::create(
+      ab.b, ab.loc, byteAt(start),
+      arith::ShLIOp::create(ab.b, ab.loc, byteAt(ab.add(start, ab.index(1))),
+                            ab.i32(8)));
+  Value index = arith::AndIOp::create(
       ab.b, ab.loc,
       arith::ShRUIOp::create(
-          ab.b, ab.loc, low,
-          ab.toI32(ab.mul(ab.div(lane, ab.index(32)), ab.index(4)))),
-      ab.i32(15));
-  Value fifth = arith::AndIOp::create(
-      ab.b, ab.loc,
-      arith::ShRUIOp::create(ab.b, ab.loc, high,
-                             ab.toI32(ab.rem(lane, ab.index(8)))),
-      ab.i32(1));
-  Value index = arith::OrIOp::create(
-      ab.b, ab.loc, nibble,
-      arith::ShLIOp::create(ab.b, ab.loc, fifth, ab.i32(4)));
+          ab.b, ab.loc, bits,
+          ab.toI32(ab.mul(ab.rem(triple, ab.index(packing::kTriplesPerWord)),
+                          ab.index(5)))),
+      ab.i32(31));
   // Digit i of the index is trit 3j + i of the block, plus one.
   Value digit = ab.rem(element, ab.index(3));
   Value power = ab.select(ab.eq(digit, ab.index(0)), ab.i32(1),

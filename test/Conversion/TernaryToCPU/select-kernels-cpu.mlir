@@ -87,13 +87,12 @@ func.func @large_gemv(%x: tensor<1x1024xi8>, %as: tensor<1xf32>, %w: !ternary.pa
 // -----
 
 // With lookup-tables, int8 matmuls of 1.6-bit weights whose N is a multiple
-// of 64 store them as trit triples when the relayout can re-lay them
-// (constants): tiles of 4 groups of 64 rows (2 where N has an even number
-// of groups), one activation row, vpermb where the target has AVX-512 VBMI
-// (znver4, which takes them by default), the portable lookups otherwise;
-// prompts from 6 rows on take 64-row panels. Weights that are function
-// arguments, that a float matmul also reads, 2-bit weights and N = 96 keep
-// the tiles.
+// of 32 store them as trit triples when the relayout can re-lay them
+// (constants): tiles of 8 groups of 32 rows (4 or 2 where N has fewer),
+// one activation row, vpermw where the target has AVX-512 VBMI (znver4,
+// which takes them by default), the portable lookups otherwise; prompts
+// from 6 rows on take 64-row panels. Weights that are function arguments,
+// that a float matmul also reads, 2-bit weights and N = 80 keep the tiles.
 // TABLES-LABEL: func.func @lookup_tables
 // TABLES: kernel_config = #ternary_cpu.matmul_config<rows = 256, act_rows = 1, {{.*}}weight_layout = #ternary.trit_triples, panel_rows = 64, panel_act_rows = 6, panel_min_act_rows = 6, byte_lookup = avx512_vbmi>
 // TABLES-NOT: prefetch_bytes = 2048, {{.*}}weight_layout = #ternary.trit_triples
@@ -115,7 +114,7 @@ func.func @lookup_tables(%x: tensor<?x1024xi8>, %as: tensor<?xf32>, %x1: tensor<
   %w = ternary.constant dense<0> : tensor<4096x208xi8> -> !ternary.packed<4096x1024, tq1>
   %w2 = ternary.constant dense<0> : tensor<128x208xi8> -> !ternary.packed<128x1024, tq1>
   %w3 = ternary.constant dense<0> : tensor<4096x256xi8> -> !ternary.packed<4096x1024, tq2>
-  %w4 = ternary.constant dense<0> : tensor<96x208xi8> -> !ternary.packed<96x1024, tq1>
+  %w4 = ternary.constant dense<0> : tensor<80x208xi8> -> !ternary.packed<80x1024, tq1>
   %w5 = ternary.constant dense<0> : tensor<128x208xi8> -> !ternary.packed<128x1024, tq1>
   %0 = ternary.matmul %x act_scales(%as : tensor<?xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<?x1024xi8>, !ternary.packed<4096x1024, tq1> -> tensor<?x4096xf32>
   %1 = ternary.matmul %x1 act_scales(%as1 : tensor<1xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x1024xi8>, !ternary.packed<4096x1024, tq1> -> tensor<1x4096xf32>
@@ -124,6 +123,6 @@ func.func @lookup_tables(%x: tensor<?x1024xi8>, %as: tensor<?xf32>, %x1: tensor<
   %4 = ternary.matmul %x1 act_scales(%as1 : tensor<1xf32>), %w5 groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x1024xi8>, !ternary.packed<128x1024, tq1> -> tensor<1x128xf32>
   %5 = ternary.matmul %f, %w5 groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x1024xf32>, !ternary.packed<128x1024, tq1> -> tensor<1x128xf32>
   %6 = ternary.matmul %x1 act_scales(%as1 : tensor<1xf32>), %w3 groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x1024xi8>, !ternary.packed<4096x1024, tq2> -> tensor<1x4096xf32>
-  %7 = ternary.matmul %x1 act_scales(%as1 : tensor<1xf32>), %w4 groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x1024xi8>, !ternary.packed<96x1024, tq1> -> tensor<1x96xf32>
+  %7 = ternary.matmul %x1 act_scales(%as1 : tensor<1xf32>), %w4 groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) : tensor<1x1024xi8>, !ternary.packed<80x1024, tq1> -> tensor<1x80xf32>
   return
 }

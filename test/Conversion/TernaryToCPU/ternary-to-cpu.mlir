@@ -209,30 +209,32 @@ func.func @panel_int8_tq2(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: te
 // -----
 
 // The tables: per row and triple, three broadcast activations times the
-// digits of the 27 indices, as low and high bytes. The kernel: per triple
-// one load of each table for both groups, each group's indices looked up
-// in both, interleaved into i16 sums; widened to i32 after each half block.
+// digits of the 27 indices, as i16 lanes. The kernel: per word of three
+// triples one load of each triple's table for all four groups, each
+// group's words shifted to the second and third triple and looked up in
+// the three tables, into i16 sums; widened to i32 after each half block.
 // With prefetch, each half block's lines are asked for ahead of it.
 // CHECK-LABEL: func.func @lookup_tables
 // CHECK: scf.for
-// CHECK: arith.muli {{.*}} : vector<64xi16>
-// CHECK: arith.trunci {{.*}} : vector<64xi16> to vector<64xi8>
-// CHECK: arith.shrsi {{.*}} : vector<64xi16>
+// CHECK: arith.muli {{.*}} : vector<32xi16>
+// CHECK: vector.bitcast {{.*}} : vector<32xi16> to vector<64xi8>
 // CHECK: vector.transfer_write
 // CHECK: scf.for
 // CHECK: scf.for
 // CHECK: ternary_cpu.prefetch
 // CHECK: scf.for
-// CHECK-COUNT-2: vector.transfer_read {{.*}} : tensor<1x11008xi8>, vector<64xi8>
-// CHECK: ternary_cpu.lookup_bytes avx512_vbmi
-// CHECK: ternary_cpu.lookup_bytes avx512_vbmi
-// CHECK: vector.shuffle
+// CHECK-COUNT-3: vector.transfer_read {{.*}} : tensor<1x5568xi8>, vector<64xi8>
+// CHECK: vector.transfer_read {{.*}} : tensor<4x1856xi8>, vector<64xi8>
+// CHECK: %[[WORDS:.*]] = vector.bitcast {{.*}} : vector<64xi8> to vector<32xi16>
+// CHECK: arith.shrui %[[WORDS]]
+// CHECK: arith.shrui %[[WORDS]]
+// CHECK-COUNT-3: ternary_cpu.lookup avx512_vbmi {{.*}} : vector<32xi16>
 // CHECK: arith.addi {{.*}} : vector<32xi16>
 // CHECK: arith.extsi {{.*}} : vector<32xi16> to vector<32xi32>
 // CHECK-NOT: ternary_cpu.table_matmul
 func.func @lookup_tables(%x: tensor<1x256xi8>, %as: tensor<1xf32>, %w: !ternary.packed<128x256, tq1, #ternary.trit_triples>, %s: tensor<1x1xf32>, %n: index) -> vector<1x128xf32> {
   %c0 = arith.constant 0 : index
-  %t = ternary_cpu.prepare_tables %x groups(#ternary.scale_groups<tensor>) : tensor<1x256xi8> -> tensor<1x11008xi8>
-  %r = ternary_cpu.table_matmul %t act_scales(%as : tensor<1xf32>), %w[%c0, %n] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) lookup avx512_vbmi prefetch 1024 : tensor<1x11008xi8>, !ternary.packed<128x256, tq1, #ternary.trit_triples> -> vector<1x128xf32>
+  %t = ternary_cpu.prepare_tables %x groups(#ternary.scale_groups<tensor>) : tensor<1x256xi8> -> tensor<1x5568xi8>
+  %r = ternary_cpu.table_matmul %t act_scales(%as : tensor<1xf32>), %w[%c0, %n] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) lookup avx512_vbmi prefetch 1024 : tensor<1x5568xi8>, !ternary.packed<128x256, tq1, #ternary.trit_triples> -> vector<1x128xf32>
   return %r : vector<1x128xf32>
 }

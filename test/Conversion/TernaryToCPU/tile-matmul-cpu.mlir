@@ -124,14 +124,14 @@ func.func @static_prompts(%x: tensor<40x1000xi8>, %as: tensor<40xf32>, %x1: tens
 // -----
 
 // Weights stored as trit triples: the activations' tables once, then tiles
-// of 128 rows (two groups) by one activation row, for a token and for each
+// of 128 rows (four groups) by one activation row, for a token and for each
 // row of a prompt.
 // TABLES-LABEL: func.func @lookup_tables
-// TABLES: %[[T:.*]] = ternary_cpu.prepare_tables %{{.*}} groups(#ternary.scale_groups<k = [300]>) : tensor<?x700xi8> -> tensor<?x44032xi8>
+// TABLES: %[[T:.*]] = ternary_cpu.prepare_tables %{{.*}} groups(#ternary.scale_groups<k = [300]>) : tensor<?x700xi8> -> tensor<?x22272xi8>
 // TABLES: scf.forall
-// TABLES: ternary_cpu.table_matmul %[[T]] act_scales({{.*}}) lookup avx512_vbmi : tensor<?x44032xi8>, !ternary.packed<128x700, tq1, #ternary.trit_triples> -> vector<1x128xf32>
-// TABLES: %[[T1:.*]] = ternary_cpu.prepare_tables %{{.*}} : tensor<1x700xi8> -> tensor<1x44032xi8>
-// TABLES: ternary_cpu.table_matmul %[[T1]] {{.*}} lookup avx512_vbmi : tensor<1x44032xi8>
+// TABLES: ternary_cpu.table_matmul %[[T]] act_scales({{.*}}) lookup avx512_vbmi : tensor<?x22272xi8>, !ternary.packed<128x700, tq1, #ternary.trit_triples> -> vector<1x128xf32>
+// TABLES: %[[T1:.*]] = ternary_cpu.prepare_tables %{{.*}} : tensor<1x700xi8> -> tensor<1x22272xi8>
+// TABLES: ternary_cpu.table_matmul %[[T1]] {{.*}} lookup avx512_vbmi : tensor<1x22272xi8>
 // TABLES-NOT: ternary_cpu.tile_matmul
 // TABLES-NOT: ternary_cpu.prepare_activations
 func.func @lookup_tables(%x: tensor<?x700xi8>, %as: tensor<?xf32>, %x1: tensor<1x700xi8>, %as1: tensor<1xf32>,

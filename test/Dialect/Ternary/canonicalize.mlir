@@ -53,9 +53,9 @@ func.func @pack_constant_interleaved() -> !ternary.packed<2x4, tq2, #ternary.row
 
 // -----
 
-// Trit triples: 64 rows share 86 triples of 40 bytes per block.
+// Trit triples: per 32 rows and block, 29 words of 64 bytes.
 // CHECK-LABEL: func.func @pack_constant_triples
-// CHECK: ternary.constant dense_resource<{{.*}}> : tensor<1x3440xi8> -> !ternary.packed<64x4, tq1, #ternary.trit_triples>
+// CHECK: ternary.constant dense_resource<{{.*}}> : tensor<2x1856xi8> -> !ternary.packed<64x4, tq1, #ternary.trit_triples>
 func.func @pack_constant_triples() -> !ternary.packed<64x4, tq1, #ternary.trit_triples> {
   %c = arith.constant dense<1> : tensor<64x4xi8>
   %p = ternary.pack %c : tensor<64x4xi8> -> !ternary.packed<64x4, tq1, #ternary.trit_triples>

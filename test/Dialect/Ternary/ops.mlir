@@ -87,8 +87,8 @@ func.func @huge_splat_and_block(%x: tensor<1x256xf32>, %w: !ternary.packed<4x256
 }
 
 // CHECK-LABEL: func.func @from_storage_triples
-// CHECK: ternary.from_storage %{{.*}} : tensor<2x6880xi8> -> !ternary.packed<128x300, tq1, #ternary.trit_triples>
-func.func @from_storage_triples(%bytes: tensor<2x6880xi8>) -> !ternary.packed<128x300, tq1, #ternary.trit_triples> {
-  %0 = ternary.from_storage %bytes : tensor<2x6880xi8> -> !ternary.packed<128x300, tq1, #ternary.trit_triples>
+// CHECK: ternary.from_storage %{{.*}} : tensor<4x3712xi8> -> !ternary.packed<128x300, tq1, #ternary.trit_triples>
+func.func @from_storage_triples(%bytes: tensor<4x3712xi8>) -> !ternary.packed<128x300, tq1, #ternary.trit_triples> {
+  %0 = ternary.from_storage %bytes : tensor<4x3712xi8> -> !ternary.packed<128x300, tq1, #ternary.trit_triples>
   return %0 : !ternary.packed<128x300, tq1, #ternary.trit_triples>
 }

@@ -30,8 +30,8 @@ func.func private @divisible(!ternary.packed<6x256, tq2, #ternary.row_interleave
 
 // -----
 
-// expected-error @+1 {{trit_triples needs a number of rows divisible by 64, got 96}}
-func.func private @triples_rows(!ternary.packed<96x256, tq1, #ternary.trit_triples>)
+// expected-error @+1 {{trit_triples needs a number of rows divisible by 32, got 80}}
+func.func private @triples_rows(!ternary.packed<80x256, tq1, #ternary.trit_triples>)
 
 // -----
 

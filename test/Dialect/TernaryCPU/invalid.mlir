@@ -313,55 +313,55 @@ func.func @panel_dest(%p: tensor<?x1024xi8>, %sums: tensor<?x4xi32>, %as: tensor
 // -----
 
 func.func @tables_type(%q: tensor<?x700xi8>) {
-  // expected-error @+1 {{'ternary_cpu.prepare_tables' op tables type 'tensor<?x1024xi8>' must be 'tensor<?x44032xi8>'}}
+  // expected-error @+1 {{'ternary_cpu.prepare_tables' op tables type 'tensor<?x1024xi8>' must be 'tensor<?x22272xi8>'}}
   %t = ternary_cpu.prepare_tables %q groups(#ternary.scale_groups<k = [300]>) : tensor<?x700xi8> -> tensor<?x1024xi8>
   return
 }
 
 // -----
 
-func.func @table_weights(%t: tensor<?x33024xi8>, %as: tensor<?xf32>, %w: !ternary.packed<64x700, tq1>, %s: tensor<1x1xf32>, %i: index) {
+func.func @table_weights(%t: tensor<?x16704xi8>, %as: tensor<?xf32>, %w: !ternary.packed<64x700, tq1>, %s: tensor<1x1xf32>, %i: index) {
   // expected-error @+1 {{'ternary_cpu.table_matmul' op weights must be stored as #ternary.trit_triples, got '!ternary.packed<64x700, tq1>'}}
-  %r = ternary_cpu.table_matmul %t act_scales(%as : tensor<?xf32>), %w[%i, %i] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) lookup generic : tensor<?x33024xi8>, !ternary.packed<64x700, tq1> -> vector<1x64xf32>
+  %r = ternary_cpu.table_matmul %t act_scales(%as : tensor<?xf32>), %w[%i, %i] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) lookup generic : tensor<?x16704xi8>, !ternary.packed<64x700, tq1> -> vector<1x64xf32>
   return
 }
 
 // -----
 
-func.func @table_result(%t: tensor<?x33024xi8>, %as: tensor<?xf32>, %w: !ternary.packed<64x700, tq1, #ternary.trit_triples>, %s: tensor<1x1xf32>, %i: index) {
-  // expected-error @+1 {{'ternary_cpu.table_matmul' op result must be 1 x 64, 128, 192 or 256 (whole groups of the layout), got 'vector<1x32xf32>'}}
-  %r = ternary_cpu.table_matmul %t act_scales(%as : tensor<?xf32>), %w[%i, %i] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) lookup generic : tensor<?x33024xi8>, !ternary.packed<64x700, tq1, #ternary.trit_triples> -> vector<1x32xf32>
+func.func @table_result(%t: tensor<?x16704xi8>, %as: tensor<?xf32>, %w: !ternary.packed<64x700, tq1, #ternary.trit_triples>, %s: tensor<1x1xf32>, %i: index) {
+  // expected-error @+1 {{'ternary_cpu.table_matmul' op result must be 1 x 32 to 256 (whole groups of 32 rows of the layout), got 'vector<1x48xf32>'}}
+  %r = ternary_cpu.table_matmul %t act_scales(%as : tensor<?xf32>), %w[%i, %i] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) lookup generic : tensor<?x16704xi8>, !ternary.packed<64x700, tq1, #ternary.trit_triples> -> vector<1x48xf32>
   return
 }
 
 // -----
 
 func.func @table_tables(%t: tensor<?x1024xi8>, %as: tensor<?xf32>, %w: !ternary.packed<64x700, tq1, #ternary.trit_triples>, %s: tensor<1x1xf32>, %i: index) {
-  // expected-error @+1 {{'ternary_cpu.table_matmul' op tables of type 'tensor<?x1024xi8>' do not match weights '!ternary.packed<64x700, tq1, #ternary.trit_triples>' and their scale groups: expected [M, 33024]}}
+  // expected-error @+1 {{'ternary_cpu.table_matmul' op tables of type 'tensor<?x1024xi8>' do not match weights '!ternary.packed<64x700, tq1, #ternary.trit_triples>' and their scale groups: expected [M, 16704]}}
   %r = ternary_cpu.table_matmul %t act_scales(%as : tensor<?xf32>), %w[%i, %i] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) lookup generic : tensor<?x1024xi8>, !ternary.packed<64x700, tq1, #ternary.trit_triples> -> vector<1x64xf32>
   return
 }
 
 // -----
 
-func.func @table_act_scales(%t: tensor<?x33024xi8>, %as: tensor<?x1xf32>, %w: !ternary.packed<64x700, tq1, #ternary.trit_triples>, %s: tensor<1x1xf32>, %i: index) {
+func.func @table_act_scales(%t: tensor<?x16704xi8>, %as: tensor<?x1xf32>, %w: !ternary.packed<64x700, tq1, #ternary.trit_triples>, %s: tensor<1x1xf32>, %i: index) {
   // expected-error @+1 {{'ternary_cpu.table_matmul' op act_scales must be 1-D, got 'tensor<?x1xf32>'}}
-  %r = ternary_cpu.table_matmul %t act_scales(%as : tensor<?x1xf32>), %w[%i, %i] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) lookup generic : tensor<?x33024xi8>, !ternary.packed<64x700, tq1, #ternary.trit_triples> -> vector<1x64xf32>
+  %r = ternary_cpu.table_matmul %t act_scales(%as : tensor<?x1xf32>), %w[%i, %i] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) lookup generic : tensor<?x16704xi8>, !ternary.packed<64x700, tq1, #ternary.trit_triples> -> vector<1x64xf32>
   return
 }
 
 // -----
 
-func.func @table_prefetch(%t: tensor<?x33024xi8>, %as: tensor<?xf32>, %w: !ternary.packed<64x700, tq1, #ternary.trit_triples>, %s: tensor<1x1xf32>, %i: index) {
+func.func @table_prefetch(%t: tensor<?x16704xi8>, %as: tensor<?xf32>, %w: !ternary.packed<64x700, tq1, #ternary.trit_triples>, %s: tensor<1x1xf32>, %i: index) {
   // expected-error @+1 {{'ternary_cpu.table_matmul' op prefetch distance must be 1 to 65536 bytes, got 0}}
-  %r = ternary_cpu.table_matmul %t act_scales(%as : tensor<?xf32>), %w[%i, %i] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) lookup generic prefetch 0 : tensor<?x33024xi8>, !ternary.packed<64x700, tq1, #ternary.trit_triples> -> vector<1x64xf32>
+  %r = ternary_cpu.table_matmul %t act_scales(%as : tensor<?xf32>), %w[%i, %i] groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) lookup generic prefetch 0 : tensor<?x16704xi8>, !ternary.packed<64x700, tq1, #ternary.trit_triples> -> vector<1x64xf32>
   return
 }
 
 // -----
 
 func.func @table_config_rows(%x: tensor<1x256xi8>, %as: tensor<1xf32>, %w: !ternary.packed<64x256, tq1>, %s: tensor<1x1xf32>) {
-  // expected-error @+1 {{weights in #ternary.trit_triples take tiles of 64, 128, 192 or 256 rows by 1 activation row, got 16 x 1}}
+  // expected-error @+1 {{weights in #ternary.trit_triples take tiles of 32 to 256 rows (whole groups of 32) by 1 activation row, got 16 x 1}}
   %y = ternary.matmul %x act_scales(%as : tensor<1xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 16, act_rows = 1, block_rows = 64, block_act_rows = 1, streams = 1, int8_dot = generic, weight_layout = #ternary.trit_triples>} : tensor<1x256xi8>, !ternary.packed<64x256, tq1> -> tensor<1x64xf32>
   return
 }
@@ -369,7 +369,7 @@ func.func @table_config_rows(%x: tensor<1x256xi8>, %as: tensor<1xf32>, %w: !tern
 // -----
 
 func.func @table_config_panel(%x: tensor<1x256xi8>, %as: tensor<1xf32>, %w: !ternary.packed<64x256, tq1>, %s: tensor<1x1xf32>) {
-  // expected-error @+1 {{panels of weights in #ternary.trit_triples are one group of 64 rows, got 32}}
+  // expected-error @+1 {{panels of weights in #ternary.trit_triples are two groups of 32 rows, got 32}}
   %y = ternary.matmul %x act_scales(%as : tensor<1xf32>), %w groups #ternary.scale_groups<tensor> scales(%s : tensor<1x1xf32>) {kernel_config = #ternary_cpu.matmul_config<rows = 64, act_rows = 1, block_rows = 64, block_act_rows = 1, streams = 1, int8_dot = avx512_vnni, weight_layout = #ternary.trit_triples, panel_rows = 32, panel_act_rows = 12, panel_min_act_rows = 12>} : tensor<1x256xi8>, !ternary.packed<64x256, tq1> -> tensor<1x64xf32>
   return
 }

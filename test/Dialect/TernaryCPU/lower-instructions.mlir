@@ -43,18 +43,24 @@ func.func @trits(%l: vector<16xi32>) -> (vector<16xf32>, vector<16xf32>) {
 
 // -----
 
-// vpermb on AVX-512 VBMI; otherwise one extraction per lane.
-// CHECK-LABEL: func.func @lookup_bytes
-// CHECK-SAME: (%[[T:.*]]: vector<64xi8>, %[[I:.*]]: vector<64xi8>)
+// vpermb and vpermw on AVX-512 VBMI; otherwise one extraction per lane.
+// CHECK-LABEL: func.func @lookup
+// CHECK-SAME: (%[[T:.*]]: vector<64xi8>, %[[I:.*]]: vector<64xi8>,
 // CHECK: llvm.call_intrinsic "llvm.x86.avx512.permvar.qi.512"(%[[T]], %[[I]]) : (vector<64xi8>, vector<64xi8>) -> vector<64xi8>
 // CHECK: %[[LANE:.*]] = vector.extract %[[I]][0] : i8 from vector<64xi8>
 // CHECK: %[[MASKED:.*]] = arith.andi %[[LANE]], %{{.*}} : i8
 // CHECK: %[[POS:.*]] = arith.index_castui %[[MASKED]] : i8 to index
 // CHECK: vector.extract %[[T]][%[[POS]]] : i8 from vector<64xi8>
 // CHECK: vector.from_elements
-// CHECK-NOT: ternary_cpu.lookup_bytes
-func.func @lookup_bytes(%t: vector<64xi8>, %i: vector<64xi8>) -> (vector<64xi8>, vector<64xi8>) {
-  %0 = ternary_cpu.lookup_bytes avx512_vbmi %t[%i] : vector<64xi8>
-  %1 = ternary_cpu.lookup_bytes generic %t[%i] : vector<64xi8>
-  return %0, %1 : vector<64xi8>, vector<64xi8>
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.permvar.hi.512"(%{{.*}}, %{{.*}}) : (vector<32xi16>, vector<32xi16>) -> vector<32xi16>
+// CHECK: %[[WLANE:.*]] = vector.extract %{{.*}}[0] : i16 from vector<32xi16>
+// CHECK: arith.andi %[[WLANE]], %{{.*}} : i16
+// CHECK-NOT: ternary_cpu.lookup
+func.func @lookup(%t: vector<64xi8>, %i: vector<64xi8>, %wt: vector<32xi16>, %wi: vector<32xi16>)
+    -> (vector<64xi8>, vector<64xi8>, vector<32xi16>, vector<32xi16>) {
+  %0 = ternary_cpu.lookup avx512_vbmi %t[%i] : vector<64xi8>
+  %1 = ternary_cpu.lookup generic %t[%i] : vector<64xi8>
+  %2 = ternary_cpu.lookup avx512_vbmi %wt[%wi] : vector<32xi16>
+  %3 = ternary_cpu.lookup generic %wt[%wi] : vector<32xi16>
+  return %0, %1, %2, %3 : vector<64xi8>, vector<64xi8>, vector<32xi16>, vector<32xi16>
 }

@@ -67,14 +67,17 @@ func.func @kernel_config(%x: tensor<1x256xf32>, %w: !ternary.packed<64x256, tq2>
 }
 
 // CHECK-LABEL: func.func @lookup_table_ops
-// CHECK: %[[T:.*]] = ternary_cpu.prepare_tables %{{.*}} groups(#ternary.scale_groups<k = [300]>) : tensor<?x700xi8> -> tensor<?x44032xi8>
-// CHECK: ternary_cpu.table_matmul %[[T]] act_scales(%{{.*}} : tensor<?xf32>), %{{.*}}[%{{.*}}, %{{.*}}] groups #ternary.scale_groups<k = [300]> scales(%{{.*}} : tensor<1x2xf32>) lookup avx512_vbmi prefetch 1024 : tensor<?x44032xi8>, !ternary.packed<256x700, tq1, #ternary.trit_triples> -> vector<1x256xf32>
-// CHECK: ternary_cpu.lookup_bytes generic %{{.*}}[%{{.*}}] : vector<64xi8>
+// CHECK: %[[T:.*]] = ternary_cpu.prepare_tables %{{.*}} groups(#ternary.scale_groups<k = [300]>) : tensor<?x700xi8> -> tensor<?x22272xi8>
+// CHECK: ternary_cpu.table_matmul %[[T]] act_scales(%{{.*}} : tensor<?xf32>), %{{.*}}[%{{.*}}, %{{.*}}] groups #ternary.scale_groups<k = [300]> scales(%{{.*}} : tensor<1x2xf32>) lookup avx512_vbmi prefetch 1024 : tensor<?x22272xi8>, !ternary.packed<256x700, tq1, #ternary.trit_triples> -> vector<1x256xf32>
+// CHECK: ternary_cpu.lookup generic %{{.*}}[%{{.*}}] : vector<64xi8>
+// CHECK: ternary_cpu.lookup avx512_vbmi %{{.*}}[%{{.*}}] : vector<32xi16>
 func.func @lookup_table_ops(%q: tensor<?x700xi8>, %as: tensor<?xf32>, %w: !ternary.packed<256x700, tq1, #ternary.trit_triples>,
-                            %s: tensor<1x2xf32>, %i: index, %table: vector<64xi8>, %indices: vector<64xi8>) {
-  %t = ternary_cpu.prepare_tables %q groups(#ternary.scale_groups<k = [300]>) : tensor<?x700xi8> -> tensor<?x44032xi8>
-  %r = ternary_cpu.table_matmul %t act_scales(%as : tensor<?xf32>), %w[%i, %i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) lookup avx512_vbmi prefetch 1024 : tensor<?x44032xi8>, !ternary.packed<256x700, tq1, #ternary.trit_triples> -> vector<1x256xf32>
-  %l = ternary_cpu.lookup_bytes generic %table[%indices] : vector<64xi8>
+                            %s: tensor<1x2xf32>, %i: index, %table: vector<64xi8>, %indices: vector<64xi8>,
+                            %wordTable: vector<32xi16>, %wordIndices: vector<32xi16>) {
+  %t = ternary_cpu.prepare_tables %q groups(#ternary.scale_groups<k = [300]>) : tensor<?x700xi8> -> tensor<?x22272xi8>
+  %r = ternary_cpu.table_matmul %t act_scales(%as : tensor<?xf32>), %w[%i, %i] groups #ternary.scale_groups<k = [300]> scales(%s : tensor<1x2xf32>) lookup avx512_vbmi prefetch 1024 : tensor<?x22272xi8>, !ternary.packed<256x700, tq1, #ternary.trit_triples> -> vector<1x256xf32>
+  %l = ternary_cpu.lookup generic %table[%indices] : vector<64xi8>
+  %lw = ternary_cpu.lookup avx512_vbmi %wordTable[%wordIndices] : vector<32xi16>
   return
 }
 

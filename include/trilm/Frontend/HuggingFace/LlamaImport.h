@@ -23,7 +23,7 @@ struct ModelOptions {
   /// Quantise the activations of every ternary matmul to int8 (per token,
   /// absmax) instead of keeping them f32.
   bool int8Activations = false;
-  /// Store 1.6-bit weights whose rows come in whole groups of 64 as
+  /// Store 1.6-bit weights whose rows come in whole groups of 32 as
   /// #ternary.trit_triples, which the CPU's lookup-table kernels read. The
   /// layout changes the weights' size, so it is decided here, with the
   /// target, rather than by the strategy's relayout.

@@ -88,7 +88,7 @@ std::pair<int64_t, int64_t>
 TritTriplesAttr::getBlockPosition(int64_t row, int64_t block,
                                   int64_t /*blockBytes*/,
                                   int64_t /*rowBytes*/) const {
-  // The block's triples, shared by the 64 rows of the group.
+  // The block's words, shared by the 32 rows of the group.
   return {row / packing::kTripleRows, block * packing::kTripleBlockBytes};
 }
 

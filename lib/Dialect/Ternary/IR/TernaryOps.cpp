@@ -105,7 +105,7 @@ static LogicalResult verifyPackedBytes(Operation *op, PackedType type,
     if (dense.isSplat()) {
       // One block of the repeated byte says as much as all of them.
       splatBlock.assign(isa_and_present<TritTriplesAttr>(type.getLayout())
-                            ? trilm::packing::kTripleBytes
+                            ? trilm::packing::kTripleWordBytes
                             : trilm::packing::codeBytesPerBlock(
                                   toPackingScheme(type.getScheme())),
                         static_cast<uint8_t>(raw.front()));

@@ -46,12 +46,12 @@ LogicalResult MatmulConfigAttr::verify(
         rows > kMaxTableGroups * trilm::packing::kTripleRows || rows < 1 ||
         actRows != 1)
       return emitError() << "weights in #ternary.trit_triples take tiles of "
-                            "64, 128, 192 or 256 rows by 1 activation row, "
-                            "got "
+                            "32 to 256 rows (whole groups of 32) by 1 "
+                            "activation row, got "
                          << rows << " x " << actRows;
-    if (panelRows != 0 && panelRows != trilm::packing::kTripleRows)
+    if (panelRows != 0 && panelRows != kTablePanelRows)
       return emitError() << "panels of weights in #ternary.trit_triples are "
-                            "one group of 64 rows, got "
+                            "two groups of 32 rows, got "
                          << panelRows;
   } else if (rows < 1 || rows > 16 || actRows < 1 || actRows > 16) {
     return emitError() << "the register tile must be 1 to 16 rows by 1 to 16 "

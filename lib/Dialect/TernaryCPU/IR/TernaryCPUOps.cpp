@@ -139,9 +139,9 @@ LogicalResult PanelMatmulOp::verify() {
                                  "need byte lookups to decode (lookup)"
                                : "byte lookups (lookup) are only for weights "
                                  "stored as #ternary.trit_triples");
-  if (triples && getPanelRows() != packing::kTripleRows)
+  if (triples && getPanelRows() != kTablePanelRows)
     return emitOpError("panels of weights stored as #ternary.trit_triples "
-                       "are one group of 64 rows, got ")
+                       "are two groups of 32 rows, got ")
            << getPanelRows();
   int64_t blocks = PrepareActivationsOp::getNumPreparedBlocks(getGroups(), cols);
   int64_t positions =
@@ -171,7 +171,8 @@ LogicalResult PanelMatmulOp::verify() {
 //===----------------------------------------------------------------------===//
 
 int64_t PrepareTablesOp::getBytesPerBlock() {
-  return packing::kTriplesPerBlock * 128;
+  return packing::kTripleWordsPerBlock * packing::kTriplesPerWord *
+         kTripleTableBytes;
 }
 
 LogicalResult PrepareTablesOp::verify() {
@@ -211,8 +212,8 @@ LogicalResult TableMatmulOp::verify() {
   int64_t tileRows = resultType.getDimSize(1);
   if (resultType.getDimSize(0) != 1 || tileRows % packing::kTripleRows != 0 ||
       tileRows > kMaxTableGroups * packing::kTripleRows)
-    return emitOpError("result must be 1 x 64, 128, 192 or 256 (whole groups "
-                       "of the layout), got ")
+    return emitOpError("result must be 1 x 32 to 256 (whole groups of 32 "
+                       "rows of the layout), got ")
            << resultType;
   auto tablesType = cast<RankedTensorType>(getTables().getType());
   int64_t bytes =

@@ -132,23 +132,27 @@ struct LowerTritsToF32Pattern : public OpRewritePattern<TritsToF32Op> {
   }
 };
 
-/// vpermb on AVX-512 VBMI; otherwise one extraction per lane.
-struct LowerLookupBytesPattern : public OpRewritePattern<LookupBytesOp> {
+/// vpermb (bytes) or vpermw (words) on AVX-512 VBMI; otherwise one
+/// extraction per lane.
+struct LowerLookupPattern : public OpRewritePattern<LookupOp> {
   using OpRewritePattern::OpRewritePattern;
 
-  LogicalResult matchAndRewrite(LookupBytesOp op,
+  LogicalResult matchAndRewrite(LookupOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    VectorType type = op.getType();
+    auto type = cast<VectorType>(op.getType());
+    Type lane = type.getElementType();
     if (op.getKind() == ByteLookupKind::avx512_vbmi) {
       rewriter.replaceOp(
           op, callIntrinsic(rewriter, loc, type,
-                            llvm::Intrinsic::x86_avx512_permvar_qi_512,
+                            lane.isInteger(8)
+                                ? llvm::Intrinsic::x86_avx512_permvar_qi_512
+                                : llvm::Intrinsic::x86_avx512_permvar_hi_512,
                             {op.getTable(), op.getIndices()}));
       return success();
     }
     Value mask = arith::ConstantOp::create(
-        rewriter, loc, rewriter.getI8IntegerAttr(type.getDimSize(0) - 1));
+        rewriter, loc, rewriter.getIntegerAttr(lane, type.getDimSize(0) - 1));
     SmallVector<Value> lanes;
     for (int64_t lane = 0; lane < type.getDimSize(0); ++lane) {
       Value index = arith::AndIOp::create(
@@ -170,9 +174,8 @@ struct TernaryCPULowerInstructionsPass
           TernaryCPULowerInstructionsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns
-        .add<LowerDot4Pattern, LowerTritsToF32Pattern, LowerLookupBytesPattern>(
-            &getContext());
+    patterns.add<LowerDot4Pattern, LowerTritsToF32Pattern, LowerLookupPattern>(
+        &getContext());
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };

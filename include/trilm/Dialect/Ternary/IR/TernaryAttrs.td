@@ -57,12 +57,12 @@ def Ternary_TritTriplesAttr : Ternary_Attr<"TritTriples", "trit_triples",
   let description = [{
     A `tq1` matrix re-encoded for kernels that look up, per 3 positions of
     K, a table of the 27 sums of the activations there: every 3 trits of a
-    row (each 256-trit block padded to 86 triples) become one index below
-    27, stored for 64 rows at a time as 32 bytes of 4-bit indices and 8
-    bytes of fifth bits (the exact bytes are in `Packing.h`). It takes 1.72
-    bits per weight instead of 1.625, and the kernel spends about half the
-    operations per weight of TQ1's base-3 digits. The rows must be a
-    multiple of 64. The storage is [rows / 64, blocks * 3440].
+    row (each 256-trit block padded to 87 triples) become one index below
+    27, three consecutive ones in the 5-bit fields of a 16-bit word, stored
+    for 32 rows at a time as one 64-byte vector of words (the exact bytes
+    are in `Packing.h`). It takes 1.81 bits per weight instead of 1.625,
+    and one shift and one 16-bit table lookup decode each triple. The rows
+    must be a multiple of 32. The storage is [rows / 32, blocks * 1856].
 
     Example: `!ternary.packed<128x1024, tq1, #ternary.trit_triples>`
   }];

@@ -21,9 +21,15 @@ constexpr int64_t kPanelVectorRows = 16;
 /// The vector registers a panel kernel's accumulators and code vectors
 /// share (AVX-512 has 32).
 constexpr int64_t kPanelRegisters = 32;
-/// The most 64-row groups one lookup-table tile takes (two i16 sums each,
-/// sharing each table load).
-constexpr int64_t kMaxTableGroups = 4;
+/// The most 32-row groups of trit triples one lookup-table tile takes (one
+/// i16 sum each, sharing each table load).
+constexpr int64_t kMaxTableGroups = 8;
+/// Bytes of one weight triple's table of activation sums: its 27 i16 sums,
+/// padded to a 64-byte vector (the 32 lanes of a 16-bit lookup).
+constexpr int64_t kTripleTableBytes = 64;
+/// Weight rows of a lookup-table panel: two groups of trit triples, decoded
+/// into the 64 lanes of byte vectors.
+constexpr int64_t kTablePanelRows = 64;
 } // namespace trilm::ternary_cpu
 
 #include "trilm/Dialect/TernaryCPU/IR/TernaryCPUEnums.h.inc"

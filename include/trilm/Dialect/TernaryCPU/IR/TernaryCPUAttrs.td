@@ -34,13 +34,13 @@ def TernaryCPU_Int8DotKindAttr
 }
 
 //===----------------------------------------------------------------------===//
-// Byte table lookups
+// Table lookups within a vector
 //===----------------------------------------------------------------------===//
 
 def TernaryCPU_ByteLookupGeneric : I32EnumAttrCase<"generic", 0>;
 def TernaryCPU_ByteLookupAVX512VBMI : I32EnumAttrCase<"avx512_vbmi", 1>;
 def TernaryCPU_ByteLookupKind : I32EnumAttr<"ByteLookupKind",
-    "instructions that look bytes up in a 64-byte table",
+    "instructions that look lanes up in a 64-byte table (vpermb, vpermw)",
     [TernaryCPU_ByteLookupGeneric, TernaryCPU_ByteLookupAVX512VBMI]> {
   let cppNamespace = "::trilm::ternary_cpu";
   let genSpecializedAttr = 0;

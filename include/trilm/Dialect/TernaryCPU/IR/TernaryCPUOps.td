@@ -185,17 +185,16 @@ def TernaryCPU_PrepareTablesOp : TernaryCPU_Op<"prepare_tables", [Pure]> {
   let description = [{
     For i8 activations and weights stored as `#ternary.trit_triples`: each
     K scale group of `groups` gets its own run of whole 256-trit blocks (as
-    in `ternary_cpu.prepare_activations`), each block 86 triples of
-    activations (the last one ends in two zeros). Per row and triple
-    `(a0, a1, a2)` there are 128 bytes: the 27 sums
+    in `ternary_cpu.prepare_activations`), each block 87 triples of
+    activations (zeros past the block's 256). Per row and triple
+    `(a0, a1, a2)` there are 64 bytes: the 27 sums
     `T[v] = sum_i (digit_i(v) - 1) * a_i` (digit i of v in base 3, least
-    significant first) as i16, their low bytes in bytes 0..26 and their high
-    bytes in bytes 64..90, zeros elsewhere. A weight triple's index then
-    looks its contribution up in both halves.
+    significant first) as i16 lanes 0..26, zeros in lanes 27..31. A weight
+    triple's index then looks its contribution up with one 16-bit lookup.
 
     ```mlir
     %tables = ternary_cpu.prepare_tables %q groups(#ternary.scale_groups<k = [300]>)
-                : tensor<?x700xi8> -> tensor<?x44032xi8>
+                : tensor<?x700xi8> -> tensor<?x22272xi8>
     ```
   }];
   let arguments = (ins RankedTensorOf<[I8]>:$input,
@@ -206,24 +205,25 @@ def TernaryCPU_PrepareTablesOp : TernaryCPU_Op<"prepare_tables", [Pure]> {
     `->` type($tables)
   }];
   let extraClassDeclaration = [{
-    /// Table bytes per prepared block: 86 triples of 128 bytes.
+    /// Table bytes per prepared block: 87 triples of 64 bytes.
     static int64_t getBytesPerBlock();
   }];
   let hasVerifier = 1;
 }
 
 def TernaryCPU_TableMatmulOp : TernaryCPU_Op<"table_matmul", [Pure]> {
-  let summary = "groups of 64 weight rows of an int8 GEMV, by table lookups";
+  let summary = "groups of 32 weight rows of an int8 GEMV, by table lookups";
   let description = [{
     Computes the outputs of an int8 `ternary.matmul` for activation row
-    `act_row` and weight rows `row .. row + R - 1` (`row` a multiple of 64;
-    R = 64, 128, 192 or 256, whole groups of the layout) as a 1 x R vector,
-    from weights stored as `#ternary.trit_triples` and the tables of
+    `act_row` and weight rows `row .. row + R - 1` (`row` a multiple of 32;
+    R a multiple of 32 up to 256, whole groups of the layout) as a 1 x R
+    vector, from weights stored as `#ternary.trit_triples` and the tables of
     `ternary_cpu.prepare_tables`. Groups past N repeat the last group, so
-    that a tile never reads out of bounds. Per triple the lowering loads the
-    triple's tables once for all groups, widens each group's indices to
-    bytes, looks them up in the low and high bytes of the tables
-    (`ternary_cpu.lookup_bytes` with `byte_lookup`) and adds the i16 sums;
+    that a tile never reads out of bounds. Per word of three triples the
+    lowering loads the three tables once for all groups; per group it loads
+    the 32 rows' words, shifts them for the second and third triple, looks
+    each up in its table (`ternary_cpu.lookup` with `byte_lookup`, whose
+    16-bit lookup reads the low 5 bits) and adds the i16 sums;
     the sums are widened to i32 every half block,
     and the scales of each K group and `act_scales` are applied as in
     `ternary_cpu.tile_matmul`. With `prefetch`, the weight bytes are
@@ -233,7 +233,7 @@ def TernaryCPU_TableMatmulOp : TernaryCPU_Op<"table_matmul", [Pure]> {
     %t = ternary_cpu.table_matmul %tables act_scales(%as : tensor<?xf32>),
            %w [%m, %n] groups #ternary.scale_groups<k = [300]>
            scales(%s : tensor<1x2xf32>) lookup avx512_vbmi
-           : tensor<?x44032xi8>, !ternary.packed<128x700, tq1, #ternary.trit_triples>
+           : tensor<?x22272xi8>, !ternary.packed<128x700, tq1, #ternary.trit_triples>
            -> vector<1x64xf32>
     ```
   }];
@@ -258,26 +258,30 @@ def TernaryCPU_TableMatmulOp : TernaryCPU_Op<"table_matmul", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
-// LookupBytesOp
+// LookupOp
 //===----------------------------------------------------------------------===//
 
-def TernaryCPU_LookupBytesOp : TernaryCPU_Op<"lookup_bytes", [Pure,
+def TernaryCPU_LookupOp : TernaryCPU_Op<"lookup", [Pure,
     AllTypesMatch<["table", "indices", "result"]>]> {
-  let summary = "each byte of a vector looked up in a 64-byte table";
+  let summary = "each lane of a 512-bit vector looked up in a table of lanes";
   let description = [{
-    `result[i] = table[indices[i] & 63]`. This is x86 `vpermb` (AVX-512
-    VBMI): the lookup-table kernel emits it at the vector level and
-    `ternary-cpu-lower-instructions` turns it into the instruction named by
+    `result[i] = table[indices[i] mod L]` for the L lanes of a 64 x i8 or
+    32 x i16 vector. This is x86 `vpermb` (AVX-512 VBMI) and `vpermw`
+    (AVX-512 BW): the lookup-table kernels emit it at the vector level and
+    `ternary-cpu-lower-instructions` turns it into the instruction of
     `kind`, or into one extraction per lane for `generic`.
 
     ```mlir
-    %r = ternary_cpu.lookup_bytes avx512_vbmi %table[%indices] : vector<64xi8>
+    %r = ternary_cpu.lookup avx512_vbmi %table[%indices] : vector<32xi16>
     ```
   }];
   let arguments = (ins TernaryCPU_ByteLookupKindAttr:$kind,
-                       VectorOfLengthAndType<[64], [I8]>:$table,
-                       VectorOfLengthAndType<[64], [I8]>:$indices);
-  let results = (outs VectorOfLengthAndType<[64], [I8]>:$result);
+                       AnyTypeOf<[VectorOfLengthAndType<[64], [I8]>,
+                                  VectorOfLengthAndType<[32], [I16]>]>:$table,
+                       AnyTypeOf<[VectorOfLengthAndType<[64], [I8]>,
+                                  VectorOfLengthAndType<[32], [I16]>]>:$indices);
+  let results = (outs AnyTypeOf<[VectorOfLengthAndType<[64], [I8]>,
+                                 VectorOfLengthAndType<[32], [I16]>]>:$result);
   let assemblyFormat = [{
     $kind $table `[` $indices `]` attr-dict `:` type($result)
   }];
