@@ -4,7 +4,7 @@
 //
 // The kernel ops of weights stored as #ternary.trit_triples (Packing.h):
 //
-//   ternary_cpu.prepare_tables -> the activations in K order, 258 positions
+//   ternary_cpu.prepare_tables -> the activations in K order, 261 positions
 //       per prepared block (copies, or a gather when K groups cut blocks),
 //       then per row and triple the 27 sums, as vector code;
 //   ternary_cpu.table_matmul   -> groups of 32 weight rows of one
@@ -132,9 +132,9 @@ Value concatenate(OpBuilder &b, Location loc, ArrayRef<Value> vectors) {
   return current.front();
 }
 
-/// The i8 activations in K order, 258 positions per prepared block (the
-/// block's 256, then two zeros), zero outside each block's K group:
-/// [M, blocks * 258].
+/// The i8 activations in K order, 261 positions per prepared block (the
+/// block's 256, then five zeros), zero outside each block's K group:
+/// [M, blocks * 261].
 Value tripleActivations(OpBuilder &b, Location loc, Value input,
                         ArrayRef<Segment> segments) {
   auto inputType = cast<RankedTensorType>(input.getType());
@@ -150,7 +150,7 @@ Value tripleActivations(OpBuilder &b, Location loc, Value input,
            segment.weightBlock == segment.bufferBlock;
   });
   if (aligned) {
-    // Groups on block boundaries: pad K to whole blocks, then two zeros
+    // Groups on block boundaries: pad K to whole blocks, then five zeros
     // after each block.
     Value padded = copyIntoSlice(b, loc, input, zeros({blocks * kBlock}),
                             {b.getIndexAttr(0), b.getIndexAttr(0)});

@@ -31,7 +31,8 @@ struct CPUTarget {
   std::string features;
   /// The int8 dot-product instructions the target has.
   ternary_cpu::Int8DotKind int8Dot = ternary_cpu::Int8DotKind::generic;
-  /// The byte-table lookups the target has (AVX-512 VBMI's vpermb).
+  /// The in-vector table lookups the target has (AVX-512 VBMI's vpermb,
+  /// with vpermw).
   ternary_cpu::ByteLookupKind byteLookup = ternary_cpu::ByteLookupKind::generic;
   /// Output rows per tile: enough independent accumulators to hide the
   /// latency of the dot-product instruction.
@@ -41,8 +42,8 @@ struct CPUTarget {
   int64_t l2CacheBytes = int64_t(1) << 20;
 
   /// Whether int8 matmuls of 1.6-bit weights take the lookup-table kernels
-  /// by default: where bytes are looked up by vpermb (AVX-512 VBMI) and the
-  /// panel kernel has vpdpbusd (AVX-512 VNNI).
+  /// by default: where words and bytes are looked up by vpermw and vpermb
+  /// (AVX-512 VBMI) and the panel kernel has vpdpbusd (AVX-512 VNNI).
   bool prefersLookupTables() const {
     return byteLookup == ternary_cpu::ByteLookupKind::avx512_vbmi &&
            int8Dot == ternary_cpu::Int8DotKind::avx512_vnni;
