@@ -535,7 +535,8 @@ std::string badTripleWord(int word) {
   if (word & 0x8000)
     return "bit 15 of a triples word is set";
   for (int q = 0; q < kTriplesPerWord; ++q)
-    if (int index = word >> 5 * q & 31; index >= 27)
+    if (int index = word >> kTripleIndexBits * q & kTripleIndexMask;
+        index >= 27)
       return "index " + std::to_string(index) +
              " is not a triple of trits (at most 26)";
   return {};
@@ -565,7 +566,8 @@ Status packTriples(const int8_t *trits, int64_t n, int64_t k, uint8_t *out) {
           index = 3 * index + (inside ? trits[row * k + col] + 1 : 1);
         }
         uint8_t *bytes = out + tripleWordOffset(row, block, triple, blocks);
-        int word = tripleWord(bytes) | index << 5 * (triple % kTriplesPerWord);
+        int word = tripleWord(bytes) |
+                   index << kTripleIndexBits * (triple % kTriplesPerWord);
         bytes[0] = static_cast<uint8_t>(word);
         bytes[1] = static_cast<uint8_t>(word >> 8);
       }
@@ -585,7 +587,8 @@ Status unpackTriples(const uint8_t *packed, int64_t n, int64_t k,
         int word = tripleWord(packed + offset);
         if (std::string why = badTripleWord(word); !why.empty())
           return makeError(offset, why + " (row " + std::to_string(row) + ")");
-        int index = word >> 5 * (triple % kTriplesPerWord) & 31;
+        int index = word >> kTripleIndexBits * (triple % kTriplesPerWord) &
+                    kTripleIndexMask;
         for (int i = 0; i < 3; ++i, index /= 3) {
           int64_t col = block * kBlockSize + 3 * triple + i;
           int trit = index % 3 - 1;

@@ -67,7 +67,7 @@ static cl::opt<int64_t> panelMinActRows(
 static cl::opt<int> lookupTables(
     "lookup-tables",
     cl::desc("Store int8 1.6-bit weights as trit triples and multiply them "
-             "by table lookups, for layers whose N is a multiple of 64, "
+             "by table lookups, for layers whose N is a multiple of 32, "
              "--interleave applying to the others (1: on, 0: off; default: "
              "the target's, as compiled models)"),
     cl::init(-1), cl::cat(toolOptions));

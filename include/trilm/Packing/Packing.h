@@ -127,6 +127,11 @@ inline constexpr int64_t kTripleRows = 32;
 inline constexpr int64_t kTriplesPerBlock = 86;
 /// Triples per 16-bit word.
 inline constexpr int64_t kTriplesPerWord = 3;
+/// Bits of each triple's index in a word: index q is bits
+/// [q * kTripleIndexBits, (q + 1) * kTripleIndexBits).
+inline constexpr int64_t kTripleIndexBits = 5;
+/// The mask of one index's bits.
+inline constexpr int64_t kTripleIndexMask = (1 << kTripleIndexBits) - 1;
 /// Words per row and block: 87 triples.
 inline constexpr int64_t kTripleWordsPerBlock = 29;
 /// Bytes per word of a group: one 16-bit word per row.

@@ -77,7 +77,7 @@ public:
   PanelIndexReader(OpBuilder &b, Location loc, Value weights)
       : loc(loc), weights(weights) {
     auto i8x32 = VectorType::get({kRows}, b.getI8Type());
-    fiveBits = splat(b, loc, i8x32, 31);
+    indexMask = splat(b, loc, i8x32, packing::kTripleIndexMask);
     for (int64_t lane = 0; lane < 2 * kRows; ++lane)
       laneOrder.push_back(panelLane(lane));
   }
@@ -94,7 +94,7 @@ public:
     Value shift = arith::IndexCastOp::create(
         b, loc, b.getI16Type(),
         ia.mul(ia.rem(triple, ia.index(packing::kTriplesPerWord)),
-               ia.index(5)));
+               ia.index(packing::kTripleIndexBits)));
     Value shiftVector = vector::BroadcastOp::create(b, loc, i16x32, shift);
     SmallVector<Value, 2> halves;
     for (int64_t g = 0; g < 2; ++g) {
@@ -102,14 +102,14 @@ public:
           readWords(b, loc, weights, ia.add(group, ia.index(g)), position);
       Value narrow = arith::TruncIOp::create(
           b, loc, i8x32, arith::ShRUIOp::create(b, loc, words, shiftVector));
-      halves.push_back(arith::AndIOp::create(b, loc, narrow, fiveBits));
+      halves.push_back(arith::AndIOp::create(b, loc, narrow, indexMask));
     }
     return vector::ShuffleOp::create(b, loc, halves[0], halves[1], laneOrder);
   }
 
 private:
   Location loc;
-  Value weights, fiveBits;
+  Value weights, indexMask;
   SmallVector<int64_t> laneOrder;
 };
 
@@ -283,8 +283,12 @@ private:
         ia.min(adaptor.getActRow(),
                ia.sub(tensor::DimOp::create(b, loc, tables, 0), ia.index(1)));
 
-    Value five = splat(b, loc, i16x32, 5);
-    Value ten = splat(b, loc, i16x32, 10);
+    // The shift that brings index q > 0 of a word to its low bits (index 0
+    // is there already).
+    SmallVector<Value, 3> indexShifts = {Value()};
+    for (int64_t q = 1; q < packing::kTriplesPerWord; ++q)
+      indexShifts.push_back(
+          splat(b, loc, i16x32, q * packing::kTripleIndexBits));
 
     std::optional<int64_t> prefetchBytes = op.getPrefetchBytes();
     auto storageType = cast<RankedTensorType>(weights.getType());
@@ -369,16 +373,16 @@ private:
                         for (int64_t g = 0; g < numGroups; ++g) {
                           Value words = readWords(tb, loc, weights,
                                                   groupRows[g], weightAt);
-                          // Lookups read the low 5 bits of each index.
-                          Value indices[] = {
-                              words,
-                              arith::ShRUIOp::create(tb, loc, words, five),
-                              arith::ShRUIOp::create(tb, loc, words, ten)};
-                          Value found[3];
-                          for (int64_t q = 0; q < 3; ++q)
-                            found[q] =
-                                LookupOp::create(tb, loc, i16x32, lookupKind,
-                                                 table[q], indices[q]);
+                          // Lookups read only the low 5 bits of each
+                          // lane, so the shifted words need no mask.
+                          Value found[packing::kTriplesPerWord];
+                          for (int64_t q = 0; q < packing::kTriplesPerWord; ++q)
+                            found[q] = LookupOp::create(
+                                tb, loc, i16x32, lookupKind, table[q],
+                                q == 0 ? words
+                                       : arith::ShRUIOp::create(tb, loc, words,
+                                                                indexShifts[q])
+                                             .getResult());
                           added.push_back(arith::AddIOp::create(
                               tb, loc, sums[g],
                               arith::AddIOp::create(

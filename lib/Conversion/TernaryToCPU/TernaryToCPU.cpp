@@ -289,19 +289,13 @@ private:
         shape.push_back(b.getIndexAttr(size));
       return shape;
     };
-    // Copies `source` into the part of `dest` at `offsets` with linalg.copy
-    // on a slice, which bufferizes to loops in place (no runtime copy call).
-    auto copyInto = [&](Value source, Value dest,
-                        ArrayRef<OpFoldResult> offsets) {
-      return copyIntoSlice(b, loc, source, dest, offsets);
-    };
     auto zeros = [&](ArrayRef<int64_t> trailing) -> Value {
       Value empty =
           tensor::EmptyOp::create(b, loc, outputShape(trailing), element);
       return createZeroFilled(b, loc, empty);
     };
-    Value padded = copyInto(input, zeros({blocks * kBlock}),
-                            {b.getIndexAttr(0), b.getIndexAttr(0)});
+    Value padded = copyIntoSlice(b, loc, input, zeros({blocks * kBlock}),
+                                 {b.getIndexAttr(0), b.getIndexAttr(0)});
     if (op.getTripleOrder()) {
       // Elements 52c + j go to position 64c + j: each block padded to 5 x 52
       // elements, then each run of 52 to 64 positions.
@@ -310,16 +304,16 @@ private:
           b, loc, shaped({blocks, kBlock}), padded,
           SmallVector<ReassociationIndices>{{0}, {1, 2}},
           outputShape({blocks, kBlock}));
-      Value runs = copyInto(
-          perBlock, zeros({blocks, chunks * kTripleChunkElements}),
+      Value runs = copyIntoSlice(
+          b, loc, perBlock, zeros({blocks, chunks * kTripleChunkElements}),
           {b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0)});
       Value split = tensor::ExpandShapeOp::create(
           b, loc, shaped({blocks, chunks, kTripleChunkElements}), runs,
           SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}},
           outputShape({blocks, chunks, kTripleChunkElements}));
-      Value spaced = copyInto(split, zeros({blocks, chunks, 64}),
-                              {b.getIndexAttr(0), b.getIndexAttr(0),
-                               b.getIndexAttr(0), b.getIndexAttr(0)});
+      Value spaced = copyIntoSlice(b, loc, split, zeros({blocks, chunks, 64}),
+                                   {b.getIndexAttr(0), b.getIndexAttr(0),
+                                    b.getIndexAttr(0), b.getIndexAttr(0)});
       return tensor::CollapseShapeOp::create(
           b, loc, shaped({blocks * chunks * 64}), spaced,
           SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
@@ -360,9 +354,9 @@ private:
           b, loc, shaped({blocks, run.digits, run.width}), slice,
           SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}},
           outputShape({blocks, run.digits, run.width}));
-      result = copyInto(digits, result,
-                        {b.getIndexAttr(0), b.getIndexAttr(0),
-                         b.getIndexAttr(0), b.getIndexAttr(run.position)});
+      result = copyIntoSlice(b, loc, digits, result,
+                             {b.getIndexAttr(0), b.getIndexAttr(0),
+                              b.getIndexAttr(0), b.getIndexAttr(run.position)});
     }
     return tensor::CollapseShapeOp::create(
         b, loc, shaped({blocks * 320}), result,

@@ -152,8 +152,8 @@ static Value tripleTrit(const IndexArith &ab, PackedType type, Value bytes,
       arith::ShRUIOp::create(
           ab.b, ab.loc, bits,
           ab.toI32(ab.mul(ab.rem(triple, ab.index(packing::kTriplesPerWord)),
-                          ab.index(5)))),
-      ab.i32(31));
+                          ab.index(packing::kTripleIndexBits)))),
+      ab.i32(packing::kTripleIndexMask));
   // Digit i of the index is trit 3j + i of the block, plus one.
   Value digit = ab.rem(element, ab.index(3));
   Value power = ab.select(ab.eq(digit, ab.index(0)), ab.i32(1),
